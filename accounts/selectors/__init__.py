@@ -1,0 +1,2 @@
+"""accounts.selectors is a package: records.py (accounts, contacts, activities, money, merges, history) and
+deals.py (pipelines, stages, opportunities, board). Import from the submodule you need."""

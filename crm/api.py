@@ -1,0 +1,142 @@
+"""API of the tenancy core: token, members, the current user."""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from crm import selectors, services
+from crm.models import Membership, MembershipStatus, Tenant
+from crm.permissions import IsTenantAdmin, IsTenantMember
+from crm.serializers import (
+    MemberCreatedSerializer,
+    MemberCreateSerializer,
+    MembershipSerializer,
+    MemberUpdateSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+from crm.tenancy import schema_queryset, tenant_context
+from crm.types import tenant_request
+
+
+class TokenThrottle(AnonRateThrottle):
+    scope = "token"
+
+
+class TokenObtainView(APIView):
+    """Exchange email, password and tenant slug for a token that works only for that tenant."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenResponseSerializer},
+        examples=[
+            OpenApiExample(
+                "Demo admin",
+                value={"email": "admin@acme.test", "password": "demo-pass-1234", "tenant": "acme"},
+                request_only=True,
+            )
+        ],
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invalid = Response(
+            {"detail": _("Invalid email, password or tenant.")}, status=status.HTTP_400_BAD_REQUEST
+        )
+        user = authenticate(
+            request._request,
+            username=data.validated_data["email"].lower(),
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            return invalid
+        tenant = Tenant.objects.filter(slug=data.validated_data["tenant"], is_active=True).first()
+        if tenant is None:
+            return invalid
+        with tenant_context(tenant, user_id=user.pk):
+            if not Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).exists():
+                return invalid
+            key = services.api_token_create(tenant=tenant, user=user)
+        return Response({"token": key})
+
+
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Members of the tenant. Admins invite (POST) and change role, team or status (PATCH)."""
+
+    serializer_class = MembershipSerializer
+    filterset_fields = ["role", "status"]
+
+    def get_permissions(self):  # type: ignore[no-untyped-def]
+        if self.action in {"list", "retrieve"}:
+            return [IsTenantMember()]
+        return [IsTenantAdmin()]
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        if getattr(self, "swagger_fake_view", False):
+            return schema_queryset(Membership)
+        return selectors.member_list(tenant=tenant_request(self.request).tenant)
+
+    @extend_schema(
+        request=MemberCreateSerializer,
+        responses={201: MemberCreatedSerializer},
+        examples=[
+            OpenApiExample(
+                "Invite a rep",
+                value={"email": "li.lei@acme.test", "role": "sales_rep", "team": "East"},
+                request_only=True,
+            )
+        ],
+    )
+    def create(self, request: Request, slug: str) -> Response:
+        req = tenant_request(request)
+        tenant = req.tenant
+        payload = MemberCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        membership, invitation = services.member_invite(
+            tenant=tenant,
+            actor=req.user,
+            email=payload.validated_data["email"],
+            role=payload.validated_data["role"],
+            team_name=payload.validated_data.get("team"),
+        )
+        data = {
+            **MembershipSerializer(membership).data,
+            "invitation_url": services.invitation_url(invitation, tenant),
+        }
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemberUpdateSerializer, responses={200: MembershipSerializer})
+    def partial_update(self, request: Request, slug: str, pk: str) -> Response:
+        membership = self.get_object()
+        payload = MemberUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        req = tenant_request(request)
+        membership = services.membership_update(
+            tenant=req.tenant,
+            actor=req.user,
+            membership=membership,
+            role=payload.validated_data.get("role"),
+            team_name=payload.validated_data.get("team"),
+            status=payload.validated_data.get("status"),
+        )
+        return Response(MembershipSerializer(membership).data)
+
+
+class MeView(APIView):
+    @extend_schema(responses={200: MembershipSerializer})
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(MembershipSerializer(tenant_request(request).membership).data)

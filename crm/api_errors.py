@@ -1,0 +1,21 @@
+"""One exception handler for the API: Django ValidationError and app errors become clear 400s."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from crm.errors import AppError, ConflictError
+
+
+def exception_handler(exc, context):  # type: ignore[no-untyped-def]
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, ConflictError):
+        return Response({"detail": str(exc), **exc.extra}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, AppError):
+        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    return drf_exception_handler(exc, context)

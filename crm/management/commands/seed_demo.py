@@ -1,0 +1,96 @@
+"""Load the demo tenants `acme` and `globex` with their six users each, then every app's demo data.
+
+Idempotent: a tenant that already exists is left as it is. Apps add data with a `demo.py` module exposing
+`seed(*, tenant, members, rng)`, called inside the tenant's context in INSTALLED_APPS order.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+
+from crm import services
+from crm.models import Membership, Role, Tenant
+from crm.tenancy import tenant_context
+
+DEMO_PASSWORD = "demo-pass-1234"
+DEMO_TENANTS = [
+    {
+        "slug": "acme",
+        "name": "Acme Industrial 艾克美",
+        "time_zone": "Asia/Shanghai",
+        "currency": "CNY",
+        "default_locale": "zh-hans",
+    },
+    {
+        "slug": "globex",
+        "name": "Globex GmbH",
+        "time_zone": "Europe/Berlin",
+        "currency": "EUR",
+        "default_locale": "en",
+    },
+]
+DEMO_USERS = [
+    ("admin", Role.ADMIN, None, "Admin"),
+    ("manager", Role.SALES_MANAGER, "Sales East", "Morgan Manager"),
+    ("rep", Role.SALES_REP, "Sales East", "Riley Rep"),
+    ("rep2", Role.SALES_REP, "Sales East", "Sam Rep"),
+    ("ops", Role.OPS, "Revenue Ops", "Olive Ops"),
+    ("cs", Role.CS, "Customer Success", "Casey CS"),
+]
+
+
+def demo_logins() -> list[str]:
+    return [f"{login}@{t['slug']}.test" for t in DEMO_TENANTS for login, *_ in DEMO_USERS]
+
+
+class Command(BaseCommand):
+    help = "Create the demo tenants, users and at least a year of history (idempotent)."
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        for index, spec in enumerate(DEMO_TENANTS):
+            if Tenant.objects.filter(slug=spec["slug"]).exists():
+                self.stdout.write(f"demo tenant {spec['slug']} exists; leaving it as it is")
+                continue
+            tenant = services.tenant_create(
+                slug=spec["slug"],
+                name=spec["name"],
+                time_zone=spec["time_zone"],
+                currency=spec["currency"],
+                default_locale=spec["default_locale"],
+                admin_email=f"admin@{spec['slug']}.test",
+                admin_password=DEMO_PASSWORD,
+                admin_name="Admin",
+            )
+            with tenant_context(tenant):
+                admin = Membership.objects.select_related("user").get(role=Role.ADMIN)
+                members = {"admin": admin}
+                for login, role, team, full_name in DEMO_USERS[1:]:
+                    email = f"{login}@{tenant.slug}.test"
+                    membership, invitation = services.member_invite(
+                        tenant=tenant,
+                        actor=admin.user,
+                        email=email,
+                        role=role,
+                        team_name=team,
+                        send_email=False,
+                    )
+                    services.invitation_accept(
+                        tenant=tenant,
+                        invitation=invitation,
+                        user=None,
+                        full_name=full_name,
+                        password=DEMO_PASSWORD,
+                    )
+                    members[login] = Membership.objects.select_related("user", "team").get(pk=membership.pk)
+                rng = random.Random(20260101 + index)
+                for app_config in apps.get_app_configs():
+                    try:
+                        module = importlib.import_module(f"{app_config.name}.demo")
+                    except ModuleNotFoundError:
+                        continue
+                    module.seed(tenant=tenant, members=members, rng=rng)
+            self.stdout.write(self.style.SUCCESS(f"demo tenant {tenant.slug} created"))

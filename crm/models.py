@@ -1,0 +1,207 @@
+"""Tenancy core models: Tenant, User, Team, Membership, Invitation, ApiToken."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.tenancy import TenantOwnedModel
+
+SLUG_VALIDATOR = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$",
+    _("Use 1–40 lower-case letters, digits and hyphens; start and end with a letter or digit."),
+)
+CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code such as CNY or EUR."))
+RESERVED_SLUGS = {"api", "admin", "static", "t", "signup", "login", "logout", "healthz", "www", "app"}
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+
+
+class Tenant(models.Model):
+    """A company using the CRM. Platform table: not tenant-owned itself, so not under RLS."""
+
+    slug = models.SlugField(_("slug"), max_length=40, unique=True, validators=[SLUG_VALIDATOR])
+    name = models.CharField(_("company name"), max_length=200)
+    currency = models.CharField(
+        _("reporting currency"), max_length=3, default="USD", validators=[CURRENCY_VALIDATOR]
+    )
+    fiscal_year_start_month = models.PositiveSmallIntegerField(
+        _("fiscal year start month"), default=1, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    default_locale = models.CharField(_("default language"), max_length=10, default="en")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        # The command line and the API bypass the form's choices; an unknown zone would break every page.
+        if self.time_zone not in zoneinfo.available_timezones():
+            raise ValidationError({"time_zone": _("Unknown time zone.")})
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        if not email:
+            raise ValueError("Users need an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Logs in by email; belongs to tenants through memberships."""
+
+    email = models.EmailField(_("email"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]  # email is the username: nothing else is required
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.email.split("@")[0]
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    SALES_MANAGER = "sales_manager", _("Sales manager")
+    SALES_REP = "sales_rep", _("Sales rep")
+    OPS = "ops", _("Sales/marketing ops")
+    CS = "cs", _("Customer success")
+
+
+class Team(TenantOwnedModel):
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="crm_team_tenant_name_uniq")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipStatus(models.TextChoices):
+    INVITED = "invited", _("Invited")
+    ACTIVE = "active", _("Active")
+    DEACTIVATED = "deactivated", _("Deactivated")
+
+
+class Membership(TenantOwnedModel):
+    """A user's place in a tenant: role, team and status. Only `active` memberships open the tenant.
+
+    RLS also shows a user their own memberships in other tenants (the tenant switcher).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SALES_REP)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="members")
+    status = models.CharField(
+        _("status"), max_length=12, choices=MembershipStatus.choices, default=MembershipStatus.ACTIVE
+    )
+
+    class Meta:
+        ordering = ["user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="crm_membership_tenant_user_uniq")
+        ]
+        indexes = [models.Index(fields=["user", "tenant"], name="crm_membership_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == MembershipStatus.ACTIVE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+def _invitation_expiry() -> datetime:
+    return timezone.now() + timedelta(days=14)
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class Invitation(TenantOwnedModel):
+    """The link that activates an invited membership."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="invitations")
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "membership"], name="crm_invite_tenant_member_idx")]
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An API token of one membership. Platform table (not under RLS): the token must be looked up before the
+    tenant is known, exactly like a password hash; it stores only the SHA-256 of the key."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    RLS_EXEMPT = True
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "user"], name="crm_apitoken_tenant_user_idx")]
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} for tenant {self.tenant_id}"

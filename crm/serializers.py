@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from crm.models import Membership, MembershipStatus, Role
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    tenant = serializers.SlugField(help_text=_("The tenant's slug."))
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    full_name = serializers.CharField(source="user.full_name", read_only=True)
+    team = serializers.CharField(source="team.name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "email", "full_name", "role", "team", "status", "created_at"]
+        read_only_fields = fields
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=Role.choices)
+    team = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
+
+
+class MemberCreatedSerializer(MembershipSerializer):
+    invitation_url = serializers.CharField(read_only=True)
+
+    class Meta(MembershipSerializer.Meta):
+        fields = [*MembershipSerializer.Meta.fields, "invitation_url"]
+        read_only_fields = fields
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    team = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    status = serializers.ChoiceField(choices=MembershipStatus.choices, required=False)

@@ -1,0 +1,730 @@
+"""Demo data of the leads area: a few thousand leads over 13+ months in every status with consistent status
+timestamps, owners rep / rep2 / manager and a public pool (with returns and claims over the last weeks), sources
+of both kinds and campaigns, converted leads linked to the demo accounts and deals (so lead_to_win_rate has data),
+~20 showcase conversions through the real service, activities on leads, and a few duplicates to merge.
+
+Runs after the accounts/deals demo and leads/demo/ops.py (sources, campaigns, territories, scoring rules).
+Fast: bulk inserts and set-based updates; the showcase conversions go through leads.services.leads.lead_convert.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from leads.models import (
+    Campaign,
+    Lead,
+    LeadPoolEvent,
+    LeadSettings,
+    LeadSource,
+    LeadStatus,
+    PoolEventKind,
+    SizeBand,
+)
+from leads.services.leads import lead_convert, lead_search_text
+
+LEADS_PER_TENANT = 2600
+SHOWCASE_CONVERSIONS = 20
+LINKED_SHARE = 0.75  # share of the demo's new-business deals that originated from a lead
+HOUR = datetime.timedelta(hours=1)
+DAY = datetime.timedelta(days=1)
+
+ZH = {
+    "surnames": "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈",
+    "given": [
+        "伟",
+        "芳",
+        "娜",
+        "敏",
+        "静",
+        "丽",
+        "强",
+        "磊",
+        "军",
+        "洋",
+        "勇",
+        "艳",
+        "杰",
+        "娟",
+        "涛",
+        "明",
+        "超",
+        "秀英",
+        "霞",
+        "平",
+        "刚",
+        "桂英",
+        "建华",
+        "晓东",
+        "海燕",
+        "志强",
+        "文博",
+        "雨桐",
+        "子涵",
+        "思远",
+    ],
+    "cities": [
+        "上海",
+        "苏州",
+        "杭州",
+        "南京",
+        "合肥",
+        "深圳",
+        "广州",
+        "厦门",
+        "北京",
+        "天津",
+        "成都",
+        "武汉",
+        "宁波",
+        "无锡",
+    ],
+    "words": [
+        "华信",
+        "恒通",
+        "瑞丰",
+        "博远",
+        "天成",
+        "鼎新",
+        "汇智",
+        "嘉禾",
+        "同创",
+        "宏达",
+        "金桥",
+        "星辰",
+        "云帆",
+        "正泰",
+        "中科",
+        "联创",
+        "新元",
+        "海纳",
+        "东方",
+        "锦程",
+        "泰和",
+        "远景",
+        "安迅",
+        "启明",
+    ],
+    "trades": [
+        "科技",
+        "精密制造",
+        "信息技术",
+        "物流",
+        "医疗器械",
+        "电子",
+        "新材料",
+        "智能装备",
+        "软件",
+        "供应链",
+        "零售",
+    ],
+    "suffix": ["有限公司", "股份有限公司", "集团有限公司"],
+    "regions": ["上海", "江苏", "浙江", "安徽", "广东", "福建", "北京", "天津", "河北", "四川", "湖北"],
+    "industries": ["制造业", "软件与信息服务", "零售", "物流", "金融", "医疗"],
+    "titles": [
+        "采购经理",
+        "IT总监",
+        "运营总监",
+        "总经理",
+        "销售经理",
+        "财务总监",
+        "技术经理",
+        "实习生",
+        "工程师",
+    ],
+    "email_domains": ["qq.com", "163.com"],
+    "reasons": [
+        "没有预算",
+        "已选择竞争对手",
+        "联系不上",
+        "需求不匹配",
+        "重复线索",
+        "学生/个人用户",
+        "时机未到",
+    ],
+    "phone": lambda rng: (
+        f"+86 1{rng.choice('3589')}{rng.randint(0, 9)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
+    ),
+}
+EN = {
+    "first": [
+        "Anna",
+        "Lukas",
+        "Lena",
+        "Jonas",
+        "Marie",
+        "Felix",
+        "Sophie",
+        "Paul",
+        "Laura",
+        "Max",
+        "Emma",
+        "Leon",
+        "Hannah",
+        "Tim",
+        "Julia",
+        "Jan",
+        "Sarah",
+        "David",
+        "Lisa",
+        "Tom",
+        "Eva",
+        "Niklas",
+        "Clara",
+        "Ben",
+        "Olivia",
+        "James",
+        "Pieter",
+        "Sanne",
+        "Erik",
+        "Ingrid",
+    ],
+    "last": [
+        "Müller",
+        "Schmidt",
+        "Schneider",
+        "Fischer",
+        "Weber",
+        "Meyer",
+        "Wagner",
+        "Becker",
+        "Schulz",
+        "Hoffmann",
+        "Koch",
+        "Richter",
+        "Klein",
+        "Wolf",
+        "Schröder",
+        "Neumann",
+        "Braun",
+        "Zimmermann",
+        "Hartmann",
+        "Krüger",
+        "Smith",
+        "Jones",
+        "de Vries",
+        "Jansen",
+        "Andersson",
+        "Nielsen",
+        "Huber",
+        "Gruber",
+        "Keller",
+        "Baumann",
+    ],
+    "cities": [
+        "Berlin",
+        "Hamburg",
+        "München",
+        "Köln",
+        "Stuttgart",
+        "Wien",
+        "Zürich",
+        "Basel",
+        "Rotterdam",
+        "Antwerp",
+        "Malmö",
+        "Aarhus",
+        "Leipzig",
+        "Dresden",
+        "Graz",
+        "Utrecht",
+    ],
+    "words": [
+        "Nord",
+        "Alpen",
+        "Rhein",
+        "Elb",
+        "Donau",
+        "Hansa",
+        "Vector",
+        "Nova",
+        "Kraft",
+        "Licht",
+        "Stahl",
+        "Blau",
+        "Grün",
+        "Prima",
+        "Helix",
+        "Orbit",
+        "Delta",
+        "Falken",
+        "Linden",
+        "Eichen",
+    ],
+    "trades": [
+        "Maschinenbau",
+        "Logistik",
+        "Software",
+        "Medizintechnik",
+        "Elektronik",
+        "Systems",
+        "Automation",
+        "Handel",
+        "Werkstoffe",
+        "Analytics",
+    ],
+    "suffix": ["GmbH", "AG", "GmbH & Co. KG", "SE", "B.V.", "AB"],
+    "regions": [
+        "Germany",
+        "Austria",
+        "Switzerland",
+        "Netherlands",
+        "Belgium",
+        "Luxembourg",
+        "Sweden",
+        "Denmark",
+        "France",
+        "United Kingdom",
+    ],
+    "industries": ["Manufacturing", "Software", "Retail", "Logistics", "Finance", "Healthcare"],
+    "titles": [
+        "Head of IT",
+        "Purchasing Director",
+        "CTO",
+        "COO",
+        "Operations Manager",
+        "Head of Sales",
+        "CFO",
+        "Working Student",
+        "Intern",
+        "Engineer",
+    ],
+    "email_domains": ["gmail.com", "web.de"],
+    "reasons": [
+        "No budget",
+        "Chose a competitor",
+        "Unreachable",
+        "Not a fit",
+        "Duplicate",
+        "Student / private",
+        "Bad timing",
+    ],
+    "phone": lambda rng: f"+49 {rng.randint(30, 89)} {rng.randint(100000, 9999999)}",
+}
+SIZE_WEIGHTS = [
+    (SizeBand.XS, 14),
+    (SizeBand.S, 26),
+    (SizeBand.M, 26),
+    (SizeBand.L, 18),
+    (SizeBand.XL, 10),
+    (SizeBand.XXL, 6),
+]
+
+
+def _lang(tenant: Any) -> str:
+    return "zh" if (tenant.default_locale or "").startswith("zh") else "en"
+
+
+def _person(words: dict, lang: str, rng: random.Random) -> tuple[str, str]:
+    if lang == "zh":
+        return rng.choice(words["given"]), rng.choice(words["surnames"])
+    return rng.choice(words["first"]), rng.choice(words["last"])
+
+
+def _company(words: dict, lang: str, rng: random.Random) -> str:
+    if lang == "zh":
+        return f"{rng.choice(words['cities'])}{rng.choice(words['words'])}{rng.choice(words['trades'])}{rng.choice(words['suffix'])}"
+    return f"{rng.choice(words['words'])}{rng.choice(['', ' ', '-'])}{rng.choice(words['trades'])} {rng.choice(words['suffix'])}"
+
+
+def _slug(text: str) -> str:
+    ascii_only = "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
+    return ascii_only[:18] or "co"
+
+
+def _email(
+    first: str, last: str, company: str, lead_no: int, lang: str, words: dict, rng: random.Random
+) -> str:
+    if lang == "zh":
+        box = rng.choice(["sales", "info", "it", "purchase", "ops", "service"])
+        domain = rng.choice(words["email_domains"] + [f"corp{lead_no % 611}.cn"] * 3)
+        return f"{box}{lead_no}@{domain}"
+    if rng.random() < 0.15:
+        return f"{_slug(first)}{lead_no}@{rng.choice(words['email_domains'])}"
+    return (
+        f"{_slug(first)}.{_slug(last)}{lead_no % 10 if rng.random() < 0.2 else ''}@{_slug(company)}.example"
+    )
+
+
+def _weighted(rng: random.Random, pairs: list[tuple[Any, int]]) -> Any:
+    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs], k=1)[0]
+
+
+def _walk(
+    lead: Lead, final: str, now: datetime.datetime, rng: random.Random, *, skip_mql: bool = False
+) -> None:
+    """Stamp the status timestamps from created_at towards `final` (strictly increasing); a step that would land
+    in the future stops the walk there (the lead stays at the last status reached)."""
+    steps = {
+        LeadStatus.WORKING: (0.05, 3),
+        LeadStatus.MQL: (1, 18),
+        LeadStatus.SQL: (2, 25),
+        LeadStatus.CONVERTED: (3, 35),
+    }
+    order = [LeadStatus.WORKING, LeadStatus.MQL, LeadStatus.SQL, LeadStatus.CONVERTED]
+    target = (
+        final
+        if final != LeadStatus.DISQUALIFIED
+        else rng.choice([LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.MQL])
+    )
+    at = lead.created_at
+    lead.status = LeadStatus.NEW
+    if target != LeadStatus.NEW:
+        for status in order[: order.index(target) + 1]:
+            if skip_mql and status in (LeadStatus.MQL, LeadStatus.SQL):
+                continue
+            low, high = steps[status]
+            nxt = at + datetime.timedelta(days=rng.uniform(low, high))
+            if nxt >= now - HOUR:
+                break
+            setattr(lead, f"{status}_at", nxt)
+            lead.status = status
+            at = nxt
+    if final == LeadStatus.DISQUALIFIED:
+        nxt = at + datetime.timedelta(days=rng.uniform(0.5, 20))
+        if nxt < now - HOUR:
+            lead.disqualified_at = nxt
+            lead.status = LeadStatus.DISQUALIFIED
+
+
+def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
+    lang = _lang(tenant)
+    words = ZH if lang == "zh" else EN
+    now = timezone.now()
+    sellers = [members[k].user for k in ("rep", "rep2", "manager") if k in members]
+    seller_weights = [5, 4, 2][: len(sellers)]
+    sources = list(LeadSource.objects.filter(tenant=tenant))
+    campaigns = list(Campaign.objects.filter(tenant=tenant).select_related("source"))
+    LeadSettings.objects.get_or_create(tenant=tenant, defaults={"pool_window_days": 30, "pool_claim_cap": 20})
+
+    leads: list[Lead] = []
+    for number in range(LEADS_PER_TENANT):
+        # More recent months have more leads; a few are from today.
+        age = min(rng.expovariate(1 / 150), 420) if number >= 40 else rng.uniform(0, 2)
+        lead = _new_lead(
+            tenant,
+            words,
+            lang,
+            rng,
+            number,
+            created=now - datetime.timedelta(days=age, hours=rng.uniform(0, 8)),
+        )
+        _attribute(lead, sources, campaigns, rng)
+        final = _final_status(age, rng)
+        _walk(lead, final, now, rng, skip_mql=final == LeadStatus.CONVERTED and rng.random() < 0.15)
+        if lead.status == LeadStatus.DISQUALIFIED:
+            lead.disqualify_reason = rng.choice(words["reasons"])
+        lead.owner = _weighted(rng, list(zip(sellers, seller_weights, strict=False)))
+        leads.append(lead)
+    # Converted leads in bulk mirror the demo's deals (below); "converted" from the walk stays at sql here.
+    for lead in leads:
+        if lead.status == LeadStatus.CONVERTED:
+            lead.status, lead.converted_at = LeadStatus.SQL, None
+
+    linked = _leads_for_demo_deals(tenant, words, lang, rng, now, len(leads))
+    leads += linked
+    leads += _duplicates(leads, words, lang, rng, now)
+    for lead in leads:
+        lead.search_text = lead_search_text(lead)
+        lead.assigned_at = lead.created_at if lead.owner_id else None
+    Lead.objects.bulk_create(leads, batch_size=1000)
+    _link_deals(tenant, linked)
+
+    from leads.services.ops import leads_rescore_all
+
+    _seed_activities(tenant, members, rng, leads, now)
+    _pool(tenant, leads, members, rng, now)
+    _showcase(tenant, members, rng, now)
+    leads_rescore_all(tenant=tenant)
+
+
+def _new_lead(
+    tenant: Any, words: dict, lang: str, rng: random.Random, number: int, *, created: datetime.datetime
+) -> Lead:
+    first, last = _person(words, lang, rng)
+    company = _company(words, lang, rng) if rng.random() < 0.95 else ""
+    return Lead(
+        tenant=tenant,
+        external_id=f"demo-lead-{number}",
+        first_name=first,
+        last_name=last,
+        email=_email(first, last, company, number, lang, words, rng) if rng.random() < 0.9 else "",
+        phone=words["phone"](rng) if rng.random() < 0.8 else "",
+        company=company,
+        title=rng.choice(words["titles"]),
+        region=rng.choice(words["regions"]),
+        industry=rng.choice(words["industries"]),
+        size_band=_weighted(rng, SIZE_WEIGHTS),
+        created_at=created,
+    )
+
+
+def _attribute(lead: Lead, sources: list, campaigns: list, rng: random.Random) -> None:
+    """Half of the leads come through a campaign running when they were created (its source), others straight
+    from a source."""
+    created_day = lead.created_at.date()
+    running = [
+        c for c in campaigns if c.start_date <= created_day <= c.end_date + datetime.timedelta(days=14)
+    ]
+    if running and rng.random() < 0.55:
+        campaign = rng.choice(running)
+        lead.campaign = campaign
+        lead.source = campaign.source
+    elif sources:
+        lead.source = rng.choice(sources)
+
+
+def _final_status(age_days: float, rng: random.Random) -> str:
+    if age_days < 2:
+        return _weighted(rng, [(LeadStatus.NEW, 6), (LeadStatus.WORKING, 3), (LeadStatus.MQL, 1)])
+    if age_days < 45:
+        return _weighted(
+            rng,
+            [
+                (LeadStatus.NEW, 10),
+                (LeadStatus.WORKING, 30),
+                (LeadStatus.MQL, 20),
+                (LeadStatus.SQL, 12),
+                (LeadStatus.DISQUALIFIED, 20),
+                (LeadStatus.CONVERTED, 8),
+            ],
+        )
+    return _weighted(
+        rng,
+        [
+            (LeadStatus.NEW, 3),
+            (LeadStatus.WORKING, 10),
+            (LeadStatus.MQL, 10),
+            (LeadStatus.SQL, 5),
+            (LeadStatus.DISQUALIFIED, 60),
+            (LeadStatus.CONVERTED, 12),
+        ],
+    )
+
+
+def _leads_for_demo_deals(
+    tenant: Any, words: dict, lang: str, rng: random.Random, now: datetime.datetime, start_no: int
+) -> list[Lead]:
+    """Converted leads behind most of the demo's new-business deals: the lead converted just before the deal was
+    created, into the deal's account and one of its contacts, owned by the deal's owner."""
+    from accounts.models import Contact, Opportunity, OpportunityType
+
+    deals = list(
+        Opportunity.objects.filter(
+            tenant=tenant, type=OpportunityType.NEW_BUSINESS, lead__isnull=True, deleted_at=None
+        )
+        .select_related("account")
+        .order_by("created_at", "pk")
+    )
+    contacts: dict[int, Any] = {}
+    for contact in Contact.objects.filter(
+        tenant=tenant, account_id__in={d.account_id for d in deals}, deleted_at=None
+    ).order_by("pk"):
+        contacts.setdefault(contact.account_id, contact)
+    linked = []
+    for offset, deal in enumerate(d for d in deals if rng.random() < LINKED_SHARE):
+        converted_at = deal.created_at - datetime.timedelta(minutes=rng.randint(5, 180))
+        span = rng.uniform(12, 80)
+        lead = _new_lead(
+            tenant, words, lang, rng, start_no + offset, created=converted_at - datetime.timedelta(days=span)
+        )
+        contact = contacts.get(deal.account_id)
+        if contact is not None:
+            lead.first_name, lead.last_name = contact.first_name, contact.last_name
+            lead.email, lead.phone = contact.email or lead.email, contact.phone or lead.phone
+            lead.converted_contact = contact
+        lead.company = deal.account.name
+        lead.owner_id = deal.owner_id
+        lead.converted_account = deal.account
+        lead.converted_opportunity = deal
+        lead.status = LeadStatus.CONVERTED
+        lead.working_at = lead.created_at + datetime.timedelta(days=rng.uniform(0.05, 2))
+        if rng.random() < 0.85:
+            lead.mql_at = lead.working_at + (converted_at - lead.working_at) * rng.uniform(0.15, 0.4)
+            lead.sql_at = lead.mql_at + (converted_at - lead.mql_at) * rng.uniform(0.3, 0.8)
+        lead.converted_at = converted_at
+        lead._deal_id = deal.pk  # type: ignore[attr-defined]
+        linked.append(lead)
+    return linked
+
+
+def _link_deals(tenant: Any, linked: list[Lead]) -> None:
+    """Point the deals back at their lead (Opportunity.lead: lead_to_win_rate), in batched bulk updates."""
+    from accounts.models import Opportunity
+
+    deals = []
+    for lead in linked:
+        deal = Opportunity(pk=lead._deal_id, tenant=tenant)  # type: ignore[attr-defined]
+        deal.lead_id = lead.pk
+        deals.append(deal)
+    Opportunity.objects.bulk_update(deals, ["lead"], batch_size=500)
+
+
+def _duplicates(
+    leads: list[Lead], words: dict, lang: str, rng: random.Random, now: datetime.datetime
+) -> list[Lead]:
+    """A handful of recent near-duplicates (same email in other case, same phone, same company with another legal
+    form) so the lead page shows possible duplicates to merge."""
+    candidates = [
+        lead
+        for lead in leads
+        if lead.email and lead.phone and lead.company and lead.status != LeadStatus.CONVERTED
+    ]
+    copies = []
+    for number, original in enumerate(rng.sample(candidates, min(8, len(candidates)))):
+        created = now - datetime.timedelta(days=rng.uniform(0.2, 6))
+        copy = Lead(
+            tenant=original.tenant,
+            external_id=f"demo-dup-{number}",
+            first_name=original.first_name,
+            last_name=original.last_name,
+            email=original.email.upper() if number % 3 == 0 else (original.email if number % 3 == 1 else ""),
+            phone=original.phone if number % 3 != 0 else "",
+            company=original.company.replace("有限公司", "").replace("GmbH", "").strip()
+            if number % 2
+            else original.company,
+            title=original.title,
+            region=original.region,
+            industry=original.industry,
+            size_band=original.size_band,
+            source=original.source,
+            campaign=original.campaign,
+            owner=original.owner,
+            created_at=created,
+            status=LeadStatus.NEW,
+        )
+        copies.append(copy)
+    return copies
+
+
+def _seed_activities(
+    tenant: Any, members: dict, rng: random.Random, leads: list[Lead], now: datetime.datetime
+) -> None:
+    """Activities on worked leads (the accounts demo offers them), then last_activity_at from them."""
+    try:
+        from accounts.demo.records import seed_lead_activities
+    except ImportError:  # pragma: no cover - the accounts demo ships with the app
+        return
+    latest = seed_lead_activities(tenant=tenant, members=members, rng=rng, leads=leads)
+    changed = []
+    for lead in leads:
+        if lead.pk in latest:
+            lead.last_activity_at = latest[lead.pk]
+            changed.append(lead)
+    Lead.objects.bulk_update(changed, ["last_activity_at"], batch_size=1000)
+
+
+def _pool(tenant: Any, leads: list[Lead], members: dict, rng: random.Random, now: datetime.datetime) -> None:
+    """Apply the pool rule to the seeded history: an open lead idle for more than the window went back to the
+    pool when its window ran out (returns spread over past weeks, each with its timeline note); some were
+    claimed again by reps. Leads still owned and idle are recently reassigned, so the first daily run does not
+    sweep half the demo into the pool at once."""
+    from django.utils import translation
+    from django.utils.translation import ngettext
+
+    from accounts.models import Activity, ActivityKind
+
+    window = datetime.timedelta(days=30)
+    reps = [members[k].user for k in ("rep", "rep2") if k in members]
+    events, notes, pooled, reassigned, claimed = [], [], [], [], []
+    with translation.override(tenant.default_locale or "en"):
+        for lead in leads:
+            if (
+                lead.status not in (LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.MQL, LeadStatus.SQL)
+                or not lead.owner_id
+            ):
+                continue
+            clock = max(filter(None, [lead.last_activity_at, lead.assigned_at, lead.created_at]))
+            if clock + window >= now:
+                continue
+            returned_at = clock + window + datetime.timedelta(hours=rng.uniform(1, 20))
+            if rng.random() < 0.25 and returned_at < now - 3 * DAY:
+                reassigned.append(lead)  # a manager handed it on recently instead
+                lead.assigned_at = now - datetime.timedelta(days=rng.uniform(1, 20))
+                continue
+            days = (returned_at - clock).days
+            events.append(
+                LeadPoolEvent(
+                    tenant=tenant,
+                    lead=lead,
+                    kind=PoolEventKind.RETURNED,
+                    user_id=lead.owner_id,
+                    at=returned_at,
+                    idle_days=days,
+                )
+            )
+            notes.append(
+                Activity(
+                    tenant=tenant,
+                    kind=ActivityKind.NOTE,
+                    subject=ngettext(
+                        "Returned to pool after %(days)d day without activity",
+                        "Returned to pool after %(days)d days without activity",
+                        days,
+                    )
+                    % {"days": days},
+                    lead=lead,
+                    occurred_at=returned_at,
+                    done=True,
+                )
+            )
+            lead.owner, lead.pooled_at, lead.assigned_at = None, returned_at, None
+            pooled.append(lead)
+    # Reps claimed some pooled leads back in the last weeks (kept under the cap, worked since).
+    recent = [lead for lead in pooled if lead.pooled_at > now - datetime.timedelta(days=50)]
+    for lead in rng.sample(recent, min(len(recent) // 3, 12 * len(reps))):
+        rep = rng.choice(reps)
+        at = lead.pooled_at + datetime.timedelta(days=rng.uniform(0.5, 10))
+        if at >= now - HOUR:
+            continue
+        lead.owner, lead.claimed_at, lead.assigned_at, lead.pooled_at = rep, at, at, None
+        lead.last_activity_at = max(filter(None, [lead.last_activity_at, at]))
+        events.append(LeadPoolEvent(tenant=tenant, lead=lead, kind=PoolEventKind.CLAIMED, user=rep, at=at))
+        claimed.append(lead)
+    Lead.objects.bulk_update(
+        pooled + reassigned,
+        ["owner", "pooled_at", "assigned_at", "claimed_at", "last_activity_at"],
+        batch_size=1000,
+    )
+    LeadPoolEvent.objects.bulk_create(events, batch_size=2000)
+    Activity.objects.bulk_create(notes, batch_size=2000)
+
+
+def _showcase(tenant: Any, members: dict, rng: random.Random, now: datetime.datetime) -> None:
+    """About twenty recent sql leads converted through the real service: new account, contact and deal."""
+    candidates = list(
+        Lead.objects.filter(
+            tenant=tenant,
+            status=LeadStatus.SQL,
+            owner__isnull=False,
+            deleted_at=None,
+            company__gt="",
+            created_at__gte=now - datetime.timedelta(days=120),
+        )
+        .exclude(external_id__startswith="demo-dup-")
+        .select_related("owner")
+        .order_by("-created_at")[: SHOWCASE_CONVERSIONS * 2]
+    )
+    amounts = [Decimal(v) for v in (48000, 96000, 150000, 220000, 360000)]
+    if tenant.currency != "CNY":
+        amounts = [(a / 7).quantize(Decimal("100")) for a in amounts]
+    for lead in rng.sample(candidates, min(SHOWCASE_CONVERSIONS, len(candidates))):
+        at = min(
+            now - HOUR,
+            max(lead.sql_at or lead.created_at, lead.created_at)
+            + datetime.timedelta(days=rng.uniform(1, 10)),
+        )
+        lead_convert(
+            tenant=tenant,
+            actor=lead.owner,
+            lead=lead,
+            create_deal=rng.random() < 0.9,
+            deal_amount=rng.choice(amounts),
+            deal_close_date=(now + datetime.timedelta(days=rng.randint(20, 120))).date(),
+            at=at,
+        )

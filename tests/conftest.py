@@ -1,0 +1,105 @@
+"""Shared fixtures: tenant, other_tenant, member(role=...), client_for(member), api_client_for(member)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from crm import services
+from crm.models import Membership, Role
+from crm.tenancy import tenant_context
+from tests.factories import PASSWORD, MembershipFactory, TeamFactory, UserFactory
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+def make_tenant(slug: str, **kwargs: object):
+    return services.tenant_create(
+        slug=slug,
+        name=kwargs.pop("name", slug.title()),
+        time_zone=kwargs.pop("time_zone", "Asia/Shanghai"),
+        currency=kwargs.pop("currency", "CNY"),
+        admin_email=kwargs.pop("admin_email", f"admin@{slug}.test"),
+        admin_password=PASSWORD,
+        admin_name="Admin",
+        **kwargs,
+    )
+
+
+@pytest.fixture(autouse=True)
+def celery_eager(settings):
+    """Tasks run in-process in tests even when REDIS_URL points at a real broker (CI): a test sees their
+    effect. The one test of a real worker (tests/test_health.py) starts its own worker process."""
+    from crm.celery import app
+
+    previous = (app.conf.task_always_eager, app.conf.task_eager_propagates)
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture
+def tenant(db):
+    return make_tenant("alpha")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return make_tenant("beta", time_zone="Europe/Berlin", currency="EUR")
+
+
+@pytest.fixture
+def admin_member(tenant) -> Membership:
+    with tenant_context(tenant):
+        return Membership.objects.select_related("user").get(role=Role.ADMIN)
+
+
+@pytest.fixture
+def member(tenant):
+    """member(role="sales_rep", team="East", tenant=tenant, email=None) -> an active Membership."""
+
+    def _member(role: str = Role.SALES_REP, team: str | None = None, tenant=tenant, email: str | None = None):
+        team_obj = TeamFactory(tenant=tenant, name=team) if team else None
+        user = UserFactory(email=email) if email else UserFactory()
+        return MembershipFactory(tenant=tenant, user=user, role=role, team=team_obj)
+
+    return _member
+
+
+@pytest.fixture
+def client_for():
+    def _client_for(membership: Membership) -> Client:
+        client = Client()
+        client.force_login(membership.user)
+        return client
+
+    return _client_for
+
+
+@pytest.fixture
+def api_client_for():
+    def _api_client_for(membership: Membership) -> APIClient:
+        key = services.api_token_create(tenant=membership.tenant, user=membership.user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        return client
+
+    return _api_client_for
+
+
+@pytest.fixture
+def in_tenant(tenant):
+    """Run the test body inside the tenant's context (for direct service/selector calls)."""
+    with tenant_context(tenant):
+        yield tenant
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    """A skipped test is a failing test: CI must never pass with skips."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and reporter.stats.get("skipped") and session.exitstatus == 0:
+        session.exitstatus = 1
