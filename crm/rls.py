@@ -28,19 +28,27 @@ def tenant_owned_models() -> list[type[Model]]:
     return found
 
 
+OWN_MEMBERSHIPS_POLICY = "own_memberships_read"
+TENANT_CONDITION = f"tenant_id = {TENANT_EXPR}"
+
+
 def policy_sql(model: type[Model]) -> list[str]:
     table = connection.ops.quote_name(model._meta.db_table)
-    using = f"tenant_id = {TENANT_EXPR}"
-    check = using
-    if model._meta.label == "crm.Membership":
-        # A user may list their own memberships in every tenant (the tenant switcher); writes stay tenant-only.
-        using = f"({using}) OR user_id = {USER_EXPR}"
-    return [
+    statements = [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
         f"DROP POLICY IF EXISTS {POLICY} ON {table}",
-        f"CREATE POLICY {POLICY} ON {table} USING ({using}) WITH CHECK ({check})",
+        f"DROP POLICY IF EXISTS {OWN_MEMBERSHIPS_POLICY} ON {table}",
+        f"CREATE POLICY {POLICY} ON {table} USING ({TENANT_CONDITION}) WITH CHECK ({TENANT_CONDITION})",
     ]
+    if model._meta.label == "crm.Membership":
+        # A user may list their own memberships in every tenant (the tenant switcher). This is a SELECT-only
+        # policy: permissive policies are OR-ed per command, so UPDATE and DELETE stay tenant-only (a USING
+        # clause on a FOR ALL policy would also let DELETE reach the user's rows in other tenants).
+        statements.append(
+            f"CREATE POLICY {OWN_MEMBERSHIPS_POLICY} ON {table} FOR SELECT USING (user_id = {USER_EXPR})"
+        )
+    return statements
 
 
 def apply_rls(**kwargs: object) -> None:

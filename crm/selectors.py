@@ -44,3 +44,8 @@ def invitation_by_token(*, tenant: Tenant, token: str) -> Invitation:
 
 def api_tokens_for(*, tenant: Tenant, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(tenant=tenant, user=user).order_by("-created_at")
+
+
+def user_find(*, email: str) -> User | None:
+    """The account with this email (emails are stored lower-cased), or None."""
+    return User.objects.filter(email=email.strip().lower()).first()

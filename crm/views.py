@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import authenticate, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
@@ -52,10 +52,27 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("crm:tenant-home", slug=memberships[0].tenant.slug)
 
 
+def _signup_password_ok(request: HttpRequest, *, email: str, password: str) -> bool:
+    """An existing account signs up a new company only with its password, checked through `authenticate` so the
+    login throttle (django-axes) counts every guess made on this page as it does on the login page."""
+    existing = selectors.user_find(email=email)
+    if existing is None:
+        return True
+    return authenticate(request, username=existing.email, password=password) is not None
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        if not _signup_password_ok(request, email=data["admin_email"], password=data["admin_password"]):
+            form.add_error(
+                "admin_password",
+                _("This email already has an account; enter its password.")
+                if not getattr(request, "axes_locked_out", False)
+                else _("Too many failed attempts. Wait a few minutes and try again."),
+            )
+            return render(request, "crm/signup.html", {"form": form})
         try:
             tenant = services.tenant_create(
                 slug=data["slug"],

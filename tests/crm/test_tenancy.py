@@ -45,8 +45,43 @@ def test_every_tenant_owned_table_has_forced_rls_and_policy():
                 "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table]
             )
             assert cursor.fetchone() == (True, True), table
-            cursor.execute("SELECT count(*) FROM pg_policies WHERE tablename = %s", [table])
-            assert cursor.fetchone()[0] >= 1, table
+            cursor.execute(
+                "SELECT policyname, cmd, permissive, qual, with_check FROM pg_policies WHERE tablename = %s",
+                [table],
+            )
+            policies = {row[0]: row[1:] for row in cursor.fetchall()}
+            # The isolation policy covers every command and compares tenant_id with the transaction's setting,
+            # in USING and in WITH CHECK; nothing else widens writes.
+            cmd, permissive, qual, with_check = policies.pop("tenant_isolation")
+            assert (cmd, permissive) == ("ALL", "PERMISSIVE"), table
+            for expression in (qual, with_check):
+                assert expression.startswith("(tenant_id = (NULLIF(current_setting('app.tenant_id'"), (
+                    table,
+                    qual,
+                )
+            if model._meta.label == "crm.Membership":
+                assert policies.pop("own_memberships_read")[0] == "SELECT"
+            assert policies == {}, (table, policies)
+
+
+def test_membership_user_clause_reads_but_never_deletes_across_tenants(tenant, other_tenant):
+    """A user sees their own memberships in every tenant (the switcher) but cannot delete or change the one in
+    another tenant from inside this one, even by raw SQL."""
+    from crm.models import Membership
+
+    with tenant_context(other_tenant):
+        user = Membership.objects.get(role="admin").user
+    with tenant_context(tenant):
+        Membership.objects.create(tenant=tenant, user=user, role="sales_rep")
+    with tenant_context(tenant, user_id=user.pk), connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM crm_membership WHERE user_id = %s", [user.pk])
+        assert cursor.fetchone()[0] == 2
+        cursor.execute("DELETE FROM crm_membership WHERE tenant_id = %s", [other_tenant.pk])
+        assert cursor.rowcount == 0
+        cursor.execute("UPDATE crm_membership SET role = 'ops' WHERE tenant_id = %s", [other_tenant.pk])
+        assert cursor.rowcount == 0
+    with tenant_context(other_tenant):
+        assert Membership.objects.get(user=user).role == "admin"
 
 
 def test_no_table_with_tenant_id_escapes_rls():
@@ -133,3 +168,31 @@ def test_queryset_built_without_tenant_stays_closed_inside_a_tenant(tenant):
     built_early = Team.objects.all()
     with tenant_context(tenant), pytest.raises(TenantNotSetError):
         list(built_early)
+
+
+def _tenant_state() -> tuple[object, object, object]:
+    from crm.tenancy import current_tenant_or_none
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('app.tenant_id', true), current_setting('app.user_id', true)")
+        tenant_setting, user_setting = cursor.fetchone()
+    return current_tenant_or_none(), tenant_setting or None, user_setting or None
+
+
+def test_middleware_leaves_no_tenant_behind(tenant, other_tenant, member, client_for):
+    """After a page, a view that raises Http404, a non-member's 404 and an API call, neither the context variable
+    nor the database settings keep the tenant: the next code on this thread starts fail-closed."""
+    rep = member()
+    client = client_for(rep)
+    assert _tenant_state() == (None, None, None)
+    for url, status in (
+        (f"/t/{tenant.slug}/", 200),
+        (f"/t/{tenant.slug}/leads/999999999/", 404),
+        (f"/t/{other_tenant.slug}/", 404),
+        (f"/api/v1/t/{tenant.slug}/me/", 200),
+    ):
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert _tenant_state() == (None, None, None), url
+    with pytest.raises(TenantNotSetError):
+        Team.objects.count()

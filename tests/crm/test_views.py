@@ -150,6 +150,33 @@ def test_login_is_throttled_after_the_failure_limit(settings, admin_member):
     assert logged_in_user_id(client) is None
 
 
+def test_signup_with_an_existing_email_is_throttled_like_login(settings, admin_member):
+    """Sign-up of a second company by an existing account checks its password through the login throttle, so the
+    page cannot be used to guess passwords without limit."""
+    settings.AXES_FAILURE_LIMIT = 3
+    client = Client()
+    guess = {"admin_email": "admin@alpha.test", "admin_password": "Wrong-horse-battery-9"}
+    for _attempt in range(2):
+        response = client.post("/signup/", signup_data(**guess))
+        assert response.status_code == 200
+        assert "This email already has an account; enter its password." in response.content.decode()
+    response = client.post("/signup/", signup_data(**guess))
+    assert response.status_code == 429
+    assert "Too many failed attempts" in response.content.decode()
+    response = client.post("/signup/", signup_data(admin_email="admin@alpha.test", admin_password=PASSWORD))
+    assert response.status_code == 429
+    assert not Tenant.objects.filter(slug="gamma").exists()
+    assert logged_in_user_id(client) is None
+
+
+def test_signup_of_a_second_company_with_the_right_password(admin_member):
+    client = Client()
+    response = client.post("/signup/", signup_data(admin_email="admin@alpha.test", admin_password=PASSWORD))
+    assert response.status_code == 302
+    assert response["Location"] == "/t/gamma/"
+    assert membership_of(admin_member.user, Tenant.objects.get(slug="gamma")).role == Role.ADMIN
+
+
 def test_logout_ends_the_session(admin_member, client_for):
     client = client_for(admin_member)
     response = client.post("/logout/")
