@@ -83,3 +83,24 @@ def test_create_tenant_with_existing_user_needs_their_password(tenant, admin_mem
     delta = Tenant.objects.get(slug="delta")
     with tenant_context(delta):
         assert Membership.objects.get(user=admin_member.user).role == Role.ADMIN
+
+
+def test_seed_demo_that_fails_half_way_leaves_no_half_filled_tenant(monkeypatch):
+    """A seed that breaks after the tenant and its admin exist rolls them back, so the next run seeds afresh
+    instead of finding the tenant and leaving it empty."""
+    from crm import services as crm_services
+
+    real_invite = crm_services.member_invite
+    calls = []
+
+    def invite_then_fail(**kwargs):
+        calls.append(kwargs["email"])
+        if len(calls) == 3:
+            raise RuntimeError("seed interrupted")
+        return real_invite(**kwargs)
+
+    monkeypatch.setattr(crm_services, "member_invite", invite_then_fail)
+    with pytest.raises(RuntimeError):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Tenant.objects.filter(slug="acme").exists()
+    assert not User.objects.filter(email__endswith="@acme.test").exists()

@@ -1,6 +1,7 @@
 """Load the demo tenants `acme` and `globex` with their six users each, then every app's demo data.
 
-Idempotent: a tenant that already exists is left as it is. Apps add data with a `demo.py` module exposing
+Idempotent: a tenant that already exists is left as it is. Each tenant is created and seeded in one transaction,
+so a seed that fails half-way leaves no half-filled tenant behind and the next run starts that tenant afresh. Apps add data with a `demo.py` module exposing
 `seed(*, tenant, members, rng)`, called inside the tenant's context in INSTALLED_APPS order.
 """
 
@@ -11,6 +12,7 @@ import random
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from crm import services
 from crm.models import Membership, Role, Tenant
@@ -55,42 +57,47 @@ class Command(BaseCommand):
             if Tenant.objects.filter(slug=spec["slug"]).exists():
                 self.stdout.write(f"demo tenant {spec['slug']} exists; leaving it as it is")
                 continue
-            tenant = services.tenant_create(
-                slug=spec["slug"],
-                name=spec["name"],
-                time_zone=spec["time_zone"],
-                currency=spec["currency"],
-                default_locale=spec["default_locale"],
-                admin_email=f"admin@{spec['slug']}.test",
-                admin_password=DEMO_PASSWORD,
-                admin_name="Admin",
-            )
-            with tenant_context(tenant):
-                admin = Membership.objects.select_related("user").get(role=Role.ADMIN)
-                members = {"admin": admin}
-                for login, role, team, full_name in DEMO_USERS[1:]:
-                    email = f"{login}@{tenant.slug}.test"
-                    membership, invitation = services.member_invite(
-                        tenant=tenant,
-                        actor=admin.user,
-                        email=email,
-                        role=role,
-                        team_name=team,
-                        send_email=False,
-                    )
-                    services.invitation_accept(
-                        tenant=tenant,
-                        invitation=invitation,
-                        user=None,
-                        full_name=full_name,
-                        password=DEMO_PASSWORD,
-                    )
-                    members[login] = Membership.objects.select_related("user", "team").get(pk=membership.pk)
-                rng = random.Random(20260101 + index)
-                for app_config in apps.get_app_configs():
-                    try:
-                        module = importlib.import_module(f"{app_config.name}.demo")
-                    except ModuleNotFoundError:
-                        continue
-                    module.seed(tenant=tenant, members=members, rng=rng)
+            with transaction.atomic():
+                tenant = self._create_and_seed(spec, index)
             self.stdout.write(self.style.SUCCESS(f"demo tenant {tenant.slug} created"))
+
+    def _create_and_seed(self, spec: dict[str, str], index: int) -> Tenant:
+        tenant = services.tenant_create(
+            slug=spec["slug"],
+            name=spec["name"],
+            time_zone=spec["time_zone"],
+            currency=spec["currency"],
+            default_locale=spec["default_locale"],
+            admin_email=f"admin@{spec['slug']}.test",
+            admin_password=DEMO_PASSWORD,
+            admin_name="Admin",
+        )
+        with tenant_context(tenant):
+            admin = Membership.objects.select_related("user").get(role=Role.ADMIN)
+            members = {"admin": admin}
+            for login, role, team, full_name in DEMO_USERS[1:]:
+                email = f"{login}@{tenant.slug}.test"
+                membership, invitation = services.member_invite(
+                    tenant=tenant,
+                    actor=admin.user,
+                    email=email,
+                    role=role,
+                    team_name=team,
+                    send_email=False,
+                )
+                services.invitation_accept(
+                    tenant=tenant,
+                    invitation=invitation,
+                    user=None,
+                    full_name=full_name,
+                    password=DEMO_PASSWORD,
+                )
+                members[login] = Membership.objects.select_related("user", "team").get(pk=membership.pk)
+            rng = random.Random(20260101 + index)
+            for app_config in apps.get_app_configs():
+                try:
+                    module = importlib.import_module(f"{app_config.name}.demo")
+                except ModuleNotFoundError:
+                    continue
+                module.seed(tenant=tenant, members=members, rng=rng)
+        return tenant
