@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -156,6 +157,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+FORMAT_MODULE_PATH = ["crm.formats"]  # 中文 amounts grouped by thousands, as Chinese business tools show them
 
 # --- Static files: own assets in static/, vendor assets copied from node_modules into static/vendor. -----------
 STATIC_URL = "/static/"
@@ -193,7 +195,22 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "crm.tasks.worker_heartbeat", "schedule": 30.0},
-    "leads-return-stale-to-pool": {"task": "leads.tasks.return_stale_leads_all_tenants", "schedule": 86400.0},
+    # Daily lead jobs at fixed UTC times (beat restarts do not shift them), in the night of both Asia (03:20 and
+    # 03:50 in Shanghai) and Europe (20:20 and 20:50 in Berlin, winter), away from the hourly reprice at :05.
+    "leads-return-stale-to-pool": {
+        "task": "leads.tasks.return_stale_leads_all_tenants",
+        "schedule": crontab(hour=19, minute=20),
+    },
+    # Engagement scores count activities of the last 30 days: rescoring daily lets old ones drop out.
+    "leads-rescore-daily": {
+        "task": "leads.tasks.rescore_leads_all_tenants",
+        "schedule": crontab(hour=19, minute=50),
+    },
+    # Hourly, picking the tenants whose local day just began: each tenant's open deals get the rates dated today.
+    "accounts-reprice-due-rates": {
+        "task": "accounts.tasks.opportunities_reprice_due_all_tenants",
+        "schedule": crontab(minute=5),
+    },
 }
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
 

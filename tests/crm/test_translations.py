@@ -290,3 +290,13 @@ def test_visible_text_leaves_out_scripts_styles_and_attributes():
     )
     assert visible_text(html) == "负责人"
     assert WORD.findall("Owner: 王 · Statuses") == ["Owner"]
+
+
+def test_chinese_pages_group_amounts_by_thousands():
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert intcomma(48091566) == "48,091,566"
+    with translation.override("en"):
+        assert intcomma(48091566) == "48,091,566"
