@@ -8,6 +8,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from crm import inline_beat
 from crm.management.commands.seed_demo import DEMO_PASSWORD, demo_logins
 
 
@@ -34,4 +35,6 @@ class Command(BaseCommand):
         if not options["no_serve"]:
             # `kill` (SIGTERM) stops like Ctrl-C: a normal exit runs the hook that stops the embedded PostgreSQL.
             signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+            # No broker in the embedded demo: the periodic jobs (pool return, rescoring, reprices) run in-process.
+            inline_beat.start()
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
