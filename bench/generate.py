@@ -865,6 +865,12 @@ def generate_tenant(*, slug: str, name: str, scale: Scale, seed: float) -> Tenan
             b,
         ),
     )
+    with tenant_context(tenant), connection.cursor() as cursor:
+        from leads.services.leads import lead_fill_duplicate_keys
+
+        # The duplicate keys (phone tail, normalized company) the services derive, so duplicate checks measure
+        # the real index paths.
+        lead_fill_duplicate_keys(tenant_id=tenant.pk, cursor=cursor)
     _timed("accounts", scale.accounts, lambda a, b: in_tenant(ACCOUNTS_SQL, {"cities": CITIES}, a, b))
     first_account, accounts = _id_range("accounts_account", tenant)
     with tenant_context(tenant):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import status
 from rest_framework.response import Response
@@ -18,4 +19,7 @@ def exception_handler(exc, context):  # type: ignore[no-untyped-def]
         return Response({"detail": str(exc), **exc.extra}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, AppError):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DjangoPermissionDenied) and str(exc):
+        # A service's reason ("You can view this lead but not ...") instead of DRF's generic 403 text.
+        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(exc, context)

@@ -8,7 +8,6 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from crm.names import person_name
@@ -150,7 +149,10 @@ class TerritoryMember(TenantOwnedModel):
 
 
 @pghistory.track(
-    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["search_text"]
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["search_text", "phone_tail", "company_key"],
 )
 class Lead(TenantOwnedModel):
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
@@ -213,6 +215,14 @@ class Lead(TenantOwnedModel):
     version = models.PositiveIntegerField(default=1)
     # Lower-cased name, company, email and phone, kept by the services, behind a trigram index for search.
     search_text = models.TextField(blank=True, default="")
+    # Duplicate keys, kept by the services with search_text: the last seven digits of the phone (one number with
+    # or without its country code shares them) and the company name normalized for comparison (legal forms
+    # dropped, upper-cased; C collation, so a prefix is a plain index range). Equality and ranges on them are
+    # leakproof, so PostgreSQL uses their indexes under row-level security, which pg_trgm's `%` and LIKE are not.
+    phone_tail = models.CharField(max_length=7, blank=True, default="", db_default="", editable=False)
+    company_key = models.CharField(
+        max_length=200, blank=True, default="", db_default="", editable=False, db_collation="C"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -233,7 +243,8 @@ class Lead(TenantOwnedModel):
             models.Index(fields=["tenant", "campaign", "-created_at"], name="leads_lead_campaign_idx"),
             models.Index(fields=["tenant", "-score", "-id"], name="leads_lead_score_idx"),
             models.Index(fields=["tenant", "email"], name="leads_lead_email_idx"),
-            models.Index(fields=["tenant", "phone"], name="leads_lead_phone_idx"),
+            models.Index(fields=["tenant", "phone_tail"], name="leads_lead_phone_tail_idx"),
+            models.Index(fields=["tenant", "company_key"], name="leads_lead_company_key_idx"),
             models.Index(fields=["tenant", "owner", "last_activity_at"], name="leads_lead_pool_idx"),
             # Keyset pagination of the inbox: one index per sort key (and the rep's "my leads" view).
             models.Index(
@@ -262,7 +273,6 @@ class Lead(TenantOwnedModel):
                 name="leads_lead_claimed_open_idx",
             ),
             GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="leads_lead_search_trgm"),
-            GinIndex(OpClass(Upper("company"), name="gin_trgm_ops"), name="leads_lead_company_trgm"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
-"""Celery tasks of the leads area: the daily return of stale leads to the public pool (one task per tenant)."""
+"""Celery tasks of the leads area: the daily return of stale leads to the public pool and the daily rescore (one
+task per tenant each), and the rescore of one lead after an activity was logged on it."""
 
 from __future__ import annotations
 
@@ -26,6 +27,34 @@ def return_stale_leads_all_tenants() -> int:
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
     for tenant_id in tenant_ids:
         return_stale_leads_to_pool.delay(tenant_id)
+    return len(tenant_ids)
+
+
+@shared_task(name="leads.tasks.rescore_lead", acks_late=True, ignore_result=True)
+def rescore_lead(tenant_id: int, lead_id: int) -> int:
+    """Rescore one lead (an activity was logged on it). Idempotent; a deleted lead or tenant is skipped."""
+    from leads.models import Lead
+    from leads.services.ops import lead_rescore
+
+    tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+    if tenant is None:
+        return 0
+    with tenant_context(tenant):
+        lead = Lead.objects.select_related("source").filter(tenant=tenant, pk=lead_id).first()
+        if lead is None:
+            return 0
+        lead_rescore(tenant=tenant, lead=lead)
+        return 1
+
+
+@shared_task(name="leads.tasks.rescore_leads_all_tenants", ignore_result=True)
+def rescore_leads_all_tenants() -> int:
+    """Beat runs this daily so activities leave the 30-day engagement window: one rescore task per tenant."""
+    from leads.tasks_ops import rescore_leads
+
+    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    for tenant_id in tenant_ids:
+        rescore_leads.delay(tenant_id)
     return len(tenant_ids)
 
 

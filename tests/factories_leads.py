@@ -6,6 +6,8 @@ import factory
 from django.utils import timezone
 
 from leads.models import Lead, LeadPoolEvent, LeadSettings, LeadStatus, PoolEventKind
+from leads.selectors.leads import normalize_company
+from leads.selectors.leads import phone_tail as phone_tail_of
 from leads.services.leads import lead_search_text
 from tests.factories import TenantOwnedFactory
 
@@ -29,6 +31,8 @@ class LeadFactory(TenantOwnedFactory):
     source = None
     campaign = None
     search_text = factory.LazyAttribute(lambda o: lead_search_text(o))
+    phone_tail = factory.LazyAttribute(lambda o: phone_tail_of(o.phone))
+    company_key = factory.LazyAttribute(lambda o: normalize_company(o.company)[:200])
 
 
 class LeadSettingsFactory(TenantOwnedFactory):

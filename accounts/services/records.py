@@ -6,7 +6,6 @@ shows who), keeps `search_text` current and checks `version` (optimistic locking
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import re
@@ -15,7 +14,6 @@ from contextlib import AbstractContextManager
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar, cast
 
-import pghistory
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
@@ -40,6 +38,7 @@ from accounts.models import (
 # Reads that callers need next to the writes (dedup before create) live in the selectors; re-exported here.
 from accounts.selectors.records import account_duplicates, contact_duplicates  # noqa: F401
 from crm.errors import AppError, ConflictError
+from crm.history import history_actor
 from crm.models import Membership, MembershipStatus, Tenant, User
 
 CENT = Decimal("0.01")
@@ -164,8 +163,8 @@ def contact_search_text(contact: Contact) -> str:
 
 
 def _history(actor: User | None) -> AbstractContextManager[Any]:
-    """Stamp the actor into the pghistory context (the request middleware also does, for web requests)."""
-    return pghistory.context(user=actor.pk) if actor is not None else contextlib.nullcontext()
+    """Stamp the actor into the pghistory context (None: the system, so no earlier actor leaks in)."""
+    return history_actor(actor)
 
 
 def _same_tenant(tenant: Tenant, obj: models.Model | None, field: str) -> None:
@@ -366,15 +365,17 @@ def account_member_set(
     _check_member(tenant, user, "user")
     if access not in AccountAccess.values:
         raise ValidationError({"access": _("Unknown access level.")})
-    member, _created = AccountMember.objects.update_or_create(
-        tenant=tenant, account=account, user=user, defaults={"access": access}
-    )
+    with _history(actor):
+        member, _created = AccountMember.objects.update_or_create(
+            tenant=tenant, account=account, user=user, defaults={"access": access}
+        )
     return member
 
 
 @transaction.atomic
 def account_member_remove(*, tenant: Tenant, actor: User | None, account: Account, user_id: int) -> None:
-    AccountMember.objects.filter(tenant=tenant, account=account, user_id=user_id).delete()
+    with _history(actor):
+        AccountMember.objects.filter(tenant=tenant, account=account, user_id=user_id).delete()
 
 
 # --- Contacts ---------------------------------------------------------------------------------------------------
@@ -456,13 +457,23 @@ def contact_restore(*, tenant: Tenant, actor: User | None, contact: Contact) -> 
 # --- Activities -------------------------------------------------------------------------------------------------
 
 
-def _notify_lead(tenant: Tenant, lead: Any, at: datetime.datetime) -> None:
-    """Tell the leads app a lead was worked (pool clock, new -> working), if it offers the hook."""
+def _notify_lead(tenant: Tenant, lead: Any, at: datetime.datetime | None, *, kind: str, done: bool) -> None:
+    """Tell the leads app an activity was logged on a lead: done calls, emails and meetings move its pool clock
+    and new -> working; any done activity rescores it (leads.services.leads.lead_record_activity)."""
     try:
         from leads.services.leads import lead_record_activity
     except ImportError:
         return
-    lead_record_activity(tenant=tenant, lead=lead, at=at)
+    lead_record_activity(tenant=tenant, lead=lead, at=at, kind=kind, done=done)
+
+
+def _check_lead_writable(tenant: Tenant, actor: User | None, lead: Any) -> None:
+    """Logging on a lead needs edit rights on it (PermissionDenied otherwise), by the leads app's rule."""
+    try:
+        from leads.services.leads import lead_check_can_log_activity
+    except ImportError:
+        return
+    lead_check_can_log_activity(tenant=tenant, actor=actor, lead=lead)
 
 
 def _clean_activity(tenant: Tenant, activity: Activity) -> None:
@@ -507,7 +518,8 @@ def activity_log(
     """Log a call, email, meeting or note (done, at `occurred_at`, default now) or open a task (not done).
 
     The account is filled from the deal or contact when not given. Side effects: the lead's activity clock
-    (leads.services.leads.lead_record_activity) when a lead is linked; history event with the actor."""
+    (leads.services.leads.lead_record_activity) when a lead is linked; history event with the actor.
+    Logging on a lead needs edit rights on it: PermissionDenied for read-only roles and unclaimed pool leads."""
     if done is None:
         done = kind in DONE_BY_DEFAULT
     now = timezone.now()
@@ -529,10 +541,12 @@ def activity_log(
         external_id=external_id or "",
     )
     _clean_activity(tenant, activity)
+    if lead is not None:
+        _check_lead_writable(tenant, actor, lead)
     with _history(actor):
         activity.save()
     if lead is not None:
-        _notify_lead(tenant, lead, occurred_at or now)
+        _notify_lead(tenant, lead, occurred_at, kind=activity.kind, done=activity.done)
     return activity
 
 
@@ -563,7 +577,7 @@ def activity_complete(
         )
     activity.refresh_from_db()
     if activity.lead_id:
-        _notify_lead(tenant, activity.lead, at)
+        _notify_lead(tenant, activity.lead, at, kind=activity.kind, done=True)
     return activity
 
 

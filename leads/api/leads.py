@@ -1,6 +1,7 @@
 """API of the leads area: leads (list with the inbox filters and cursor pagination, retrieve, create with the
 assignment rules and scoring, update with optimistic locking, soft delete + restore) and their actions (convert,
-assign, claim from the pool, change status, merge + undo), and the pool list.
+assign, claim from the pool, change status, merge + undo, history), duplicates, and the pool (list, health,
+settings). Lists page by keyset in the requested `ordering` (LeadCursorPagination).
 
 Reads come from leads.selectors.leads (role visibility: an invisible lead is a 404; an invisible or foreign id in
 a body is "does not exist", 400), writes from leads.services.leads. A stale `version` answers 409 with the
@@ -15,191 +16,50 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from crm.models import User
-from crm.pagination import CursorPagination
+from accounts.api.records import HistoryEntrySerializer
+from crm.models import Role
 from crm.tenancy import schema_queryset
+from leads.api.lead_serializers import (
+    DUPLICATE_PARAMS,
+    DUPLICATES_EXAMPLE,
+    HISTORY_EXAMPLE,
+    POOL_HEALTH_EXAMPLE,
+    POOL_SETTINGS_EXAMPLE,
+    LeadAssignSerializer,
+    LeadConflictSerializer,
+    LeadConvertSerializer,
+    LeadCreatedSerializer,
+    LeadCreateSerializer,
+    LeadCursorPagination,
+    LeadDuplicateSerializer,
+    LeadMergeRecordSerializer,
+    LeadMergeSerializer,
+    LeadSerializer,
+    LeadStatusSerializer,
+    LeadUpdateSerializer,
+    PoolHealthSerializer,
+    PoolSettingsSerializer,
+)
 from leads.filters_leads import LeadFilterSet
-from leads.models import Campaign, Lead, LeadSource, LeadStatus, SizeBand
+from leads.models import Lead
 from leads.selectors import leads as selectors
 from leads.services import leads as services
 
-# --- serializers ------------------------------------------------------------------------------------------------
-
-
-class LeadSerializer(serializers.ModelSerializer):
-    full_name = serializers.CharField(read_only=True)
-    owner_email = serializers.EmailField(source="owner.email", read_only=True, allow_null=True, default=None)
-    source_name = serializers.CharField(source="source.name", read_only=True, allow_null=True, default=None)
-    source_kind = serializers.CharField(source="source.kind", read_only=True, allow_null=True, default=None)
-    campaign_name = serializers.CharField(
-        source="campaign.name", read_only=True, allow_null=True, default=None
-    )
-    in_pool = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Lead
-        fields = [
-            "id",
-            "external_id",
-            "first_name",
-            "last_name",
-            "full_name",
-            "email",
-            "phone",
-            "company",
-            "title",
-            "region",
-            "industry",
-            "size_band",
-            "source",
-            "source_name",
-            "source_kind",
-            "campaign",
-            "campaign_name",
-            "status",
-            "score",
-            "score_reasons",
-            "owner",
-            "owner_email",
-            "territory",
-            "in_pool",
-            "disqualify_reason",
-            "created_at",
-            "working_at",
-            "mql_at",
-            "sql_at",
-            "converted_at",
-            "disqualified_at",
-            "last_activity_at",
-            "assigned_at",
-            "claimed_at",
-            "pooled_at",
-            "converted_account",
-            "converted_contact",
-            "converted_opportunity",
-            "version",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    def get_in_pool(self, lead: Lead) -> bool:
-        return lead.owner_id is None and lead.status in selectors.OPEN_STATUSES
-
-
-class _TenantChoicesMixin:
-    """Related-id fields read their choices in the request's tenant (and the member's visibility), so another
-    tenant's or an invisible id is refused like one that does not exist."""
-
-    def _limit(self) -> None:
-        request = self.context.get("request")  # type: ignore[attr-defined]
-        tenant = getattr(request, "tenant", None)
-        membership = getattr(request, "membership", None)
-        if tenant is None or membership is None:  # OpenAPI schema generation: no tenant, empty choices
-            return
-        fields = self.fields  # type: ignore[attr-defined]
-        if "source" in fields:
-            fields["source"].queryset = LeadSource.objects.filter(tenant=tenant)
-        if "campaign" in fields:
-            fields["campaign"].queryset = Campaign.objects.filter(tenant=tenant)
-        if "owner" in fields:
-            fields["owner"].queryset = selectors.owner_choices(tenant=tenant, membership=membership)
-
-
-class LeadWriteSerializer(_TenantChoicesMixin, serializers.Serializer):
-    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    email = serializers.EmailField(required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    title = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    size_band = serializers.ChoiceField(choices=SizeBand.choices, required=False, allow_blank=True)
-    source = serializers.PrimaryKeyRelatedField(
-        queryset=LeadSource.objects.none(), required=False, allow_null=True
-    )
-    campaign = serializers.PrimaryKeyRelatedField(
-        queryset=Campaign.objects.none(), required=False, allow_null=True
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._limit()
-
-
-class LeadCreateSerializer(LeadWriteSerializer):
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.none(),
-        required=False,
-        allow_null=True,
-        help_text="Leave out to apply the assignment rules (a manual owner overrides them).",
-    )
-
-
-class LeadUpdateSerializer(LeadWriteSerializer):
-    version = serializers.IntegerField(help_text="The version you loaded (optimistic locking; stale -> 409).")
-
-
-class LeadConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    your_version = serializers.IntegerField(allow_null=True)
-    current_version = serializers.IntegerField()
-    current = serializers.DictField()
-
-
-class LeadStatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[c for c in LeadStatus.choices if c[0] != LeadStatus.CONVERTED])
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-
-
-class LeadAssignSerializer(_TenantChoicesMixin, serializers.Serializer):
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.none(), allow_null=True, help_text="null releases the lead to the pool."
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._limit()
-
-
-class LeadConvertSerializer(serializers.Serializer):
-    account = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Link this account (else create)."
-    )
-    account_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    account_domain = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    contact = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Link this contact (else create)."
-    )
-    create_deal = serializers.BooleanField(default=True)
-    deal_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    deal_amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
-    deal_currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
-    deal_close_date = serializers.DateField(required=False, allow_null=True, default=None)
-
-
-class LeadMergeSerializer(serializers.Serializer):
-    merged = serializers.IntegerField(help_text="The lead merged into this one (it is soft-deleted).")
-
-
-class LeadMergeRecordSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    survivor_id = serializers.IntegerField()
-    merged_id = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    undone_at = serializers.DateTimeField(allow_null=True)
-
-
 # --- the viewset ------------------------------------------------------------------------------------------------
 
+HEALTH_ROLES = (Role.ADMIN, Role.OPS, Role.SALES_MANAGER)
 SCOPE_PARAM = OpenApiParameter(
     "scope", str, description="my | team | all (default: every lead you may see)", required=False
 )
@@ -219,10 +79,6 @@ CREATE_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
-
-
-class LeadCursorPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
 
 
 def _service_errors(call):  # type: ignore[no-untyped-def]
@@ -247,6 +103,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         *[backend for backend in viewsets.GenericViewSet.filter_backends],
         filters.OrderingFilter,
     ]
+    # Documented for the schema; LeadCursorPagination applies the order as a keyset (value, id).
     ordering_fields = ["created_at", "score", "company"]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -294,7 +151,7 @@ class LeadViewSet(viewsets.GenericViewSet):
     @extend_schema(
         tags=["leads"],
         request=LeadCreateSerializer,
-        responses={201: LeadSerializer},
+        responses={201: LeadCreatedSerializer},
         examples=[CREATE_EXAMPLE],
     )
     def create(self, request: Request, slug: str) -> Response:
@@ -307,7 +164,18 @@ class LeadViewSet(viewsets.GenericViewSet):
             lambda: services.lead_create(tenant=request.tenant, actor=request.user, owner=owner, **data)
         )
         lead = Lead.objects.select_related("owner", "source", "campaign").get(pk=lead.pk)
-        return Response(LeadSerializer(lead).data, status=status.HTTP_201_CREATED)
+        duplicates = selectors.lead_duplicates(
+            tenant=request.tenant,
+            membership=request.membership,
+            email=lead.email,
+            phone=lead.phone,
+            company=lead.company,
+            exclude_id=lead.pk,
+        )
+        return Response(
+            LeadCreatedSerializer(lead, context={"duplicates": duplicates}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         tags=["leads"],
@@ -322,7 +190,9 @@ class LeadViewSet(viewsets.GenericViewSet):
     def update(self, request: Request, slug: str, pk: str) -> Response:
         self._writer()
         lead = self._lead()
-        payload = LeadUpdateSerializer(data=request.data, context={"request": request}, partial=True)
+        payload = LeadUpdateSerializer(
+            data=request.data, context={"request": request, "lead": lead}, partial=True
+        )
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         if "version" not in data:
@@ -543,3 +413,87 @@ class LeadViewSet(viewsets.GenericViewSet):
         qs = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(LeadSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["leads"],
+        summary="Pool health: size, age, returns and claims per week, claims per rep",
+        responses={200: PoolHealthSerializer},
+        examples=[POOL_HEALTH_EXAMPLE],
+    )
+    @action(
+        detail=False, methods=["get"], url_path="pool/health", pagination_class=None, filterset_class=None
+    )
+    def pool_health(self, request: Request, slug: str) -> Response:
+        """Admins, ops and sales managers (managers: their team's claims)."""
+        if request.membership.role not in HEALTH_ROLES:
+            raise PermissionDenied(_("Pool health is for admins, ops and sales managers."))
+        health = selectors.pool_health(tenant=request.tenant, membership=request.membership)
+        return Response(PoolHealthSerializer(health).data)
+
+    @extend_schema(
+        tags=["leads"],
+        summary="Pool settings: the idle window and the per-rep claim cap",
+        request=PoolSettingsSerializer,
+        responses={200: PoolSettingsSerializer},
+        examples=[POOL_SETTINGS_EXAMPLE],
+    )
+    @action(
+        detail=False,
+        methods=["get", "put", "patch"],
+        url_path="pool/settings",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def pool_settings(self, request: Request, slug: str) -> Response:
+        """Everyone who works leads reads them; admins and ops change them."""
+        current = selectors.lead_settings_get(tenant=request.tenant)
+        if request.method == "GET":
+            return Response(PoolSettingsSerializer(current).data)
+        payload = PoolSettingsSerializer(current, data=request.data, partial=request.method == "PATCH")
+        payload.is_valid(raise_exception=True)
+        values = {
+            "pool_window_days": current.pool_window_days,
+            "pool_claim_cap": current.pool_claim_cap,
+            **payload.validated_data,
+        }
+        saved = _service_errors(
+            lambda: services.lead_settings_update(tenant=request.tenant, actor=request.user, **values)
+        )
+        return Response(PoolSettingsSerializer(saved).data)
+
+    @extend_schema(
+        tags=["leads"],
+        summary="Possible duplicates of an email, phone or company (check before creating)",
+        parameters=DUPLICATE_PARAMS,
+        responses={200: LeadDuplicateSerializer(many=True)},
+        examples=[DUPLICATES_EXAMPLE],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def duplicates(self, request: Request, slug: str) -> Response:
+        """Only leads you may see; the same email, the same phone (with or without the country code) or a
+        similar company name."""
+        exclude = request.query_params.get("exclude", "")
+        found = selectors.lead_duplicates(
+            tenant=request.tenant,
+            membership=request.membership,
+            email=request.query_params.get("email", ""),
+            phone=request.query_params.get("phone", ""),
+            company=request.query_params.get("company", ""),
+            exclude_id=int(exclude) if exclude.isdecimal() else None,
+        )
+        return Response(LeadDuplicateSerializer(found, many=True).data)
+
+    @extend_schema(
+        tags=["leads"],
+        summary="Every change of the lead: when, who, old and new values",
+        responses={200: HistoryEntrySerializer(many=True)},
+        examples=[HISTORY_EXAMPLE],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def history(self, request: Request, slug: str, pk: str) -> Response:
+        """Newest first, like the accounts' and contacts' history (leads merged into this one included)."""
+        from accounts.selectors.records import history_for
+
+        lead = self.get_object()
+        entries = history_for(tenant=request.tenant, obj=lead, membership=request.membership)
+        return Response(HistoryEntrySerializer(list(reversed(entries)), many=True).data)

@@ -26,7 +26,7 @@ from leads.models import (
     PoolEventKind,
     SizeBand,
 )
-from leads.services.leads import lead_convert, lead_search_text
+from leads.services.leads import lead_convert, lead_set_derived
 
 LEADS_PER_TENANT = 2600
 SHOWCASE_CONVERSIONS = 20
@@ -430,7 +430,7 @@ def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[
     leads += linked
     leads += _duplicates(leads, words, lang, rng, now)
     for lead in leads:
-        lead.search_text = lead_search_text(lead)
+        lead_set_derived(lead)
         lead.assigned_at = lead.created_at if lead.owner_id else None
     Lead.objects.bulk_create(leads, batch_size=1000)
     _link_deals(tenant, linked)

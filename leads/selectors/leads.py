@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.postgres.search import TrigramSimilarity
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Field, Func, Min, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Greatest, TruncWeek, Upper
+from django.db.models import Count, F, Field, Func, Min, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest, TruncWeek
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
-from crm.visibility import can_edit_owned, owner_scope
+from crm.visibility import can_edit_owned, owner_scope, team_user_ids
 from leads.filters_leads import LeadFilterSet
 from leads.models import Lead, LeadPoolEvent, LeadSettings, LeadStatus, PoolEventKind
 
@@ -70,12 +70,25 @@ def lead_queryset(*, tenant: Tenant, membership: Membership) -> QuerySet[Lead]:
     return qs if q is None else qs.filter(q)
 
 
+def _team_ids(membership: Membership) -> set[int]:
+    """The manager's team (crm.visibility.team_user_ids), read once per membership instance: bulk actions ask
+    lead_can_edit for every lead, which would otherwise cost a query per lead."""
+    cached: set[int] | None = getattr(membership, "_lead_team_ids", None)
+    if cached is None:
+        cached = team_user_ids(membership)
+        membership._lead_team_ids = cached  # type: ignore[attr-defined]  # a per-instance cache
+    return cached
+
+
 def lead_can_edit(*, membership: Membership | None, lead: Lead) -> bool:
-    """Admins all, managers their team's and the pool's, reps their own (a pool lead is claimed first)."""
+    """Admins all, managers their team's and the pool's, reps their own (a pool lead is claimed first).
+    Same rule as crm.visibility.can_edit_owned, with the manager's team read once."""
     if membership is None:
         return True
     if membership.role not in ASSIGNABLE_ROLES:
         return False
+    if membership.role == Role.SALES_MANAGER:
+        return lead.owner_id is None or lead.owner_id in _team_ids(membership)
     return can_edit_owned(membership, lead.owner_id)
 
 
@@ -258,6 +271,17 @@ SORTS = {
     ]
 }
 DEFAULT_SORT = "-created"
+# The API's `ordering` values, each a keyset (sort key + id) like the inbox's sorts, so paging through many equal
+# scores or company names neither repeats nor skips a lead (an OFFSET-based cursor gives up past 1,000 ties).
+API_SORTS = {
+    "-created_at": SORTS["-created"],
+    "created_at": SORTS["created"],
+    "-score": SORTS["-score"],
+    "score": Sort("score", _("Lowest score"), "score", False),
+    "company": SORTS["company"],
+    "-company": Sort("-company", _("Company Z–A"), "company", True),
+}
+API_DEFAULT_SORT = "-created_at"
 
 
 @dataclass
@@ -395,7 +419,7 @@ def lead_inbox_page(
     those ids (primary-key lookups and a small sort). Otherwise PostgreSQL, which cannot know that a search term
     is rare, walks the sort index and filters row after row: seconds for a term that matches nothing at a
     million leads. With more matches than that, walking the sort index finds a page quickly."""
-    spec = SORTS.get(sort) or SORTS[DEFAULT_SORT]
+    spec = SORTS.get(sort) or API_SORTS.get(sort) or SORTS[DEFAULT_SORT]
     matched: list[int] | None = None
     narrowed = False
     if with_count:
@@ -449,12 +473,52 @@ def phone_digits(phone: str) -> str:
     return re.sub(r"\D", "", phone or "")
 
 
+PHONE_TAIL_DIGITS = 7
+
+
+def phone_tail(phone: str) -> str:
+    """The duplicate key of a phone: its last seven digits ("" for fewer). Two numbers where one ends with the
+    other (with or without the country code, 7+ digits) share it; _same_phone then confirms the match."""
+    digits = phone_digits(phone)
+    return digits[-PHONE_TAIL_DIGITS:] if len(digits) >= PHONE_TAIL_DIGITS else ""
+
+
 def _same_phone(a: str, b: str) -> bool:
     """Same number, with or without the country code."""
     if not a or not b:
         return False
     short, long = sorted((a, b), key=len)
-    return long.endswith(short) and len(short) >= 7
+    return long.endswith(short) and len(short) >= PHONE_TAIL_DIGITS
+
+
+# Company names are compared when their normalized form has 3+ characters. Candidates are the leads whose
+# company_key shares the name's first word (CJK names: the first two characters), read as two bounded index
+# ranges around the name itself (COMPANY_WINDOW keys on each side), then ranked by trigram similarity.
+COMPANY_MIN_CHARS = 3
+COMPANY_WINDOW = 100
+SIMILARITY_THRESHOLD = 0.3
+
+
+def _company_range(core: str) -> tuple[str, str]:
+    """[start, stop) of the company keys that share `core`'s first word (C collation: code point order)."""
+    prefix = core.split(" ", 1)[0]
+    if not prefix.isascii():
+        prefix = prefix[:2]
+    elif len(prefix) < COMPANY_MIN_CHARS:
+        prefix = core[:COMPANY_MIN_CHARS]
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _company_candidates(qs: QuerySet[Lead], core: str) -> list[int]:
+    """Ids of up to 2 x COMPANY_WINDOW leads whose company_key is nearest to `core` within its first word's
+    range: one query, two backward/forward walks of the (tenant, company_key) index."""
+    start, stop = _company_range(core)
+    before = qs.filter(company_key__gte=start, company_key__lt=core).order_by("-company_key")
+    after = qs.filter(company_key__gte=core, company_key__lt=stop).order_by("company_key")
+    window = before.values_list("pk", flat=True)[:COMPANY_WINDOW].union(
+        after.values_list("pk", flat=True)[:COMPANY_WINDOW], all=True
+    )
+    return list(window)
 
 
 @dataclass
@@ -463,7 +527,7 @@ class LeadDuplicate:
     same_email: bool
     same_phone: bool
     similarity: float
-    visible: bool
+    visible: bool = True
 
 
 def lead_duplicates(
@@ -476,42 +540,46 @@ def lead_duplicates(
     exclude_id: int | None = None,
     limit: int = 8,
 ) -> list[LeadDuplicate]:
-    """Live leads that look like the same person or company: same email (case-insensitive), same phone, or a
-    similar normalized company name (pg_trgm on upper(company), served by the GIN trigram index).
+    """Live leads the member may see that look like the same person or company: the same email (stored
+    lower-cased), the same phone (its last seven digits, then a suffix check), or a similar normalized company
+    name (trigram similarity >= 0.3 among the bounded candidates of _company_candidates).
 
-    Visibility is not applied to finding them on purpose (a rep should learn the lead exists before typing it
-    twice); `visible` says whether the member may open it, and pages show only name and owner otherwise."""
+    Invisible leads are never found (DESIGN.md: they behave as if they did not exist), as for accounts and
+    contacts; `membership=None` (system callers) searches the whole tenant. Every lookup is an index range
+    under row-level security: one query, two when a company name is given."""
     email = (email or "").strip().lower()
-    phone = (phone or "").strip()
-    core = normalize_company(company)
-    q = Q(pk__in=[])
-    if email:
-        q |= Q(email__iexact=email)
-    if len(phone_digits(phone)) >= 6:
-        q |= Q(phone=phone) | Q(search_text__contains=phone_digits(phone))
-    qs = Lead.objects.filter(tenant=tenant, deleted_at=None)
-    if len(core) >= 3:
-        qs = qs.alias(ucompany=Upper("company"))
-        q |= Q(ucompany__trigram_similar=core)
-        qs = qs.annotate(similarity=TrigramSimilarity(Upper("company"), core))
-    elif not email and len(phone_digits(phone)) < 6:
+    digits = phone_digits(phone)
+    tail = phone_tail(phone)
+    core = normalize_company(company)[:200]
+    use_company = len(core) >= COMPANY_MIN_CHARS
+    if not email and not tail and not use_company:
         return []
-    qs = qs.filter(q)
+    qs = Lead.objects.filter(tenant=tenant, deleted_at=None)
+    visible_q = lead_visibility_q(membership) if membership is not None else None
+    if visible_q is not None:
+        qs = qs.filter(visible_q)
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
-    visible_q = lead_visibility_q(membership) if membership is not None else None
-    visible = Value(True) if visible_q is None else ExpressionWrapper(visible_q, output_field=BooleanField())
-    found = list(
-        qs.annotate(visible=visible).select_related("owner").order_by("-created_at", "-pk")[: limit * 3]
-    )
-    digits = phone_digits(phone)
+    q = Q(pk__in=[])
+    if email:
+        q |= Q(email=email)
+    if tail:
+        q |= Q(phone_tail=tail)
+    order = ["-created_at", "-pk"]
+    if use_company:
+        candidates = _company_candidates(qs, core)
+        qs = qs.annotate(similarity=TrigramSimilarity("company_key", core))
+        if candidates:
+            q |= Q(pk__in=candidates, similarity__gte=SIMILARITY_THRESHOLD)
+        order = ["-similarity", *order]
+    found = list(qs.filter(q).select_related("owner").order_by(*order)[: limit * 3])
     result = []
     for lead in found:
-        same_email = bool(email) and lead.email.lower() == email
-        same_phone = len(digits) >= 6 and _same_phone(phone_digits(lead.phone), digits)
+        same_email = bool(email) and lead.email == email
+        same_phone = bool(tail) and _same_phone(phone_digits(lead.phone), digits)
         similarity = float(getattr(lead, "similarity", 0) or 0)
-        if same_email or same_phone or similarity >= 0.3:
-            result.append(LeadDuplicate(lead, same_email, same_phone, similarity, visible=bool(lead.visible)))
+        if same_email or same_phone or similarity >= SIMILARITY_THRESHOLD:
+            result.append(LeadDuplicate(lead, same_email, same_phone, similarity))
     result.sort(key=lambda d: (not d.same_email, not d.same_phone, -d.similarity, -d.lead.pk))
     return result[:limit]
 

@@ -7,14 +7,14 @@ Every write stamps the actor into the django-pghistory context (the lead page's 
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import re
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import F, Value
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crm.errors import AppError, ConflictError
+from crm.history import history_actor
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from crm.visibility import can_edit_owned
 from leads.models import (
@@ -41,8 +42,10 @@ from leads.selectors.leads import (
     STATUS_ORDER,
     lead_can_edit,
     lead_settings_get,
+    normalize_company,
     open_claims_count,
     phone_digits,
+    phone_tail,
 )
 
 if TYPE_CHECKING:
@@ -90,12 +93,9 @@ WORKING_KINDS = {"call", "email", "meeting"}
 
 
 def _history(actor: User | None, **extra: Any) -> AbstractContextManager[Any]:
-    """Stamp the actor (and a reason) into the pghistory context of the writes that follow."""
-    if actor is None and not extra:
-        return contextlib.nullcontext()
-    if actor is not None:
-        extra["user"] = actor.pk
-    return pghistory.context(**extra)
+    """Stamp the actor (None: the system) and a reason into the pghistory context of the writes that follow; a
+    context is opened for the system too, so no earlier actor of the same transaction is credited."""
+    return history_actor(actor, **extra)
 
 
 def _membership(*, tenant: Tenant, actor: User | None) -> Membership | None:
@@ -126,6 +126,55 @@ def lead_search_text(lead: Lead) -> str:
     digits = phone_digits(lead.phone)
     parts = [lead.first_name, lead.last_name, lead.company, lead.email, lead.phone, digits]
     return " ".join(" ".join(p.split()) for p in parts if p).lower()
+
+
+def lead_derived_values(lead: Lead) -> dict[str, str]:
+    """The columns the services derive from a lead's details: search_text and the duplicate keys."""
+    return {
+        "search_text": lead_search_text(lead),
+        "phone_tail": phone_tail(lead.phone),
+        "company_key": normalize_company(lead.company)[:200],
+    }
+
+
+_PHONE_TAIL_FILL_SQL = """
+UPDATE leads_lead SET phone_tail = CASE WHEN length(d) >= 7 THEN right(d, 7) ELSE '' END
+FROM (SELECT id AS lead_id, regexp_replace(phone, '\\D', '', 'g') AS d FROM leads_lead
+      WHERE tenant_id = %s AND phone <> '') AS digits
+WHERE leads_lead.id = digits.lead_id AND leads_lead.tenant_id = %s
+"""
+_FILL_BATCH = 5000
+
+
+def lead_fill_duplicate_keys(*, tenant_id: int, cursor: Any) -> None:
+    """Recompute phone_tail and company_key of every lead of one tenant from phone and company, for rows written
+    without the services (the migration that added the keys, the benchmark's bulk SQL). Runs inside the tenant's
+    RLS setting; the history triggers ignore these columns."""
+    cursor.execute(_PHONE_TAIL_FILL_SQL, [tenant_id, tenant_id])
+    last_id = 0
+    while True:
+        cursor.execute(
+            "SELECT id, company FROM leads_lead WHERE tenant_id = %s AND id > %s AND company <> ''"
+            " ORDER BY id LIMIT %s",
+            [tenant_id, last_id, _FILL_BATCH],
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return
+        last_id = rows[-1][0]
+        keys = [(pk, normalize_company(company)[:200]) for pk, company in rows]
+        values = ", ".join(["(%s::bigint, %s::text)"] * len(keys))
+        cursor.execute(
+            f"UPDATE leads_lead AS l SET company_key = v.key FROM (VALUES {values}) AS v(id, key)"
+            " WHERE l.id = v.id AND l.tenant_id = %s",
+            [param for row in keys for param in row] + [tenant_id],
+        )
+
+
+def lead_set_derived(lead: Lead) -> None:
+    """Set the derived columns on an unsaved or about-to-be-saved lead (bulk creates call this too)."""
+    for name, value in lead_derived_values(lead).items():
+        setattr(lead, name, value)
 
 
 def lead_snapshot(lead: Lead) -> dict[str, Any]:
@@ -175,10 +224,12 @@ def _clean(tenant: Tenant, lead: Lead) -> None:
             "converted_opportunity",
             "merged_into",
             "search_text",
+            "phone_tail",
+            "company_key",
             "score_reasons",
         ]
     )
-    lead.search_text = lead_search_text(lead)
+    lead_set_derived(lead)
 
 
 def _check_owner(*, tenant: Tenant, membership: Membership | None, owner: User | None) -> None:
@@ -216,10 +267,14 @@ def lead_create(
     owner: User | None = None,
     created_at: datetime.datetime | None = None,
     apply_rules: bool = True,
+    status: str | None = None,
+    status_stamps: Mapping[str, datetime.datetime | None] | None = None,
     **fields: Any,
 ) -> Lead:
     """Create a lead. A manual owner wins; otherwise the ops assignment rules pick one (or the lead starts in the
-    pool). Scored by the ops scoring rules. Side effects: history event with the actor."""
+    pool). Scored by the ops scoring rules. Side effects: history event with the actor.
+
+    `status` and `status_stamps` (mql_at, ...) are for imports: a migrated lead keeps its history as given."""
     unknown = set(fields) - set(EDIT_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
@@ -229,6 +284,7 @@ def lead_create(
     _check_owner(tenant=tenant, membership=membership, owner=owner)
     now = timezone.now()
     lead = Lead(tenant=tenant, owner=owner, created_at=created_at or now, **fields)
+    _apply_imported_status(lead, status, status_stamps)
     _clean(tenant, lead)
     if apply_rules:
         _apply_rules_and_score(tenant=tenant, lead=lead)
@@ -239,11 +295,37 @@ def lead_create(
     return lead
 
 
+def _apply_imported_status(
+    lead: Lead, status: str | None, stamps: Mapping[str, datetime.datetime | None] | None
+) -> dict[str, Any]:
+    """Set a status and status timestamps as given (imports); returns the column values it set."""
+    values: dict[str, Any] = {}
+    if status is not None:
+        if status not in LeadStatus.values:
+            raise ValidationError({"status": _("Unknown status.")})
+        values["status"] = status
+    for name, value in (stamps or {}).items():
+        if name not in STATUS_STAMP.values():
+            raise ValidationError({name: _("This field cannot be set here.")})
+        values[name] = value
+    for name, value in values.items():
+        setattr(lead, name, value)
+    return values
+
+
 @transaction.atomic
 def lead_update(
-    *, tenant: Tenant, actor: User | None, lead: Lead, version: int | None, **fields: Any
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    lead: Lead,
+    version: int | None,
+    status: str | None = None,
+    status_stamps: Mapping[str, datetime.datetime | None] | None = None,
+    **fields: Any,
 ) -> Lead:
     """Change a lead's details; `version` is the one the user loaded (None: internal callers, no check).
+    `status`/`status_stamps` set the status history as given (imports; the status flow is lead_change_status).
 
     Raises ConflictError (with the current values) when someone saved in between. Rescored afterwards."""
     unknown = set(fields) - set(EDIT_FIELDS)
@@ -254,9 +336,11 @@ def lead_update(
     candidate = Lead.objects.get(tenant=tenant, pk=lead.pk)
     for name, value in fields.items():
         setattr(candidate, name, value)
+    imported = _apply_imported_status(candidate, status, status_stamps)
     _clean(tenant, candidate)
     values = {name: getattr(candidate, name) for name in fields}
-    values["search_text"] = candidate.search_text
+    values.update(imported)
+    values.update(lead_derived_values(candidate))
     qs = Lead.objects.filter(tenant=tenant, pk=lead.pk, deleted_at=None)
     if version is not None:
         qs = qs.filter(version=version)
@@ -315,26 +399,70 @@ def lead_restore(*, tenant: Tenant, actor: User | None, lead: Lead) -> Lead:
 # --- activity hook, status flow ---------------------------------------------------------------------------------
 
 
+def lead_check_can_log_activity(*, tenant: Tenant, actor: User | None, lead: Lead) -> None:
+    """Logging an activity on a lead needs edit rights on it (DESIGN.md: ops read leads only; a rep claims a pool
+    lead before working it). Raises PermissionDenied with the reason; system actors (None) may always log."""
+    membership = _membership(tenant=tenant, actor=actor)
+    if lead_can_edit(membership=membership, lead=lead):
+        return
+    if membership is not None and membership.role in CLAIM_ROLES and lead.owner_id is None:
+        raise PermissionDenied(_("Claim this lead from the pool before logging activities on it."))
+    raise PermissionDenied(_("You can view this lead but not log activities on it."))
+
+
 @transaction.atomic
 def lead_record_activity(
-    *, tenant: Tenant, lead: Lead, at: datetime.datetime, kind: str | None = None
+    *, tenant: Tenant, lead: Lead, at: datetime.datetime | None, kind: str, done: bool
 ) -> None:
-    """An activity (call, email, meeting, note...) was logged on `lead` at `at`.
+    """An activity was logged (or a task completed) on `lead` at `at`.
 
-    Moves last_activity_at forward (never back: a back-dated activity does not make a lead look fresher), and
-    a `new` lead becomes `working` (stamping working_at) on its first call, email or meeting (any activity when
-    the caller does not say the kind). Set-based, so concurrent loggers do not lose each other's updates;
-    `lead` is refreshed in place.
-    """
-    qs = Lead.objects.filter(pk=lead.pk, tenant_id=tenant.pk)
-    qs.update(last_activity_at=Greatest(Coalesce("last_activity_at", Value(at)), Value(at)))
-    if kind is None or kind in WORKING_KINDS:
+    Only done calls, emails and meetings work a lead (KPIS.md "Activities count when done"): they move
+    last_activity_at forward (never back: a back-dated activity does not make a lead look fresher, and so the pool
+    clock) and a `new` lead becomes `working` (stamping working_at). Notes, tasks and open activities change
+    neither. Set-based, so concurrent loggers do not lose each other's updates; `lead` is refreshed in place.
+    Side effect: any done activity rescores the lead after commit (the "recent activities" engagement rules)."""
+    if not done or at is None:
+        return
+    if kind in WORKING_KINDS:
+        qs = Lead.objects.filter(pk=lead.pk, tenant_id=tenant.pk)
+        qs.update(last_activity_at=Greatest(Coalesce("last_activity_at", Value(at)), Value(at)))
         qs.filter(status=LeadStatus.NEW).update(
             status=LeadStatus.WORKING,
             working_at=Coalesce("working_at", Value(at)),
             version=F("version") + 1,
         )
-    lead.refresh_from_db(fields=["last_activity_at", "status", "working_at", "version"])
+        lead.refresh_from_db(fields=["last_activity_at", "status", "working_at", "version"])
+    _enqueue_lead_rescore(tenant=tenant, lead_id=lead.pk)
+
+
+@dataclass
+class _RescoreBatch:
+    """The leads to rescore when the current transaction commits (one task per lead, however many activities an
+    import logs on it). Tied to the connection's list of on-commit callbacks: Django replaces that list when it
+    commits, rolls back or drops a savepoint's callbacks, which starts a new batch."""
+
+    hooks: list
+    keys: set[tuple[int, int]] = field(default_factory=set)
+    sent: bool = False
+
+    def send(self) -> None:
+        from leads.tasks import rescore_lead
+
+        self.sent = True
+        for tenant_id, lead_id in sorted(self.keys):
+            rescore_lead.delay(tenant_id, lead_id)
+
+
+def _enqueue_lead_rescore(*, tenant: Tenant, lead_id: int) -> None:
+    """Rescore the lead after commit (Celery `leads.tasks.rescore_lead`), once per lead and transaction."""
+    batch: _RescoreBatch | None = getattr(connection, "_lead_rescore_batch", None)
+    if batch is None or batch.sent or batch.hooks is not connection.run_on_commit:
+        batch = _RescoreBatch(hooks=connection.run_on_commit)
+        connection._lead_rescore_batch = batch  # type: ignore[attr-defined]  # per-connection state
+        batch.keys.add((tenant.pk, lead_id))
+        transaction.on_commit(batch.send)  # outside a transaction this sends at once
+        return
+    batch.keys.add((tenant.pk, lead_id))
 
 
 def _status_values(status: str, at: datetime.datetime, reason: str) -> dict[str, Any]:
@@ -839,7 +967,7 @@ def lead_merge(*, tenant: Tenant, actor: User | None, survivor: Lead, merged: Le
         setattr(keep, column, value)
     if gone.last_activity_at and (not keep.last_activity_at or gone.last_activity_at > keep.last_activity_at):
         filled["last_activity_at"] = gone.last_activity_at
-    filled["search_text"] = lead_search_text(keep)
+    filled.update(lead_derived_values(keep))
     with _history(actor, reason="lead_merge"):
         Lead.objects.filter(tenant=tenant, pk=keep.pk).update(
             **filled, version=F("version") + 1, updated_at=now
@@ -897,7 +1025,7 @@ def lead_merge_undo(*, tenant: Tenant, actor: User | None, record: MergeRecord) 
         restore["last_activity_at"] = before["last_activity_at"]
     for column, value in restore.items():
         setattr(keep, column, value)
-    restore["search_text"] = lead_search_text(keep)
+    restore.update(lead_derived_values(keep))
     with _history(actor, reason="lead_merge_undo"):
         Lead.objects.filter(tenant=tenant, pk=keep.pk).update(
             **restore, version=F("version") + 1, updated_at=now

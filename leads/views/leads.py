@@ -345,7 +345,7 @@ def _detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str,
     in_pool = lead.owner_id is None and is_open
     context = {
         "lead": lead,
-        "timeline": timeline_for(tenant=tenant, lead=lead),
+        "timeline": timeline_for(tenant=tenant, membership=membership, lead=lead),
         "duplicates": selectors.lead_duplicates(
             tenant=tenant,
             membership=membership,
@@ -485,21 +485,15 @@ def lead_convert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "deal_currency": tenant.currency,
     }
     form = ConvertForm(request.POST or None, initial=initial)
+    # Only records the member may see are suggested (DESIGN.md: an invisible record does not exist for them).
     account_suggestions = account_selectors.account_duplicates(
-        tenant=tenant, name=lead.company or "", domain=services.email_domain(lead.email)
+        tenant=tenant,
+        name=lead.company or "",
+        domain=services.email_domain(lead.email),
+        membership=membership,
     )
     contact_suggestions = account_selectors.contact_duplicates(
-        tenant=tenant, email=lead.email, phone=lead.phone
-    )
-    visible_accounts = set(
-        account_selectors.account_queryset(tenant=tenant, membership=membership)
-        .filter(pk__in=[a.pk for a in account_suggestions])
-        .values_list("pk", flat=True)
-    )
-    visible_contacts = set(
-        account_selectors.contact_queryset(tenant=tenant, membership=membership)
-        .filter(pk__in=[c.pk for c in contact_suggestions])
-        .values_list("pk", flat=True)
+        tenant=tenant, email=lead.email, phone=lead.phone, membership=membership
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -543,8 +537,6 @@ def lead_convert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "form": form,
         "account_suggestions": account_suggestions,
         "contact_suggestions": contact_suggestions,
-        "visible_accounts": visible_accounts,
-        "visible_contacts": visible_contacts,
         "account_choice": form["account_choice"].value() or "new",
         "contact_choice": form["contact_choice"].value() or "new",
     }

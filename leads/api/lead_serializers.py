@@ -1,0 +1,409 @@
+"""Serializers, OpenAPI examples and the keyset pagination of the leads API (leads.api.leads holds the views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_field
+from rest_framework import serializers
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from crm.models import User
+from leads.models import Campaign, Lead, LeadSource, LeadStatus, SizeBand
+from leads.selectors import leads as selectors
+
+# --- serializers ------------------------------------------------------------------------------------------------
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    full_name = serializers.CharField(read_only=True)
+    owner_email = serializers.EmailField(source="owner.email", read_only=True, allow_null=True, default=None)
+    source_name = serializers.CharField(source="source.name", read_only=True, allow_null=True, default=None)
+    source_kind = serializers.CharField(source="source.kind", read_only=True, allow_null=True, default=None)
+    campaign_name = serializers.CharField(
+        source="campaign.name", read_only=True, allow_null=True, default=None
+    )
+    in_pool = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "external_id",
+            "first_name",
+            "last_name",
+            "full_name",
+            "email",
+            "phone",
+            "company",
+            "title",
+            "region",
+            "industry",
+            "size_band",
+            "source",
+            "source_name",
+            "source_kind",
+            "campaign",
+            "campaign_name",
+            "status",
+            "score",
+            "score_reasons",
+            "owner",
+            "owner_email",
+            "territory",
+            "in_pool",
+            "disqualify_reason",
+            "created_at",
+            "working_at",
+            "mql_at",
+            "sql_at",
+            "converted_at",
+            "disqualified_at",
+            "last_activity_at",
+            "assigned_at",
+            "claimed_at",
+            "pooled_at",
+            "converted_account",
+            "converted_contact",
+            "converted_opportunity",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_in_pool(self, lead: Lead) -> bool:
+        return lead.owner_id is None and lead.status in selectors.OPEN_STATUSES
+
+
+class _TenantChoicesMixin:
+    """Related-id fields read their choices in the request's tenant (and the member's visibility), so another
+    tenant's or an invisible id is refused like one that does not exist."""
+
+    def _limit(self) -> None:
+        request = self.context.get("request")  # type: ignore[attr-defined]
+        tenant = getattr(request, "tenant", None)
+        membership = getattr(request, "membership", None)
+        if tenant is None or membership is None:  # OpenAPI schema generation: no tenant, empty choices
+            return
+        fields = self.fields  # type: ignore[attr-defined]
+        # Retired (soft-deleted or inactive) sources and deleted campaigns are refused like ids that do not
+        # exist; the one a lead being edited already has stays acceptable (sending it back is no change).
+        lead = self.context.get("lead")  # type: ignore[attr-defined]
+        if "source" in fields:
+            keep = Q(pk=lead.source_id) if lead is not None and lead.source_id else Q(pk__in=[])
+            fields["source"].queryset = LeadSource.objects.filter(tenant=tenant).filter(
+                Q(deleted_at=None, is_active=True) | keep
+            )
+        if "campaign" in fields:
+            keep = Q(pk=lead.campaign_id) if lead is not None and lead.campaign_id else Q(pk__in=[])
+            fields["campaign"].queryset = Campaign.objects.filter(tenant=tenant).filter(
+                Q(deleted_at=None) | keep
+            )
+        if "owner" in fields:
+            fields["owner"].queryset = selectors.owner_choices(tenant=tenant, membership=membership)
+
+
+class LeadWriteSerializer(_TenantChoicesMixin, serializers.Serializer):
+    external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    size_band = serializers.ChoiceField(choices=SizeBand.choices, required=False, allow_blank=True)
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=LeadSource.objects.none(), required=False, allow_null=True
+    )
+    campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.none(), required=False, allow_null=True
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._limit()
+
+
+class LeadCreateSerializer(LeadWriteSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="Leave out to apply the assignment rules (a manual owner overrides them).",
+    )
+
+
+class LeadUpdateSerializer(LeadWriteSerializer):
+    version = serializers.IntegerField(help_text="The version you loaded (optimistic locking; stale -> 409).")
+
+
+class LeadConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    your_version = serializers.IntegerField(allow_null=True)
+    current_version = serializers.IntegerField()
+    current = serializers.DictField()
+
+
+class LeadStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[c for c in LeadStatus.choices if c[0] != LeadStatus.CONVERTED])
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class LeadAssignSerializer(_TenantChoicesMixin, serializers.Serializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), allow_null=True, help_text="null releases the lead to the pool."
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._limit()
+
+
+class LeadConvertSerializer(serializers.Serializer):
+    account = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Link this account (else create)."
+    )
+    account_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    account_domain = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    contact = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Link this contact (else create)."
+    )
+    create_deal = serializers.BooleanField(default=True)
+    deal_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    deal_amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
+    deal_currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
+    deal_close_date = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class LeadMergeSerializer(serializers.Serializer):
+    merged = serializers.IntegerField(help_text="The lead merged into this one (it is soft-deleted).")
+
+
+class LeadMergeRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    survivor_id = serializers.IntegerField()
+    merged_id = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    undone_at = serializers.DateTimeField(allow_null=True)
+
+
+class LeadDuplicateSerializer(serializers.Serializer):
+    """A lead that looks like the same person or company (only leads the caller may see)."""
+
+    id = serializers.IntegerField(source="lead.pk")
+    full_name = serializers.CharField(source="lead.full_name")
+    company = serializers.CharField(source="lead.company")
+    email = serializers.CharField(source="lead.email")
+    phone = serializers.CharField(source="lead.phone")
+    status = serializers.CharField(source="lead.status")
+    owner = serializers.IntegerField(source="lead.owner_id", allow_null=True)
+    owner_email = serializers.EmailField(source="lead.owner.email", allow_null=True, default=None)
+    same_email = serializers.BooleanField()
+    same_phone = serializers.BooleanField()
+    similarity = serializers.FloatField(
+        help_text="Trigram similarity of the normalized company names (0..1)."
+    )
+
+
+class LeadCreatedSerializer(LeadSerializer):
+    duplicates = serializers.SerializerMethodField(
+        help_text="Leads you may see that look like this one (same email, phone or a similar company). The "
+        "lead is created anyway: merge them with POST /leads/{id}/merge/ if they are the same."
+    )
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*LeadSerializer.Meta.fields, "duplicates"]
+        read_only_fields = fields
+
+    @extend_schema_field(LeadDuplicateSerializer(many=True))
+    def get_duplicates(self, lead: Lead) -> list:
+        return LeadDuplicateSerializer(self.context.get("duplicates", []), many=True).data
+
+
+class PoolAgeBucketSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class PoolWeekSerializer(serializers.Serializer):
+    week = serializers.DateField(help_text="Monday of the week (tenant time zone).")
+    returned = serializers.IntegerField()
+    claimed = serializers.IntegerField()
+
+
+class PoolRepSerializer(serializers.Serializer):
+    user = serializers.IntegerField(source="user.pk")
+    name = serializers.CharField(source="user.display_name")
+    claimed = serializers.IntegerField(help_text="Claims in the weeks shown.")
+    held = serializers.IntegerField(help_text="Open leads claimed from the pool held now.")
+
+
+class PoolHealthSerializer(serializers.Serializer):
+    size = serializers.IntegerField()
+    oldest = serializers.DateTimeField(
+        allow_null=True, help_text="Since when the longest-waiting lead is in it."
+    )
+    age_buckets = serializers.SerializerMethodField()
+    weeks = PoolWeekSerializer(many=True)
+    per_rep = PoolRepSerializer(many=True)
+
+    @extend_schema_field(PoolAgeBucketSerializer(many=True))
+    def get_age_buckets(self, health: Any) -> list[dict]:
+        return [{"label": str(label), "count": count} for label, count in health.age_buckets]
+
+
+class PoolSettingsSerializer(serializers.Serializer):
+    pool_window_days = serializers.IntegerField(
+        min_value=1, max_value=365, help_text="Days without activity before a lead returns to the pool."
+    )
+    pool_claim_cap = serializers.IntegerField(
+        min_value=1, max_value=1000, help_text="Open leads claimed from the pool a rep may hold at once."
+    )
+
+
+DUPLICATE_PARAMS = [
+    OpenApiParameter("email", str, required=False),
+    OpenApiParameter("phone", str, required=False),
+    OpenApiParameter("company", str, required=False),
+    OpenApiParameter("exclude", int, required=False, description="A lead id to leave out (editing)."),
+]
+HISTORY_EXAMPLE = OpenApiExample(
+    "A status change",
+    value=[
+        {
+            "when": "2026-11-20T09:30:00+08:00",
+            "who": {"id": 12, "name": "Li Na"},
+            "action": "updated",
+            "changes": [{"field": "Status", "old": "New", "new": "Working"}],
+        }
+    ],
+    response_only=True,
+)
+DUPLICATES_EXAMPLE = OpenApiExample(
+    "The same email",
+    value=[
+        {
+            "id": 981,
+            "full_name": "Wang Lei",
+            "company": "Shanghai Huaxin Technology Co., Ltd.",
+            "email": "wang.lei@huaxin.example.cn",
+            "phone": "+86 138 0013 8000",
+            "status": "working",
+            "owner": 12,
+            "owner_email": "rep@acme.test",
+            "same_email": True,
+            "same_phone": True,
+            "similarity": 1.0,
+        }
+    ],
+    response_only=True,
+)
+POOL_HEALTH_EXAMPLE = OpenApiExample(
+    "Pool health",
+    value={
+        "size": 120,
+        "oldest": "2026-08-01T02:00:00Z",
+        "age_buckets": [
+            {"label": "under a week", "count": 30},
+            {"label": "1–4 weeks", "count": 50},
+            {"label": "1–3 months", "count": 35},
+            {"label": "over 3 months", "count": 5},
+        ],
+        "weeks": [{"week": "2026-11-23", "returned": 14, "claimed": 9}],
+        "per_rep": [{"user": 12, "name": "Li Na", "claimed": 6, "held": 4}],
+    },
+    response_only=True,
+)
+POOL_SETTINGS_EXAMPLE = OpenApiExample(
+    "Return leads after 21 idle days; 15 open claims per rep",
+    value={"pool_window_days": 21, "pool_claim_cap": 15},
+)
+
+
+# --- pagination ----------------------------------------------------------------------------------------------
+
+
+class LeadCursorPagination(BasePagination):
+    """Keyset pages in the `ordering` of the request (leads.selectors.leads.API_SORTS), each cursor holding the
+    sort value and the id of the row it stops at: equal scores or company names page correctly at any depth.
+    `cursor` walks forward, `before` back; `next`/`previous` are full links."""
+
+    page_size = 50
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:
+        self.request = request
+        try:
+            size = int(request.query_params.get("page_size", self.page_size))
+        except ValueError:
+            size = self.page_size
+        self.size = max(1, min(size, self.max_page_size))
+        ordering = request.query_params.get("ordering", "")
+        self.ordering = ordering if ordering in selectors.API_SORTS else selectors.API_DEFAULT_SORT
+        self.page = selectors.lead_inbox_page(
+            queryset,
+            sort=self.ordering,
+            after=request.query_params.get("cursor"),
+            before=request.query_params.get("before"),
+            size=self.size,
+            with_count=False,
+        )
+        return self.page.rows
+
+    def _link(self, param: str, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        url = self.request.build_absolute_uri()
+        url = remove_query_param(url, "cursor" if param == "before" else "before")
+        return replace_query_param(url, param, cursor)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(
+            {
+                "next": self._link("cursor", self.page.next_cursor),
+                "previous": self._link("before", self.page.prev_cursor),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict]:
+        return [
+            {
+                "name": "cursor",
+                "required": False,
+                "in": "query",
+                "description": "The `next` link's cursor (the next page).",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "before",
+                "required": False,
+                "in": "query",
+                "description": "The `previous` link's cursor (the page before).",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "page_size",
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page (default {self.page_size}, at most {self.max_page_size}).",
+                "schema": {"type": "integer"},
+            },
+        ]
