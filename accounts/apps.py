@@ -12,7 +12,12 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from crm.signals import tenant_created
+        from accounts.services.rates import on_reporting_currency_changed
+        from crm.signals import tenant_created, tenant_currency_changed
 
         # Every new tenant starts with the default `Sales` pipeline (DESIGN.md).
         tenant_created.connect(_create_default_pipeline, dispatch_uid="accounts.default_pipeline")
+        # A new reporting currency: the rate table is re-expressed in it and every deal repriced (or refused).
+        tenant_currency_changed.connect(
+            on_reporting_currency_changed, dispatch_uid="accounts.currency_rebase"
+        )

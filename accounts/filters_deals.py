@@ -82,7 +82,8 @@ class OwnerFilter(django_filters.ModelChoiceFilter):
 
 class StageChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Stage) -> str:
-        return f"{obj.pipeline.name} · {obj.name}"
+        # The default pipeline's and stages' names in the reader's language; a tenant's own names as typed.
+        return f"{obj.pipeline.label} · {obj.label}"
 
 
 class StageFilter(django_filters.ModelChoiceFilter):

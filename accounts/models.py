@@ -97,6 +97,7 @@ class AccountAccess(models.TextChoices):
     EDIT = "edit", _("Can edit")
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class AccountMember(TenantOwnedModel):
     """People who work on an account besides its owner (account team); `read` shares it read-only."""
 
@@ -330,6 +331,7 @@ class Opportunity(TenantOwnedModel):
         return self.name
 
 
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class OpportunityContact(TenantOwnedModel):
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="contact_roles")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="opportunity_roles")

@@ -24,7 +24,7 @@ from crm.models import (
     User,
     hash_token,
 )
-from crm.signals import tenant_created
+from crm.signals import tenant_created, tenant_currency_changed
 from crm.tenancy import tenant_context
 
 
@@ -79,16 +79,44 @@ def tenant_create(
     return tenant
 
 
-@transaction.atomic
+TENANT_SETTINGS = ("name", "time_zone", "currency", "fiscal_year_start_month", "default_locale")
+
+
 def tenant_update_settings(*, tenant: Tenant, actor: User, **fields: object) -> Tenant:
-    allowed = {"name", "time_zone", "currency", "fiscal_year_start_month", "default_locale"}
+    """Change the tenant's settings. A new reporting currency sends `tenant_currency_changed` in the same
+    transaction (the deals area rebases the exchange rates and reprices every deal; it may refuse).
+
+    On a ValidationError nothing is saved and `tenant` gets its saved values back."""
+    # The saved values, not `tenant`'s: a ModelForm bound to the tenant has already set the new ones on it.
+    stored = Tenant.objects.get(pk=tenant.pk)
+    try:
+        return _tenant_save_settings(tenant=tenant, stored=stored, actor=actor, fields=fields)
+    except ValidationError:
+        for key in TENANT_SETTINGS:
+            setattr(tenant, key, getattr(stored, key))
+        raise
+
+
+@transaction.atomic
+def _tenant_save_settings(
+    *, tenant: Tenant, stored: Tenant, actor: User, fields: dict[str, object]
+) -> Tenant:
     for key, value in fields.items():
-        if key not in allowed:
+        if key not in TENANT_SETTINGS:
             raise ValidationError({key: _("This setting cannot be changed here.")})
         setattr(tenant, key, value)
     tenant.currency = tenant.currency.upper()
     tenant.full_clean()
     tenant.save()
+    if tenant.currency != stored.currency.upper():
+        with tenant_context(tenant):
+            tenant_currency_changed.send(
+                sender=Tenant,
+                tenant=tenant,
+                actor=actor,
+                old_currency=stored.currency.upper(),
+                new_currency=tenant.currency,
+            )
     return tenant
 
 

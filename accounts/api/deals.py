@@ -15,19 +15,21 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.records import HistoryEntrySerializer
 from accounts.filters_deals import OpportunityFilter
 from accounts.models import (
     Account,
-    Contact,
     ForecastCategory,
     Opportunity,
     OpportunityContact,
     OpportunityType,
     Pipeline,
     Stage,
+    StageChange,
     StageKind,
 )
 from accounts.selectors import deals as selectors
+from accounts.selectors.records import history_for
 from accounts.services import deals as services
 from crm.models import User
 from crm.pagination import CursorPagination
@@ -151,7 +153,9 @@ class _TenantChoicesMixin:
             owners = selectors.deal_owner_choices(tenant=tenant, membership=membership).values("user_id")
             fields["owner"].queryset = User.objects.filter(pk__in=owners)
         if "lead" in fields:
-            fields["lead"].queryset = Lead.objects.filter(tenant=tenant)
+            from leads.selectors.leads import lead_queryset
+
+            fields["lead"].queryset = lead_queryset(tenant=tenant, membership=membership)
 
 
 class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
@@ -246,6 +250,83 @@ class OpportunityContactWriteSerializer(serializers.Serializer):
     contact = serializers.IntegerField(help_text="A contact of the deal's account.")
     role = serializers.CharField(max_length=100, required=False, allow_blank=True)
     is_primary = serializers.BooleanField(required=False, default=False)
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    from_stage_name = serializers.CharField(source="from_stage.name", read_only=True, allow_null=True)
+    to_stage_name = serializers.CharField(source="to_stage.name", read_only=True, allow_null=True)
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StageChange
+        fields = [
+            "id",
+            "changed_at",
+            "from_stage",
+            "from_stage_name",
+            "to_stage",
+            "to_stage_name",
+            "actor",
+            "amount",
+            "probability",
+        ]
+        read_only_fields = fields
+
+    def get_actor(self, change: StageChange) -> dict | None:
+        if change.actor is None:
+            return None
+        return {"id": change.actor.pk, "name": change.actor.display_name}
+
+
+HISTORY_EXAMPLE = OpenApiExample(
+    "Amount raised, then moved",
+    value=[
+        {
+            "when": "2026-11-20T10:15:00+08:00",
+            "who": {"id": 7, "name": "Li Wei"},
+            "action": "updated",
+            "changes": [
+                {"field": "Amount", "old": "250000.00", "new": "300000.00"},
+                {"field": "Stage", "old": "Needs analysis", "new": "Proposal"},
+            ],
+        },
+        {
+            "when": "2026-11-02T09:00:00+08:00",
+            "who": {"id": 7, "name": "Li Wei"},
+            "action": "created",
+            "changes": [],
+        },
+    ],
+    response_only=True,
+)
+STAGE_HISTORY_EXAMPLE = OpenApiExample(
+    "Created, then moved to Proposal",
+    value=[
+        {
+            "id": 31,
+            "changed_at": "2026-11-20T10:15:00+08:00",
+            "from_stage": 2,
+            "from_stage_name": "Needs analysis",
+            "to_stage": 3,
+            "to_stage_name": "Proposal",
+            "actor": {"id": 7, "name": "Li Wei"},
+            "amount": "300000.00",
+            "probability": "0.500",
+        },
+        {
+            "id": 12,
+            "changed_at": "2026-11-02T09:00:00+08:00",
+            "from_stage": None,
+            "from_stage_name": None,
+            "to_stage": 2,
+            "to_stage_name": "Needs analysis",
+            "actor": {"id": 7, "name": "Li Wei"},
+            "amount": "250000.00",
+            "probability": "0.250",
+        },
+    ],
+    response_only=True,
+)
 
 
 class OpportunityContactUpdateSerializer(serializers.Serializer):
@@ -559,6 +640,29 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(self._fresh(opportunity))
 
     @extend_schema(
+        tags=["deals"], responses={200: HistoryEntrySerializer(many=True)}, examples=[HISTORY_EXAMPLE]
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def history(self, request: Request, slug: str, pk: str) -> Response:
+        """Every change of the deal, newest first: when, who, action and the changed fields (old -> new)."""
+        opportunity = self.get_object()
+        req = tenant_request(request)
+        entries = history_for(tenant=req.tenant, obj=opportunity, membership=req.membership)
+        return Response(HistoryEntrySerializer(list(reversed(entries)), many=True).data)
+
+    @extend_schema(
+        tags=["deals"], responses={200: StageChangeSerializer(many=True)}, examples=[STAGE_HISTORY_EXAMPLE]
+    )
+    @action(
+        detail=True, methods=["get"], url_path="stage-history", pagination_class=None, filterset_class=None
+    )
+    def stage_history(self, request: Request, slug: str, pk: str) -> Response:
+        """The deal's stage moves, newest first: when, from and to which stage, who, amount and probability."""
+        opportunity = self.get_object()
+        changes = selectors.stage_history(tenant=tenant_request(request).tenant, opportunity=opportunity)
+        return Response(StageChangeSerializer(changes, many=True).data)
+
+    @extend_schema(
         tags=["deals"],
         request=MoveSerializer,
         responses={200: OpportunitySerializer, 409: ConflictSerializer},
@@ -644,17 +748,20 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         opportunity = self.get_object()
         req = tenant_request(request)
         if request.method == "GET":
-            links = (
-                OpportunityContact.objects.filter(tenant=req.tenant, opportunity=opportunity)
-                .select_related("contact")
-                .order_by("-is_primary", "id")
+            links = selectors.opportunity_contact_links(
+                tenant=req.tenant, membership=req.membership, opportunity=opportunity
             )
             return Response(OpportunityContactSerializer(links, many=True).data)
         payload = OpportunityContactWriteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        contact = Contact.objects.filter(
-            tenant=req.tenant, pk=payload.validated_data["contact"], account_id=opportunity.account_id
-        ).first()
+        from accounts.selectors.records import contact_queryset
+
+        # Only a contact the member may see: any other id is "does not exist" (the one message for both).
+        contact = (
+            contact_queryset(tenant=req.tenant, membership=req.membership)
+            .filter(pk=payload.validated_data["contact"], account_id=opportunity.account_id)
+            .first()
+        )
         if contact is None:
             raise serializers.ValidationError({"contact": [_("Choose a contact of the deal's account.")]})
         link = services.opportunity_contact_add(

@@ -1,7 +1,8 @@
 """Writes of the deals area: pipelines and stages, opportunities (deals), stage moves, deal contacts, money.
 
 Every opportunity write is optimistic-locked on `version`, records a StageChange when the stage changes and keeps
-`amount_reporting` (the amount in the tenant's reporting currency) up to date.
+`amount_reporting` (the amount in the tenant's reporting currency) up to date. Every write books its history events
+(django-pghistory) to its `actor` through crm.history (None: the system), in a request or not.
 """
 
 from __future__ import annotations
@@ -12,7 +13,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import DateTimeField, DecimalField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
+from django.db.models import (
+    DateTimeField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce, Round, TruncDate
 from django.dispatch import Signal
 from django.utils import timezone
@@ -32,6 +43,7 @@ from accounts.models import (
     StageKind,
 )
 from crm.errors import AppError, ConflictError
+from crm.history import stamps_actor
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from crm.visibility import can_edit_owned
 
@@ -300,15 +312,7 @@ def pipeline_default(*, tenant: Tenant) -> Pipeline:
 
 def _validate_pipeline_kinds(pipeline: Pipeline) -> None:
     kinds = set(pipeline.stages.values_list("kind", flat=True))
-    missing = [
-        label
-        for kind, label in (
-            (StageKind.OPEN, _("open")),
-            (StageKind.WON, _("won")),
-            (StageKind.LOST, _("lost")),
-        )
-        if kind not in kinds
-    ]
+    missing = [str(kind.label) for kind in StageKind if kind not in kinds]
     if missing:
         raise ValidationError(
             {"kind": _("A pipeline needs at least one %(kinds)s stage.") % {"kinds": ", ".join(missing)}}
@@ -514,6 +518,7 @@ def stage_move(*, tenant: Tenant, actor: User | None, stage: Stage, direction: s
 
 
 @transaction.atomic
+@stamps_actor
 def stage_delete(*, tenant: Tenant, actor: User | None, stage: Stage, move_to: Stage | None = None) -> int:
     """Delete a stage; its deals (deleted ones too) move to `move_to`, a stage of the same pipeline and kind.
 
@@ -561,6 +566,7 @@ def stage_delete(*, tenant: Tenant, actor: User | None, stage: Stage, move_to: S
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_create(
     *,
     tenant: Tenant,
@@ -786,6 +792,7 @@ def _locked(*, tenant: Tenant, opportunity: Opportunity) -> Opportunity:
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_move_stage(
     *,
     tenant: Tenant,
@@ -840,11 +847,14 @@ def opportunity_move_stage(
 def _closed_stage(pipeline: Pipeline, kind: str) -> Stage:
     stage = pipeline.stages.filter(kind=kind).order_by("order", "id").first()
     if stage is None:
-        raise ValidationError({"stage": _("The pipeline has no %(kind)s stage.") % {"kind": kind}})
+        raise ValidationError(
+            {"stage": _("The pipeline has no %(kind)s stage.") % {"kind": StageKind(kind).label}}
+        )
     return stage
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_mark_won(
     *,
     tenant: Tenant,
@@ -861,6 +871,7 @@ def opportunity_mark_won(
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_mark_lost(
     *,
     tenant: Tenant,
@@ -886,12 +897,20 @@ def opportunity_mark_lost(
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_update(
-    *, tenant: Tenant, actor: User | None, opportunity: Opportunity, version: int | None, **fields: Any
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    opportunity: Opportunity,
+    version: int | None,
+    closed_at: dt.datetime | None = None,
+    **fields: Any,
 ) -> Opportunity:
     """Change fields of a deal if it still has `version` (else ConflictError with the current values).
 
     A stage change goes through the same rules as a move (StageChange, closed_at, lost reason required).
+    `closed_at` (imports) is the historical close time of a deal that is or becomes closed.
     """
     unknown = set(fields) - set(UPDATABLE_FIELDS)
     if unknown:
@@ -962,7 +981,8 @@ def opportunity_update(
         target = _resolve_stage(pipeline=pipeline, stage=stage_arg)
     else:
         target = current.stage
-    at = timezone.now()
+    historical_close = closed_at is not None and target.kind != StageKind.OPEN
+    at = closed_at if historical_close and closed_at is not None else timezone.now()
     if target.pk != current.stage_id:
         _apply_stage(
             tenant=tenant,
@@ -986,12 +1006,15 @@ def opportunity_update(
                 if not reason:
                     raise ValidationError({"lost_reason": _("Say why the deal was lost.")})
                 changes["lost_reason"] = reason[:200]
+    if historical_close:
+        changes["closed_at"] = at
     return _save_changes(
         tenant=tenant, actor=actor, opportunity=current, version=current.version, changes=changes, at=at
     )
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_delete(*, tenant: Tenant, actor: User | None, opportunity: Opportunity) -> Opportunity:
     """Soft-delete (restorable with opportunity_restore)."""
     membership = _membership(tenant=tenant, actor=actor)
@@ -1005,6 +1028,7 @@ def opportunity_delete(*, tenant: Tenant, actor: User | None, opportunity: Oppor
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_restore(*, tenant: Tenant, actor: User | None, opportunity: Opportunity) -> Opportunity:
     membership = _membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=opportunity)
@@ -1019,6 +1043,7 @@ def opportunity_restore(*, tenant: Tenant, actor: User | None, opportunity: Oppo
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_contact_add(
     *,
     tenant: Tenant,
@@ -1047,6 +1072,7 @@ def opportunity_contact_add(
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_contact_update(
     *,
     tenant: Tenant,
@@ -1070,6 +1096,7 @@ def opportunity_contact_update(
 
 
 @transaction.atomic
+@stamps_actor
 def opportunity_contact_remove(*, tenant: Tenant, actor: User | None, link: OpportunityContact) -> None:
     membership = _membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=link.opportunity)
@@ -1079,48 +1106,62 @@ def opportunity_contact_remove(*, tenant: Tenant, actor: User | None, link: Oppo
 # --- money ------------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def opportunities_reprice(*, tenant: Tenant, currency: str) -> int:
-    """Re-convert the deals in `currency` after a rate change, set-based (two UPDATEs whatever the number of
-    deals), with to_reporting's rule: open deals at the latest rate, closed deals at the rate valid on their
-    close date; before the first rate, the earliest rate. Returns the number of rows updated."""
-    currency = currency.upper()
-    deals = Opportunity.objects.filter(tenant=tenant, currency=currency)
-    money = DecimalField(max_digits=18, decimal_places=2)
-    if currency == tenant.currency.upper():
-        return deals.exclude(amount_reporting=F("amount")).update(amount_reporting=F("amount"))
-    rates = ExchangeRate.objects.filter(tenant=tenant, currency=currency)
-    earliest = rates.order_by("valid_from").values_list("rate", flat=True).first()
-    if earliest is None:
-        return 0
-    today = _local_date(tenant, None)
-    latest = (
-        rates.filter(valid_from__lte=today).order_by("-valid_from").values_list("rate", flat=True).first()
-    )
-    count = deals.filter(stage__kind=StageKind.OPEN).update(
-        amount_reporting=Round(
-            ExpressionWrapper(F("amount") * Value(latest or earliest), output_field=money), 2
-        )
-    )
-    close_day = TruncDate(
-        ExpressionWrapper(OuterRef("closed_at"), output_field=DateTimeField()), tzinfo=tenant.tzinfo
-    )
-    rate_on_close = Subquery(
-        ExchangeRate.objects.filter(tenant=tenant, currency=currency, valid_from__lte=close_day)
+def _rate_on(*, tenant: Tenant, on_date: Any) -> Subquery:
+    """The deal's currency's rate valid on `on_date` (a date or a date expression of the outer deal)."""
+    return Subquery(
+        ExchangeRate.objects.filter(tenant=tenant, currency=OuterRef("currency"), valid_from__lte=on_date)
         .order_by("-valid_from")
         .values("rate")[:1]
     )
-    count += (
-        deals.exclude(stage__kind=StageKind.OPEN)
-        .filter(closed_at__isnull=False)
-        .update(
-            amount_reporting=Round(
-                ExpressionWrapper(
-                    F("amount") * Coalesce(rate_on_close, Value(earliest), output_field=money),
-                    output_field=money,
-                ),
-                2,
+
+
+@transaction.atomic
+@stamps_actor
+def opportunities_reprice(
+    *, tenant: Tenant, actor: User | None = None, currency: str | None = None, open_only: bool = False
+) -> int:
+    """Re-convert amount_reporting of the deals in `currency` (None: every currency) set-based in SQL — a few
+    UPDATEs whatever the number of deals — with to_reporting's rule: open deals at today's rate, closed deals at
+    the rate valid on their close date, before the first rate the earliest one; the reporting currency 1:1.
+    Deals whose currency has no rate at all keep their amount. Only rows whose amount changes are written (each
+    write is a history event, booked to `actor`; None: the system). Returns the number of rows updated."""
+    deals = Opportunity.objects.filter(tenant=tenant)
+    if currency is not None:
+        deals = deals.filter(currency=currency.upper())
+    money = DecimalField(max_digits=18, decimal_places=2)
+    reporting = tenant.currency.upper()
+    count = 0
+    if currency is None or currency.upper() == reporting:
+        count += (
+            deals.filter(currency=reporting)
+            .exclude(amount_reporting=F("amount"))
+            .update(amount_reporting=F("amount"))
+        )
+        if currency is not None:
+            return count
+    rates = ExchangeRate.objects.filter(tenant=tenant, currency=OuterRef("currency"))
+    earliest = Subquery(rates.order_by("valid_from").values("rate")[:1])
+    foreign = deals.exclude(currency=reporting).filter(Exists(rates))
+    close_day = TruncDate(
+        ExpressionWrapper(OuterRef("closed_at"), output_field=DateTimeField()), tzinfo=tenant.tzinfo
+    )
+    groups: list[tuple[Any, Any]] = [
+        (
+            foreign.filter(stage__kind=StageKind.OPEN),
+            _rate_on(tenant=tenant, on_date=_local_date(tenant, None)),
+        )
+    ]
+    if not open_only:
+        groups.append(
+            (
+                foreign.exclude(stage__kind=StageKind.OPEN).filter(closed_at__isnull=False),
+                _rate_on(tenant=tenant, on_date=close_day),
             )
         )
-    )
+    for group, rate in groups:
+        converted = Round(
+            ExpressionWrapper(F("amount") * Coalesce(rate, earliest, output_field=money), output_field=money),
+            2,
+        )
+        count += group.exclude(amount_reporting=converted).update(amount_reporting=converted)
     return count

@@ -193,9 +193,11 @@ def opportunity_board_column(request: HttpRequest, slug: str) -> HttpResponse:
     access = selectors.DealAccess(request.membership)
     for card in cards:
         card.can_edit = access.can_edit(card)
-    total = int(request.GET.get("total", "0") or 0)
+    # Counted here, never taken from the query string: the column's deals under the same filters and visibility.
+    total = deals.filter(stage=stage).count()
     next_offset = offset + len(cards)
     data.pop("offset", None)
+    data.pop("total", None)
     context = {
         "cards": cards,
         "stage": stage,
@@ -493,10 +495,14 @@ def opportunity_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse
         "can_restore": opportunity.deleted_at is not None and access.can_edit(opportunity),
         "can_log": opportunity.deleted_at is None,
         "weighted": opportunity.amount_reporting * opportunity.probability,
-        "timeline": timeline_for(tenant=request.tenant, opportunity=opportunity),
+        "timeline": timeline_for(
+            tenant=request.tenant, membership=request.membership, opportunity=opportunity
+        ),
         "stages": stages,
         "contact_form": OpportunityContactForm(
-            contacts=selectors.opportunity_contact_choices(tenant=request.tenant, opportunity=opportunity)
+            contacts=selectors.opportunity_contact_choices(
+                tenant=request.tenant, membership=request.membership, opportunity=opportunity
+            )
         )
         if can_edit
         else None,
@@ -544,7 +550,9 @@ def _contacts_response(
     opportunity = selectors.opportunity_detail(
         tenant=request.tenant, membership=request.membership, pk=opportunity.pk
     )
-    contacts = selectors.opportunity_contact_choices(tenant=request.tenant, opportunity=opportunity)
+    contacts = selectors.opportunity_contact_choices(
+        tenant=request.tenant, membership=request.membership, opportunity=opportunity
+    )
     context = {
         "opportunity": opportunity,
         "can_edit": True,
@@ -557,7 +565,9 @@ def _contacts_response(
 @require_POST
 def opportunity_contact_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     opportunity = _get_deal(request, pk)
-    contacts = selectors.opportunity_contact_choices(tenant=request.tenant, opportunity=opportunity)
+    contacts = selectors.opportunity_contact_choices(
+        tenant=request.tenant, membership=request.membership, opportunity=opportunity
+    )
     form = OpportunityContactForm(request.POST, contacts=contacts)
     if form.is_valid():
         try:

@@ -142,6 +142,31 @@ def test_board_show_more_returns_next_cards(tenant, client_for, rep, account):
     assert more.status_code == 200 and len(more.context["cards"]) == 3 and not more.context["has_more"]
 
 
+def test_board_show_more_counts_the_column_itself(tenant, client_for, member, rep, account):
+    """The total comes from the server (same filters and visibility), whatever `total=` the URL carries."""
+    for index in range(45):
+        make_deal(tenant, rep.user, account, name=f"Card {index}")
+    other_rep = member(role=Role.SALES_REP, team="East")
+    make_deal(tenant, other_rep.user, deal_account(tenant, owner=other_rep.user), name="Not mine")
+    qualification = stage(tenant, "Qualification")
+    client = client_for(rep)
+    more = client.get(
+        url("opportunity-board-column", tenant),
+        {"stage": qualification.pk, "offset": 20, "total": 0, "owner": rep.user.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert len(more.context["cards"]) == 20 and more.context["has_more"]
+    assert more.context["total"] == 45
+    assert "total=" not in more.context["filter_query"]
+    assert "Show more (40 of 45)" in more.content.decode()
+    last = client.get(
+        url("opportunity-board-column", tenant),
+        {"stage": qualification.pk, "offset": 40, "total": 1000, "owner": rep.user.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert len(last.context["cards"]) == 5 and not last.context["has_more"] and last.context["total"] == 45
+
+
 def test_detail_edit_and_conflict_panel_keeps_typed_values(tenant, member, client_for, rep, account):
     manager = member(role=Role.SALES_MANAGER, team="East")
     deal = make_deal(tenant, rep.user, account)
