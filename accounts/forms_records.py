@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -156,11 +157,22 @@ class AccountForm(_PickerMixin, StyledModelForm):
         parents = selectors.account_choices(tenant=tenant, membership=membership)
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
+        hidden_parent_id = self._hidden_saved_parent(parents)
+        if hidden_parent_id is not None:
+            # The saved parent is one the member may not see: it stays a valid choice (saving keeps it) but is
+            # never named, exactly like on the account page.
+            parents = Account.objects.filter(tenant=tenant).filter(
+                Q(pk__in=parents.values("pk")) | Q(pk=hidden_parent_id)
+            )
         self.fields["parent"].queryset = parents
         chosen = self._chosen("parent", parents)
         _setup_picker(
             self.fields["parent"], tenant=tenant, instance_value=chosen, exclude_id=self.instance.pk
         )
+        if chosen is not None and chosen.pk == hidden_parent_id:
+            self.fields["parent"].widget.chosen_label = _("An account you cannot see (#%(id)s)") % {
+                "id": hidden_parent_id
+            }
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         _live_duplicate_check(
@@ -172,6 +184,12 @@ class AccountForm(_PickerMixin, StyledModelForm):
 
     def service_fields(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def _hidden_saved_parent(self, visible: Any) -> int | None:
+        parent_id = self.instance.parent_id if self.instance.pk else None
+        if parent_id is None or visible.filter(pk=parent_id).exists():
+            return None
+        return parent_id
 
 
 def _live_duplicate_check(form: forms.BaseForm, *, url: str, names: tuple[str, ...], exclude_id: Any) -> None:

@@ -30,6 +30,7 @@ urlpatterns = [
     path("contacts/<int:pk>/merge/", views.contact_merge, name="contact-merge"),
     path("merges/<int:pk>/undo/", views.merge_undo, name="merge-undo"),
     path("activities/new/", views.activity_create, name="activity-create"),
+    path("timeline/more/", views.timeline_more, name="timeline-more"),
     path("tasks/", views.task_list, name="task-list"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
     path("tasks/<int:pk>/snooze/", views.task_snooze, name="task-snooze"),

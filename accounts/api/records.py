@@ -60,7 +60,9 @@ class AccountSerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(
         source="owner.display_name", read_only=True, allow_null=True, default=None
     )
-    parent_name = serializers.CharField(source="parent.name", read_only=True, allow_null=True, default=None)
+    parent_name = serializers.SerializerMethodField(
+        help_text="The parent account's name; null when you may not see it."
+    )
 
     class Meta:
         model = Account
@@ -84,6 +86,12 @@ class AccountSerializer(serializers.ModelSerializer):
             "deleted_at",
         ]
         read_only_fields = fields
+
+    def get_parent_name(self, account: Account) -> str | None:
+        # Only the selectors' rows carry `parent_visible`; anything else keeps the name back (fail closed).
+        if account.parent_id is None or not getattr(account, "parent_visible", False):
+            return None
+        return account.parent.name
 
 
 class _VisibleChoicesMixin:
@@ -513,7 +521,8 @@ class AccountViewSet(viewsets.GenericViewSet):
     def history(self, request: Request, slug: str, pk: str) -> Response:
         """Every change: when, who, action and the changed fields (old -> new)."""
         account = self.get_object()
-        entries = selectors.history_for(tenant=tenant_request(request).tenant, obj=account)
+        req = tenant_request(request)
+        entries = selectors.history_for(tenant=req.tenant, obj=account, membership=req.membership)
         return Response(HistoryEntrySerializer(list(reversed(entries)), many=True).data)
 
     @extend_schema(
@@ -712,7 +721,8 @@ class ContactViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request: Request, slug: str, pk: str) -> Response:
         contact = self.get_object()
-        entries = selectors.history_for(tenant=tenant_request(request).tenant, obj=contact)
+        req = tenant_request(request)
+        entries = selectors.history_for(tenant=req.tenant, obj=contact, membership=req.membership)
         return Response(HistoryEntrySerializer(list(reversed(entries)), many=True).data)
 
     @extend_schema(

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.db.models import (
+    BooleanField,
     Count,
     DecimalField,
     ExpressionWrapper,
@@ -28,6 +29,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce
 
@@ -235,15 +237,31 @@ def opportunity_get(
 
 
 def opportunity_detail(*, tenant: Tenant, membership: Membership, pk: int) -> Opportunity:
-    """The deal page: the deal with its stage history and contact roles prefetched (fixed query count)."""
+    """The deal page: the deal with its stage history and contact roles prefetched (fixed query count).
+
+    Only the contacts the member may see are on it, and `lead_visible` says whether the member may see the
+    lead the deal came from (the page names it only then)."""
+    from accounts.selectors.records import contact_visibility_q
+    from leads.models import Lead
+    from leads.selectors.leads import lead_visibility_q
+
     history = StageChange.objects.filter(tenant=tenant).select_related("from_stage", "to_stage", "actor")
     contacts = (
         OpportunityContact.objects.filter(tenant=tenant)
         .select_related("contact")
         .order_by("-is_primary", "contact__last_name", "contact__first_name", "id")
     )
+    contact_q = contact_visibility_q(membership)
+    if contact_q is not None:
+        contacts = contacts.filter(contact_id__in=Contact.objects.filter(contact_q).values("pk"))
+    lead_q = lead_visibility_q(membership)
+    lead_visible: Any = Value(True, output_field=BooleanField())
+    if lead_q is not None:
+        visible_leads = Lead.objects.filter(deleted_at__isnull=True).filter(lead_q).values("pk")
+        lead_visible = ExpressionWrapper(Q(lead_id__in=visible_leads), output_field=BooleanField())
     return (
         opportunity_base(tenant=tenant, membership=membership, include_deleted=True)
+        .annotate(lead_visible=lead_visible)
         .select_related("account", "stage", "pipeline", "owner", "lead")
         .prefetch_related(
             Prefetch("stage_changes", queryset=history.order_by("-changed_at", "-id"), to_attr="history"),
@@ -253,14 +271,37 @@ def opportunity_detail(*, tenant: Tenant, membership: Membership, pk: int) -> Op
     )
 
 
-def opportunity_contact_choices(*, tenant: Tenant, opportunity: Opportunity) -> QuerySet[Contact]:
-    """Contacts of the deal's account that are not on the deal yet."""
+def opportunity_contact_choices(
+    *, tenant: Tenant, membership: Membership, opportunity: Opportunity
+) -> QuerySet[Contact]:
+    """Contacts of the deal's account, visible to the member, that are not on the deal yet (the form's choices
+    and the API's check: any other id is "does not exist")."""
+    from accounts.selectors.records import contact_queryset
+
     on_deal = OpportunityContact.objects.filter(tenant=tenant, opportunity=opportunity).values("contact_id")
     return (
-        Contact.objects.filter(tenant=tenant, account_id=opportunity.account_id, deleted_at__isnull=True)
+        contact_queryset(tenant=tenant, membership=membership)
+        .filter(account_id=opportunity.account_id)
         .exclude(pk__in=on_deal)
         .order_by("last_name", "first_name", "id")
     )
+
+
+def opportunity_contact_links(
+    *, tenant: Tenant, membership: Membership, opportunity: Opportunity
+) -> QuerySet[OpportunityContact]:
+    """The contacts on the deal that the member may see (primary first), with the contact."""
+    from accounts.selectors.records import contact_visibility_q
+
+    links = (
+        OpportunityContact.objects.filter(tenant=tenant, opportunity=opportunity)
+        .select_related("contact")
+        .order_by("-is_primary", "id")
+    )
+    contact_q = contact_visibility_q(membership)
+    if contact_q is not None:
+        links = links.filter(contact_id__in=Contact.objects.filter(contact_q).values("pk"))
+    return links
 
 
 def opportunity_contact_get(*, tenant: Tenant, opportunity: Opportunity, pk: int) -> OpportunityContact:

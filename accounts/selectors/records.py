@@ -14,7 +14,10 @@ Contacts follow their account; a contact without an account follows the owner ru
 
 from __future__ import annotations
 
+import base64
 import datetime
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,7 +25,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce, Greatest, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,6 +43,7 @@ from accounts.models import (
     MergeEntity,
     MergeRecord,
     Opportunity,
+    StageKind,
 )
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from crm.visibility import owner_scope
@@ -112,13 +116,35 @@ def contact_queryset(*, tenant: Tenant, membership: Membership, for_edit: bool =
 
 
 def activity_visibility_q(membership: Membership) -> Q | None:
-    """Activities: one's own (or the team's), and those on an account or contact the member can see."""
+    """Activities the member may see: their own; those on a deal the member can see; and, when not on a deal,
+    the team's and those on an account or lead the member can see. An activity on a deal the member cannot see
+    stays hidden (the deal's name would show through it, and an invisible deal does not exist).
+
+    Every activity read goes through this: the activity list and API, and the timelines of every page."""
     account_q = account_visibility_q(membership)
     if account_q is None:
         return None
+    from accounts.selectors.deals import opportunity_visibility_q
+    from leads.models import Lead
+    from leads.selectors.leads import lead_visibility_q
+
     scope = owner_scope(membership) or {membership.user_id}
     visible_accounts = Account.objects.filter(deleted_at=None).filter(account_q).values("pk")
-    return Q(owner_id__in=scope) | Q(account_id__in=visible_accounts)
+    lead_q = lead_visibility_q(membership)
+    live_leads = Lead.objects.filter(deleted_at=None)
+    # A lead's calls stay with the lead when it changes hands (reassignment, the pool).
+    visible_leads = (live_leads if lead_q is None else live_leads.filter(lead_q)).values("pk")
+    deal_q = opportunity_visibility_q(membership)
+    # Deleted deals count: deletion is not a visibility rule (their page still shows their timeline).
+    visible_deals = Opportunity.objects.all() if deal_q is None else Opportunity.objects.filter(deal_q)
+    return (
+        Q(owner_id=membership.user_id)
+        | Q(opportunity_id__in=visible_deals.values("pk"))
+        | (
+            Q(opportunity_id=None)
+            & (Q(owner_id__in=scope) | Q(account_id__in=visible_accounts) | Q(lead_id__in=visible_leads))
+        )
+    )
 
 
 def activity_queryset(*, tenant: Tenant, membership: Membership) -> QuerySet[Activity]:
@@ -162,9 +188,21 @@ def _with_can_edit(qs: QuerySet, membership: Membership, model: type[models.Mode
     return qs.annotate(can_edit=models.ExpressionWrapper(q, output_field=models.BooleanField()))
 
 
+def _with_parent_visible(qs: QuerySet[Account], membership: Membership) -> QuerySet[Account]:
+    """Annotate `parent_visible`: pages and API name the parent account only when the member may see it."""
+    q = account_visibility_q(membership)
+    if q is None:
+        return qs.annotate(parent_visible=models.Value(True, output_field=models.BooleanField()))
+    visible = Account.objects.filter(deleted_at=None).filter(q).values("pk")
+    return qs.annotate(
+        parent_visible=models.ExpressionWrapper(Q(parent_id__in=visible), output_field=models.BooleanField())
+    )
+
+
 def account_list(*, tenant: Tenant, membership: Membership, filters: dict | None = None) -> QuerySet[Account]:
     """Visible accounts with their owner and parent; `filters` (a query dict) goes through AccountFilterSet."""
     qs = account_queryset(tenant=tenant, membership=membership).select_related("owner", "parent")
+    qs = _with_parent_visible(qs, membership)
     if filters:
         from accounts.filters_records import AccountFilterSet
 
@@ -178,7 +216,7 @@ def account_get(*, tenant: Tenant, membership: Membership, pk: int, for_edit: bo
     qs = account_queryset(tenant=tenant, membership=membership, for_edit=for_edit).select_related(
         "owner", "parent"
     )
-    return _with_can_edit(qs, membership, Account).get(pk=pk)
+    return _with_can_edit(_with_parent_visible(qs, membership), membership, Account).get(pk=pk)
 
 
 def account_choices(*, tenant: Tenant, membership: Membership) -> QuerySet[Account]:
@@ -186,9 +224,17 @@ def account_choices(*, tenant: Tenant, membership: Membership) -> QuerySet[Accou
     return account_queryset(tenant=tenant, membership=membership).only("pk", "name").order_by("name", "pk")
 
 
+ACCOUNT_PROFILE_DEALS = 100
+ACCOUNT_PROFILE_CONTACTS = 200
+
+
 @dataclass
 class AccountProfile:
-    """Everything the account 360 page shows, read in a fixed number of queries."""
+    """Everything the account 360 page shows, read in a fixed number of queries.
+
+    The deal and contact lists are cut at ACCOUNT_PROFILE_DEALS / _CONTACTS rows; `deal_count` and
+    `contact_count` are the full numbers (the page says "showing N of M"), and the money totals are summed by the
+    database over every deal the member may see, not over the rows shown."""
 
     account: Account
     owner_team: Any
@@ -199,9 +245,42 @@ class AccountProfile:
     members: list[AccountMember]
     open_pipeline: Decimal = Decimal(0)
     won_amount: Decimal = Decimal(0)
+    deal_count: int = 0
+    contact_count: int = 0
+
+    @property
+    def deals_cut(self) -> bool:
+        return self.deal_count > len(self.opportunities)
+
+    @property
+    def contacts_cut(self) -> bool:
+        return self.contact_count > len(self.contacts)
+
+
+def account_deal_totals(*, tenant: Tenant, membership: Membership, account: Account) -> dict[str, Any]:
+    """Count, open pipeline and won amount (reporting currency) of the account's deals the member may see: one
+    aggregate query over all of them."""
+    from accounts.selectors.deals import MONEY, opportunity_base
+
+    return (
+        opportunity_base(tenant=tenant, membership=membership)
+        .filter(account=account)
+        .order_by()
+        .aggregate(
+            count=Count("id"),
+            open_pipeline=Coalesce(
+                Sum("amount_reporting", filter=Q(stage__kind=StageKind.OPEN)), Decimal(0), output_field=MONEY
+            ),
+            won_amount=Coalesce(
+                Sum("amount_reporting", filter=Q(stage__kind=StageKind.WON)), Decimal(0), output_field=MONEY
+            ),
+        )
+    )
 
 
 def account_profile(*, tenant: Tenant, membership: Membership, pk: int) -> AccountProfile:
+    from accounts.selectors.deals import opportunity_base
+
     account = account_get(tenant=tenant, membership=membership, pk=pk)
     owner_team = None
     if account.owner_id:
@@ -215,33 +294,35 @@ def account_profile(*, tenant: Tenant, membership: Membership, pk: int) -> Accou
         .only("pk", "name", "tier", "region")
         .order_by("name")[:50]
     )
+    # The contacts of a visible account are visible (contact_visibility_q); the window counts all of them in
+    # the same query, before the LIMIT.
     contacts = list(
-        Contact.objects.filter(tenant=tenant, account=account, deleted_at=None).order_by(
-            "last_name", "first_name", "pk"
-        )[:200]
+        Contact.objects.filter(tenant=tenant, account=account, deleted_at=None)
+        .annotate(total=Window(Count("pk")))
+        .order_by("last_name", "first_name", "pk")[:ACCOUNT_PROFILE_CONTACTS]
     )
     opportunities = list(
-        Opportunity.objects.filter(tenant=tenant, account=account, deleted_at=None)
+        opportunity_base(tenant=tenant, membership=membership)
+        .filter(account=account)
         .select_related("stage", "owner")
-        .order_by("-created_at", "-pk")[:100]
+        .order_by("-created_at", "-pk")[:ACCOUNT_PROFILE_DEALS]
     )
     members = list(
         AccountMember.objects.filter(tenant=tenant, account=account).select_related("user").order_by("pk")
     )
-    open_pipeline = sum(
-        (o.amount_reporting for o in opportunities if o.stage.kind == "open"), start=Decimal(0)
-    )
-    won_amount = sum((o.amount_reporting for o in opportunities if o.stage.kind == "won"), start=Decimal(0))
+    totals = account_deal_totals(tenant=tenant, membership=membership, account=account)
     return AccountProfile(
         account=account,
         owner_team=owner_team,
         children=children,
         contacts=contacts,
         opportunities=opportunities,
-        timeline=timeline_for(tenant=tenant, account=account),
+        timeline=timeline_for(tenant=tenant, membership=membership, account=account),
         members=members,
-        open_pipeline=open_pipeline,
-        won_amount=won_amount,
+        open_pipeline=totals["open_pipeline"],
+        won_amount=totals["won_amount"],
+        deal_count=totals["count"],
+        contact_count=contacts[0].total if contacts else 0,
     )
 
 
@@ -337,10 +418,13 @@ def contact_deleted_get(*, tenant: Tenant, membership: Membership, pk: Any) -> C
     return (qs if q is None else qs.filter(q)).first()
 
 
-def contact_opportunities(*, tenant: Tenant, contact: Contact) -> list[Opportunity]:
-    """Deals the contact has a role on (the contact page's deal list)."""
+def contact_opportunities(*, tenant: Tenant, membership: Membership, contact: Contact) -> list[Opportunity]:
+    """Deals the contact has a role on that the member may see (the contact page's deal list)."""
+    from accounts.selectors.deals import opportunity_base
+
     return list(
-        Opportunity.objects.filter(tenant=tenant, contact_roles__contact=contact, deleted_at=None)
+        opportunity_base(tenant=tenant, membership=membership)
+        .filter(contact_roles__contact=contact)
         .select_related("stage", "account")
         .order_by("-created_at", "-pk")[:50]
     )
@@ -420,6 +504,7 @@ class TaskBuckets:
     today: list[Activity]
     upcoming: list[Activity]
     no_date: list[Activity]
+    later: list[Activity] = field(default_factory=list)  # due after the 30 upcoming days
 
 
 def _local_day_bounds(tenant: Tenant, now: datetime.datetime | None = None) -> tuple:
@@ -432,21 +517,21 @@ def _local_day_bounds(tenant: Tenant, now: datetime.datetime | None = None) -> t
 def task_buckets(
     *, tenant: Tenant, membership: Membership, now: datetime.datetime | None = None, limit: int = 100
 ) -> TaskBuckets:
-    """The member's open tasks: overdue (due before today, tenant time zone), today, upcoming (next 30 days)
-    and undated. Four bounded queries on the (tenant, owner, done, due_at) index."""
+    """The member's open tasks: overdue (due before today, tenant time zone), today, upcoming (next 30 days),
+    later and undated. Four bounded queries on the (tenant, owner, done, due_at) index (upcoming and later are
+    one query, split at the 30 days: together at most `limit`)."""
     start, end = _local_day_bounds(tenant, now)
     base = Activity.objects.filter(
         tenant=tenant, owner_id=membership.user_id, kind=ActivityKind.TASK, done=False, deleted_at=None
     ).select_related("account", "contact", "opportunity", "lead")
+    horizon = end + datetime.timedelta(days=30)
+    ahead = list(base.filter(due_at__gte=end).order_by("due_at", "pk")[:limit])
     return TaskBuckets(
         overdue=list(base.filter(due_at__lt=start).order_by("due_at", "pk")[:limit]),
         today=list(base.filter(due_at__gte=start, due_at__lt=end).order_by("due_at", "pk")[:limit]),
-        upcoming=list(
-            base.filter(due_at__gte=end, due_at__lt=end + datetime.timedelta(days=30)).order_by(
-                "due_at", "pk"
-            )[:limit]
-        ),
+        upcoming=[task for task in ahead if task.due_at < horizon],
         no_date=list(base.filter(due_at=None).order_by("-created_at", "-pk")[:limit]),
+        later=[task for task in ahead if task.due_at >= horizon],
     )
 
 
@@ -567,6 +652,7 @@ class HistoryEntry:
     action: str  # created | updated | deleted | restored
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
     object_id: int | None = None
+    event_id: int = 0
 
     @property
     def action_label(self) -> str:
@@ -631,23 +717,52 @@ def _label(obj: models.Model) -> str:
     return obj.display_name if isinstance(obj, User) else str(obj)
 
 
-def _resolve_objects(requests: dict[type[models.Model], set]) -> dict:
-    """One query per related model: (model, pk) -> instance (deleted rows included: history names them)."""
+def _record_visibility_q(model: type[models.Model], membership: Membership | None) -> Q | None:
+    """The role visibility of a record that history may name (None: all of them)."""
+    if membership is None:
+        return None
+    if model is Account:
+        return account_visibility_q(membership)
+    if model is Contact:
+        return contact_visibility_q(membership)
+    if model is Opportunity:
+        from accounts.selectors.deals import opportunity_visibility_q
+
+        return opportunity_visibility_q(membership)
+    if model._meta.label == "leads.Lead":
+        from leads.selectors.leads import lead_visibility_q
+
+        return lead_visibility_q(membership)
+    return None
+
+
+def _resolve_objects(requests: dict[type[models.Model], set], membership: Membership | None = None) -> dict:
+    """One query per related model: (model, pk) -> instance (deleted rows included: history names them). With
+    `membership`, only the records that member may see: another one is shown like a missing one (its id)."""
     found: dict = {}
     for model, ids in requests.items():
         ids = {i for i in ids if i is not None}
         if not ids:
             continue
-        for obj in model._default_manager.filter(pk__in=ids):
+        qs = model._default_manager.filter(pk__in=ids)
+        visible = _record_visibility_q(model, membership)
+        if visible is not None:
+            qs = qs.filter(visible)
+        for obj in qs:
             found[(model, obj.pk)] = obj
     return found
 
 
-def history_for(*, tenant: Tenant, obj: models.Model, limit: int | None = None) -> list[HistoryEntry]:
+def history_for(
+    *, tenant: Tenant, obj: models.Model, limit: int | None = None, membership: Membership | None = None
+) -> list[HistoryEntry]:
     """Every tracked change of `obj` (any model tracked by django-pghistory), oldest first: when, who (from the
     pghistory context's `user`), action and (field label, old, new) for each changed field, with foreign keys
     shown by name — one query for the events plus one per referenced model, whatever the number of events.
-    Records merged into `obj` contribute their history too. `limit` keeps the newest entries."""
+    Records merged into `obj` contribute their history too. `limit` keeps the newest entries.
+
+    Pages and API pass `membership`: a referenced account, contact, deal or lead the member may not see is
+    shown by its id, exactly like one that no longer exists."""
     model = type(obj)
     event_model = _event_model(model)
     if event_model is None:
@@ -674,7 +789,7 @@ def history_for(*, tenant: Tenant, obj: models.Model, limit: int | None = None) 
         user_id = (e.pgh_context.metadata or {}).get("user") if e.pgh_context_id and e.pgh_context else None
         e.actor_id = user_id
         lookups[User].add(user_id)
-    names = _resolve_objects(lookups)
+    names = _resolve_objects(lookups, membership)
 
     entries: list[HistoryEntry] = []
     previous: dict[int, Any] = {}
@@ -708,12 +823,18 @@ def history_for(*, tenant: Tenant, obj: models.Model, limit: int | None = None) 
                 action=action,
                 changes=changes,
                 object_id=e.pgh_obj_id,
+                event_id=e.pgh_id,
             )
         )
     entries.sort(key=lambda entry: entry.when)
     if limit is not None:
         entries = entries[-limit:]
     return entries
+
+
+TIMELINE_PAGE_SIZE = 50
+# Items at the same instant: activities before history entries, then the newer id first.
+_TIMELINE_RANK = {"activity": 1, "history": 0}
 
 
 @dataclass
@@ -723,43 +844,97 @@ class TimelineItem:
     activity: Activity | None = None
     entry: HistoryEntry | None = None
 
+    @property
+    def sort_key(self) -> tuple[datetime.datetime, int, int]:
+        """The timeline's order, newest first: (when, kind rank, id) descending; also the keyset of "Show more"."""
+        ident = self.activity.pk if self.activity is not None else (self.entry.event_id if self.entry else 0)
+        return (self.when, _TIMELINE_RANK[self.kind], ident)
+
+
+class TimelinePage(list[TimelineItem]):
+    """One page of a timeline (a list of TimelineItem, newest first) with what its "Show more" link needs: the
+    record it belongs to (`target_kind` lead/account/contact/opportunity, `target_id`) and the cursor of the next
+    page (None on the last one)."""
+
+    def __init__(
+        self,
+        items: Iterable[TimelineItem] = (),
+        *,
+        target_kind: str = "",
+        target_id: int | None = None,
+        next_cursor: str | None = None,
+    ) -> None:
+        super().__init__(items)
+        self.target_kind = target_kind
+        self.target_id = target_id
+        self.next_cursor = next_cursor
+
+
+def timeline_cursor_encode(key: tuple[datetime.datetime, int, int]) -> str:
+    when, rank, ident = key
+    payload = json.dumps([when.isoformat(), rank, ident], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def timeline_cursor_decode(cursor: str | None) -> tuple[datetime.datetime, int, int] | None:
+    """The keyset of the last item shown; None when absent or malformed (the first page then)."""
+    if not cursor:
+        return None
+    try:
+        when, rank, ident = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        parsed = datetime.datetime.fromisoformat(when)
+        if parsed.tzinfo is None or rank not in (0, 1):
+            return None
+        return parsed, int(rank), int(ident)
+    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
 
 def timeline_for(
     *,
     tenant: Tenant,
+    membership: Membership,
     lead: Any = None,
     account: Account | None = None,
     contact: Contact | None = None,
     opportunity: Opportunity | None = None,
-    limit: int = 50,
-) -> list[TimelineItem]:
-    """Activities of the record and its change history merged, newest first, at most `limit` items.
+    limit: int = TIMELINE_PAGE_SIZE,
+    cursor: str | None = None,
+) -> TimelinePage:
+    """Activities of the record that the member may see (activity_visibility_q) and its change history merged,
+    newest first, at most `limit` items; `cursor` (the page's `next_cursor`) continues after the last item of
+    the previous page, by time (keyset: no OFFSET).
 
-    Give exactly one record. Two queries for activities and history plus the history's name look-ups."""
-    target = next((r for r in (opportunity, contact, lead, account) if r is not None), None)
+    The record is the most specific one given (opportunity, contact, lead, account); the caller has checked that
+    the member may see it. Two queries for activities and history plus the history's name look-ups, on every
+    page."""
+    targets = (("opportunity", opportunity), ("contact", contact), ("lead", lead), ("account", account))
+    target_kind, target = next(((k, r) for k, r in targets if r is not None), ("", None))
     if target is None:
-        return []
-    activities = Activity.objects.filter(tenant=tenant, deleted_at=None)
-    if opportunity is not None:
-        activities = activities.filter(opportunity=opportunity)
-    elif contact is not None:
-        activities = activities.filter(contact=contact)
-    elif lead is not None:
-        activities = activities.filter(lead=lead)
-    else:
-        activities = activities.filter(account=account)
-    activities = (
-        activities.annotate(when=Coalesce("occurred_at", "due_at", "created_at"))
-        .select_related("owner", "contact", "opportunity", "account", "lead")
-        .order_by("-when", "-pk")[:limit]
-    )
+        return TimelinePage()
+    after = timeline_cursor_decode(cursor)
+    activities = activity_queryset(tenant=tenant, membership=membership).filter(**{target_kind: target})
+    activities = activities.annotate(when=Coalesce("occurred_at", "due_at", "created_at"))
+    if after is not None:
+        when, rank, ident = after
+        older = Q(when__lt=when)
+        if rank == _TIMELINE_RANK["activity"]:
+            older |= Q(when=when, pk__lt=ident)
+        activities = activities.filter(older)
+    activities = activities.select_related("owner", "contact", "opportunity", "account", "lead").order_by(
+        "-when", "-pk"
+    )[: limit + 1]
     items = [TimelineItem(kind="activity", when=a.when, activity=a) for a in activities]
     items += [
         TimelineItem(kind="history", when=entry.when, entry=entry)
-        for entry in history_for(tenant=tenant, obj=target, limit=limit)
+        for entry in history_for(tenant=tenant, obj=target, membership=membership)
     ]
-    items.sort(key=lambda item: item.when, reverse=True)
-    return items[:limit]
+    if after is not None:
+        items = [item for item in items if item.sort_key < after]
+    items.sort(key=lambda item: item.sort_key, reverse=True)
+    page = items[:limit]
+    next_cursor = timeline_cursor_encode(page[-1].sort_key) if len(items) > limit else None
+    return TimelinePage(page, target_kind=target_kind, target_id=target.pk, next_cursor=next_cursor)
 
 
 def capped_count(qs: QuerySet, cap: int = LIST_COUNT_CAP) -> tuple[int, bool]:

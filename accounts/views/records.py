@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -261,7 +261,9 @@ def account_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             except ConflictError as exc:
                 conflict = {
                     "message": str(exc),
-                    "rows": _conflict_rows(form, _account_display(exc.extra["current"]), list(form.fields)),
+                    "rows": _conflict_rows(
+                        form, _conflict_display(request, exc.extra["current"]), list(form.fields)
+                    ),
                     "current_version": exc.extra["current_version"],
                 }
                 # Saving again overwrites: the form now carries the current version, and keeps what they typed.
@@ -286,17 +288,20 @@ def account_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "accounts/account_form.html", context)
 
 
-def _account_display(current: dict[str, Any]) -> dict[str, Any]:
-    """Current values of a conflicting account, readable (ids of people and accounts become names)."""
+def _conflict_display(request: HttpRequest, current: dict[str, Any]) -> dict[str, Any]:
+    """Current values of a conflicting account or contact, readable: the owner by name, a parent or contact's
+    account by name when the member may see it, else by its id (a hidden account reads like a missing one)."""
     from crm.models import User
 
     values = dict(current)
     if current.get("owner"):
         owner = User.objects.filter(pk=current["owner"]).first()
         values["owner"] = owner.display_name if owner else current["owner"]
-    if current.get("parent"):
-        parent = Account.objects.filter(pk=current["parent"]).only("name").first()
-        values["parent"] = parent.name if parent else current["parent"]
+    for key in ("parent", "account"):
+        if current.get(key):
+            visible = selectors.account_queryset(tenant=request.tenant, membership=request.membership)
+            account = visible.filter(pk=current[key]).only("name").first()
+            values[key] = account.name if account else f"#{current[key]}"
     return values
 
 
@@ -549,10 +554,14 @@ def contact_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         )
     context = {
         "contact": contact,
-        "timeline": selectors.timeline_for(tenant=request.tenant, contact=contact),
+        "timeline": selectors.timeline_for(
+            tenant=request.tenant, membership=request.membership, contact=contact
+        ),
         "merge": merge,
         "can_merge": request.membership.role in MERGERS and contact.can_edit,
-        "deals": selectors.contact_opportunities(tenant=request.tenant, contact=contact),
+        "deals": selectors.contact_opportunities(
+            tenant=request.tenant, membership=request.membership, contact=contact
+        ),
     }
     return render(request, "accounts/contact_detail.html", context)
 
@@ -620,7 +629,9 @@ def contact_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             except ConflictError as exc:
                 conflict = {
                     "message": str(exc),
-                    "rows": _conflict_rows(form, _contact_display(exc.extra["current"]), list(form.fields)),
+                    "rows": _conflict_rows(
+                        form, _conflict_display(request, exc.extra["current"]), list(form.fields)
+                    ),
                     "current_version": exc.extra["current_version"],
                 }
                 data = request.POST.copy()
@@ -642,19 +653,6 @@ def contact_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "conflict": conflict,
     }
     return render(request, "accounts/contact_form.html", context)
-
-
-def _contact_display(current: dict[str, Any]) -> dict[str, Any]:
-    from crm.models import User
-
-    values = dict(current)
-    if current.get("owner"):
-        owner = User.objects.filter(pk=current["owner"]).first()
-        values["owner"] = owner.display_name if owner else current["owner"]
-    if current.get("account"):
-        account = Account.objects.filter(pk=current["account"]).only("name").first()
-        values["account"] = account.name if account else current["account"]
-    return values
 
 
 @tenant_roles_required(WRITERS)
@@ -734,7 +732,7 @@ def activity_create(request: HttpRequest, slug: str) -> HttpResponse:
                 due_at=data["due_at"],
                 **targets,
             )
-        except (ValidationError, AppError) as exc:
+        except (ValidationError, AppError, PermissionDenied) as exc:
             _service_error(form, exc)
             valid = False
     if not valid:
@@ -750,8 +748,45 @@ def activity_create(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.htmx:
         messages.success(request, _("Logged."))
         return redirect(_back(request, reverse("accounts:task-list", kwargs={"slug": slug})))
-    context["timeline"] = selectors.timeline_for(tenant=request.tenant, **targets)
+    context["timeline"] = selectors.timeline_for(
+        tenant=request.tenant, membership=request.membership, **targets
+    )
     return render(request, "accounts/partials/_activity_logged.html", context)
+
+
+TIMELINE_TARGETS = ("opportunity", "contact", "lead", "account")
+
+
+@tenant_member_required
+@require_GET
+def timeline_more(request: HttpRequest, slug: str) -> HttpResponse:
+    """The timeline's "Show more" (htmx): the next page of items after `cursor`, for the one record named in
+    the query (`account`, `contact`, `opportunity` or `lead` = id). A record the member may not see is a 404."""
+    name = next((n for n in TIMELINE_TARGETS if request.GET.get(n)), None)
+    value = request.GET.get(name, "") if name else ""
+    if name is None or not value.isdecimal():
+        raise Http404
+    pk = int(value)
+    getters = {"lead": _lead_for, "account": _account_for, "contact": _contact_for}
+    if name == "opportunity":
+        from accounts.selectors.deals import opportunity_get
+
+        try:
+            # A deleted deal's page still shows its timeline (for those who may restore it).
+            record = opportunity_get(
+                tenant=request.tenant, membership=request.membership, pk=pk, include_deleted=True
+            )
+        except Opportunity.DoesNotExist as exc:
+            raise Http404 from exc
+    else:
+        record = getters[name](request, pk)
+    timeline = selectors.timeline_for(
+        tenant=request.tenant,
+        membership=request.membership,
+        cursor=request.GET.get("cursor"),
+        **{name: record},
+    )
+    return render(request, "accounts/partials/_timeline_items.html", {"timeline": timeline})
 
 
 @tenant_member_required

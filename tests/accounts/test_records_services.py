@@ -80,7 +80,7 @@ def test_history_and_timeline(in_tenant, admin_member):
     services.activity_log(
         tenant=in_tenant, actor=admin_member.user, kind="note", subject="N", account=account
     )
-    timeline = selectors.timeline_for(tenant=in_tenant, account=account)
+    timeline = selectors.timeline_for(tenant=in_tenant, membership=admin_member, account=account)
     assert [i.kind for i in timeline] == ["activity", "history", "history"]
 
 
