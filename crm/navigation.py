@@ -50,6 +50,7 @@ SECTIONS: list[tuple[str, str | Promise, list[NavItem]]] = [
             NavItem(_("Lead sources"), "leads:source-list", OPS),
             NavItem(_("Territories"), "leads:territory-list", OPS),
             NavItem(_("Scoring rules"), "leads:scoring-rules", OPS),
+            NavItem(_("Import and export"), "imports:import-list", frozenset({Role.ADMIN, Role.OPS})),
             NavItem(_("Dashboards"), "sales_ops:dashboard", OPS),
         ],
     ),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     # accounts before leads: demo data seeds in this order (leads convert into accounts and deals).
     "accounts.apps.AccountsConfig",
     "leads.apps.LeadsConfig",
+    "imports.apps.ImportsConfig",
 ]
 
 MIDDLEWARE = [

@@ -76,7 +76,9 @@ def _db_scope(tenant_id: str | None, user_id: str | None, *, reuse: bool = False
     exception the rollback restores them in the database by itself). With `reuse`, a nested scope whose settings
     are already in place (read-only use) runs in the enclosing transaction with no savepoint."""
     nested = connection.in_atomic_block
-    current = _db_settings.get()
+    # A new outermost transaction starts with nothing set, even when the mirror still holds an enclosing scope's
+    # values: on_commit callbacks (tasks run in-process after commit) run before that scope has exited.
+    current = _db_settings.get() if nested else ("", "")
     if (
         reuse
         and nested

@@ -42,12 +42,14 @@ tenant_api = [
     path("", include(crm_api)),
     path("", include("leads.api_urls")),
     path("", include("accounts.api_urls")),
+    path("", include("imports.api_urls")),
 ]
 
 urlpatterns = [
     path("", include(crm_pages)),
     path("t/<slug:slug>/", include("leads.urls")),
     path("t/<slug:slug>/", include("accounts.urls")),
+    path("t/<slug:slug>/", include("imports.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/auth/token/", api.TokenObtainView.as_view(), name="api-token"),
     path("api/v1/t/<slug:slug>/", include(tenant_api)),

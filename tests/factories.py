@@ -86,5 +86,6 @@ class InvitationFactory(TenantOwnedFactory):
 # factory (the cross-tenant probe scans this module).
 from tests.factories_accounts import *  # noqa: E402,F403
 from tests.factories_deals import *  # noqa: E402,F403
+from tests.factories_imports import *  # noqa: E402,F403
 from tests.factories_leads import *  # noqa: E402,F403
 from tests.factories_ops import *  # noqa: E402,F403

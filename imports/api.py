@@ -1,0 +1,152 @@
+"""API of the imports app under /api/v1/t/<slug>/:
+
+- `POST imports/` (multipart: `kind`, `file`) starts an import and returns the job (201);
+- `GET imports/` lists recent jobs, `GET imports/<id>/` gives a job's status, counts and row errors;
+- `GET exports/<kind>/` streams the kind's CSV (the same columns as the import), with the list's filters as query
+  parameters and the caller's role visibility.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from crm.tenancy import schema_queryset
+from crm.types import tenant_request
+from imports import selectors, services
+from imports.models import ImportJob
+from imports.registry import all_kinds
+from imports.views import export_response
+
+
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(
+        help_text=_("Row of the file as a spreadsheet numbers it (the header is 1).")
+    )
+    column = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    created_by = serializers.SerializerMethodField()
+    row_errors = RowErrorSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "kind",
+            "file_name",
+            "status",
+            "total",
+            "processed",
+            "created",
+            "updated",
+            "failed",
+            "row_errors",
+            "message",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_created_by(self, job: ImportJob) -> str | None:
+        return job.created_by.email if job.created_by_id and job.created_by else None
+
+
+class ImportJobListSerializer(ImportJobSerializer):
+    class Meta(ImportJobSerializer.Meta):
+        fields = [name for name in ImportJobSerializer.Meta.fields if name != "row_errors"]
+        read_only_fields = fields
+
+
+class ImportJobCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[], help_text=_("campaigns, leads, accounts, contacts, opportunities, …")
+    )
+    file = serializers.FileField(help_text=_("A CSV file, UTF-8 with or without BOM, with a header row."))
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        kind_field = self.fields["kind"]
+        assert isinstance(kind_field, serializers.ChoiceField)
+        kind_field.choices = [kind.key for kind in all_kinds()]
+
+
+class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    parser_classes = [MultiPartParser, FormParser]
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        if getattr(self, "swagger_fake_view", False):
+            return schema_queryset(ImportJob)
+        request = tenant_request(self.request)
+        if self.action == "list":
+            return selectors.import_job_list(tenant=request.tenant, membership=request.membership)
+        return selectors.import_job_queryset(
+            tenant=request.tenant, membership=request.membership
+        ).select_related("created_by")
+
+    def get_serializer_class(self):  # type: ignore[no-untyped-def]
+        if self.action == "list":
+            return ImportJobListSerializer
+        if self.action == "create":
+            return ImportJobCreateSerializer
+        return ImportJobSerializer
+
+    @extend_schema(summary="Recent import jobs (newest first, at most 50)")
+    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="An import job: status, counts and row errors")
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Start a CSV import",
+        request={"multipart/form-data": ImportJobCreateSerializer},
+        responses={201: ImportJobSerializer},
+    )
+    def create(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        member_request = tenant_request(request)
+        serializer = ImportJobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        tenant, membership = member_request.tenant, member_request.membership
+        job = services.import_job_create(
+            tenant=tenant,
+            actor=member_request.user,
+            membership=membership,
+            kind=serializer.validated_data["kind"],
+            file_name=upload.name,
+            content=upload.read(services.MAX_FILE_BYTES + 1),
+        )
+        job = selectors.import_job_get(tenant=tenant, membership=membership, pk=job.pk)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+
+class ExportView(APIView):
+    @extend_schema(
+        summary="Export a kind as CSV",
+        description=(
+            "Streams the records of `kind` the caller may see, with the import's columns (KPIS.md). Query "
+            "parameters are the filters of the kind's list (e.g. `owner`, `status`, `q`)."
+        ),
+        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
+            404: OpenApiResponse(description="Unknown kind"),
+        },
+    )
+    def get(self, request: Request, slug: str, kind: str) -> StreamingHttpResponse:
+        return export_response(tenant_request(request), kind)

@@ -1,0 +1,479 @@
+"""Accounts, contacts, opportunities and activities: written through accounts.services, exported through the
+list selectors of accounts.selectors (role visibility and the list pages' filters)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import SimpleNamespace
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.filters_deals import OpportunityFilter
+from accounts.models import (
+    Account,
+    Activity,
+    ActivityKind,
+    Contact,
+    ForecastCategory,
+    Opportunity,
+    OpportunityType,
+    Pipeline,
+    Tier,
+)
+from accounts.selectors.deals import opportunity_list, pipeline_choices
+from accounts.selectors.records import account_list, activity_list, contact_list
+from accounts.services.deals import opportunity_create, opportunity_update
+from accounts.services.records import (
+    account_create,
+    account_update,
+    activity_log,
+    activity_update,
+    contact_create,
+    contact_update,
+)
+from crm.models import Membership, Tenant
+from imports.kinds.common import ADMIN_OPS, ALL_ROLES, column_values, email_of, iso
+from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
+from imports.rows import Row, RowError, export_id
+from leads.models import Lead, SizeBand
+
+DELETED = gettext_lazy("This external id belongs to a deleted record; restore it first.")
+
+
+def _existing(importer: RowImporter, model: type, external_id: str) -> Any:
+    obj = importer.context.lookup(model, external_id) if external_id else None
+    if obj is not None and getattr(obj, "deleted_at", None) is not None:
+        raise RowError("external_id", str(DELETED))
+    return obj
+
+
+def _texts(row: Row, columns: dict[str, int]) -> dict[str, str]:
+    return {
+        column: row.text(column, max_length) for column, max_length in columns.items() if row.given(column)
+    }
+
+
+# --- accounts -----------------------------------------------------------------------------------------------------
+
+ACCOUNT_COLUMNS = (
+    "external_id",
+    "name",
+    "domain",
+    "industry",
+    "size_band",
+    "region",
+    "tier",
+    "owner_email",
+    "parent_external_id",
+    "created_at",
+)
+
+
+class AccountImporter(RowImporter):
+    field_columns = {"owner": "owner_email", "parent": "parent_external_id"}
+
+    def prepare(self, rows: Sequence[Row]) -> None:
+        self.context.load_members(column_values(rows, "owner_email"))
+        self.context.load_records(
+            Account, column_values(rows, "external_id") + column_values(rows, "parent_external_id")
+        )
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id = row.text("external_id", 100)
+        fields: dict[str, Any] = {"external_id": external_id}
+        fields.update(_texts(row, {"name": 200, "domain": 200, "industry": 100, "region": 100}))
+        if row.given("size_band"):
+            fields["size_band"] = row.choice("size_band", SizeBand)
+        if row.given("tier"):
+            fields["tier"] = row.choice("tier", Tier, default=Tier.STANDARD)
+        if row.given("parent_external_id"):
+            fields["parent"] = row.record("parent_external_id", Account)
+        owner = row.member("owner_email")
+        existing = _existing(self, Account, external_id)
+        if existing is not None:
+            if owner is not None:
+                fields["owner"] = owner
+            account = account_update(
+                tenant=context.tenant, actor=context.actor, account=existing, version=None, **fields
+            )
+            context.remember(account)
+            return UPDATED
+        created_at = row.timestamp("created_at")
+        if created_at is not None:
+            fields["created_at"] = created_at
+        fields["owner"] = owner or context.user
+        account = account_create(tenant=context.tenant, actor=context.actor, **fields)
+        context.remember(account)
+        return CREATED
+
+
+def _accounts(tenant: Tenant, membership: Membership, params: QueryDict) -> QuerySet[Account]:
+    return account_list(tenant=tenant, membership=membership, filters=params)
+
+
+def _account_row(account: Account) -> dict[str, Any]:
+    return {
+        "external_id": export_id(account),
+        "name": account.name,
+        "domain": account.domain,
+        "industry": account.industry,
+        "size_band": account.size_band,
+        "region": account.region,
+        "tier": account.tier,
+        "owner_email": email_of(account.owner),
+        "parent_external_id": export_id(account.parent) if account.parent_id else "",
+        "created_at": iso(account.created_at),
+    }
+
+
+# --- contacts -----------------------------------------------------------------------------------------------------
+
+CONTACT_COLUMNS = (
+    "external_id",
+    "account_external_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "created_at",
+)
+
+
+class ContactImporter(RowImporter):
+    field_columns = {"account": "account_external_id"}
+
+    def prepare(self, rows: Sequence[Row]) -> None:
+        self.context.load_records(Contact, column_values(rows, "external_id"))
+        self.context.load_records(Account, column_values(rows, "account_external_id"))
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id = row.text("external_id", 100)
+        fields: dict[str, Any] = {"external_id": external_id}
+        fields.update(
+            _texts(row, {"first_name": 100, "last_name": 100, "email": 254, "phone": 40, "title": 120})
+        )
+        if row.given("account_external_id"):
+            fields["account"] = row.record("account_external_id", Account)
+        existing = _existing(self, Contact, external_id)
+        if existing is not None:
+            contact = contact_update(
+                tenant=context.tenant, actor=context.actor, contact=existing, version=None, **fields
+            )
+            context.remember(contact)
+            return UPDATED
+        created_at = row.timestamp("created_at")
+        if created_at is not None:
+            fields["created_at"] = created_at
+        account = fields.get("account")
+        if account is None or not account.owner_id:
+            fields["owner"] = context.user
+        contact = contact_create(tenant=context.tenant, actor=context.actor, **fields)
+        context.remember(contact)
+        return CREATED
+
+
+def _contacts(tenant: Tenant, membership: Membership, params: QueryDict) -> QuerySet[Contact]:
+    return contact_list(tenant=tenant, membership=membership, filters=params)
+
+
+def _contact_row(contact: Contact) -> dict[str, Any]:
+    return {
+        "external_id": export_id(contact),
+        "account_external_id": export_id(contact.account) if contact.account_id else "",
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "title": contact.title,
+        "created_at": iso(contact.created_at),
+    }
+
+
+# --- opportunities ------------------------------------------------------------------------------------------------
+
+OPPORTUNITY_COLUMNS = (
+    "external_id",
+    "account_external_id",
+    "lead_external_id",
+    "name",
+    "type",
+    "pipeline",
+    "stage",
+    "amount",
+    "currency",
+    "probability",
+    "forecast_category",
+    "expected_close_date",
+    "owner_email",
+    "created_at",
+    "closed_at",
+    "lost_reason",
+)
+
+
+class OpportunityImporter(RowImporter):
+    field_columns = {
+        "owner": "owner_email",
+        "account": "account_external_id",
+        "lead": "lead_external_id",
+    }
+
+    def prepare(self, rows: Sequence[Row]) -> None:
+        context = self.context
+        context.load_members(column_values(rows, "owner_email"))
+        context.load_records(
+            Opportunity, column_values(rows, "external_id"), select_related=("stage", "pipeline")
+        )
+        context.load_records(Account, column_values(rows, "account_external_id"))
+        context.load_records(Lead, column_values(rows, "lead_external_id"))
+        if "pipelines" not in context.extras:
+            pipelines = list(pipeline_choices(tenant=context.tenant))
+            context.extras["pipelines"] = {pipeline.name.lower(): pipeline for pipeline in pipelines}
+            context.extras["default_pipeline"] = next((p for p in pipelines if p.is_default), None)
+
+    def _pipeline(self, row: Row) -> Pipeline | None:
+        name = row.text("pipeline")
+        if not name:
+            return self.context.extras["default_pipeline"]
+        pipeline = self.context.extras["pipelines"].get(name.lower())
+        if pipeline is None:
+            raise RowError("pipeline", _("No pipeline is called “%(name)s”.") % {"name": name})
+        return pipeline
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id = row.text("external_id", 100)
+        fields: dict[str, Any] = {"external_id": external_id}
+        if row.given("name"):
+            fields["name"] = row.text("name", 200)
+        if row.given("type"):
+            fields["type"] = row.choice("type", OpportunityType, default=OpportunityType.NEW_BUSINESS)
+        if row.given("amount"):
+            fields["amount"] = row.decimal("amount") or 0
+        if row.given("currency"):
+            fields["currency"] = row.text("currency").upper()
+        if row.given("pipeline") or row.given("stage"):
+            fields["pipeline"] = self._pipeline(row)
+        if row.text("stage"):
+            fields["stage"] = row.text("stage")
+        probability = row.decimal("probability")
+        if probability is not None:
+            fields["probability"] = probability
+        forecast = row.choice("forecast_category", ForecastCategory)
+        if forecast:
+            fields["forecast_category"] = forecast
+        if row.given("expected_close_date"):
+            fields["expected_close_date"] = row.date("expected_close_date")
+        if row.given("lost_reason"):
+            fields["lost_reason"] = row.text("lost_reason", 200)
+        account = row.record("account_external_id", Account)
+        owner = row.member("owner_email")
+        closed_at = row.timestamp("closed_at")
+        existing = _existing(self, Opportunity, external_id)
+        if existing is not None:
+            if account is not None:
+                fields["account"] = account
+            if owner is not None:
+                fields["owner"] = owner
+            deal = opportunity_update(
+                tenant=context.tenant,
+                actor=context.actor,
+                opportunity=existing,
+                version=None,
+                closed_at=closed_at,
+                **fields,
+            )
+            context.remember(deal)
+            return UPDATED
+        if account is None:
+            raise RowError("account_external_id", _("A deal needs the external id of its account."))
+        deal = opportunity_create(
+            tenant=context.tenant,
+            actor=context.actor,
+            account=account,
+            name=fields.pop("name", ""),
+            amount=fields.pop("amount", 0),
+            owner=owner or context.user,
+            lead=row.record("lead_external_id", Lead),
+            created_at=row.timestamp("created_at"),
+            closed_at=closed_at,
+            **fields,
+        )
+        context.remember(deal)
+        return CREATED
+
+
+def _opportunities(tenant: Tenant, membership: Membership, params: QueryDict) -> QuerySet[Opportunity]:
+    base = opportunity_list(tenant=tenant, membership=membership).select_related("lead")
+    request = SimpleNamespace(tenant=tenant, membership=membership)
+    return OpportunityFilter(params, queryset=base, request=request).qs
+
+
+def _opportunity_row(deal: Opportunity) -> dict[str, Any]:
+    return {
+        "external_id": export_id(deal),
+        "account_external_id": export_id(deal.account),
+        "lead_external_id": export_id(deal.lead) if deal.lead_id else "",
+        "name": deal.name,
+        "type": deal.type,
+        "pipeline": deal.pipeline.name,
+        "stage": deal.stage.name,
+        "amount": iso(deal.amount),
+        "currency": deal.currency,
+        "probability": iso(deal.probability),
+        "forecast_category": deal.forecast_category,
+        "expected_close_date": iso(deal.expected_close_date),
+        "owner_email": email_of(deal.owner),
+        "created_at": iso(deal.created_at),
+        "closed_at": iso(deal.closed_at),
+        "lost_reason": deal.lost_reason,
+    }
+
+
+# --- activities ---------------------------------------------------------------------------------------------------
+
+ACTIVITY_COLUMNS = (
+    "external_id",
+    "kind",
+    "subject",
+    "owner_email",
+    "occurred_at",
+    "due_at",
+    "done",
+    "lead_external_id",
+    "account_external_id",
+    "contact_external_id",
+    "opportunity_external_id",
+)
+ACTIVITY_LINKS = (
+    ("lead", "lead_external_id", Lead),
+    ("account", "account_external_id", Account),
+    ("contact", "contact_external_id", Contact),
+    ("opportunity", "opportunity_external_id", Opportunity),
+)
+
+
+class ActivityImporter(RowImporter):
+    field_columns = {"owner": "owner_email", **{name: column for name, column, _model in ACTIVITY_LINKS}}
+
+    def prepare(self, rows: Sequence[Row]) -> None:
+        context = self.context
+        context.load_members(column_values(rows, "owner_email"))
+        context.load_records(Activity, column_values(rows, "external_id"))
+        for _name, column, model in ACTIVITY_LINKS:
+            context.load_records(model, column_values(rows, column))
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id = row.text("external_id", 100)
+        fields: dict[str, Any] = {"external_id": external_id}
+        if row.given("kind"):
+            fields["kind"] = row.choice("kind", ActivityKind)
+        if row.given("subject"):
+            fields["subject"] = row.text("subject", 200)
+        for column in ("occurred_at", "due_at"):
+            if row.given(column):
+                fields[column] = row.timestamp(column)
+        done = row.boolean("done")
+        if done is not None:
+            fields["done"] = done
+        for name, column, model in ACTIVITY_LINKS:
+            if row.given(column):
+                fields[name] = row.record(column, model)
+        owner = row.member("owner_email")
+        existing = _existing(self, Activity, external_id)
+        if existing is not None:
+            if owner is not None:
+                fields["owner"] = owner
+            activity = activity_update(
+                tenant=context.tenant, actor=context.actor, activity=existing, **fields
+            )
+            context.remember(activity)
+            return UPDATED
+        if not fields.get("kind"):
+            raise RowError("kind", _("Choose call, email, meeting, note or task."))
+        activity = activity_log(
+            tenant=context.tenant,
+            actor=context.actor,
+            subject=fields.pop("subject", ""),
+            owner=owner or context.user,
+            **fields,
+        )
+        context.remember(activity)
+        return CREATED
+
+
+def _activities(tenant: Tenant, membership: Membership, params: QueryDict) -> QuerySet[Activity]:
+    return activity_list(tenant=tenant, membership=membership, filters=params)
+
+
+def _activity_row(activity: Activity) -> dict[str, Any]:
+    return {
+        "external_id": export_id(activity),
+        "kind": activity.kind,
+        "subject": activity.subject,
+        "owner_email": email_of(activity.owner),
+        "occurred_at": iso(activity.occurred_at),
+        "due_at": iso(activity.due_at),
+        "done": iso(activity.done),
+        "lead_external_id": export_id(activity.lead) if activity.lead_id else "",
+        "account_external_id": export_id(activity.account) if activity.account_id else "",
+        "contact_external_id": export_id(activity.contact) if activity.contact_id else "",
+        "opportunity_external_id": export_id(activity.opportunity) if activity.opportunity_id else "",
+    }
+
+
+for _kind in (
+    ImportKind(
+        key="accounts",
+        label=gettext_lazy("Accounts"),
+        columns=ACCOUNT_COLUMNS,
+        import_roles=ADMIN_OPS,
+        export_roles=ALL_ROLES,
+        importer=AccountImporter,
+        export_queryset=_accounts,
+        export_row=_account_row,
+        model=Account,
+    ),
+    ImportKind(
+        key="contacts",
+        label=gettext_lazy("Contacts"),
+        columns=CONTACT_COLUMNS,
+        import_roles=ADMIN_OPS,
+        export_roles=ALL_ROLES,
+        importer=ContactImporter,
+        export_queryset=_contacts,
+        export_row=_contact_row,
+        model=Contact,
+    ),
+    ImportKind(
+        key="opportunities",
+        label=gettext_lazy("Deals"),
+        columns=OPPORTUNITY_COLUMNS,
+        import_roles=ADMIN_OPS,
+        export_roles=ALL_ROLES,
+        importer=OpportunityImporter,
+        export_queryset=_opportunities,
+        export_row=_opportunity_row,
+        model=Opportunity,
+    ),
+    ImportKind(
+        key="activities",
+        label=gettext_lazy("Activities"),
+        columns=ACTIVITY_COLUMNS,
+        import_roles=ADMIN_OPS,
+        export_roles=ALL_ROLES,
+        importer=ActivityImporter,
+        export_queryset=_activities,
+        export_row=_activity_row,
+        model=Activity,
+    ),
+):
+    register(_kind)

@@ -1,0 +1,199 @@
+"""Leads: written through leads.services (assignment rules when no owner is given, scoring), exported through
+the inbox's selector (role visibility, the inbox tab and filters)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from crm.models import Membership, Role, Tenant
+from imports.kinds.common import column_values, email_of, iso
+from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
+from imports.rows import Row, RowError, export_id
+from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
+from leads.selectors.leads import LEAD_ROLES, lead_inbox, lead_scopes
+from leads.selectors.ops import EDIT_ROLES as SOURCE_EDIT_ROLES
+from leads.selectors.ops import source_choices
+from leads.services.leads import lead_assign, lead_create, lead_update
+from leads.services.ops import source_create
+
+COLUMNS = (
+    "external_id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "source",
+    "source_kind",
+    "campaign_external_id",
+    "status",
+    "owner_email",
+    "region",
+    "industry",
+    "created_at",
+    "mql_at",
+    "sql_at",
+    "converted_at",
+    "disqualified_at",
+)
+TEXT_COLUMNS = {
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "phone": 40,
+    "company": 200,
+    "title": 120,
+    "region": 100,
+    "industry": 100,
+}
+STAMP_COLUMNS = ("mql_at", "sql_at", "converted_at", "disqualified_at")
+# The latest status a lead with these timestamps reached, when the file gives no status.
+STATUS_BY_STAMP = (
+    ("disqualified_at", LeadStatus.DISQUALIFIED),
+    ("converted_at", LeadStatus.CONVERTED),
+    ("sql_at", LeadStatus.SQL),
+    ("mql_at", LeadStatus.MQL),
+)
+
+
+class LeadImporter(RowImporter):
+    field_columns = {
+        "owner": "owner_email",
+        "campaign": "campaign_external_id",
+        "reason": "status",
+        "name": "source",
+        "kind": "source_kind",
+    }
+
+    def prepare(self, rows: Sequence[Row]) -> None:
+        context = self.context
+        context.load_members(column_values(rows, "owner_email"))
+        context.load_records(Lead, column_values(rows, "external_id"), select_related=("owner",))
+        context.load_records(Campaign, column_values(rows, "campaign_external_id"))
+        if "sources" not in context.extras:
+            context.extras["sources"] = {
+                source.name.lower(): source for source in source_choices(tenant=context.tenant)
+            }
+
+    def _source(self, row: Row) -> LeadSource | None:
+        name = row.text("source", 120)
+        if not name:
+            return None
+        sources: dict[str, LeadSource] = self.context.extras["sources"]
+        source = sources.get(name.lower())
+        if source is None:
+            # A migration brings its sources along; only roles that manage sources may add one this way.
+            if self.context.membership.role not in SOURCE_EDIT_ROLES:
+                raise RowError("source", _("No lead source is called “%(name)s”.") % {"name": name})
+            kind = row.choice("source_kind", SourceKind, default=SourceKind.INBOUND)
+            source = source_create(tenant=self.context.tenant, actor=self.context.user, name=name, kind=kind)
+            sources[name.lower()] = source
+        return source
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id = row.text("external_id", 100)
+        fields: dict[str, Any] = {"external_id": external_id}
+        for column, max_length in TEXT_COLUMNS.items():
+            if row.given(column):
+                fields[column] = row.text(column, max_length)
+        if row.given("source"):
+            fields["source"] = self._source(row)
+        if row.given("campaign_external_id"):
+            fields["campaign"] = row.record("campaign_external_id", Campaign)
+        stamps = {column: row.timestamp(column) for column in STAMP_COLUMNS if row.given(column)}
+        status: str | None = None
+        if row.given("status"):
+            status = row.choice("status", LeadStatus)
+        if not status and stamps:
+            status = next((value for column, value in STATUS_BY_STAMP if stamps.get(column)), None)
+        owner = row.member("owner_email")
+        existing = context.lookup(Lead, external_id) if external_id else None
+        if existing is not None:
+            if existing.deleted_at is not None:
+                raise RowError(
+                    "external_id", _("This external id belongs to a deleted record; restore it first.")
+                )
+            lead = lead_update(
+                tenant=context.tenant,
+                actor=context.actor,
+                lead=existing,
+                version=None,
+                status=status,
+                status_stamps=stamps,
+                **fields,
+            )
+            if owner is not None and owner.pk != lead.owner_id:
+                lead = lead_assign(tenant=context.tenant, actor=context.actor, lead=lead, owner=owner)
+            context.remember(lead)
+            return UPDATED
+        if owner is None and context.membership.role == Role.SALES_REP:
+            owner = context.user  # a rep imports their own leads
+        lead = lead_create(
+            tenant=context.tenant,
+            actor=context.actor,
+            owner=owner,
+            created_at=row.timestamp("created_at"),
+            apply_rules=True,
+            status=status or None,
+            status_stamps=stamps,
+            **fields,
+        )
+        context.remember(lead)
+        return CREATED
+
+
+def _export_queryset(tenant: Tenant, membership: Membership, params: QueryDict) -> QuerySet[Lead]:
+    scopes = [key for key, _label in lead_scopes(membership)]
+    scope = params.get("scope")
+    if scope not in scopes:
+        scope = scopes[0] if scopes else "my"
+    _filterset, rows = lead_inbox(tenant=tenant, membership=membership, params=params, scope=scope)
+    return rows
+
+
+def _export_row(lead: Lead) -> dict[str, Any]:
+    return {
+        "external_id": export_id(lead),
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "email": lead.email,
+        "phone": lead.phone,
+        "company": lead.company,
+        "title": lead.title,
+        "source": lead.source.name if lead.source is not None else "",
+        "source_kind": lead.source.kind if lead.source is not None else "",
+        "campaign_external_id": export_id(lead.campaign) if lead.campaign_id else "",
+        "status": lead.status,
+        "owner_email": email_of(lead.owner),
+        "region": lead.region,
+        "industry": lead.industry,
+        "created_at": iso(lead.created_at),
+        "mql_at": iso(lead.mql_at),
+        "sql_at": iso(lead.sql_at),
+        "converted_at": iso(lead.converted_at),
+        "disqualified_at": iso(lead.disqualified_at),
+    }
+
+
+register(
+    ImportKind(
+        key="leads",
+        label=gettext_lazy("Leads"),
+        columns=COLUMNS,
+        import_roles=frozenset({Role.ADMIN, Role.OPS, Role.SALES_MANAGER, Role.SALES_REP}),
+        export_roles=frozenset(LEAD_ROLES),
+        importer=LeadImporter,
+        export_queryset=_export_queryset,
+        export_row=_export_row,
+        own_rows_roles=frozenset({Role.SALES_REP}),
+        model=Lead,
+    )
+)

@@ -1,0 +1,90 @@
+"""The registry of importable and exportable kinds. Each kind names its CSV columns (KPIS.md), who may import and
+export it, how a chunk of rows is written (through the owning app's services) and how its export is read
+(through the owning app's list selector, which applies role visibility and the list page's filters).
+
+Apps register their kinds in their AppConfig.ready():
+
+    from imports.registry import ImportKind, register
+    register(ImportKind(key="subscriptions", ...))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.http import QueryDict
+from django.utils.functional import Promise
+
+from crm.models import Membership, Tenant
+from imports.rows import ImportContext, Row
+
+CREATED = "created"
+UPDATED = "updated"
+
+
+class RowImporter:
+    """Writes the rows of one kind. `prepare` runs once per chunk before its rows (bulk lookups: one query per
+    referenced model, not one per row); `import_row` writes one row through the owning app's services and
+    returns CREATED or UPDATED. Raise imports.rows.RowError or django's ValidationError for a bad row."""
+
+    # Service field names that a ValidationError may name, mapped to the CSV column to report.
+    field_columns: dict[str, str] = {}
+
+    def __init__(self, context: ImportContext) -> None:
+        self.context = context
+
+    def prepare(self, rows: Sequence[Row]) -> None:  # pragma: no cover - every kind overrides it
+        return None
+
+    def import_row(self, row: Row) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    key: str
+    label: str | Promise
+    columns: tuple[str, ...]
+    import_roles: frozenset[str]
+    export_roles: frozenset[str]
+    importer: type[RowImporter]
+    # (tenant, membership, query params) -> the visible, filtered rows to export (a list selector)
+    export_queryset: Callable[[Tenant, Membership, QueryDict], QuerySet[Any]]
+    # record -> {column: value}; values are str, numbers, dates or None
+    export_row: Callable[[Any], dict[str, Any]]
+    # Roles that import only rows they own (the importer enforces it), e.g. reps and their own leads.
+    own_rows_roles: frozenset[str] = frozenset()
+    model: type[Model] | None = None
+
+    def can_import(self, membership: Membership) -> bool:
+        return membership.role in self.import_roles
+
+    def can_export(self, membership: Membership) -> bool:
+        return membership.role in self.export_roles
+
+
+_KINDS: dict[str, ImportKind] = {}
+
+
+def register(kind: ImportKind) -> ImportKind:
+    _KINDS[kind.key] = kind
+    return kind
+
+
+def get_kind(key: str) -> ImportKind | None:
+    return _KINDS.get(key)
+
+
+def all_kinds() -> list[ImportKind]:
+    return list(_KINDS.values())
+
+
+def importable_kinds(membership: Membership) -> list[ImportKind]:
+    return [kind for kind in _KINDS.values() if kind.can_import(membership)]
+
+
+def kind_keys() -> Iterable[str]:
+    return _KINDS.keys()

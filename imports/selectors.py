@@ -1,0 +1,85 @@
+"""Reads of the imports app: the jobs a member may see, and CSV exports streamed from the kinds' list selectors."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+
+from crm.models import Membership, Role, Tenant
+from crm.tenancy import tenant_context
+from imports.models import ImportJob
+from imports.registry import ImportKind
+
+# Admins and ops see every import of the company; everyone else their own.
+SEES_ALL_JOBS = frozenset({Role.ADMIN, Role.OPS})
+RECENT_JOBS = 50
+EXPORT_CHUNK = 2000
+BOM = "\ufeff"
+
+
+def import_job_queryset(*, tenant: Tenant, membership: Membership) -> QuerySet[ImportJob]:
+    qs = ImportJob.objects.filter(tenant=tenant).defer("content")
+    if membership.role not in SEES_ALL_JOBS:
+        qs = qs.filter(created_by_id=membership.user_id)
+    return qs
+
+
+def import_job_list(
+    *, tenant: Tenant, membership: Membership, limit: int = RECENT_JOBS
+) -> QuerySet[ImportJob]:
+    """The most recent jobs the member may see, newest first, with who started them (one query)."""
+    return (
+        import_job_queryset(tenant=tenant, membership=membership)
+        .select_related("created_by")
+        .defer("row_errors")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def import_job_get(*, tenant: Tenant, membership: Membership, pk: int) -> ImportJob:
+    """One visible job (ImportJob.DoesNotExist otherwise: another tenant's or another member's job is a 404)."""
+    return import_job_queryset(tenant=tenant, membership=membership).select_related("created_by").get(pk=pk)
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_line(values: list[Any]) -> str:
+    return csv.writer(_Echo()).writerow(values)  # type: ignore[arg-type]
+
+
+def template_csv(kind: ImportKind) -> str:
+    return BOM + csv_line(list(kind.columns))
+
+
+def export_lines(
+    *, tenant: Tenant, membership: Membership, kind: ImportKind, params: QueryDict
+) -> Iterator[str]:
+    """The CSV lines of an export, read in chunks from a server-side cursor (a million rows never sit in memory).
+
+    A streaming response is consumed after the view returned, outside the request's tenant transaction, so the
+    generator opens its own tenant_context (the ORM scope, RLS and the transaction the cursor needs)."""
+    with tenant_context(tenant):
+        yield BOM + csv_line(list(kind.columns))
+        rows = kind.export_queryset(tenant, membership, params).order_by("pk")
+        for obj in rows.iterator(chunk_size=EXPORT_CHUNK):
+            values = kind.export_row(obj)
+            yield csv_line([values.get(column, "") for column in kind.columns])
+
+
+def export_file_name(*, tenant: Tenant, kind: ImportKind, now: Any) -> str:
+    return f"{tenant.slug}-{kind.key}-{now:%Y%m%d-%H%M}.csv"
+
+
+def errors_csv_lines(job: ImportJob) -> Iterator[str]:
+    yield BOM + csv_line(["row", "column", "reason"])
+    for error in job.row_errors:
+        yield csv_line([error.get("row", ""), error.get("column", ""), error.get("reason", "")])

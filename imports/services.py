@@ -1,0 +1,283 @@
+"""Writes of the imports app: start an import job, and run it chunk by chunk.
+
+A job's rows are written through the owning app's services (imports.kinds), so their rules apply (assignment
+rules and scoring for leads, stage rules for deals). Each chunk of rows is one transaction that also moves the
+job's counts forward, so progress is visible while the job runs and a re-delivered task resumes after the last
+committed chunk instead of writing rows twice. A bad row is rolled back to its own savepoint and reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pghistory
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.errors import AppError
+from crm.models import Membership, MembershipStatus, Role, Tenant, User
+from crm.tenancy import tenant_context
+from imports.models import MAX_ROW_ERRORS, ImportJob, ImportStatus
+from imports.registry import CREATED, ImportKind, RowImporter, get_kind
+from imports.rows import ImportContext, Row, RowError
+
+logger = logging.getLogger(__name__)
+
+# Rows per transaction: small enough that a chunk's savepoints and the round-robin row it updates stay cheap,
+# large enough that its bulk lookups (one query per referenced model) are shared by many rows.
+CHUNK_SIZE = 200
+MAX_FILE_BYTES = 20 * 1024 * 1024
+# Roles whose own permissions the services check when they import; other importing roles (ops) write on behalf
+# of the sales team as a system actor, the job and the history still naming them.
+ACTING_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP})
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (not UTF-8, no header, no known column)."""
+
+
+@transaction.atomic
+def import_job_create(
+    *, tenant: Tenant, actor: User, membership: Membership, kind: str, file_name: str, content: bytes
+) -> ImportJob:
+    """Store the uploaded file as a queued job; the import runs in a Celery task after commit."""
+    from imports.tasks import run_import_job
+
+    import_kind = get_kind(kind)
+    if import_kind is None or membership.tenant_id != tenant.pk or not import_kind.can_import(membership):
+        raise ValidationError({"kind": _("Choose a kind of records you may import.")})
+    if not content:
+        raise ValidationError({"file": _("The file is empty.")})
+    if len(content) > MAX_FILE_BYTES:
+        raise ValidationError(
+            {
+                "file": _("The file is larger than %(mb)d MB; split it.")
+                % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
+            }
+        )
+    job = ImportJob.objects.create(
+        tenant=tenant,
+        kind=import_kind.key,
+        file_name=(file_name or "import.csv")[-255:],
+        content=content,
+        created_by=actor,
+    )
+    run_import_job.delay_on_commit(tenant.pk, job.pk)
+    return job
+
+
+# --- reading the file ---------------------------------------------------------------------------------------------
+
+
+def _text(content: bytes) -> str:
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
+        ) from None
+
+
+def read_header(kind: ImportKind, content: bytes) -> list[str]:
+    """The header's column names (lower-cased); raises ImportFileError when none is a column of the kind."""
+    reader = csv.reader(io.StringIO(_text(content), newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise ImportFileError(_("The file is not valid CSV: %(error)s") % {"error": exc}) from None
+    names = [name.strip().lower() for name in header or []]
+    if not any(name in kind.columns for name in names):
+        raise ImportFileError(
+            _("The first row must be a header naming the columns: %(columns)s.")
+            % {"columns": ", ".join(kind.columns)}
+        )
+    return names
+
+
+def iter_rows(kind: ImportKind, content: bytes) -> Iterator[tuple[int, dict[str, str] | None]]:
+    """(row number, values of the kind's columns) for each record after the header; blank lines give None so
+    that row numbers stay those of a spreadsheet. Unknown columns are dropped here."""
+    reader = csv.reader(io.StringIO(_text(content), newline=""))
+    names = [name.strip().lower() for name in next(reader, [])]
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            yield number, None
+            continue
+        yield number, {name: cell for name, cell in zip(names, cells, strict=False) if name in kind.columns}
+
+
+def count_rows(kind: ImportKind, content: bytes) -> int:
+    return sum(1 for _number, values in iter_rows(kind, content) if values is not None)
+
+
+# --- running a job ------------------------------------------------------------------------------------------------
+
+
+def _fail(tenant: Tenant, job_id: int, message: str) -> None:
+    with tenant_context(tenant):
+        ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
+            status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now(), content=b""
+        )
+
+
+def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membership] | None:
+    """Lock the job, check it can run, count its rows and mark it running; None when there is nothing to do."""
+    with tenant_context(tenant):
+        job = ImportJob.objects.select_for_update().filter(tenant=tenant, pk=job_id).first()
+        if job is None or job.is_finished:
+            return None
+        kind = get_kind(job.kind)
+        membership = (
+            Membership.objects.select_related("user", "team")
+            .filter(tenant=tenant, user_id=job.created_by_id, status=MembershipStatus.ACTIVE)
+            .first()
+        )
+        content = bytes(job.content)
+        try:
+            if kind is None:
+                raise ImportFileError(_("This kind of records cannot be imported any more."))
+            if membership is None or not kind.can_import(membership):
+                raise ImportFileError(
+                    _("The member who started this import may no longer import these records.")
+                )
+            read_header(kind, content)
+        except ImportFileError as exc:
+            job.status, job.message, job.finished_at, job.content = (
+                ImportStatus.FAILED,
+                str(exc),
+                timezone.now(),
+                b"",
+            )
+            job.save(update_fields=["status", "message", "finished_at", "content", "updated_at"])
+            return None
+        if job.status == ImportStatus.QUEUED:
+            job.status = ImportStatus.RUNNING
+            job.started_at = timezone.now()
+            job.total = count_rows(kind, content)
+            job.save(update_fields=["status", "started_at", "total", "updated_at"])
+        return job, kind, membership
+
+
+def _chunks(kind: ImportKind, content: bytes, skip: int) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    """Chunks of data rows, after the first `skip` data rows (already committed by an earlier run)."""
+    chunk: list[tuple[int, dict[str, str]]] = []
+    seen = 0
+    for number, values in iter_rows(kind, content):
+        if values is None:
+            continue
+        seen += 1
+        if seen <= skip:
+            continue
+        chunk.append((number, values))
+        if len(chunk) >= CHUNK_SIZE:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _errors_of(exc: Exception, importer: RowImporter, kind: ImportKind) -> list[tuple[str, str]]:
+    """(column, reason) pairs for one failed row."""
+    if isinstance(exc, RowError):
+        return [(exc.column, exc.reason)]
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            found = []
+            for name, messages in exc.message_dict.items():
+                column = importer.field_columns.get(name, name if name in kind.columns else "")
+                found.append((column, " ".join(messages)))
+            return found
+        return [("", " ".join(exc.messages))]
+    if isinstance(exc, PermissionDenied):
+        return [("", str(exc) or _("You may not change this record."))]
+    if isinstance(exc, ObjectDoesNotExist):
+        return [("", _("A record this row refers to does not exist."))]
+    if isinstance(exc, AppError):
+        return [("", str(exc))]
+    return [("", _("The database refused this row (a value is too long or out of range)."))]
+
+
+ROW_ERRORS = (RowError, ValidationError, PermissionDenied, ObjectDoesNotExist, AppError, DatabaseError)
+
+
+def _run_chunk(
+    *,
+    tenant: Tenant,
+    job: ImportJob,
+    kind: ImportKind,
+    importer: RowImporter,
+    chunk: list[tuple[int, dict[str, str]]],
+) -> None:
+    """One transaction: the chunk's rows (each in a savepoint) and the job's counts and error report."""
+    context = importer.context
+    created = updated = failed = 0
+    errors: list[dict[str, Any]] = []
+    with tenant_context(tenant), pghistory.context(user=context.user.pk, import_job=job.pk):
+        rows = [Row(number=number, values=values, context=context) for number, values in chunk]
+        importer.prepare(rows)
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    outcome = importer.import_row(row)
+            except ROW_ERRORS as exc:
+                failed += 1
+                errors.extend(
+                    {"row": row.number, "column": column, "reason": reason}
+                    for column, reason in _errors_of(exc, importer, kind)
+                )
+                continue
+            if outcome == CREATED:
+                created += 1
+            else:
+                updated += 1
+        locked = ImportJob.objects.select_for_update().only("row_errors").get(tenant=tenant, pk=job.pk)
+        room = MAX_ROW_ERRORS - len(locked.row_errors)
+        ImportJob.objects.filter(tenant=tenant, pk=job.pk).update(
+            processed=F("processed") + len(rows),
+            created=F("created") + created,
+            updated=F("updated") + updated,
+            failed=F("failed") + failed,
+            row_errors=locked.row_errors + errors[: max(room, 0)],
+            updated_at=timezone.now(),
+        )
+    context.forget_chunk()
+
+
+def import_job_run(*, tenant: Tenant, job_id: int) -> None:
+    """Run (or resume) a job: not one transaction on purpose, each chunk commits on its own (see the module's
+    docstring). Side effects: the records of the file, through their apps' services."""
+    started = _start(tenant, job_id)
+    if started is None:
+        return
+    job, kind, membership = started
+    user = membership.user
+    context = ImportContext(
+        tenant=tenant,
+        user=user,
+        membership=membership,
+        actor=user if membership.role in ACTING_ROLES else None,
+    )
+    importer = kind.importer(context)
+    content = bytes(job.content)
+    try:
+        for chunk in _chunks(kind, content, skip=job.processed):
+            _run_chunk(tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk)
+    except Exception:
+        logger.exception("import job %s of tenant %s failed", job_id, tenant.pk)
+        _fail(
+            tenant,
+            job_id,
+            _("The import stopped because of an unexpected error; the rows before it were kept."),
+        )
+        return
+    with tenant_context(tenant):
+        ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
+            status=ImportStatus.DONE, finished_at=timezone.now(), content=b"", updated_at=timezone.now()
+        )

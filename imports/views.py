@@ -1,0 +1,128 @@
+"""Pages of the imports app under /t/<slug>/: the upload page with the recent jobs, a job's page whose progress
+polls by htmx until the job is done, its error report as CSV, the template CSVs and the exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import cast
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from crm.decorators import tenant_member_required
+from crm.types import TenantHttpRequest
+from crm.viewutils import apply_validation_error
+from imports import selectors, services
+from imports.forms import ImportForm
+from imports.models import ImportJob
+from imports.registry import ImportKind, get_kind, importable_kinds
+
+
+def _csv_response(lines: Iterator[str], file_name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _importable(request: TenantHttpRequest) -> list[ImportKind]:
+    kinds = importable_kinds(request.membership)
+    if not kinds:
+        raise Http404
+    return kinds
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_member_required
+def import_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
+    """Upload a file (kind + CSV) and see the recent imports."""
+    kinds = _importable(request)
+    form = ImportForm(
+        request.POST or None,
+        request.FILES or None,
+        membership=request.membership,
+        initial={"kind": request.GET.get("kind")},
+    )
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = services.import_job_create(
+                tenant=request.tenant,
+                actor=request.user,
+                membership=request.membership,
+                kind=form.cleaned_data["kind"],
+                file_name=upload.name,
+                content=upload.read(services.MAX_FILE_BYTES + 1),
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            return redirect("imports:import-detail", slug=slug, pk=job.pk)
+    context = {
+        "form": form,
+        "kinds": kinds,
+        "jobs": selectors.import_job_list(tenant=request.tenant, membership=request.membership),
+    }
+    return render(request, "imports/import_list.html", context, status=400 if form.errors else 200)
+
+
+def _job(request: TenantHttpRequest, pk: int) -> ImportJob:
+    try:
+        return selectors.import_job_get(tenant=request.tenant, membership=request.membership, pk=pk)
+    except ImportJob.DoesNotExist:
+        raise Http404 from None
+
+
+@require_GET
+@tenant_member_required
+def import_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A job's progress, counts and row errors; the progress part re-polls itself (htmx) while the job runs."""
+    job = _job(request, pk)
+    context = {"job": job, "kind": get_kind(job.kind)}
+    if request.htmx:
+        return render(request, "imports/partials/_import_progress.html", context)
+    return render(request, "imports/import_detail.html", context)
+
+
+@require_GET
+@tenant_member_required
+def import_errors(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
+    job = _job(request, pk)
+    # The guards type views as returning HttpResponse; a streamed CSV is served the same way.
+    lines = selectors.errors_csv_lines(job)
+    return cast(HttpResponse, _csv_response(lines, f"{request.tenant.slug}-import-{job.pk}-errors.csv"))
+
+
+@require_GET
+@tenant_member_required
+def import_template(request: TenantHttpRequest, slug: str, kind: str) -> HttpResponse:
+    """An empty CSV with the kind's header row."""
+    found = get_kind(kind)
+    if found is None or not found.can_import(request.membership):
+        raise Http404
+    response = HttpResponse(selectors.template_csv(found), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{request.tenant.slug}-{found.key}-template.csv"'
+    return response
+
+
+def export_response(request: TenantHttpRequest, kind: str) -> StreamingHttpResponse:
+    """The streamed CSV of a kind for the request's member, with the list page's filters (the query string)."""
+    found = get_kind(kind)
+    if found is None or not found.can_export(request.membership):
+        raise Http404
+    lines = selectors.export_lines(
+        tenant=request.tenant, membership=request.membership, kind=found, params=request.GET
+    )
+    name = selectors.export_file_name(
+        tenant=request.tenant, kind=found, now=timezone.localtime(timezone.now(), request.tenant.tzinfo)
+    )
+    return _csv_response(lines, name)
+
+
+@require_GET
+@tenant_member_required
+def export(request: TenantHttpRequest, slug: str, kind: str) -> HttpResponse:
+    return cast(HttpResponse, export_response(request, kind))

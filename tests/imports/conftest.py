@@ -1,0 +1,34 @@
+"""Helpers of the imports tests: run an import from CSV text the way the app does (service + task on commit)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm.tenancy import tenant_context
+from imports.models import ImportJob
+from imports.services import import_job_create
+
+
+@pytest.fixture
+def run_import(django_capture_on_commit_callbacks):
+    """run_import(membership, kind, text) -> the finished ImportJob (the task runs on commit, in-process)."""
+
+    def _run(membership, kind: str, text: str | bytes, file_name: str = "data.csv") -> ImportJob:
+        content = text.encode() if isinstance(text, str) else text
+        with django_capture_on_commit_callbacks(execute=True), tenant_context(membership.tenant):
+            job = import_job_create(
+                tenant=membership.tenant,
+                actor=membership.user,
+                membership=membership,
+                kind=kind,
+                file_name=file_name,
+                content=content,
+            )
+        with tenant_context(membership.tenant):
+            return ImportJob.objects.get(pk=job.pk)
+
+    return _run
+
+
+def csv_text(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
