@@ -27,6 +27,24 @@ TRUE_VALUES = {"true", "1", "yes", "y", "t"}
 SYNTHETIC_ID = re.compile(r"^crm-(\d{1,18})$")
 
 
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection): exports put an apostrophe in
+# front, which spreadsheets show as text, and imports take it off again, so an export re-imports unchanged.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def cell_for_export(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def cell_from_import(cell: str) -> str:
+    if len(cell) > 1 and cell[0] == "'" and cell[1:].startswith(FORMULA_START):
+        return cell[1:]
+    return cell
+
+
 def export_id(obj: Any) -> str:
     """The external id a CSV export writes for `obj` (its own, else "crm-<id>"); "" for no record."""
     if obj is None:

@@ -13,6 +13,7 @@ from crm.models import Membership, Role, Tenant
 from crm.tenancy import tenant_context
 from imports.models import ImportJob
 from imports.registry import ImportKind
+from imports.rows import cell_for_export
 
 # Admins and ops see every import of the company; everyone else their own.
 SEES_ALL_JOBS = frozenset({Role.ADMIN, Role.OPS})
@@ -53,7 +54,8 @@ class _Echo:
 
 
 def csv_line(values: list[Any]) -> str:
-    return csv.writer(_Echo()).writerow(values)  # type: ignore[arg-type]
+    """One CSV line; cells a spreadsheet would run as a formula are defused (imports.rows.cell_for_export)."""
+    return csv.writer(_Echo()).writerow([cell_for_export(value) for value in values])  # type: ignore[arg-type]
 
 
 def template_csv(kind: ImportKind) -> str:

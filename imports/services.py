@@ -26,7 +26,7 @@ from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from crm.tenancy import tenant_context
 from imports.models import MAX_ROW_ERRORS, ImportJob, ImportStatus
 from imports.registry import CREATED, ImportKind, RowImporter, get_kind
-from imports.rows import ImportContext, Row, RowError
+from imports.rows import ImportContext, Row, RowError, cell_from_import
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +110,14 @@ def iter_rows(kind: ImportKind, content: bytes) -> Iterator[tuple[int, dict[str,
         if not any(cell.strip() for cell in cells):
             yield number, None
             continue
-        yield number, {name: cell for name, cell in zip(names, cells, strict=False) if name in kind.columns}
+        yield (
+            number,
+            {
+                name: cell_from_import(cell)
+                for name, cell in zip(names, cells, strict=False)
+                if name in kind.columns
+            },
+        )
 
 
 def count_rows(kind: ImportKind, content: bytes) -> int:

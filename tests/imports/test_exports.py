@@ -145,3 +145,36 @@ def test_export_import_round_trip_updates_the_same_records(tenant, admin_member,
         assert Account.objects.get(pk=account.pk).external_id == f"crm-{account.pk}"
         deal = Opportunity.objects.get(external_id="o-2")
         assert deal.closed_at.isoformat() == "2023-04-01T00:00:00+00:00"
+
+
+def test_exported_cells_that_a_spreadsheet_would_run_are_defused_and_reimport_unchanged(
+    tenant, admin_member, client_for, run_import
+):
+    """CSV injection: a company "=HYPERLINK(...)" or a phone "+86 ..." is written with a leading apostrophe (text
+    in a spreadsheet); importing the file takes it off again, so the record does not change. Plain numbers, like
+    a negative amount, stay numbers."""
+    LeadFactory(
+        tenant=tenant,
+        external_id="L-1",
+        last_name="Zhao",
+        company='=HYPERLINK("http://evil.example","Click")',
+        phone="+86 138 0013 8000",
+        title="-",
+    )
+    client = client_for(admin_member)
+    _response, rows, text = export(client, tenant, "leads")
+    assert rows[0]["company"] == '\'=HYPERLINK("http://evil.example","Click")'
+    assert rows[0]["phone"] == "'+86 138 0013 8000"
+    assert rows[0]["title"] == "'-"
+    job = run_import(admin_member, "leads", text)
+    assert (job.updated, job.failed) == (1, 0), job.row_errors
+    with tenant_context(tenant):
+        lead = Lead.objects.get(external_id="L-1")
+    assert (lead.company, lead.phone, lead.title) == (
+        '=HYPERLINK("http://evil.example","Click")',
+        "+86 138 0013 8000",
+        "-",
+    )
+    from imports.rows import cell_for_export
+
+    assert cell_for_export("-1500.50") == "-1500.50"
