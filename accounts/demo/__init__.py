@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.demo import deals, records
 from accounts.models import Account, LifecycleStageName, Opportunity, StageKind
+from crm.history import history_actor
 
 ONBOARDING_DAYS = 90
 LAPSE_DAYS = 365
@@ -41,6 +42,8 @@ def _provisional_lifecycle(*, tenant) -> None:  # type: ignore[no-untyped-def]
     ids[LifecycleStageName.RETENTION] = customers.filter(
         first_won__lte=now - timedelta(days=ONBOARDING_DAYS), last_won__gt=now - timedelta(days=LAPSE_DAYS)
     )
-    for stage, qs in ids.items():
-        if qs is not None:
-            Account.objects.filter(tenant=tenant, pk__in=qs.values("pk")).update(lifecycle_stage=stage)
+    # A system change: booked to no one (the transaction's last context would otherwise credit a demo rep).
+    with history_actor(None, reason="lifecycle"):
+        for stage, qs in ids.items():
+            if qs is not None:
+                Account.objects.filter(tenant=tenant, pk__in=qs.values("pk")).update(lifecycle_stage=stage)
