@@ -13,6 +13,7 @@ import random
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import translation
 
 from crm import services
 from crm.models import Membership, Role, Tenant
@@ -57,7 +58,9 @@ class Command(BaseCommand):
             if Tenant.objects.filter(slug=spec["slug"]).exists():
                 self.stdout.write(f"demo tenant {spec['slug']} exists; leaving it as it is")
                 continue
-            with transaction.atomic():
+            # Texts the services write (a converted deal's default name, timeline notes) come out in the
+            # tenant's language, as they would for its people.
+            with transaction.atomic(), translation.override(spec["default_locale"]):
                 tenant = self._create_and_seed(spec, index)
             self.stdout.write(self.style.SUCCESS(f"demo tenant {tenant.slug} created"))
 
