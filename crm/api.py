@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from crm import selectors, services
 from crm.models import Membership, MembershipStatus, Tenant
 from crm.permissions import IsTenantAdmin, IsTenantMember
+from crm.schema import request_example, response_example
 from crm.serializers import (
     MemberCreatedSerializer,
     MemberCreateSerializer,
@@ -26,6 +27,17 @@ from crm.serializers import (
 )
 from crm.tenancy import schema_queryset, tenant_context
 from crm.types import tenant_request
+
+MEMBER_VALUE = {
+    "id": 12,
+    "email": "rep@acme.test",
+    "full_name": "Li Na",
+    "role": "sales_rep",
+    "team": "East",
+    "status": "active",
+    "created_at": "2026-01-05T10:00:00+08:00",
+}
+MEMBER_RESPONSE_EXAMPLE = response_example("A sales rep", MEMBER_VALUE)
 
 
 class TokenThrottle(AnonRateThrottle):
@@ -47,7 +59,8 @@ class TokenObtainView(APIView):
                 "Demo admin",
                 value={"email": "admin@acme.test", "password": "demo-pass-1234", "tenant": "acme"},
                 request_only=True,
-            )
+            ),
+            response_example("A token for acme", {"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}),
         ],
         tags=["auth"],
     )
@@ -74,6 +87,10 @@ class TokenObtainView(APIView):
         return Response({"token": key})
 
 
+@extend_schema_view(
+    list=extend_schema(examples=[MEMBER_RESPONSE_EXAMPLE]),
+    retrieve=extend_schema(examples=[MEMBER_RESPONSE_EXAMPLE]),
+)
 class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Members of the tenant. Admins invite (POST) and change role, team or status (PATCH)."""
 
@@ -98,7 +115,19 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 "Invite a rep",
                 value={"email": "li.lei@acme.test", "role": "sales_rep", "team": "East"},
                 request_only=True,
-            )
+            ),
+            response_example(
+                "Invited",
+                {
+                    **MEMBER_VALUE,
+                    "id": 19,
+                    "email": "li.lei@acme.test",
+                    "full_name": "",
+                    "status": "invited",
+                    "created_at": "2026-11-29T10:00:00+08:00",
+                    "invitation_url": "http://127.0.0.1:8000/invite/acme/Zq3v8Yl1rT0dKx4m/",
+                },
+            ),
         ],
     )
     def create(self, request: Request, slug: str) -> Response:
@@ -119,7 +148,14 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         }
         return Response(data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=MemberUpdateSerializer, responses={200: MembershipSerializer})
+    @extend_schema(
+        request=MemberUpdateSerializer,
+        responses={200: MembershipSerializer},
+        examples=[
+            request_example("Promote to sales manager", {"role": "sales_manager", "team": "East"}),
+            response_example("Promoted", {**MEMBER_VALUE, "role": "sales_manager"}),
+        ],
+    )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         membership = self.get_object()
         payload = MemberUpdateSerializer(data=request.data)
@@ -137,6 +173,6 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
 
 class MeView(APIView):
-    @extend_schema(responses={200: MembershipSerializer})
+    @extend_schema(responses={200: MembershipSerializer}, examples=[MEMBER_RESPONSE_EXAMPLE])
     def get(self, request: Request, slug: str) -> Response:
         return Response(MembershipSerializer(tenant_request(request).membership).data)

@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "SizeBandEnum": "leads.models.SizeBand",
         "ScoringCategoryEnum": "leads.models.ScoringCategory",
         "ScoringFieldEnum": "leads.models.ScoringField",
+        "ImportStatusEnum": "imports.models.ImportStatus",
         "PoolEventKindEnum": "leads.models.PoolEventKind",
         "TierEnum": "accounts.models.Tier",
         "LifecycleStageEnum": "accounts.models.LifecycleStageName",

@@ -12,13 +12,20 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.schema import response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
 from imports import selectors, services
@@ -35,6 +42,35 @@ class RowErrorSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+IMPORT_JOB_LIST_VALUE = {
+    "id": 31,
+    "kind": "leads",
+    "file_name": "leads-2026-q3.csv",
+    "status": "done",
+    "total": 1200,
+    "processed": 1200,
+    "created": 1150,
+    "updated": 48,
+    "failed": 2,
+    "message": "",
+    "created_by": "ops@acme.test",
+    "created_at": "2026-11-20T09:00:00+08:00",
+    "started_at": "2026-11-20T09:00:02+08:00",
+    "finished_at": "2026-11-20T09:00:41+08:00",
+}
+IMPORT_JOB_RESPONSE_EXAMPLE = response_example(
+    "Done, two rows rejected",
+    {
+        **IMPORT_JOB_LIST_VALUE,
+        "row_errors": [
+            {"row": 57, "column": "email", "reason": "Enter a valid email address."},
+            {"row": 311, "column": "source", "reason": "Unknown lead source “Trade fair”."},
+        ],
+    },
+)
+
+
+@extend_schema_serializer(examples=[IMPORT_JOB_RESPONSE_EXAMPLE])
 class ImportJobSerializer(serializers.ModelSerializer):
     created_by = serializers.SerializerMethodField()
     row_errors = RowErrorSerializer(many=True, read_only=True)
@@ -64,6 +100,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return job.created_by.email if job.created_by_id and job.created_by else None
 
 
+@extend_schema_serializer(examples=[response_example("A finished leads import", IMPORT_JOB_LIST_VALUE)])
 class ImportJobListSerializer(ImportJobSerializer):
     class Meta(ImportJobSerializer.Meta):
         fields = [name for name in ImportJobSerializer.Meta.fields if name != "row_errors"]
@@ -116,6 +153,29 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         summary="Start a CSV import",
         request={"multipart/form-data": ImportJobCreateSerializer},
         responses={201: ImportJobSerializer},
+        examples=[
+            OpenApiExample(
+                "Import leads",
+                value={"kind": "leads", "file": "leads-2026-q3.csv (the CSV file)"},
+                request_only=True,
+                media_type="multipart/form-data",
+            ),
+            response_example(
+                "Queued",
+                {
+                    **IMPORT_JOB_LIST_VALUE,
+                    "status": "queued",
+                    "total": 0,
+                    "processed": 0,
+                    "created": 0,
+                    "updated": 0,
+                    "failed": 0,
+                    "row_errors": [],
+                    "started_at": None,
+                    "finished_at": None,
+                },
+            ),
+        ],
     )
     def create(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         member_request = tenant_request(request)

@@ -9,7 +9,13 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -34,6 +40,7 @@ from accounts.services import deals as services
 from crm.models import User
 from crm.pagination import CursorPagination
 from crm.permissions import IsTenantAdmin, IsTenantMember
+from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
 from leads.models import Lead
@@ -41,6 +48,31 @@ from leads.models import Lead
 # --- serializers ------------------------------------------------------------------------------------------------
 
 
+# The default pipeline every tenant starts with (DESIGN.md), as the API shows it.
+DEFAULT_STAGES_VALUE: list[dict[str, Any]] = [
+    {"id": stage_id, "pipeline": 1, "name": name, "order": order, "probability": probability, "kind": kind}
+    for order, (stage_id, name, probability, kind) in enumerate(
+        [
+            (1, "Qualification", "0.100", "open"),
+            (2, "Needs analysis", "0.250", "open"),
+            (3, "Proposal", "0.500", "open"),
+            (4, "Negotiation", "0.750", "open"),
+            (5, "Closed won", "1.000", "won"),
+            (6, "Closed lost", "0.000", "lost"),
+        ]
+    )
+]
+STAGE_RESPONSE_EXAMPLE = response_example("Proposal", DEFAULT_STAGES_VALUE[2])
+STAGE_UPDATE_EXAMPLE = request_example(
+    "Rename and re-weigh", {"name": "Solution proposal", "probability": "0.45"}
+)
+PIPELINE_RESPONSE_EXAMPLE = response_example(
+    "The default Sales pipeline",
+    {"id": 1, "name": "Sales", "is_default": True, "order": 0, "stages": DEFAULT_STAGES_VALUE},
+)
+
+
+@extend_schema_serializer(examples=[STAGE_RESPONSE_EXAMPLE])
 class StageSerializer(serializers.ModelSerializer):
     class Meta:
         model = Stage
@@ -64,6 +96,7 @@ class StageDeleteSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(examples=[PIPELINE_RESPONSE_EXAMPLE])
 class PipelineSerializer(serializers.ModelSerializer):
     stages = StageSerializer(many=True, read_only=True)
 
@@ -93,6 +126,67 @@ class ReorderSerializer(serializers.Serializer):
     )
 
 
+OPPORTUNITY_VALUE: dict[str, Any] = {
+    "id": 9,
+    "external_id": "",
+    "name": "MES rollout phase 2",
+    "account": 17,
+    "account_name": "Shanghai Huaxin Technology Co., Ltd.",
+    "lead": None,
+    "type": "new_business",
+    "amount": "300000.00",
+    "currency": "CNY",
+    "amount_reporting": "300000.00",
+    "pipeline": 1,
+    "pipeline_name": "Sales",
+    "stage": 3,
+    "stage_name": "Proposal",
+    "stage_kind": "open",
+    "probability": "0.500",
+    "forecast_category": "best_case",
+    "expected_close_date": "2026-12-20",
+    "created_at": "2026-11-02T09:00:00+08:00",
+    "updated_at": "2026-11-20T10:15:00+08:00",
+    "closed_at": None,
+    "lost_reason": "",
+    "owner": 7,
+    "owner_email": "rep@acme.test",
+    "version": 4,
+    "deleted_at": None,
+}
+OPPORTUNITY_RESPONSE_EXAMPLE = response_example("A deal in Proposal", OPPORTUNITY_VALUE)
+OPPORTUNITY_WON_RESPONSE_EXAMPLE = response_example(
+    "Won",
+    {
+        **OPPORTUNITY_VALUE,
+        "stage": 5,
+        "stage_name": "Closed won",
+        "stage_kind": "won",
+        "probability": "1.000",
+        "forecast_category": "closed",
+        "closed_at": "2026-11-28T16:40:00+08:00",
+        "updated_at": "2026-11-28T16:40:00+08:00",
+        "version": 5,
+    },
+)
+OPPORTUNITY_LOST_RESPONSE_EXAMPLE = response_example(
+    "Lost",
+    {
+        **OPPORTUNITY_VALUE,
+        "stage": 6,
+        "stage_name": "Closed lost",
+        "stage_kind": "lost",
+        "probability": "0.000",
+        "forecast_category": "omitted",
+        "closed_at": "2026-11-28T16:40:00+08:00",
+        "updated_at": "2026-11-28T16:40:00+08:00",
+        "lost_reason": "Competitor was cheaper",
+        "version": 5,
+    },
+)
+
+
+@extend_schema_serializer(examples=[OPPORTUNITY_RESPONSE_EXAMPLE])
 class OpportunitySerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
     stage_name = serializers.CharField(source="stage.name", read_only=True)
@@ -236,6 +330,20 @@ class ConflictSerializer(serializers.Serializer):
     current = serializers.DictField(help_text="The deal's current values, version included.")
 
 
+OPPORTUNITY_CONTACT_RESPONSE_EXAMPLE = response_example(
+    "The economic buyer",
+    {
+        "id": 21,
+        "contact": 118,
+        "contact_name": "Wei Zhang",
+        "contact_email": "wei.zhang@huaxin.example.cn",
+        "role": "Economic buyer",
+        "is_primary": True,
+    },
+)
+
+
+@extend_schema_serializer(examples=[OPPORTUNITY_CONTACT_RESPONSE_EXAMPLE])
 class OpportunityContactSerializer(serializers.ModelSerializer):
     contact_name = serializers.CharField(source="contact.full_name", read_only=True)
     contact_email = serializers.CharField(source="contact.email", read_only=True)
@@ -279,52 +387,33 @@ class StageChangeSerializer(serializers.ModelSerializer):
 
 
 HISTORY_EXAMPLE = OpenApiExample(
-    "Amount raised, then moved",
-    value=[
-        {
-            "when": "2026-11-20T10:15:00+08:00",
-            "who": {"id": 7, "name": "Li Wei"},
-            "action": "updated",
-            "changes": [
-                {"field": "Amount", "old": "250000.00", "new": "300000.00"},
-                {"field": "Stage", "old": "Needs analysis", "new": "Proposal"},
-            ],
-        },
-        {
-            "when": "2026-11-02T09:00:00+08:00",
-            "who": {"id": 7, "name": "Li Wei"},
-            "action": "created",
-            "changes": [],
-        },
-    ],
+    "Amount raised and moved to Proposal",
+    # One entry: drf-spectacular wraps a many=True example in the list itself.
+    value={
+        "when": "2026-11-20T10:15:00+08:00",
+        "who": {"id": 7, "name": "Li Wei"},
+        "action": "updated",
+        "changes": [
+            {"field": "Amount", "old": "250000.00", "new": "300000.00"},
+            {"field": "Stage", "old": "Needs analysis", "new": "Proposal"},
+        ],
+    },
     response_only=True,
 )
 STAGE_HISTORY_EXAMPLE = OpenApiExample(
-    "Created, then moved to Proposal",
-    value=[
-        {
-            "id": 31,
-            "changed_at": "2026-11-20T10:15:00+08:00",
-            "from_stage": 2,
-            "from_stage_name": "Needs analysis",
-            "to_stage": 3,
-            "to_stage_name": "Proposal",
-            "actor": {"id": 7, "name": "Li Wei"},
-            "amount": "300000.00",
-            "probability": "0.500",
-        },
-        {
-            "id": 12,
-            "changed_at": "2026-11-02T09:00:00+08:00",
-            "from_stage": None,
-            "from_stage_name": None,
-            "to_stage": 2,
-            "to_stage_name": "Needs analysis",
-            "actor": {"id": 7, "name": "Li Wei"},
-            "amount": "250000.00",
-            "probability": "0.250",
-        },
-    ],
+    "Moved to Proposal",
+    # One entry: drf-spectacular wraps a many=True example in the list itself.
+    value={
+        "id": 31,
+        "changed_at": "2026-11-20T10:15:00+08:00",
+        "from_stage": 2,
+        "from_stage_name": "Needs analysis",
+        "to_stage": 3,
+        "to_stage_name": "Proposal",
+        "actor": {"id": 7, "name": "Li Wei"},
+        "amount": "300000.00",
+        "probability": "0.500",
+    },
     response_only=True,
 )
 
@@ -378,7 +467,8 @@ class PipelineViewSet(
                     ],
                 },
                 request_only=True,
-            )
+            ),
+            PIPELINE_RESPONSE_EXAMPLE,
         ],
     )
     def create(self, request: Request, slug: str) -> Response:
@@ -396,7 +486,15 @@ class PipelineViewSet(
         pipeline = selectors.pipeline_get(tenant=req.tenant, pk=pipeline.pk)
         return Response(PipelineSerializer(pipeline).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=["deals"], request=PipelineWriteSerializer, responses={200: PipelineSerializer})
+    @extend_schema(
+        tags=["deals"],
+        request=PipelineWriteSerializer,
+        responses={200: PipelineSerializer},
+        examples=[
+            request_example("Rename and make default", {"name": "Sales (China)", "is_default": True}),
+            PIPELINE_RESPONSE_EXAMPLE,
+        ],
+    )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         pipeline = self.get_object()
         payload = PipelineWriteSerializer(data=request.data, partial=True)
@@ -418,7 +516,29 @@ class PipelineViewSet(
         services.pipeline_delete(tenant=req.tenant, actor=req.user, pipeline=pipeline)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(tags=["deals"], request=ReorderSerializer, responses={200: PipelineSerializer})
+    @extend_schema(
+        tags=["deals"],
+        request=ReorderSerializer,
+        responses={200: PipelineSerializer},
+        examples=[
+            request_example("Needs analysis first", {"stages": [2, 1, 3, 4, 5, 6]}),
+            response_example(
+                "Needs analysis first",
+                {
+                    "id": 1,
+                    "name": "Sales",
+                    "is_default": True,
+                    "order": 0,
+                    "stages": [
+                        {**stage, "order": order}
+                        for order, stage in enumerate(
+                            [DEFAULT_STAGES_VALUE[1], DEFAULT_STAGES_VALUE[0], *DEFAULT_STAGES_VALUE[2:]]
+                        )
+                    ],
+                },
+            ),
+        ],
+    )
     @action(detail=True, methods=["post"])
     def reorder(self, request: Request, slug: str, pk: str) -> Response:
         pipeline = self.get_object()
@@ -464,7 +584,11 @@ class StageViewSet(_AdminWrites, mixins.ListModelMixin, mixins.RetrieveModelMixi
                 "Add a demo stage",
                 value={"pipeline": 1, "name": "Demo", "probability": "0.4", "kind": "open"},
                 request_only=True,
-            )
+            ),
+            response_example(
+                "Demo stage added",
+                {"id": 7, "pipeline": 1, "name": "Demo", "order": 6, "probability": "0.400", "kind": "open"},
+            ),
         ],
     )
     def create(self, request: Request, slug: str) -> Response:
@@ -487,7 +611,17 @@ class StageViewSet(_AdminWrites, mixins.ListModelMixin, mixins.RetrieveModelMixi
         )
         return Response(StageSerializer(stage).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=["deals"], request=StageWriteSerializer, responses={200: StageSerializer})
+    @extend_schema(
+        tags=["deals"],
+        request=StageWriteSerializer,
+        responses={200: StageSerializer},
+        examples=[
+            STAGE_UPDATE_EXAMPLE,
+            response_example(
+                "Renamed", {**DEFAULT_STAGES_VALUE[2], "name": "Solution proposal", "probability": "0.450"}
+            ),
+        ],
+    )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         stage = self.get_object()
         payload = StageWriteSerializer(data=request.data, partial=True)
@@ -587,7 +721,7 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         tags=["deals"],
         request=OpportunityCreateSerializer,
         responses={201: OpportunitySerializer},
-        examples=[CREATE_EXAMPLE, IMPORT_EXAMPLE],
+        examples=[CREATE_EXAMPLE, IMPORT_EXAMPLE, OPPORTUNITY_RESPONSE_EXAMPLE],
     )
     def create(self, request: Request, slug: str) -> Response:
         payload = OpportunityCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -608,7 +742,10 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         request=OpportunityUpdateSerializer,
         responses={200: OpportunitySerializer, 409: ConflictSerializer},
         examples=[
-            OpenApiExample("Raise the amount", value={"version": 3, "amount": "300000.00"}, request_only=True)
+            OpenApiExample(
+                "Raise the amount", value={"version": 3, "amount": "300000.00"}, request_only=True
+            ),
+            OPPORTUNITY_RESPONSE_EXAMPLE,
         ],
     )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
@@ -669,6 +806,7 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         examples=[
             OpenApiExample("To Proposal", value={"stage": 3, "version": 2}, request_only=True),
             OpenApiExample("Lost", value={"stage": 6, "lost_reason": "Budget frozen"}, request_only=True),
+            OPPORTUNITY_RESPONSE_EXAMPLE,
         ],
     )
     @action(detail=True, methods=["post"])
@@ -689,7 +827,10 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return Response(self._fresh(opportunity))
 
     @extend_schema(
-        tags=["deals"], request=WonSerializer, responses={200: OpportunitySerializer, 409: ConflictSerializer}
+        tags=["deals"],
+        request=WonSerializer,
+        responses={200: OpportunitySerializer, 409: ConflictSerializer},
+        examples=[request_example("Won (version checked)", {"version": 4}), OPPORTUNITY_WON_RESPONSE_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
     def won(self, request: Request, slug: str, pk: str) -> Response:
@@ -712,7 +853,8 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         examples=[
             OpenApiExample(
                 "Lost to a competitor", value={"reason": "Competitor was cheaper"}, request_only=True
-            )
+            ),
+            OPPORTUNITY_LOST_RESPONSE_EXAMPLE,
         ],
     )
     @action(detail=True, methods=["post"])
@@ -730,16 +872,19 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         )
         return Response(self._fresh(opportunity))
 
+    @extend_schema(methods=["GET"], tags=["deals"], responses={200: OpportunityContactSerializer(many=True)})
     @extend_schema(
+        methods=["POST"],
         tags=["deals"],
         request=OpportunityContactWriteSerializer,
-        responses={200: OpportunityContactSerializer(many=True), 201: OpportunityContactSerializer},
+        responses={201: OpportunityContactSerializer},
         examples=[
             OpenApiExample(
                 "Add the buyer",
-                value={"contact": 7, "role": "Economic buyer", "is_primary": True},
+                value={"contact": 118, "role": "Economic buyer", "is_primary": True},
                 request_only=True,
-            )
+            ),
+            OPPORTUNITY_CONTACT_RESPONSE_EXAMPLE,
         ],
     )
     @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
@@ -787,10 +932,16 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return opportunity, link
 
     @extend_schema(
+        methods=["PATCH"],
         tags=["deals"],
         request=OpportunityContactUpdateSerializer,
         responses={200: OpportunityContactSerializer},
+        examples=[
+            request_example("Make primary", {"role": "Economic buyer", "is_primary": True}),
+            OPPORTUNITY_CONTACT_RESPONSE_EXAMPLE,
+        ],
     )
+    @extend_schema(methods=["DELETE"], tags=["deals"], responses={204: None})
     @action(
         detail=True,
         methods=["patch", "delete"],

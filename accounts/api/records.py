@@ -14,7 +14,13 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -46,6 +52,7 @@ from accounts.services import records as services
 from crm.models import Role, User
 from crm.pagination import CursorPagination
 from crm.permissions import IsTenantAdmin, IsTenantMember
+from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
 from leads.models import Lead, SizeBand
@@ -56,6 +63,29 @@ MERGERS = {Role.ADMIN, Role.SALES_MANAGER, Role.CS}
 # --- serializers ------------------------------------------------------------------------------------------------
 
 
+ACCOUNT_VALUE: dict[str, Any] = {
+    "id": 17,
+    "external_id": "",
+    "name": "Shanghai Huaxin Technology Co., Ltd.",
+    "domain": "huaxin.example.cn",
+    "industry": "Manufacturing",
+    "size_band": "201-1000",
+    "region": "East China",
+    "tier": "strategic",
+    "owner": 7,
+    "owner_name": "Li Wei",
+    "parent": None,
+    "parent_name": None,
+    "lifecycle_stage": "conversion",
+    "version": 3,
+    "created_at": "2026-03-12T09:30:00+08:00",
+    "updated_at": "2026-11-20T10:15:00+08:00",
+    "deleted_at": None,
+}
+ACCOUNT_RESPONSE_EXAMPLE = response_example("A strategic account in conversion", ACCOUNT_VALUE)
+
+
+@extend_schema_serializer(examples=[ACCOUNT_RESPONSE_EXAMPLE])
 class AccountSerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(
         source="owner.display_name", read_only=True, allow_null=True, default=None
@@ -156,6 +186,28 @@ class AccountWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
         self._limit_choices()
 
 
+CONTACT_VALUE: dict[str, Any] = {
+    "id": 118,
+    "external_id": "",
+    "first_name": "Wei",
+    "last_name": "Zhang",
+    "email": "wei.zhang@huaxin.example.cn",
+    "phone": "+86 138 0013 8000",
+    "title": "Head of Procurement",
+    "account": 17,
+    "account_name": "Shanghai Huaxin Technology Co., Ltd.",
+    "owner": 7,
+    "owner_name": "Li Wei",
+    "version": 2,
+    "created_at": "2026-03-12T09:45:00+08:00",
+    "updated_at": "2026-10-08T16:20:00+08:00",
+    "deleted_at": None,
+}
+CONTACT_RESPONSE_EXAMPLE = response_example("The buyer at Huaxin", CONTACT_VALUE)
+CONTACT_UPDATE_EXAMPLE = request_example("New phone", {"version": 2, "phone": "+86 21 5555 0101"})
+
+
+@extend_schema_serializer(examples=[CONTACT_RESPONSE_EXAMPLE])
 class ContactSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True, allow_null=True, default=None)
     owner_name = serializers.CharField(
@@ -204,6 +256,34 @@ class ContactWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
         self._limit_choices()
 
 
+ACTIVITY_RESPONSE_EXAMPLE = response_example(
+    "A logged call",
+    {
+        "id": 901,
+        "external_id": "",
+        "kind": "call",
+        "subject": "Discovery call",
+        "body": "Budget confirmed for Q1; they want a 50-seat pilot first.",
+        "owner": 7,
+        "owner_name": "Li Wei",
+        "occurred_at": "2026-11-20T10:00:00+08:00",
+        "due_at": None,
+        "done": True,
+        "lead": None,
+        "account": 17,
+        "contact": 118,
+        "opportunity": 9,
+        "created_at": "2026-11-20T10:32:00+08:00",
+        "updated_at": "2026-11-20T10:32:00+08:00",
+        "deleted_at": None,
+    },
+)
+ACTIVITY_UPDATE_EXAMPLE = request_example(
+    "Reschedule a task", {"subject": "Send the revised proposal", "due_at": "2026-12-03T10:00:00+08:00"}
+)
+
+
+@extend_schema_serializer(examples=[ACTIVITY_RESPONSE_EXAMPLE])
 class ActivitySerializer(serializers.ModelSerializer):
     owner_name = serializers.CharField(
         source="owner.display_name", read_only=True, allow_null=True, default=None
@@ -268,6 +348,23 @@ class SnoozeSerializer(serializers.Serializer):
     by = serializers.ChoiceField(choices=[("1d", _("one day")), ("1w", _("one week"))], default="1d")
 
 
+EXCHANGE_RATE_RESPONSE_EXAMPLE = response_example(
+    "USD into CNY",
+    {
+        "id": 5,
+        "currency": "USD",
+        "valid_from": "2026-01-01",
+        "rate": "7.12340000",
+        "created_at": "2025-12-28T11:00:00+08:00",
+        "updated_at": "2025-12-28T11:00:00+08:00",
+    },
+)
+EXCHANGE_RATE_UPDATE_EXAMPLE = request_example(
+    "Correct the rate", {"currency": "USD", "valid_from": "2026-01-01", "rate": "7.1350"}
+)
+
+
+@extend_schema_serializer(examples=[EXCHANGE_RATE_RESPONSE_EXAMPLE])
 class ExchangeRateSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExchangeRate
@@ -285,6 +382,21 @@ class MergeRequestSerializer(serializers.Serializer):
     )
 
 
+MERGE_RECORD_RESPONSE_EXAMPLE = response_example(
+    "Account #42 merged into #17",
+    {
+        "id": 12,
+        "entity": "account",
+        "survivor_id": 17,
+        "merged_id": 42,
+        "actor": 1,
+        "created_at": "2026-11-21T14:05:00+08:00",
+        "undone_at": None,
+    },
+)
+
+
+@extend_schema_serializer(examples=[MERGE_RECORD_RESPONSE_EXAMPLE])
 class MergeRecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = MergeRecord
@@ -298,6 +410,19 @@ class HistoryChangeSerializer(serializers.Serializer):
     new = serializers.CharField(allow_null=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        response_example(
+            "Tier raised",
+            {
+                "when": "2026-11-20T10:15:00+08:00",
+                "who": {"id": 7, "name": "Li Wei"},
+                "action": "updated",
+                "changes": [{"field": "Tier", "old": "standard", "new": "strategic"}],
+            },
+        )
+    ]
+)
 class HistoryEntrySerializer(serializers.Serializer):
     when = serializers.DateTimeField()
     who = serializers.SerializerMethodField()
@@ -327,6 +452,24 @@ class RecordConflictSerializer(serializers.Serializer):
     current = serializers.DictField()
 
 
+@extend_schema_serializer(
+    examples=[
+        response_example(
+            "A similar name",
+            {
+                **ACCOUNT_VALUE,
+                "id": 42,
+                "name": "Shanghai Huaxin Tech",
+                "domain": "",
+                "tier": "standard",
+                "lifecycle_stage": "acquisition",
+                "version": 1,
+                "similarity": 0.82,
+                "same_domain": False,
+            },
+        )
+    ]
+)
 class DuplicateAccountSerializer(AccountSerializer):
     similarity = serializers.FloatField(read_only=True)
     same_domain = serializers.BooleanField(read_only=True)
@@ -336,6 +479,20 @@ class DuplicateAccountSerializer(AccountSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(
+    examples=[
+        response_example(
+            "Same email, another phone",
+            {
+                **CONTACT_VALUE,
+                "id": 131,
+                "phone": "+86 21 5555 0101",
+                "same_email": True,
+                "same_phone": False,
+            },
+        )
+    ]
+)
 class DuplicateContactSerializer(ContactSerializer):
     same_email = serializers.BooleanField(read_only=True)
     same_phone = serializers.BooleanField(read_only=True)
@@ -383,6 +540,7 @@ ACCOUNT_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
+ACCOUNT_UPDATE_EXAMPLE = request_example("Change the tier", {"version": 3, "tier": "key"})
 SORT_PARAM = OpenApiParameter(
     "sort",
     str,
@@ -431,7 +589,7 @@ class AccountViewSet(viewsets.GenericViewSet):
         tags=["accounts"],
         request=AccountWriteSerializer,
         responses={201: AccountSerializer},
-        examples=[ACCOUNT_EXAMPLE],
+        examples=[ACCOUNT_EXAMPLE, ACCOUNT_RESPONSE_EXAMPLE],
     )
     def create(self, request: Request, slug: str) -> Response:
         _require_writer(request)
@@ -449,7 +607,7 @@ class AccountViewSet(viewsets.GenericViewSet):
         tags=["accounts"],
         request=AccountWriteSerializer,
         responses={200: AccountSerializer, **CONFLICT_RESPONSE},
-        examples=[OpenApiExample("Change the tier", value={"version": 3, "tier": "key"}, request_only=True)],
+        examples=[ACCOUNT_UPDATE_EXAMPLE, ACCOUNT_RESPONSE_EXAMPLE],
     )
     def update(self, request: Request, slug: str, pk: str) -> Response:
         account = self._editable(pk)
@@ -471,6 +629,7 @@ class AccountViewSet(viewsets.GenericViewSet):
         tags=["accounts"],
         request=AccountWriteSerializer,
         responses={200: AccountSerializer, **CONFLICT_RESPONSE},
+        examples=[ACCOUNT_UPDATE_EXAMPLE, ACCOUNT_RESPONSE_EXAMPLE],
     )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         return self.update(request, slug, pk)
@@ -507,7 +666,8 @@ class AccountViewSet(viewsets.GenericViewSet):
                 "Merge #42 into this account",
                 value={"merged": 42, "choices": {"domain": "merged"}},
                 request_only=True,
-            )
+            ),
+            MERGE_RECORD_RESPONSE_EXAMPLE,
         ],
     )
     @action(detail=True, methods=["post"])
@@ -638,7 +798,8 @@ class ContactViewSet(viewsets.GenericViewSet):
                     "account": 17,
                 },
                 request_only=True,
-            )
+            ),
+            CONTACT_RESPONSE_EXAMPLE,
         ],
     )
     def create(self, request: Request, slug: str) -> Response:
@@ -657,9 +818,7 @@ class ContactViewSet(viewsets.GenericViewSet):
         tags=["contacts"],
         request=ContactWriteSerializer,
         responses={200: ContactSerializer, **CONFLICT_RESPONSE},
-        examples=[
-            OpenApiExample("New phone", value={"version": 2, "phone": "+86 21 5555 0101"}, request_only=True)
-        ],
+        examples=[CONTACT_UPDATE_EXAMPLE, CONTACT_RESPONSE_EXAMPLE],
     )
     def update(self, request: Request, slug: str, pk: str) -> Response:
         contact = self._editable()
@@ -681,6 +840,7 @@ class ContactViewSet(viewsets.GenericViewSet):
         tags=["contacts"],
         request=ContactWriteSerializer,
         responses={200: ContactSerializer, **CONFLICT_RESPONSE},
+        examples=[CONTACT_UPDATE_EXAMPLE, CONTACT_RESPONSE_EXAMPLE],
     )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         return self.update(request, slug, pk)
@@ -711,7 +871,18 @@ class ContactViewSet(viewsets.GenericViewSet):
         tags=["contacts"],
         request=MergeRequestSerializer,
         responses={201: MergeRecordSerializer},
-        examples=[OpenApiExample("Merge #7 into this contact", value={"merged": 7}, request_only=True)],
+        examples=[
+            request_example("Merge #131 into this contact", {"merged": 131}),
+            response_example(
+                "Contact #131 merged into #118",
+                {
+                    **MERGE_RECORD_RESPONSE_EXAMPLE.value,
+                    "entity": "contact",
+                    "survivor_id": 118,
+                    "merged_id": 131,
+                },
+            ),
+        ],
     )
     @action(detail=True, methods=["post"])
     def merge(self, request: Request, slug: str, pk: str) -> Response:
@@ -864,6 +1035,7 @@ class ActivityViewSet(viewsets.GenericViewSet):
                 },
                 request_only=True,
             ),
+            ACTIVITY_RESPONSE_EXAMPLE,
         ],
     )
     def create(self, request: Request, slug: str) -> Response:
@@ -883,7 +1055,12 @@ class ActivityViewSet(viewsets.GenericViewSet):
         )
         return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=["activities"], request=ActivityWriteSerializer, responses={200: ActivitySerializer})
+    @extend_schema(
+        tags=["activities"],
+        request=ActivityWriteSerializer,
+        responses={200: ActivitySerializer},
+        examples=[ACTIVITY_UPDATE_EXAMPLE, ACTIVITY_RESPONSE_EXAMPLE],
+    )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         activity = self._own()
         payload = ActivityWriteSerializer(data=request.data, context={"request": request}, partial=True)
@@ -894,7 +1071,12 @@ class ActivityViewSet(viewsets.GenericViewSet):
         )
         return Response(ActivitySerializer(activity).data)
 
-    @extend_schema(tags=["activities"], request=ActivityWriteSerializer, responses={200: ActivitySerializer})
+    @extend_schema(
+        tags=["activities"],
+        request=ActivityWriteSerializer,
+        responses={200: ActivitySerializer},
+        examples=[ACTIVITY_UPDATE_EXAMPLE, ACTIVITY_RESPONSE_EXAMPLE],
+    )
     def update(self, request: Request, slug: str, pk: str) -> Response:
         return self.partial_update(request, slug, pk)
 
@@ -939,7 +1121,10 @@ class ActivityViewSet(viewsets.GenericViewSet):
         tags=["activities"],
         request=SnoozeSerializer,
         responses={200: ActivitySerializer},
-        examples=[OpenApiExample("Snooze a week", value={"by": "1w"}, request_only=True)],
+        examples=[
+            OpenApiExample("Snooze a week", value={"by": "1w"}, request_only=True),
+            ACTIVITY_RESPONSE_EXAMPLE,
+        ],
     )
     @action(detail=True, methods=["post"])
     def snooze(self, request: Request, slug: str, pk: str) -> Response:
@@ -998,7 +1183,8 @@ class ExchangeRateViewSet(viewsets.GenericViewSet):
                 "USD from January",
                 value={"currency": "USD", "valid_from": "2026-01-01", "rate": "7.1234"},
                 request_only=True,
-            )
+            ),
+            EXCHANGE_RATE_RESPONSE_EXAMPLE,
         ],
     )
     def create(self, request: Request, slug: str) -> Response:
@@ -1008,7 +1194,12 @@ class ExchangeRateViewSet(viewsets.GenericViewSet):
         rate = services.exchange_rate_create(tenant=req.tenant, actor=req.user, **payload.validated_data)
         return Response(ExchangeRateSerializer(rate).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(tags=["money"], request=ExchangeRateSerializer, responses={200: ExchangeRateSerializer})
+    @extend_schema(
+        tags=["money"],
+        request=ExchangeRateSerializer,
+        responses={200: ExchangeRateSerializer},
+        examples=[EXCHANGE_RATE_UPDATE_EXAMPLE, EXCHANGE_RATE_RESPONSE_EXAMPLE],
+    )
     def update(self, request: Request, slug: str, pk: str) -> Response:
         rate = self.get_object()
         payload = ExchangeRateSerializer(rate, data=request.data, partial=True)
@@ -1019,7 +1210,12 @@ class ExchangeRateViewSet(viewsets.GenericViewSet):
         )
         return Response(ExchangeRateSerializer(rate).data)
 
-    @extend_schema(tags=["money"], request=ExchangeRateSerializer, responses={200: ExchangeRateSerializer})
+    @extend_schema(
+        tags=["money"],
+        request=ExchangeRateSerializer,
+        responses={200: ExchangeRateSerializer},
+        examples=[EXCHANGE_RATE_UPDATE_EXAMPLE, EXCHANGE_RATE_RESPONSE_EXAMPLE],
+    )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         return self.update(request, slug, pk)
 
@@ -1038,6 +1234,12 @@ class ExchangeRateViewSet(viewsets.GenericViewSet):
             OpenApiParameter("on_date", OpenApiTypes.DATE, required=False, description="Default: today."),
         ],
         responses={200: OpenApiTypes.OBJECT},
+        examples=[
+            response_example(
+                "1,000 USD in CNY",
+                {"amount": "1000", "currency": "USD", "reporting_currency": "CNY", "value": "7123.40"},
+            )
+        ],
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def convert(self, request: Request, slug: str) -> Response:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -13,12 +18,64 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from crm.models import User
+from crm.schema import response_example
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SizeBand
 from leads.selectors import leads as selectors
 
 # --- serializers ------------------------------------------------------------------------------------------------
 
 
+LEAD_VALUE: dict[str, Any] = {
+    "id": 1201,
+    "external_id": "",
+    "first_name": "Lei",
+    "last_name": "Wang",
+    "full_name": "Wang Lei",
+    "email": "wang.lei@huaxin.example.cn",
+    "phone": "+86 138 0013 8000",
+    "company": "Shanghai Huaxin Technology Co., Ltd.",
+    "title": "CTO",
+    "region": "East China",
+    "industry": "Manufacturing",
+    "size_band": "201-1000",
+    "source": 3,
+    "source_name": "Website demo request",
+    "source_kind": "inbound",
+    "campaign": None,
+    "campaign_name": None,
+    "status": "working",
+    "score": 72,
+    "score_reasons": [
+        {"rule": "Industry: Manufacturing", "points": 20},
+        {"rule": "Company size: 201-1000", "points": 15},
+        {"rule": "Title contains “CTO”", "points": 12},
+        {"rule": "Source kind: Inbound", "points": 25},
+    ],
+    "owner": 12,
+    "owner_email": "rep@acme.test",
+    "territory": 2,
+    "in_pool": False,
+    "disqualify_reason": "",
+    "created_at": "2026-11-18T09:12:00+08:00",
+    "working_at": "2026-11-18T14:30:00+08:00",
+    "mql_at": None,
+    "sql_at": None,
+    "converted_at": None,
+    "disqualified_at": None,
+    "last_activity_at": "2026-11-20T10:00:00+08:00",
+    "assigned_at": "2026-11-18T09:12:00+08:00",
+    "claimed_at": None,
+    "pooled_at": None,
+    "converted_account": None,
+    "converted_contact": None,
+    "converted_opportunity": None,
+    "version": 3,
+    "updated_at": "2026-11-20T10:05:00+08:00",
+}
+LEAD_RESPONSE_EXAMPLE = response_example("An inbound lead being worked", LEAD_VALUE)
+
+
+@extend_schema_serializer(examples=[LEAD_RESPONSE_EXAMPLE])
 class LeadSerializer(serializers.ModelSerializer):
     full_name = serializers.CharField(read_only=True)
     owner_email = serializers.EmailField(source="owner.email", read_only=True, allow_null=True, default=None)
@@ -185,6 +242,19 @@ class LeadMergeSerializer(serializers.Serializer):
     merged = serializers.IntegerField(help_text="The lead merged into this one (it is soft-deleted).")
 
 
+LEAD_MERGE_RECORD_RESPONSE_EXAMPLE = response_example(
+    "Lead #1234 merged into #1201",
+    {
+        "id": 8,
+        "survivor_id": 1201,
+        "merged_id": 1234,
+        "created_at": "2026-11-21T11:00:00+08:00",
+        "undone_at": None,
+    },
+)
+
+
+@extend_schema_serializer(examples=[LEAD_MERGE_RECORD_RESPONSE_EXAMPLE])
 class LeadMergeRecordSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     survivor_id = serializers.IntegerField()
@@ -211,6 +281,35 @@ class LeadDuplicateSerializer(serializers.Serializer):
     )
 
 
+LEAD_CREATED_RESPONSE_EXAMPLE = response_example(
+    "Created; a possible duplicate is listed",
+    {
+        **LEAD_VALUE,
+        "status": "new",
+        "working_at": None,
+        "last_activity_at": None,
+        "version": 1,
+        "updated_at": "2026-11-18T09:12:00+08:00",
+        "duplicates": [
+            {
+                "id": 981,
+                "full_name": "Wang Lei",
+                "company": "Shanghai Huaxin Technology Co., Ltd.",
+                "email": "wang.lei@huaxin.example.cn",
+                "phone": "",
+                "status": "disqualified",
+                "owner": 14,
+                "owner_email": "rep2@acme.test",
+                "same_email": True,
+                "same_phone": False,
+                "similarity": 1.0,
+            }
+        ],
+    },
+)
+
+
+@extend_schema_serializer(examples=[LEAD_CREATED_RESPONSE_EXAMPLE])
 class LeadCreatedSerializer(LeadSerializer):
     duplicates = serializers.SerializerMethodField(
         help_text="Leads you may see that look like this one (same email, phone or a similar company). The "
@@ -275,33 +374,31 @@ DUPLICATE_PARAMS = [
 ]
 HISTORY_EXAMPLE = OpenApiExample(
     "A status change",
-    value=[
-        {
-            "when": "2026-11-20T09:30:00+08:00",
-            "who": {"id": 12, "name": "Li Na"},
-            "action": "updated",
-            "changes": [{"field": "Status", "old": "New", "new": "Working"}],
-        }
-    ],
+    # One entry: drf-spectacular wraps a many=True example in the list itself.
+    value={
+        "when": "2026-11-20T09:30:00+08:00",
+        "who": {"id": 12, "name": "Li Na"},
+        "action": "updated",
+        "changes": [{"field": "Status", "old": "New", "new": "Working"}],
+    },
     response_only=True,
 )
 DUPLICATES_EXAMPLE = OpenApiExample(
     "The same email",
-    value=[
-        {
-            "id": 981,
-            "full_name": "Wang Lei",
-            "company": "Shanghai Huaxin Technology Co., Ltd.",
-            "email": "wang.lei@huaxin.example.cn",
-            "phone": "+86 138 0013 8000",
-            "status": "working",
-            "owner": 12,
-            "owner_email": "rep@acme.test",
-            "same_email": True,
-            "same_phone": True,
-            "similarity": 1.0,
-        }
-    ],
+    # One entry: drf-spectacular wraps a many=True example in the list itself.
+    value={
+        "id": 981,
+        "full_name": "Wang Lei",
+        "company": "Shanghai Huaxin Technology Co., Ltd.",
+        "email": "wang.lei@huaxin.example.cn",
+        "phone": "+86 138 0013 8000",
+        "status": "working",
+        "owner": 12,
+        "owner_email": "rep@acme.test",
+        "same_email": True,
+        "same_phone": True,
+        "similarity": 1.0,
+    },
     response_only=True,
 )
 POOL_HEALTH_EXAMPLE = OpenApiExample(
@@ -377,8 +474,13 @@ class LeadCursorPagination(BasePagination):
             "type": "object",
             "required": ["results"],
             "properties": {
-                "next": {"type": "string", "nullable": True, "format": "uri"},
-                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "example": "https://crm.example.com/api/v1/t/acme/leads/?cursor=eyJ2IjoiMjAyNi0xMS0xOCIsImkiOjEyMDF9",
+                },
+                "previous": {"type": "string", "nullable": True, "format": "uri", "example": None},
                 "results": schema,
             },
         }

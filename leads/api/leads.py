@@ -30,11 +30,16 @@ from rest_framework.response import Response
 
 from accounts.api.records import HistoryEntrySerializer
 from crm.models import Role
+from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from leads.api.lead_serializers import (
     DUPLICATE_PARAMS,
     DUPLICATES_EXAMPLE,
     HISTORY_EXAMPLE,
+    LEAD_CREATED_RESPONSE_EXAMPLE,
+    LEAD_MERGE_RECORD_RESPONSE_EXAMPLE,
+    LEAD_RESPONSE_EXAMPLE,
+    LEAD_VALUE,
     POOL_HEALTH_EXAMPLE,
     POOL_SETTINGS_EXAMPLE,
     LeadAssignSerializer,
@@ -79,6 +84,7 @@ CREATE_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
+LEAD_UPDATE_EXAMPLE = request_example("Fix the phone", {"version": 3, "phone": "+86 21 5555 0101"})
 
 
 def _service_errors(call):  # type: ignore[no-untyped-def]
@@ -152,7 +158,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         tags=["leads"],
         request=LeadCreateSerializer,
         responses={201: LeadCreatedSerializer},
-        examples=[CREATE_EXAMPLE],
+        examples=[CREATE_EXAMPLE, LEAD_CREATED_RESPONSE_EXAMPLE],
     )
     def create(self, request: Request, slug: str) -> Response:
         self._writer()
@@ -181,11 +187,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         tags=["leads"],
         request=LeadUpdateSerializer,
         responses={200: LeadSerializer, 409: LeadConflictSerializer},
-        examples=[
-            OpenApiExample(
-                "Fix the phone", value={"version": 3, "phone": "+86 21 5555 0101"}, request_only=True
-            )
-        ],
+        examples=[LEAD_UPDATE_EXAMPLE, LEAD_RESPONSE_EXAMPLE],
     )
     def update(self, request: Request, slug: str, pk: str) -> Response:
         self._writer()
@@ -211,6 +213,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         tags=["leads"],
         request=LeadUpdateSerializer,
         responses={200: LeadSerializer, 409: LeadConflictSerializer},
+        examples=[LEAD_UPDATE_EXAMPLE, LEAD_RESPONSE_EXAMPLE],
     )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         return self.update(request, slug, pk)
@@ -243,7 +246,17 @@ class LeadViewSet(viewsets.GenericViewSet):
         examples=[
             OpenApiExample(
                 "Disqualify", value={"status": "disqualified", "reason": "No budget"}, request_only=True
-            )
+            ),
+            response_example(
+                "Disqualified",
+                {
+                    **LEAD_VALUE,
+                    "status": "disqualified",
+                    "disqualify_reason": "No budget",
+                    "disqualified_at": "2026-11-21T09:00:00+08:00",
+                    "version": 4,
+                },
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -264,7 +277,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         tags=["leads"],
         request=LeadAssignSerializer,
         responses={200: LeadSerializer},
-        examples=[OpenApiExample("Assign", value={"owner": 12}, request_only=True)],
+        examples=[OpenApiExample("Assign", value={"owner": 12}, request_only=True), LEAD_RESPONSE_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, slug: str, pk: str) -> Response:
@@ -306,6 +319,18 @@ class LeadViewSet(viewsets.GenericViewSet):
                 "Link an existing account, no deal",
                 value={"account": 42, "create_deal": False},
                 request_only=True,
+            ),
+            response_example(
+                "Converted",
+                {
+                    **LEAD_VALUE,
+                    "status": "converted",
+                    "converted_at": "2026-11-25T15:20:00+08:00",
+                    "converted_account": 17,
+                    "converted_contact": 118,
+                    "converted_opportunity": 9,
+                    "version": 4,
+                },
             ),
         ],
     )
@@ -359,7 +384,8 @@ class LeadViewSet(viewsets.GenericViewSet):
         request=LeadMergeSerializer,
         responses={201: LeadMergeRecordSerializer},
         examples=[
-            OpenApiExample("Merge a duplicate into this lead", value={"merged": 1234}, request_only=True)
+            OpenApiExample("Merge a duplicate into this lead", value={"merged": 1234}, request_only=True),
+            LEAD_MERGE_RECORD_RESPONSE_EXAMPLE,
         ],
     )
     @action(detail=True, methods=["post"])

@@ -11,7 +11,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -21,6 +27,7 @@ from rest_framework.response import Response
 
 from crm.models import MembershipStatus, User
 from crm.pagination import CursorPagination
+from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from leads import filters_ops
 from leads.models import Campaign, LeadSource, ScoringRule, SizeBand, Territory
@@ -46,6 +53,30 @@ class OpsRolePermission(BasePermission):
 # ------------------------------------------------------------------------------------------- serializers
 
 
+LEAD_SOURCE_RESPONSE_EXAMPLE = response_example(
+    "An inbound source",
+    {
+        "id": 3,
+        "name": "Demo request",
+        "kind": "inbound",
+        "description": "Form on the pricing page",
+        "is_active": True,
+        "created_at": "2026-01-05T10:00:00+08:00",
+        "updated_at": "2026-01-05T10:00:00+08:00",
+    },
+)
+LEAD_SOURCE_UPDATE_EXAMPLE = request_example(
+    "Describe and keep active",
+    {
+        "name": "Demo request",
+        "kind": "inbound",
+        "description": "Pricing page and product tour",
+        "is_active": True,
+    },
+)
+
+
+@extend_schema_serializer(examples=[LEAD_SOURCE_RESPONSE_EXAMPLE])
 class LeadSourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = LeadSource
@@ -69,6 +100,44 @@ class _SourceField(serializers.PrimaryKeyRelatedField):
         return selectors.source_choices(tenant=self.context["request"].tenant)
 
 
+CAMPAIGN_RESPONSE_EXAMPLE = response_example(
+    "A trade show",
+    {
+        "id": 5,
+        "external_id": "",
+        "name": "Shanghai Industry Expo 2026",
+        "channel": "event",
+        "source": 3,
+        "source_kind": "inbound",
+        "cost": "48000.00",
+        "currency": "CNY",
+        "start_date": "2026-04-08",
+        "end_date": "2026-04-11",
+        "owner": 12,
+        "n_leads": 86,
+        "n_mql": 31,
+        "n_won": 4,
+        "created_at": "2026-02-20T15:00:00+08:00",
+        "updated_at": "2026-04-12T09:30:00+08:00",
+    },
+)
+CAMPAIGN_UPDATE_EXAMPLE = request_example("Final cost after the show", {"cost": "52500.00"})
+CAMPAIGN_REPLACE_EXAMPLE = request_example(
+    "Replace every field",
+    {
+        "name": "Shanghai Industry Expo 2026",
+        "channel": "event",
+        "source": 3,
+        "cost": "52500.00",
+        "currency": "CNY",
+        "start_date": "2026-04-08",
+        "end_date": "2026-04-11",
+        "owner": 12,
+    },
+)
+
+
+@extend_schema_serializer(examples=[CAMPAIGN_RESPONSE_EXAMPLE])
 class CampaignSerializer(serializers.ModelSerializer):
     source = _SourceField(required=False, allow_null=True)
     owner = _ActiveMemberField(required=False, allow_null=True)
@@ -116,6 +185,44 @@ class TerritoryMemberSerializer(serializers.Serializer):
         return member.user_id in self.context["active_ids"]
 
 
+TERRITORY_RESPONSE_EXAMPLE = response_example(
+    "East China, two reps in rotation",
+    {
+        "id": 2,
+        "name": "East China",
+        "priority": 10,
+        "regions": ["Shanghai", "Jiangsu", "Zhejiang"],
+        "industries": [],
+        "size_bands": ["201-1000", "1001-5000"],
+        "is_active": True,
+        "members": [
+            {"user": 12, "email": "rep@acme.test", "name": "Li Na", "position": 0, "active": True},
+            {"user": 13, "email": "rep2@acme.test", "name": "Chen Jie", "position": 1, "active": True},
+        ],
+        "next_user": 13,
+        "created_at": "2026-01-05T10:00:00+08:00",
+        "updated_at": "2026-06-01T09:00:00+08:00",
+    },
+)
+TERRITORY_UPDATE_EXAMPLE = request_example(
+    "Add Anhui, rotate three reps",
+    {"regions": ["Shanghai", "Jiangsu", "Zhejiang", "Anhui"], "member_ids": [12, 13, 15]},
+)
+TERRITORY_REPLACE_EXAMPLE = request_example(
+    "Replace every field",
+    {
+        "name": "East China",
+        "priority": 10,
+        "regions": ["Shanghai", "Jiangsu", "Zhejiang", "Anhui"],
+        "industries": [],
+        "size_bands": ["201-1000", "1001-5000"],
+        "member_ids": [12, 13, 15],
+        "is_active": True,
+    },
+)
+
+
+@extend_schema_serializer(examples=[TERRITORY_RESPONSE_EXAMPLE])
 class TerritorySerializer(serializers.ModelSerializer):
     regions = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     industries = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
@@ -156,6 +263,25 @@ class TerritorySerializer(serializers.ModelSerializer):
         return user.pk if user else None
 
 
+SCORING_RULE_RESPONSE_EXAMPLE = response_example(
+    "Fit: industry",
+    {
+        "id": 4,
+        "category": "fit",
+        "field": "industry",
+        "value": "Manufacturing",
+        "points": 20,
+        "is_active": True,
+        "created_at": "2026-01-05T10:00:00+08:00",
+        "updated_at": "2026-01-05T10:00:00+08:00",
+    },
+)
+SCORING_RULE_UPDATE_EXAMPLE = request_example(
+    "Worth more", {"field": "industry", "value": "Manufacturing", "points": 25}
+)
+
+
+@extend_schema_serializer(examples=[SCORING_RULE_RESPONSE_EXAMPLE])
 class ScoringRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = ScoringRule
@@ -185,12 +311,111 @@ class KindQualitySerializer(FunnelSerializer):
     kind = serializers.CharField()
 
 
+@extend_schema_serializer(
+    examples=[
+        response_example(
+            "Inbound converts better than incentive",
+            {
+                "sources": [
+                    {
+                        "id": 3,
+                        "name": "Demo request",
+                        "kind": "inbound",
+                        "leads": 120,
+                        "mql": 54,
+                        "sql": 30,
+                        "converted": 18,
+                        "won": 9,
+                        "lead_to_mql_rate": 0.45,
+                        "mql_to_sql_rate": 0.5556,
+                        "lead_conversion_rate": 0.15,
+                        "lead_to_win_rate": 0.075,
+                    },
+                    {
+                        "id": 4,
+                        "name": "Giveaway",
+                        "kind": "incentive",
+                        "leads": 400,
+                        "mql": 40,
+                        "sql": 12,
+                        "converted": 6,
+                        "won": 2,
+                        "lead_to_mql_rate": 0.1,
+                        "mql_to_sql_rate": 0.3,
+                        "lead_conversion_rate": 0.015,
+                        "lead_to_win_rate": 0.005,
+                    },
+                ],
+                "kinds": [
+                    {
+                        "kind": "inbound",
+                        "leads": 120,
+                        "mql": 54,
+                        "sql": 30,
+                        "converted": 18,
+                        "won": 9,
+                        "lead_to_mql_rate": 0.45,
+                        "mql_to_sql_rate": 0.5556,
+                        "lead_conversion_rate": 0.15,
+                        "lead_to_win_rate": 0.075,
+                    },
+                    {
+                        "kind": "incentive",
+                        "leads": 400,
+                        "mql": 40,
+                        "sql": 12,
+                        "converted": 6,
+                        "won": 2,
+                        "lead_to_mql_rate": 0.1,
+                        "mql_to_sql_rate": 0.3,
+                        "lead_conversion_rate": 0.015,
+                        "lead_to_win_rate": 0.005,
+                    },
+                ],
+                "total": {
+                    "leads": 520,
+                    "mql": 94,
+                    "sql": 42,
+                    "converted": 24,
+                    "won": 11,
+                    "lead_to_mql_rate": 0.1808,
+                    "mql_to_sql_rate": 0.4468,
+                    "lead_conversion_rate": 0.0462,
+                    "lead_to_win_rate": 0.0212,
+                },
+            },
+        )
+    ]
+)
 class QualitySerializer(serializers.Serializer):
     sources = SourceQualitySerializer(many=True)
     kinds = KindQualitySerializer(many=True)
     total = FunnelSerializer()
 
 
+@extend_schema_serializer(
+    examples=[
+        response_example(
+            "The expo's funnel",
+            {
+                "leads": 86,
+                "mql": 31,
+                "sql": 14,
+                "converted": 9,
+                "won": 4,
+                "lead_to_mql_rate": 0.3605,
+                "mql_to_sql_rate": 0.4516,
+                "lead_conversion_rate": 0.1047,
+                "lead_to_win_rate": 0.0465,
+                "cost": "52500.00",
+                "currency": "CNY",
+                "cost_per_lead": "610.47",
+                "cost_per_mql": "1693.55",
+                "cost_per_won": "13125.00",
+            },
+        )
+    ]
+)
 class CampaignFunnelSerializer(FunnelSerializer):
     cost = serializers.DecimalField(max_digits=18, decimal_places=2)
     currency = serializers.CharField()
@@ -199,6 +424,19 @@ class CampaignFunnelSerializer(FunnelSerializer):
     cost_per_won = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        response_example(
+            "East China, Chen Jie is next",
+            {
+                "territory": 2,
+                "territory_name": "East China",
+                "next_user": 13,
+                "next_user_email": "rep2@acme.test",
+            },
+        )
+    ]
+)
 class TerritoryMatchSerializer(serializers.Serializer):
     territory = serializers.IntegerField(allow_null=True)
     territory_name = serializers.CharField(allow_null=True)
@@ -269,8 +507,11 @@ class LeadSourcePagination(CursorPagination):
             OpenApiExample(
                 "An incentive source", value={"name": "Giveaway", "kind": "incentive"}, request_only=True
             ),
+            LEAD_SOURCE_RESPONSE_EXAMPLE,
         ]
     ),
+    update=extend_schema(examples=[LEAD_SOURCE_UPDATE_EXAMPLE, LEAD_SOURCE_RESPONSE_EXAMPLE]),
+    partial_update=extend_schema(examples=[LEAD_SOURCE_UPDATE_EXAMPLE, LEAD_SOURCE_RESPONSE_EXAMPLE]),
     destroy=extend_schema(description="Soft delete: the source leaves lists and pickers; its leads keep it."),
 )
 @extend_schema(tags=["lead sources"])
@@ -356,9 +597,12 @@ class CampaignPagination(CursorPagination):
                     "owner": 12,
                 },
                 request_only=True,
-            )
+            ),
+            CAMPAIGN_RESPONSE_EXAMPLE,
         ]
     ),
+    update=extend_schema(examples=[CAMPAIGN_REPLACE_EXAMPLE, CAMPAIGN_RESPONSE_EXAMPLE]),
+    partial_update=extend_schema(examples=[CAMPAIGN_UPDATE_EXAMPLE, CAMPAIGN_RESPONSE_EXAMPLE]),
     destroy=extend_schema(description="Soft delete: hidden from lists and pickers; its leads keep the link."),
 )
 @extend_schema(tags=["campaigns"])
@@ -426,9 +670,12 @@ class TerritoryPagination(CursorPagination):
                     "is_active": True,
                 },
                 request_only=True,
-            )
+            ),
+            TERRITORY_RESPONSE_EXAMPLE,
         ]
-    )
+    ),
+    update=extend_schema(examples=[TERRITORY_REPLACE_EXAMPLE, TERRITORY_RESPONSE_EXAMPLE]),
+    partial_update=extend_schema(examples=[TERRITORY_UPDATE_EXAMPLE, TERRITORY_RESPONSE_EXAMPLE]),
 )
 @extend_schema(tags=["territories"])
 class TerritoryViewSet(_OpsViewSet):
@@ -527,8 +774,11 @@ class ScoringRulePagination(CursorPagination):
                 value={"field": "source_kind", "value": "inbound", "points": 25},
                 request_only=True,
             ),
+            SCORING_RULE_RESPONSE_EXAMPLE,
         ],
-    )
+    ),
+    update=extend_schema(examples=[SCORING_RULE_UPDATE_EXAMPLE, SCORING_RULE_RESPONSE_EXAMPLE]),
+    partial_update=extend_schema(examples=[SCORING_RULE_UPDATE_EXAMPLE, SCORING_RULE_RESPONSE_EXAMPLE]),
 )
 @extend_schema(tags=["scoring rules"])
 class ScoringRuleViewSet(_OpsViewSet):
