@@ -6,6 +6,7 @@ Thin views: parse input, call one selector or service, render (a partial for htm
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -209,71 +210,104 @@ def opportunity_board_column(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "accounts/partials/_board_cards.html", context)
 
 
-def _board_totals(
+def _board_rows(
     request: HttpRequest, opportunity: Opportunity
-) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """Per-stage totals of the board the move came from (its filters ride on the query string) and the open
-    summary line, so the page updates without reloading."""
+) -> tuple[list[Stage], dict[int, Mapping[str, Any]], dict[str, Any]]:
+    """The stages of the moved deal's pipeline, the per-stage totals of the board the move came from (its filters
+    ride on the query string) and the open summary line, so the page updates without reloading: 2 queries."""
     data = request.GET.copy()
     data["pipeline"] = str(opportunity.pipeline_id)
     _filterset, deals = _filtered(request, data)
     rows = selectors.stage_totals(deals=deals.filter(pipeline_id=opportunity.pipeline_id))
-    kinds = dict(
-        selectors.pipeline_stages(tenant=request.tenant, pipeline_id=opportunity.pipeline_id).values_list(
-            "pk", "kind"
-        )
-    )
-    per_stage = {
-        str(stage_id): {"count": row["count"], "amount": str(row["amount"]), "weighted": str(row["weighted"])}
-        for stage_id, row in rows.items()
-    }
+    stages = list(selectors.pipeline_stages(tenant=request.tenant, pipeline_id=opportunity.pipeline_id))
+    kinds = {stage.pk: stage.kind for stage in stages}
     open_rows = [row for stage_id, row in rows.items() if kinds.get(stage_id) == StageKind.OPEN]
     summary = {
         "count": sum(row["count"] for row in rows.values()),
-        "amount": str(sum((row["amount"] for row in open_rows), Decimal(0))),
-        "weighted": str(sum((row["weighted"] for row in open_rows), Decimal(0))),
+        "amount": sum((row["amount"] for row in open_rows), Decimal(0)),
+        "weighted": sum((row["weighted"] for row in open_rows), Decimal(0)),
     }
-    return per_stage, summary
+    return stages, rows, summary
+
+
+def _move_json(request: HttpRequest, opportunity: Opportunity, message: str) -> JsonResponse:
+    _stages, rows, summary = _board_rows(request, opportunity)
+    totals = {
+        str(stage_id): {"count": row["count"], "amount": str(row["amount"]), "weighted": str(row["weighted"])}
+        for stage_id, row in rows.items()
+    }
+    opportunity.can_edit = True
+    card = render_to_string(
+        "accounts/partials/_board_card.html", {"card": opportunity, "current_tenant": request.tenant}, request
+    )
+    return JsonResponse(
+        {
+            "ok": True,
+            "id": opportunity.pk,
+            "version": opportunity.version,
+            "stage": opportunity.stage_id,
+            "kind": opportunity.stage.kind,
+            "message": message,
+            "totals": totals,
+            "summary": {key: str(value) for key, value in summary.items()},
+            "card": card,
+        }
+    )
+
+
+def _move_htmx(
+    request: HttpRequest, opportunity: Opportunity, message: str, from_stage_id: int
+) -> HttpResponse:
+    """Out-of-band swaps for the board (the moved card, the totals of the column it left and of the one it
+    entered, the summary line, the status line), rendered from the partials the board page itself uses."""
+    stages, rows, summary = _board_rows(request, opportunity)
+    columns = []
+    for stage in stages:
+        if stage.pk in (from_stage_id, opportunity.stage_id):
+            row = rows.get(stage.pk, {})
+            columns.append(
+                selectors.BoardColumn(
+                    stage=stage,
+                    cards=[],
+                    count=row.get("count", 0),
+                    amount=row.get("amount", Decimal(0)),
+                    weighted=row.get("weighted", Decimal(0)),
+                )
+            )
+    opportunity.can_edit = True
+    context = {"card": opportunity, "columns": columns, "totals": summary, "message": message}
+    return render(request, "accounts/partials/_board_moved.html", context)
+
+
+def _board_htmx(request: HttpRequest) -> bool:
+    """An htmx request from the board (not a boosted plain form)."""
+    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _move_response(request: HttpRequest, opportunity: Opportunity, message: str) -> HttpResponse:
     if _wants_json(request):
-        totals, summary = _board_totals(request, opportunity)
-        opportunity.can_edit = True
-        card = render_to_string(
-            "accounts/partials/_board_card.html",
-            {"card": opportunity, "current_tenant": request.tenant},
-            request,
-        )
-        return JsonResponse(
-            {
-                "ok": True,
-                "id": opportunity.pk,
-                "version": opportunity.version,
-                "stage": opportunity.stage_id,
-                "kind": opportunity.stage.kind,
-                "message": message,
-                "totals": totals,
-                "summary": summary,
-                "card": card,
-            }
-        )
+        return _move_json(request, opportunity, message)
     messages.success(request, message)
     return redirect(_deal_url(request, opportunity))
 
 
-def _move_error(request: HttpRequest, opportunity: Opportunity, exc: Exception) -> HttpResponse:
+def _move_error(
+    request: HttpRequest, opportunity: Opportunity, exc: Exception, *, board: bool = False
+) -> HttpResponse:
+    """JSON for the board (fetch, or htmx when `board`: htmx swaps no 4xx body, board.js reads the message and
+    puts the card back), a message and a redirect to the deal page for a plain form."""
+    as_json = _wants_json(request) or board
     if isinstance(exc, ConflictError):
-        if _wants_json(request):
+        if as_json:
             return JsonResponse({"ok": False, "error": str(exc), **exc.extra}, status=409)
         messages.error(request, str(exc))
     elif isinstance(exc, ValidationError):
-        if _wants_json(request):
+        if as_json:
             return JsonResponse({"ok": False, **_error_payload(exc)}, status=400)
         for message in exc.messages:
             messages.error(request, message)
     else:
-        if _wants_json(request):
+        if as_json:
             return JsonResponse({"ok": False, "error": str(exc)}, status=403)
         messages.error(request, str(exc))
     return redirect(_deal_url(request, opportunity))
@@ -284,9 +318,11 @@ def _move_error(request: HttpRequest, opportunity: Opportunity, exc: Exception) 
 def opportunity_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Move a deal to a stage (board drag and drop, the stage path on the deal page). Lost needs a reason."""
     opportunity = _get_deal(request, pk)
+    from_stage_id = opportunity.stage_id
+    board = _board_htmx(request)
     form = MoveForm(request.POST)
     if not form.is_valid():
-        return _move_error(request, opportunity, ValidationError(form.errors.get_json_data()))
+        return _move_error(request, opportunity, ValidationError(form.errors.get_json_data()), board=board)
     try:
         moved = services.opportunity_move_stage(
             tenant=request.tenant,
@@ -297,10 +333,11 @@ def opportunity_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             lost_reason=form.cleaned_data["lost_reason"] or "",
         )
     except (ConflictError, ValidationError, PermissionDenied) as exc:
-        return _move_error(request, opportunity, exc)
-    return _move_response(
-        request, moved, _("“%(deal)s” moved to %(stage)s.") % {"deal": moved.name, "stage": moved.stage.label}
-    )
+        return _move_error(request, opportunity, exc, board=board)
+    message = _("“%(deal)s” moved to %(stage)s.") % {"deal": moved.name, "stage": moved.stage.label}
+    if board and not _wants_json(request):
+        return _move_htmx(request, moved, message, from_stage_id)
+    return _move_response(request, moved, message)
 
 
 @tenant_member_required

@@ -1,5 +1,6 @@
-// Deal board: drag a card to another stage (SortableJS) and post the move; a lost stage asks for a reason
-// first (the modal), and a failed move puts the card back. Also: stage drag-and-drop on the pipeline admin page.
+// Deal board: drag a card to another stage (SortableJS) and post the move through htmx (the server answers with
+// out-of-band swaps); a lost stage asks for a reason first (the modal), and a failed move puts the card back.
+// Also: stage drag-and-drop on the pipeline admin page.
 (function () {
   "use strict";
 
@@ -8,37 +9,6 @@
       return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
     } catch (e) {
       return "";
-    }
-  }
-
-  function postForm(url, data) {
-    var body = new FormData();
-    Object.keys(data).forEach(function (key) {
-      if (data[key] !== undefined && data[key] !== null) body.append(key, data[key]);
-    });
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      body: body,
-    }).then(function (response) {
-      return response
-        .json()
-        .catch(function () {
-          return {};
-        })
-        .then(function (payload) {
-          return { status: response.status, ok: response.ok, payload: payload };
-        });
-    });
-  }
-
-  function formatNumber(value) {
-    var lang = document.documentElement.lang || undefined;
-    try {
-      return new Intl.NumberFormat(lang, { maximumFractionDigits: 0 }).format(Number(value));
-    } catch (e) {
-      return String(Math.round(Number(value)));
     }
   }
 
@@ -59,82 +29,83 @@
     from.insertBefore(move.item, reference);
   }
 
-  function updateTotals(totals) {
-    var board = document.getElementById("board");
-    if (!board) return;
-    board.querySelectorAll("[data-stage-totals]").forEach(function (el) {
-      var row = totals[el.getAttribute("data-stage-totals")] || { count: 0, amount: 0, weighted: 0 };
-      el.querySelector('[data-total="count"]').textContent = row.count;
-      el.querySelector('[data-total="amount"]').textContent = formatNumber(row.amount);
-      el.querySelector('[data-total="weighted"]').textContent = formatNumber(row.weighted);
-    });
-  }
-
-  function updateSummary(summary) {
-    if (!summary) return;
-    document.querySelectorAll("[data-summary]").forEach(function (el) {
-      var key = el.getAttribute("data-summary");
-      el.textContent = key === "count" ? summary.count : formatNumber(summary[key]);
-    });
-  }
-
-  // The server renders the moved card again (probability, close date) from the same template as the board.
-  function replaceCard(item, html) {
-    if (!html) return;
-    var holder = document.createElement("div");
-    holder.innerHTML = html.trim();
-    var fresh = holder.firstElementChild;
-    if (fresh && item.parentNode) item.parentNode.replaceChild(fresh, item);
-  }
-
   function reloadBoard() {
     var form = document.getElementById("board-filters");
     if (form && window.htmx) window.htmx.trigger(form, "submit");
   }
 
+  function errorMessage(xhr) {
+    var payload = {};
+    try {
+      payload = JSON.parse((xhr && xhr.responseText) || "{}") || {};
+    } catch (e) {
+      payload = {};
+    }
+    var message = payload.error;
+    if (!message && payload.errors) {
+      message = Object.keys(payload.errors)
+        .map(function (key) {
+          return [].concat(payload.errors[key]).join(" ");
+        })
+        .join(" ");
+    }
+    return message;
+  }
+
+  // The move goes through htmx: the answer is out-of-band swaps only (the moved card with its new version and
+  // probability, the totals of both columns, the summary line, the status line), so the request swaps nothing
+  // itself. htmx swaps no 4xx answer (its default responseHandling); a refused move puts the card back here.
   function sendMove(move, lostReason) {
     var board = document.getElementById("board");
     var query = board ? board.getAttribute("data-filter-query") : "";
     var url = move.item.getAttribute("data-move-url") + (query ? "?" + query : "");
-    move.item.classList.add("board-card-saving");
-    return postForm(url, {
-      stage: move.stageId,
-      version: move.item.getAttribute("data-version"),
-      lost_reason: lostReason || "",
-    }).then(
-      function (result) {
-        move.item.classList.remove("board-card-saving");
-        if (result.ok && result.payload.ok) {
-          move.item.setAttribute("data-version", result.payload.version);
-          updateTotals(result.payload.totals || {});
-          updateSummary(result.payload.summary);
-          replaceCard(move.item, result.payload.card);
-          showStatus(result.payload.message, "success");
-          return;
-        }
-        revert(move);
-        var payload = result.payload || {};
-        var message = payload.error;
-        if (!message && payload.errors) {
-          message = Object.keys(payload.errors)
-            .map(function (key) {
-              return [].concat(payload.errors[key]).join(" ");
-            })
-            .join(" ");
-        }
-        if (result.status === 409) {
-          showStatus(board.getAttribute("data-error-conflict"), "warning");
-          reloadBoard();
-          return;
-        }
-        showStatus(message || board.getAttribute("data-error-generic"), "danger");
-      },
-      function () {
-        move.item.classList.remove("board-card-saving");
-        revert(move);
-        showStatus(board.getAttribute("data-error-generic"), "danger");
+    var item = move.item;
+    var outcome = null;
+    function onAfterRequest(evt) {
+      if (evt.detail && evt.detail.elt === item) outcome = evt.detail;
+    }
+    function failed() {
+      item.classList.remove("board-card-saving");
+      revert(move);
+      var xhr = outcome && outcome.xhr;
+      if (xhr && xhr.status === 409) {
+        showStatus(board.getAttribute("data-error-conflict"), "warning");
+        reloadBoard();
+        return;
       }
-    );
+      showStatus(errorMessage(xhr) || board.getAttribute("data-error-generic"), "danger");
+    }
+    if (!window.htmx) {
+      failed();
+      return;
+    }
+    item.classList.add("board-card-saving");
+    item.addEventListener("htmx:afterRequest", onAfterRequest);
+    window.htmx
+      .ajax("POST", url, {
+        source: item,
+        swap: "none",
+        values: {
+          stage: move.stageId,
+          version: item.getAttribute("data-version"),
+          lost_reason: lostReason || "",
+        },
+      })
+      .then(
+        function () {
+          item.removeEventListener("htmx:afterRequest", onAfterRequest);
+          // On success the card was swapped for the server's one; a dropped or refused request leaves it here.
+          if (outcome && outcome.successful) {
+            item.classList.remove("board-card-saving");
+            return;
+          }
+          failed();
+        },
+        function () {
+          item.removeEventListener("htmx:afterRequest", onAfterRequest);
+          failed();
+        }
+      );
   }
 
   function askLostReason(move) {

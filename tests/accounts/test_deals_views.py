@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,12 @@ from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
 
 pytestmark = pytest.mark.django_db
+
+# The htmx board move, whatever the number of deals on the board: session, user, tenant, savepoint + tenant
+# context, membership, the deal; the service (context + savepoint, membership, the locked deal, the stage, the
+# update, the stage change, the deal again, release); the filter's pipeline, the stage totals (one aggregate),
+# the pipeline's stages; tenant context reset + release. The moved card renders from the refetched deal.
+BOARD_MOVE_QUERIES = 20
 
 
 @pytest.fixture
@@ -125,6 +132,109 @@ def test_board_stale_move_is_409(tenant, client_for, rep, account):
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 409 and response.json()["current"]["version"] == 1
+
+
+def _oob(body, element_id):
+    """The out-of-band element with this id in an htmx answer (its opening tag up to the next element's)."""
+    match = re.search(
+        rf'<[a-z]+ id="{element_id}"[^>]*hx-swap-oob="true"[^>]*>(.*?)(?=<[a-z]+ id="|\Z)', body, re.S
+    )
+    assert match, f"no out-of-band #{element_id} in the answer"
+    return match.group(0)
+
+
+def test_board_move_over_htmx_answers_out_of_band_swaps(tenant, client_for, rep, account):
+    other = make_deal(tenant, rep.user, account, name="Already there", amount=200, stage="Proposal")
+    deal = make_deal(tenant, rep.user, account, amount=500)
+    qualification, proposal = stage(tenant, "Qualification"), stage(tenant, "Proposal")
+    response = client_for(rep).post(
+        url("opportunity-move", tenant, pk=deal.pk),
+        {"stage": proposal.pk, "version": deal.version},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    body = response.content.decode()
+    card = _oob(body, f"board-card-{deal.pk}")
+    assert 'data-version="2"' in card and "50%" in card  # the new version and the stage's probability
+    assert f"board-card-{other.pk}" not in body  # only the moved card
+    left = _oob(body, f"stage-totals-{qualification.pk}")
+    assert re.search(r'data-total="count">0<', left) and re.search(r'data-total="amount">0<', left)
+    entered = _oob(body, f"stage-totals-{proposal.pk}")
+    assert re.search(r'data-total="count">2<', entered)
+    assert re.search(r'data-total="amount">700<', entered) and re.search(
+        r'data-total="weighted">350<', entered
+    )
+    assert body.count('id="stage-totals-') == 2  # the two columns the move touched, no other
+    summary = _oob(body, "board-summary")
+    assert re.search(r'data-summary="count">2<', summary) and re.search(
+        r'data-summary="amount">700<', summary
+    )
+    status = _oob(body, "board-status")
+    assert "alert-success" in status and "moved to Proposal" in status
+    with tenant_context(tenant):
+        assert Opportunity.objects.get(pk=deal.pk).stage_id == proposal.pk
+
+
+def test_board_move_over_htmx_query_count(tenant, client_for, rep, account, django_assert_num_queries):
+    deal = make_deal(tenant, rep.user, account, amount=500)
+    for index in range(3):
+        make_deal(tenant, rep.user, account, name=f"Other {index}", stage="Proposal")
+    proposal = stage(tenant, "Proposal")
+    client = client_for(rep)
+    client.get(url("opportunity-board", tenant))  # session and caches warm, as after opening the board
+    with django_assert_num_queries(BOARD_MOVE_QUERIES):
+        response = client.post(
+            url("opportunity-move", tenant, pk=deal.pk),
+            {"stage": proposal.pk, "version": deal.version},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200 and f'id="stage-totals-{proposal.pk}"' in response.content.decode()
+
+
+def test_board_move_over_htmx_stale_version_is_409_json(tenant, client_for, rep, account):
+    deal = make_deal(tenant, rep.user, account)
+    response = client_for(rep).post(
+        url("opportunity-move", tenant, pk=deal.pk),
+        {"stage": stage(tenant, "Proposal").pk, "version": 99},
+        HTTP_HX_REQUEST="true",
+    )
+    # htmx swaps no 4xx answer; board.js reads it, puts the card back and reloads the board.
+    assert response.status_code == 409 and response.json()["current"]["version"] == 1
+    assert "hx-swap-oob" not in response.content.decode()
+    with tenant_context(tenant):
+        assert Opportunity.objects.get(pk=deal.pk).stage.name == "Qualification"
+
+
+def test_board_move_over_htmx_into_lost_without_reason_is_refused(tenant, client_for, rep, account):
+    deal = make_deal(tenant, rep.user, account)
+    lost = stage(tenant, "Closed lost")
+    client = client_for(rep)
+    response = client.post(
+        url("opportunity-move", tenant, pk=deal.pk),
+        {"stage": lost.pk, "version": deal.version},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400 and "lost_reason" in response.json()["errors"]
+    response = client.post(
+        url("opportunity-move", tenant, pk=deal.pk),
+        {"stage": lost.pk, "version": deal.version, "lost_reason": "Budget"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200
+    assert 'data-version="2"' in _oob(response.content.decode(), f"board-card-{deal.pk}")
+    with tenant_context(tenant):
+        assert Opportunity.objects.get(pk=deal.pk).lost_reason == "Budget"
+
+
+def test_board_move_over_htmx_with_json_accept_keeps_json(tenant, client_for, rep, account):
+    deal = make_deal(tenant, rep.user, account)
+    response = client_for(rep).post(
+        url("opportunity-move", tenant, pk=deal.pk),
+        {"stage": stage(tenant, "Proposal").pk, "version": deal.version},
+        HTTP_HX_REQUEST="true",
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 200 and response.json()["version"] == 2
 
 
 def test_board_show_more_returns_next_cards(tenant, client_for, rep, account):

@@ -223,8 +223,12 @@ def test_rep_logs_a_call_converts_the_lead_drags_the_deal_to_proposal_and_wins_i
     expect(_column_totals(proposal).locator('[data-total="weighted"]')).to_have_text("10,000")
     screenshot(page, "board before the drag")
 
-    # 5. Drag the card onto Proposal: the card moves, the totals follow, the board says so.
-    _drag(page, card, proposal.locator(".board-cards"))
+    # 5. Drag the card onto Proposal: the card moves, the totals follow, the board says so. The move goes through
+    # htmx and comes back as out-of-band swaps (HTML, not JSON).
+    with page.expect_response(re.compile(r"/deals/\d+/move/")) as move:
+        _drag(page, card, proposal.locator(".board-cards"))
+    assert move.value.request.headers.get("hx-request") == "true"
+    assert move.value.headers["content-type"].startswith("text/html")
     expect(page.get_by_test_id("board-status")).to_contain_text("moved to Proposal")
     expect(proposal.get_by_test_id("board-card")).to_have_count(2)
     expect(proposal).to_contain_text("Harbor Robotics – 40 robots")
@@ -289,6 +293,84 @@ def test_rep_logs_a_call_converts_the_lead_drags_the_deal_to_proposal_and_wins_i
     assert contact_email == lead.email
     assert deal_contacts == [(lead.converted_contact_id, True)]
     assert (call.kind, call.owner_id, call.account_id) == (ActivityKind.CALL, rep.pk, deal.account_id)
+
+
+@pytest.mark.browser
+def test_a_stale_board_move_puts_the_card_back_and_says_so(page: Page, live_url: str, screenshot) -> None:
+    """The board posts through htmx; a 409 (someone changed the deal since the board was drawn) swaps nothing:
+    the card goes back, the status line explains, the board reloads with the current deal."""
+    tenant = _sales_tenant()
+    rep = User.objects.get(email=REP_EMAIL)
+    deal = _deal(
+        tenant,
+        owner=rep,
+        account_name="Harbor Robotics",
+        stage="Qualification",
+        name="Harbor – 40 robots",
+        amount=Decimal("120000"),
+    )
+    _log_in(page, REP_EMAIL)
+    _sidebar(page).get_by_role("link", name="Deal board").click()
+    qualification, proposal = _column(page, "Qualification"), _column(page, "Proposal")
+    expect(qualification.get_by_test_id("board-card")).to_have_count(1)
+    with tenant_context(tenant):  # renamed meanwhile (another tab): the board's version is stale
+        deal_services.opportunity_update(
+            tenant=tenant, actor=rep, opportunity=deal, version=deal.version, name="Harbor – 45 robots"
+        )
+    card = page.get_by_test_id("board-card").filter(has_text="Harbor – 40 robots")
+    with page.expect_response(re.compile(r"/deals/\d+/move/")) as move:
+        _drag(page, card, proposal.locator(".board-cards"))
+    assert move.value.status == 409
+    expect(page.get_by_test_id("board-status")).to_contain_text("Someone else changed this deal")
+    expect(qualification.get_by_test_id("board-card")).to_have_count(1)
+    expect(qualification).to_contain_text("Harbor – 45 robots")  # the board reloaded
+    expect(proposal.get_by_test_id("board-card")).to_have_count(0)
+    expect(_column_totals(proposal).locator('[data-total="count"]')).to_have_text("0")
+    screenshot(page, "stale move put back")
+    with tenant_context(tenant):
+        assert Opportunity.objects.get(pk=deal.pk).stage.name == "Qualification"
+
+
+@pytest.mark.browser
+def test_a_board_move_into_lost_asks_why_first(new_context, live_url: str, screenshot) -> None:
+    """Dropping a card on the lost column opens the reason modal: cancelling puts the card back, a reason moves it
+    (through htmx, the totals follow)."""
+    page = new_context(viewport={"width": 2000, "height": 900}).new_page()  # all six columns on screen
+    tenant = _sales_tenant()
+    rep = User.objects.get(email=REP_EMAIL)
+    deal = _deal(
+        tenant,
+        owner=rep,
+        account_name="Harbor Robotics",
+        stage="Qualification",
+        name="Harbor",
+        amount=Decimal("9000"),
+    )
+    _log_in(page, REP_EMAIL)
+    _sidebar(page).get_by_role("link", name="Deal board").click()
+    qualification, lost = _column(page, "Qualification"), _column(page, "Closed lost")
+    card = page.get_by_test_id("board-card").filter(has_text="Harbor")
+    _drag(page, card, lost.locator(".board-cards"))
+    modal = page.get_by_test_id("lost-modal")
+    expect(modal).to_be_visible()
+    modal.get_by_role("button", name="Cancel").last.click()
+    expect(modal).to_be_hidden()
+    expect(qualification.get_by_test_id("board-card")).to_have_count(1)  # back where it was
+    _drag(page, card, lost.locator(".board-cards"))
+    expect(modal).to_be_visible()
+    page.get_by_test_id("lost-reason").fill("No budget")
+    with page.expect_response(re.compile(r"/deals/\d+/move/")) as move:
+        page.get_by_test_id("lost-submit").click()
+    assert move.value.status == 200 and move.value.request.headers.get("hx-request") == "true"
+    expect(page.get_by_test_id("board-status")).to_contain_text("moved to Closed lost")
+    expect(lost.get_by_test_id("board-card")).to_have_count(1)
+    expect(_column_totals(lost).locator('[data-total="count"]')).to_have_text("1")
+    expect(_column_totals(qualification).locator('[data-total="count"]')).to_have_text("0")
+    expect(page.locator(".modal-backdrop")).to_have_count(0)
+    screenshot(page, "moved to lost with a reason")
+    with tenant_context(tenant):
+        moved = Opportunity.objects.select_related("stage").get(pk=deal.pk)
+        assert moved.stage.kind == StageKind.LOST and moved.lost_reason == "No budget"
 
 
 # --- journey 2 ----------------------------------------------------------------------------------------------------
