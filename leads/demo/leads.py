@@ -422,9 +422,11 @@ def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[
         lead.owner = _weighted(rng, list(zip(sellers, seller_weights, strict=False)))
         leads.append(lead)
     # Converted leads in bulk mirror the demo's deals (below); "converted" from the walk stays at sql here.
+    # A walk that skipped mql and sql stays at working: a lead's status always has its timestamp.
     for lead in leads:
         if lead.status == LeadStatus.CONVERTED:
-            lead.status, lead.converted_at = LeadStatus.SQL, None
+            lead.status = LeadStatus.SQL if lead.sql_at else LeadStatus.WORKING
+            lead.converted_at = None
 
     linked = _leads_for_demo_deals(tenant, words, lang, rng, now, len(leads))
     leads += linked
@@ -714,11 +716,10 @@ def _showcase(tenant: Any, members: dict, rng: random.Random, now: datetime.date
     if tenant.currency != "CNY":
         amounts = [(a / 7).quantize(Decimal("100")) for a in amounts]
     for lead in rng.sample(candidates, min(SHOWCASE_CONVERSIONS, len(candidates))):
-        at = min(
-            now - HOUR,
-            max(lead.sql_at or lead.created_at, lead.created_at)
-            + datetime.timedelta(days=rng.uniform(1, 10)),
+        reached = max(
+            t for t in (lead.created_at, lead.working_at, lead.mql_at, lead.sql_at) if t is not None
         )
+        at = max(min(now - HOUR, reached + datetime.timedelta(days=rng.uniform(1, 10))), reached)
         lead_convert(
             tenant=tenant,
             actor=lead.owner,
