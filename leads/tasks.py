@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from crm.models import Tenant
+from crm.tasks import fan_out
 from crm.tenancy import tenant_context
 
 
@@ -24,10 +25,7 @@ def return_stale_leads_to_pool(tenant_id: int) -> int:
 @shared_task(name="leads.tasks.return_stale_leads_all_tenants", ignore_result=True)
 def return_stale_leads_all_tenants() -> int:
     """Beat runs this daily: fan out one task per active tenant."""
-    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
-    for tenant_id in tenant_ids:
-        return_stale_leads_to_pool.delay(tenant_id)
-    return len(tenant_ids)
+    return fan_out(return_stale_leads_to_pool)
 
 
 @shared_task(name="leads.tasks.rescore_lead", acks_late=True, ignore_result=True)
@@ -52,10 +50,7 @@ def rescore_leads_all_tenants() -> int:
     """Beat runs this daily so activities leave the 30-day engagement window: one rescore task per tenant."""
     from leads.tasks_ops import rescore_leads
 
-    tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
-    for tenant_id in tenant_ids:
-        rescore_leads.delay(tenant_id)
-    return len(tenant_ids)
+    return fan_out(rescore_leads)
 
 
 # Celery's autodiscovery imports `<app>.tasks` only: register the ops area's tasks with the worker too.
