@@ -295,10 +295,10 @@ def test_rep_logs_a_call_converts_the_lead_drags_the_deal_to_proposal_and_wins_i
     assert (call.kind, call.owner_id, call.account_id) == (ActivityKind.CALL, rep.pk, deal.account_id)
 
 
-@pytest.mark.browser
-def test_a_stale_board_move_puts_the_card_back_and_says_so(page: Page, live_url: str, screenshot) -> None:
-    """The board posts through htmx; a 409 (someone changed the deal since the board was drawn) swaps nothing:
-    the card goes back, the status line explains, the board reloads with the current deal."""
+def _rep_opens_the_board_with_a_deal(
+    page: Page, *, name: str, amount: str
+) -> tuple[Tenant, User, Opportunity]:
+    """The sales tenant with one Qualification deal of the rep (account Harbor Robotics), the rep on the board."""
     tenant = _sales_tenant()
     rep = User.objects.get(email=REP_EMAIL)
     deal = _deal(
@@ -306,11 +306,19 @@ def test_a_stale_board_move_puts_the_card_back_and_says_so(page: Page, live_url:
         owner=rep,
         account_name="Harbor Robotics",
         stage="Qualification",
-        name="Harbor – 40 robots",
-        amount=Decimal("120000"),
+        name=name,
+        amount=Decimal(amount),
     )
     _log_in(page, REP_EMAIL)
     _sidebar(page).get_by_role("link", name="Deal board").click()
+    return tenant, rep, deal
+
+
+@pytest.mark.browser
+def test_a_stale_board_move_puts_the_card_back_and_says_so(page: Page, live_url: str, screenshot) -> None:
+    """The board posts through htmx; a 409 (someone changed the deal since the board was drawn) swaps nothing:
+    the card goes back, the status line explains, the board reloads with the current deal."""
+    tenant, rep, deal = _rep_opens_the_board_with_a_deal(page, name="Harbor – 40 robots", amount="120000")
     qualification, proposal = _column(page, "Qualification"), _column(page, "Proposal")
     expect(qualification.get_by_test_id("board-card")).to_have_count(1)
     with tenant_context(tenant):  # renamed meanwhile (another tab): the board's version is stale
@@ -336,18 +344,7 @@ def test_a_board_move_into_lost_asks_why_first(new_context, live_url: str, scree
     """Dropping a card on the lost column opens the reason modal: cancelling puts the card back, a reason moves it
     (through htmx, the totals follow)."""
     page = new_context(viewport={"width": 2000, "height": 900}).new_page()  # all six columns on screen
-    tenant = _sales_tenant()
-    rep = User.objects.get(email=REP_EMAIL)
-    deal = _deal(
-        tenant,
-        owner=rep,
-        account_name="Harbor Robotics",
-        stage="Qualification",
-        name="Harbor",
-        amount=Decimal("9000"),
-    )
-    _log_in(page, REP_EMAIL)
-    _sidebar(page).get_by_role("link", name="Deal board").click()
+    tenant, rep, deal = _rep_opens_the_board_with_a_deal(page, name="Harbor", amount="9000")
     qualification, lost = _column(page, "Qualification"), _column(page, "Closed lost")
     card = page.get_by_test_id("board-card").filter(has_text="Harbor")
     _drag(page, card, lost.locator(".board-cards"))
