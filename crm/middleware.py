@@ -93,7 +93,15 @@ class TenantMiddleware:
             if token_match:
                 request.user = user
                 request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]  # token clients carry no cookie
-            response = self.get_response(request)
+            # Pages work in the tenant's zone: a time typed in a form is read in it, and every time shown is
+            # shown in it. The API keeps UTC in its answers (ISO 8601 with offset, what clients compare).
+            if not is_api:
+                timezone.activate(tenant.tzinfo)
+            try:
+                response = self.get_response(request)
+            finally:
+                if not is_api:
+                    timezone.deactivate()
             if response.status_code >= 500:
                 transaction.set_rollback(True)
             return response
