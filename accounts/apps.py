@@ -21,3 +21,12 @@ class AccountsConfig(AppConfig):
         tenant_currency_changed.connect(
             on_reporting_currency_changed, dispatch_uid="accounts.currency_rebase"
         )
+
+        # The core's shared rooms: home cards, menu entries, demo data (first: leads convert into accounts).
+        from accounts import home, navigation
+        from accounts.demo import seed as seed_demo
+        from crm.demo import register_demo_seeder
+
+        home.register()
+        navigation.register()
+        register_demo_seeder("accounts", seed_demo, order=10)

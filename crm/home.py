@@ -1,99 +1,84 @@
-"""The tenant home: what each role should look at first. Reads only through the apps' selectors, in a bounded
-number of aggregate queries whatever the data size."""
+"""The tenant home: what each role should look at first. The core knows no domain app: each app registers its
+cards in its AppConfig.ready(), and the page shows the cards the member's role may see, in order.
+
+    from crm.home import HomeCard, register_home_card
+    register_home_card(HomeCard(key="open_deals", region=FIGURES, order=10, roles=SALES,
+                                template="accounts/home/_deal_figures.html", build=deal_figures))
+
+A card's `build(page)` returns the context its template reads as `card` (None hides the card). It reads only
+through its app's selectors, in a bounded number of aggregate queries whatever the data size; cards of one app
+share a computation through `page.once(key, factory)` (e.g. the member's visible deals, built once per page).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q
-from django.utils import timezone
+from crm.models import Membership, Tenant
 
-from crm.models import Membership, Role, Tenant
-
-SALES_ROLES = {Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP, Role.OPS}
-CUSTOMER_ROLES = {Role.ADMIN, Role.CS, Role.SALES_MANAGER, Role.OPS}
+# The page's two regions: the row of key figures at the top, then the grid of cards.
+FIGURES = "figures"
+MAIN = "main"
+REGIONS = (FIGURES, MAIN)
 
 
 @dataclass
-class HomeData:
-    tasks: Any = None
-    open_deals: dict[str, Any] | None = None
-    closing_this_month: dict[str, Any] | None = None
-    won_this_month: dict[str, Any] | None = None
-    stage_chart: list[dict[str, Any]] = field(default_factory=list)
-    lead_counts: dict[str, int] | None = None
-    lifecycle_counts: list[dict[str, Any]] | None = None
+class HomePage:
+    """What a card builder gets: the tenant, the member, and a per-page memo for work shared between cards."""
+
+    tenant: Tenant
+    membership: Membership
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def once(self, key: str, factory: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = factory()
+        return self._memo[key]
 
 
-def _month_bounds(tenant: Tenant) -> tuple[date, date, Any, Any]:
-    local_now = timezone.localtime(timezone.now(), tenant.tzinfo)
-    first = local_now.date().replace(day=1)
-    next_first = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-    start = local_now.replace(
-        year=first.year, month=first.month, day=1, hour=0, minute=0, second=0, microsecond=0
-    )
-    end = start.replace(year=next_first.year, month=next_first.month)
-    return first, next_first, start, end
+@dataclass(frozen=True)
+class HomeCard:
+    key: str
+    order: int
+    roles: frozenset[str]
+    template: str
+    build: Callable[[HomePage], dict[str, Any] | None]
+    region: str = MAIN
 
 
-def home_data(*, tenant: Tenant, membership: Membership) -> HomeData:
-    from accounts.models import StageKind
-    from accounts.selectors import deals as deal_selectors
-    from accounts.selectors import records as record_selectors
+@dataclass(frozen=True)
+class ShownCard:
+    key: str
+    template: str
+    context: dict[str, Any]
 
-    data = HomeData()
-    data.tasks = record_selectors.task_buckets(tenant=tenant, membership=membership, limit=6)
-    first, next_first, start, end = _month_bounds(tenant)
 
-    if membership.role in SALES_ROLES:
-        deals = deal_selectors.opportunity_base(tenant=tenant, membership=membership)
-        open_deals = deals.filter(stage__kind=StageKind.OPEN)
-        data.open_deals = deal_selectors.opportunity_totals(open_deals)
-        data.closing_this_month = deal_selectors.opportunity_totals(
-            open_deals.filter(expected_close_date__gte=first, expected_close_date__lt=next_first)
-        )
-        data.won_this_month = deal_selectors.opportunity_totals(
-            deals.filter(stage__kind=StageKind.WON, closed_at__gte=start, closed_at__lt=end)
-        )
-        pipeline = deal_selectors.pipeline_choices(tenant=tenant).filter(is_default=True).first()
-        if pipeline is not None:
-            totals = deal_selectors.stage_totals(deals=open_deals.filter(pipeline=pipeline))
-            stages = deal_selectors.pipeline_stages(tenant=tenant, pipeline_id=pipeline.pk).filter(
-                kind=StageKind.OPEN
-            )
-            data.stage_chart = [
-                {
-                    "label": stage.label,
-                    "amount": float(totals.get(stage.pk, {}).get("amount", Decimal(0))),
-                    "weighted": float(totals.get(stage.pk, {}).get("weighted", Decimal(0))),
-                    "count": totals.get(stage.pk, {}).get("count", 0),
-                }
-                for stage in stages
-            ]
-        from leads.selectors import leads as lead_selectors
+_CARDS: dict[str, HomeCard] = {}
 
-        mine = lead_selectors.lead_queryset(tenant=tenant, membership=membership).filter(
-            owner_id=membership.user_id
-        )
-        data.lead_counts = mine.aggregate(
-            new=Count("pk", filter=Q(status="new")),
-            working=Count("pk", filter=Q(status="working")),
-            qualified=Count("pk", filter=Q(status__in=["mql", "sql"])),
-        )
 
-    if membership.role in CUSTOMER_ROLES:
-        accounts = record_selectors.account_queryset(tenant=tenant, membership=membership)
-        rows = {
-            row["lifecycle_stage"]: row["n"]
-            for row in accounts.order_by().values("lifecycle_stage").annotate(n=Count("pk"))
-        }
-        from accounts.models import LifecycleStageName
+def register_home_card(card: HomeCard) -> HomeCard:
+    if card.region not in REGIONS:
+        raise ValueError(f"home card {card.key!r}: unknown region {card.region!r}")
+    if card.key in _CARDS and _CARDS[card.key] != card:
+        raise ValueError(f"home card {card.key!r} is registered twice")
+    _CARDS[card.key] = card
+    return card
 
-        data.lifecycle_counts = [
-            {"key": key, "label": label, "count": rows.get(key, 0)}
-            for key, label in LifecycleStageName.choices
-        ]
-    return data
+
+def home_cards() -> list[HomeCard]:
+    return sorted(_CARDS.values(), key=lambda card: (card.order, card.key))
+
+
+def home_data(*, tenant: Tenant, membership: Membership) -> dict[str, list[ShownCard]]:
+    """The cards to show, by region, in order; a card whose builder returns None is left out."""
+    page = HomePage(tenant=tenant, membership=membership)
+    shown: dict[str, list[ShownCard]] = {region: [] for region in REGIONS}
+    for card in home_cards():
+        if membership.role not in card.roles:
+            continue
+        context = card.build(page)
+        if context is not None:
+            shown[card.region].append(ShownCard(key=card.key, template=card.template, context=context))
+    return shown

@@ -1,11 +1,19 @@
-"""The role-aware menu. Apps add entries here by URL name; an entry whose URL does not exist yet is skipped."""
+"""The role-aware menu. The core defines the sections and its own entries; each app adds its entries in its
+AppConfig.ready():
+
+    from crm.navigation import SALES, NavItem, register_nav_item
+    register_nav_item("sales", NavItem(_("Leads"), "leads:lead-list", SALES, order=30))
+
+An entry names a URL that takes the tenant slug. A registered URL name that does not reverse is a programming
+error and raises (NoReverseMatch): the menu never hides a broken entry.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.http import HttpRequest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -25,76 +33,70 @@ class NavItem:
     label: str | Promise
     url_name: str
     roles: frozenset
+    order: int = 100
 
 
-SECTIONS: list[tuple[str, str | Promise, list[NavItem]]] = [
-    (
-        "sales",
-        _("Sales"),
-        [
-            NavItem(_("Home"), "crm:tenant-home", EVERYONE),
-            NavItem(_("My tasks"), "accounts:task-list", EVERYONE),
-            NavItem(_("Leads"), "leads:lead-list", SALES),
-            NavItem(_("Lead pool"), "leads:pool", SALES),
-            NavItem(_("Accounts"), "accounts:account-list", EVERYONE),
-            NavItem(_("Contacts"), "accounts:contact-list", EVERYONE),
-            NavItem(_("Deals"), "accounts:opportunity-list", EVERYONE),
-            NavItem(_("Deal board"), "accounts:opportunity-board", SALES),
-        ],
-    ),
-    (
-        "ops",
-        _("Ops"),
-        [
-            NavItem(_("Campaigns"), "leads:campaign-list", OPS),
-            NavItem(_("Lead sources"), "leads:source-list", OPS),
-            NavItem(_("Territories"), "leads:territory-list", OPS),
-            NavItem(_("Scoring rules"), "leads:scoring-rules", OPS),
-            NavItem(_("Import and export"), "imports:import-list", frozenset({Role.ADMIN, Role.OPS})),
-            NavItem(_("Dashboards"), "sales_ops:dashboard", OPS),
-        ],
-    ),
-    (
-        "cs",
-        _("Customer success"),
-        [
-            NavItem(_("Customers"), "lifecycle:customer-list", CS),
-            NavItem(_("Renewals"), "lifecycle:renewal-list", CS),
-        ],
-    ),
-    (
-        "admin",
-        pgettext_lazy("navigation section", "Admin"),
-        [
-            NavItem(_("Members"), "crm:member-list", ADMIN),
-            NavItem(_("Settings"), "crm:tenant-settings", ADMIN),
-            NavItem(_("Pipelines"), "accounts:pipeline-list", ADMIN),
-            NavItem(_("Exchange rates"), "accounts:rate-list", ADMIN),
-        ],
-    ),
-]
+@dataclass
+class NavSection:
+    key: str
+    title: str | Promise
+    order: int
+    items: list[NavItem]
+
+
+_SECTIONS: dict[str, NavSection] = {}
+
+
+def register_nav_section(key: str, title: str | Promise, order: int) -> NavSection:
+    if key in _SECTIONS:
+        raise ValueError(f"navigation section {key!r} is registered twice")
+    _SECTIONS[key] = NavSection(key=key, title=title, order=order, items=[])
+    return _SECTIONS[key]
+
+
+def register_nav_item(section: str, item: NavItem) -> NavItem:
+    """Add `item` to `section` (a KeyError for an unknown section: the entry would never show)."""
+    items = _SECTIONS[section].items
+    if any(existing.url_name == item.url_name for existing in items):
+        if item in items:  # the same app registering again (a second ready()) changes nothing
+            return item
+        raise ValueError(f"navigation entry {item.url_name!r} is registered twice")
+    items.append(item)
+    items.sort(key=lambda entry: (entry.order, entry.url_name))
+    return item
+
+
+def nav_sections() -> list[NavSection]:
+    return sorted(_SECTIONS.values(), key=lambda section: (section.order, section.key))
+
+
+# The core's sections (in menu order) and its own entries; the apps fill in the rest.
+register_nav_section("sales", _("Sales"), 10)
+register_nav_section("ops", _("Ops"), 20)
+register_nav_section("cs", _("Customer success"), 30)
+register_nav_section("admin", pgettext_lazy("navigation section", "Admin"), 40)
+register_nav_item("sales", NavItem(_("Home"), "crm:tenant-home", EVERYONE, order=10))
+register_nav_item("admin", NavItem(_("Members"), "crm:member-list", ADMIN, order=10))
+register_nav_item("admin", NavItem(_("Settings"), "crm:tenant-settings", ADMIN, order=20))
 
 
 def navigation_for(request: HttpRequest, membership: Membership) -> list[dict]:
     slug = tenant_request(request).tenant.slug
+    home = reverse("crm:tenant-home", kwargs={"slug": slug})
     sections = []
-    for key, title, items in SECTIONS:
+    for section in nav_sections():
         links = []
-        for item in items:
+        for item in section.items:
             if membership.role not in item.roles:
                 continue
-            try:
-                url = reverse(item.url_name, kwargs={"slug": slug})
-            except NoReverseMatch:
-                continue
+            url = reverse(item.url_name, kwargs={"slug": slug})
             links.append(
                 {
                     "label": item.label,
                     "url": url,
-                    "active": request.path.startswith(url)
-                    and (url != reverse("crm:tenant-home", kwargs={"slug": slug}) or request.path == url),
+                    "active": request.path.startswith(url) and (url != home or request.path == url),
                 }
             )
         if links:
-            sections.append({"key": key, "title": title, "links": links})
+            sections.append({"key": section.key, "title": section.title, "links": links})
     return sections

@@ -1,21 +1,21 @@
 """Load the demo tenants `acme` and `globex` with their six users each, then every app's demo data.
 
 Idempotent: a tenant that already exists is left as it is. Each tenant is created and seeded in one transaction,
-so a seed that fails half-way leaves no half-filled tenant behind and the next run starts that tenant afresh. Apps add data with a `demo.py` module exposing
-`seed(*, tenant, members, rng)`, called inside the tenant's context in INSTALLED_APPS order.
+so a seed that fails half-way leaves no half-filled tenant behind and the next run starts that tenant afresh. Apps
+add their data by registering a seeder (crm.demo.register_demo_seeder in their AppConfig.ready()), called inside the
+tenant's context in the registered order.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import translation
 
 from crm import services
+from crm.demo import seed_all
 from crm.models import Membership, Role, Tenant
 from crm.tenancy import tenant_context
 
@@ -97,10 +97,5 @@ class Command(BaseCommand):
                 )
                 members[login] = Membership.objects.select_related("user", "team").get(pk=membership.pk)
             rng = random.Random(20260101 + index)
-            for app_config in apps.get_app_configs():
-                try:
-                    module = importlib.import_module(f"{app_config.name}.demo")
-                except ModuleNotFoundError:
-                    continue
-                module.seed(tenant=tenant, members=members, rng=rng)
+            seed_all(tenant=tenant, members=members, rng=rng)
         return tenant

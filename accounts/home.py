@@ -1,0 +1,90 @@
+"""The accounts app's cards on the tenant home (registered in AccountsConfig.ready()): the member's tasks, the
+deal figures, the open pipeline by stage and the accounts by lifecycle stage."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, QuerySet
+
+from accounts.models import LifecycleStageName, StageKind
+from accounts.selectors import deals as deal_selectors
+from accounts.selectors import records as record_selectors
+from crm.dates import tenant_month_bounds
+from crm.home import FIGURES, MAIN, HomeCard, HomePage, register_home_card
+from crm.navigation import CS, EVERYONE, SALES
+
+
+def _visible_deals(page: HomePage) -> QuerySet:
+    # Figures and chart share one visibility computation (a manager's team is one query per page, not per card).
+    return page.once(
+        "accounts.deals",
+        lambda: deal_selectors.opportunity_base(tenant=page.tenant, membership=page.membership),
+    )
+
+
+def tasks_card(page: HomePage) -> dict[str, Any]:
+    return {"tasks": record_selectors.task_buckets(tenant=page.tenant, membership=page.membership, limit=6)}
+
+
+def deal_figures_card(page: HomePage) -> dict[str, Any]:
+    first, next_first, start, end = tenant_month_bounds(page.tenant)
+    deals = _visible_deals(page)
+    open_deals = deals.filter(stage__kind=StageKind.OPEN)
+    return {
+        "open_deals": deal_selectors.opportunity_totals(open_deals),
+        "closing_this_month": deal_selectors.opportunity_totals(
+            open_deals.filter(expected_close_date__gte=first, expected_close_date__lt=next_first)
+        ),
+        "won_this_month": deal_selectors.opportunity_totals(
+            deals.filter(stage__kind=StageKind.WON, closed_at__gte=start, closed_at__lt=end)
+        ),
+    }
+
+
+def stage_chart_card(page: HomePage) -> dict[str, Any] | None:
+    """The default pipeline's open stages with their amounts; hidden without a default pipeline or stages."""
+    pipeline = deal_selectors.pipeline_choices(tenant=page.tenant).filter(is_default=True).first()
+    if pipeline is None:
+        return None
+    open_deals = _visible_deals(page).filter(stage__kind=StageKind.OPEN)
+    totals = deal_selectors.stage_totals(deals=open_deals.filter(pipeline=pipeline))
+    stages = deal_selectors.pipeline_stages(tenant=page.tenant, pipeline_id=pipeline.pk).filter(
+        kind=StageKind.OPEN
+    )
+    chart = [
+        {
+            "label": stage.label,
+            "amount": float(totals.get(stage.pk, {}).get("amount", Decimal(0))),
+            "weighted": float(totals.get(stage.pk, {}).get("weighted", Decimal(0))),
+            "count": totals.get(stage.pk, {}).get("count", 0),
+        }
+        for stage in stages
+    ]
+    return {"stage_chart": chart} if chart else None
+
+
+def lifecycle_card(page: HomePage) -> dict[str, Any]:
+    accounts = record_selectors.account_queryset(tenant=page.tenant, membership=page.membership)
+    rows = {
+        row["lifecycle_stage"]: row["n"]
+        for row in accounts.order_by().values("lifecycle_stage").annotate(n=Count("pk"))
+    }
+    return {
+        "lifecycle_counts": [
+            {"key": key, "label": label, "count": rows.get(key, 0)}
+            for key, label in LifecycleStageName.choices
+        ]
+    }
+
+
+def register() -> None:
+    register_home_card(
+        HomeCard("deal_figures", 10, SALES, "accounts/home/_deal_figures.html", deal_figures_card, FIGURES)
+    )
+    register_home_card(HomeCard("tasks", 10, EVERYONE, "accounts/home/_tasks.html", tasks_card, MAIN))
+    register_home_card(
+        HomeCard("stage_chart", 20, SALES, "accounts/home/_stage_chart.html", stage_chart_card, MAIN)
+    )
+    register_home_card(HomeCard("lifecycle", 30, CS, "accounts/home/_lifecycle.html", lifecycle_card, MAIN))
