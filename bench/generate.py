@@ -866,7 +866,7 @@ def generate_tenant(*, slug: str, name: str, scale: Scale, seed: float) -> Tenan
         ),
     )
     with tenant_context(tenant), connection.cursor() as cursor:
-        from leads.services.leads import lead_fill_duplicate_keys
+        from leads.services.duplicates import lead_fill_duplicate_keys
 
         # The duplicate keys (phone tail, normalized company) the services derive, so duplicate checks measure
         # the real index paths.

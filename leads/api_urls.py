@@ -1,5 +1,20 @@
-from leads.api_urls_leads import urlpatterns as lead_urls
-from leads.api_urls_ops import urlpatterns as ops_urls
+"""API routes of the leads app under /api/v1/t/<slug>/ (names in the `leads-api` namespace)."""
+
+from rest_framework.routers import SimpleRouter
+
+from leads.api.campaigns import CampaignViewSet
+from leads.api.leads import LeadViewSet
+from leads.api.scoring import ScoringRuleViewSet
+from leads.api.sources import LeadSourceViewSet
+from leads.api.territories import TerritoryViewSet
 
 app_name = "leads-api"
-urlpatterns = lead_urls + ops_urls
+
+router = SimpleRouter()
+router.register("leads", LeadViewSet, basename="lead")
+router.register("lead-sources", LeadSourceViewSet, basename="lead-source")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("territories", TerritoryViewSet, basename="territory")
+router.register("scoring-rules", ScoringRuleViewSet, basename="scoring-rule")
+
+urlpatterns = router.urls

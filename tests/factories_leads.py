@@ -6,8 +6,8 @@ import factory
 from django.utils import timezone
 
 from leads.models import Lead, LeadPoolEvent, LeadSettings, LeadStatus, PoolEventKind
-from leads.selectors.leads import normalize_company
-from leads.selectors.leads import phone_tail as phone_tail_of
+from leads.selectors.duplicates import normalize_company
+from leads.selectors.duplicates import phone_tail as phone_tail_of
 from leads.services.leads import lead_search_text
 from tests.factories import TenantOwnedFactory
 

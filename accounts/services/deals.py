@@ -8,6 +8,7 @@ Every opportunity write is optimistic-locked on `version`, records a StageChange
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -1165,3 +1166,15 @@ def opportunities_reprice(
         )
         count += group.exclude(amount_reporting=converted).update(amount_reporting=converted)
     return count
+
+
+def opportunities_link_leads(*, tenant: Tenant, links: Sequence[tuple[int, int]]) -> None:
+    """Point deals at the lead they came from, (deal id, lead id) pairs, in batched bulk updates: no history, no
+    version bump (the leads demo links its converted leads to the seeded deals; Opportunity.lead feeds
+    lead_to_win_rate)."""
+    deals = []
+    for deal_id, lead_id in links:
+        deal = Opportunity(pk=deal_id, tenant=tenant)
+        deal.lead_id = lead_id
+        deals.append(deal)
+    Opportunity.objects.bulk_update(deals, ["lead"], batch_size=500)

@@ -1,16 +1,12 @@
-"""Serializers, OpenAPI examples and the keyset pagination of the leads API (leads.api.leads holds the views)."""
+"""Serializers, OpenAPI examples and the keyset pagination of the lead endpoints (leads.api.leads holds the views;
+pool and merge/duplicate serializers are in pool_serializers.py and merge_serializers.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    extend_schema_field,
-    extend_schema_serializer,
-)
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -19,11 +15,10 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from crm.models import User
 from crm.schema import response_example
+from leads.api.merge_serializers import LeadDuplicateSerializer
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SizeBand
+from leads.selectors import inbox as inbox_selectors
 from leads.selectors import leads as selectors
-
-# --- serializers ------------------------------------------------------------------------------------------------
-
 
 LEAD_VALUE: dict[str, Any] = {
     "id": 1201,
@@ -72,6 +67,8 @@ LEAD_VALUE: dict[str, Any] = {
     "version": 3,
     "updated_at": "2026-11-20T10:05:00+08:00",
 }
+
+
 LEAD_RESPONSE_EXAMPLE = response_example("An inbound lead being worked", LEAD_VALUE)
 
 
@@ -238,49 +235,6 @@ class LeadConvertSerializer(serializers.Serializer):
     deal_close_date = serializers.DateField(required=False, allow_null=True, default=None)
 
 
-class LeadMergeSerializer(serializers.Serializer):
-    merged = serializers.IntegerField(help_text="The lead merged into this one (it is soft-deleted).")
-
-
-LEAD_MERGE_RECORD_RESPONSE_EXAMPLE = response_example(
-    "Lead #1234 merged into #1201",
-    {
-        "id": 8,
-        "survivor_id": 1201,
-        "merged_id": 1234,
-        "created_at": "2026-11-21T11:00:00+08:00",
-        "undone_at": None,
-    },
-)
-
-
-@extend_schema_serializer(examples=[LEAD_MERGE_RECORD_RESPONSE_EXAMPLE])
-class LeadMergeRecordSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    survivor_id = serializers.IntegerField()
-    merged_id = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    undone_at = serializers.DateTimeField(allow_null=True)
-
-
-class LeadDuplicateSerializer(serializers.Serializer):
-    """A lead that looks like the same person or company (only leads the caller may see)."""
-
-    id = serializers.IntegerField(source="lead.pk")
-    full_name = serializers.CharField(source="lead.full_name")
-    company = serializers.CharField(source="lead.company")
-    email = serializers.CharField(source="lead.email")
-    phone = serializers.CharField(source="lead.phone")
-    status = serializers.CharField(source="lead.status")
-    owner = serializers.IntegerField(source="lead.owner_id", allow_null=True)
-    owner_email = serializers.EmailField(source="lead.owner.email", allow_null=True, default=None)
-    same_email = serializers.BooleanField()
-    same_phone = serializers.BooleanField()
-    similarity = serializers.FloatField(
-        help_text="Trigram similarity of the normalized company names (0..1)."
-    )
-
-
 LEAD_CREATED_RESPONSE_EXAMPLE = response_example(
     "Created; a possible duplicate is listed",
     {
@@ -325,53 +279,6 @@ class LeadCreatedSerializer(LeadSerializer):
         return LeadDuplicateSerializer(self.context.get("duplicates", []), many=True).data
 
 
-class PoolAgeBucketSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    count = serializers.IntegerField()
-
-
-class PoolWeekSerializer(serializers.Serializer):
-    week = serializers.DateField(help_text="Monday of the week (tenant time zone).")
-    returned = serializers.IntegerField()
-    claimed = serializers.IntegerField()
-
-
-class PoolRepSerializer(serializers.Serializer):
-    user = serializers.IntegerField(source="user.pk")
-    name = serializers.CharField(source="user.display_name")
-    claimed = serializers.IntegerField(help_text="Claims in the weeks shown.")
-    held = serializers.IntegerField(help_text="Open leads claimed from the pool held now.")
-
-
-class PoolHealthSerializer(serializers.Serializer):
-    size = serializers.IntegerField()
-    oldest = serializers.DateTimeField(
-        allow_null=True, help_text="Since when the longest-waiting lead is in it."
-    )
-    age_buckets = serializers.SerializerMethodField()
-    weeks = PoolWeekSerializer(many=True)
-    per_rep = PoolRepSerializer(many=True)
-
-    @extend_schema_field(PoolAgeBucketSerializer(many=True))
-    def get_age_buckets(self, health: Any) -> list[dict]:
-        return [{"label": str(label), "count": count} for label, count in health.age_buckets]
-
-
-class PoolSettingsSerializer(serializers.Serializer):
-    pool_window_days = serializers.IntegerField(
-        min_value=1, max_value=365, help_text="Days without activity before a lead returns to the pool."
-    )
-    pool_claim_cap = serializers.IntegerField(
-        min_value=1, max_value=1000, help_text="Open leads claimed from the pool a rep may hold at once."
-    )
-
-
-DUPLICATE_PARAMS = [
-    OpenApiParameter("email", str, required=False),
-    OpenApiParameter("phone", str, required=False),
-    OpenApiParameter("company", str, required=False),
-    OpenApiParameter("exclude", int, required=False, description="A lead id to leave out (editing)."),
-]
 HISTORY_EXAMPLE = OpenApiExample(
     "A status change",
     # One entry: drf-spectacular wraps a many=True example in the list itself.
@@ -383,51 +290,10 @@ HISTORY_EXAMPLE = OpenApiExample(
     },
     response_only=True,
 )
-DUPLICATES_EXAMPLE = OpenApiExample(
-    "The same email",
-    # One entry: drf-spectacular wraps a many=True example in the list itself.
-    value={
-        "id": 981,
-        "full_name": "Wang Lei",
-        "company": "Shanghai Huaxin Technology Co., Ltd.",
-        "email": "wang.lei@huaxin.example.cn",
-        "phone": "+86 138 0013 8000",
-        "status": "working",
-        "owner": 12,
-        "owner_email": "rep@acme.test",
-        "same_email": True,
-        "same_phone": True,
-        "similarity": 1.0,
-    },
-    response_only=True,
-)
-POOL_HEALTH_EXAMPLE = OpenApiExample(
-    "Pool health",
-    value={
-        "size": 120,
-        "oldest": "2026-08-01T02:00:00Z",
-        "age_buckets": [
-            {"label": "under a week", "count": 30},
-            {"label": "1–4 weeks", "count": 50},
-            {"label": "1–3 months", "count": 35},
-            {"label": "over 3 months", "count": 5},
-        ],
-        "weeks": [{"week": "2026-11-23", "returned": 14, "claimed": 9}],
-        "per_rep": [{"user": 12, "name": "Li Na", "claimed": 6, "held": 4}],
-    },
-    response_only=True,
-)
-POOL_SETTINGS_EXAMPLE = OpenApiExample(
-    "Return leads after 21 idle days; 15 open claims per rep",
-    value={"pool_window_days": 21, "pool_claim_cap": 15},
-)
-
-
-# --- pagination ----------------------------------------------------------------------------------------------
 
 
 class LeadCursorPagination(BasePagination):
-    """Keyset pages in the `ordering` of the request (leads.selectors.leads.API_SORTS), each cursor holding the
+    """Keyset pages in the `ordering` of the request (leads.selectors.inbox.API_SORTS), each cursor holding the
     sort value and the id of the row it stops at: equal scores or company names page correctly at any depth.
     `cursor` walks forward, `before` back; `next`/`previous` are full links."""
 
@@ -442,8 +308,10 @@ class LeadCursorPagination(BasePagination):
             size = self.page_size
         self.size = max(1, min(size, self.max_page_size))
         ordering = request.query_params.get("ordering", "")
-        self.ordering = ordering if ordering in selectors.API_SORTS else selectors.API_DEFAULT_SORT
-        self.page = selectors.lead_inbox_page(
+        self.ordering = (
+            ordering if ordering in inbox_selectors.API_SORTS else inbox_selectors.API_DEFAULT_SORT
+        )
+        self.page = inbox_selectors.lead_inbox_page(
             queryset,
             sort=self.ordering,
             after=request.query_params.get("cursor"),

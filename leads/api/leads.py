@@ -16,12 +16,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import (
-    OpenApiExample,
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -33,34 +28,44 @@ from crm.models import Role
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from leads.api.lead_serializers import (
-    DUPLICATE_PARAMS,
-    DUPLICATES_EXAMPLE,
     HISTORY_EXAMPLE,
     LEAD_CREATED_RESPONSE_EXAMPLE,
-    LEAD_MERGE_RECORD_RESPONSE_EXAMPLE,
     LEAD_RESPONSE_EXAMPLE,
     LEAD_VALUE,
-    POOL_HEALTH_EXAMPLE,
-    POOL_SETTINGS_EXAMPLE,
     LeadAssignSerializer,
     LeadConflictSerializer,
     LeadConvertSerializer,
     LeadCreatedSerializer,
     LeadCreateSerializer,
     LeadCursorPagination,
-    LeadDuplicateSerializer,
-    LeadMergeRecordSerializer,
-    LeadMergeSerializer,
     LeadSerializer,
     LeadStatusSerializer,
     LeadUpdateSerializer,
+)
+from leads.api.merge_serializers import (
+    DUPLICATE_PARAMS,
+    DUPLICATES_EXAMPLE,
+    LEAD_MERGE_RECORD_RESPONSE_EXAMPLE,
+    LeadDuplicateSerializer,
+    LeadMergeRecordSerializer,
+    LeadMergeSerializer,
+)
+from leads.api.pool_serializers import (
+    POOL_HEALTH_EXAMPLE,
+    POOL_SETTINGS_EXAMPLE,
     PoolHealthSerializer,
     PoolSettingsSerializer,
 )
-from leads.filters_leads import LeadFilterSet
+from leads.filters.leads import LeadFilterSet
 from leads.models import Lead
+from leads.selectors import duplicates as duplicates_selectors
 from leads.selectors import leads as selectors
+from leads.selectors import pool as pool_selectors
+from leads.services import conversion as conversion_services
 from leads.services import leads as services
+from leads.services import merges as merges_services
+from leads.services import pool as pool_services
+from leads.services import status as status_services
 
 # --- the viewset ------------------------------------------------------------------------------------------------
 
@@ -122,7 +127,7 @@ class LeadViewSet(viewsets.GenericViewSet):
             return schema_queryset(Lead)
         request = self.request
         if self.action == "pool":
-            return selectors.pool_list(tenant=request.tenant, membership=request.membership)
+            return pool_selectors.pool_list(tenant=request.tenant, membership=request.membership)
         scope = request.query_params.get("scope") if self.action == "list" else None
         qs = selectors.lead_queryset(tenant=request.tenant, membership=request.membership)
         if scope in ("my", "team"):
@@ -170,7 +175,7 @@ class LeadViewSet(viewsets.GenericViewSet):
             lambda: services.lead_create(tenant=request.tenant, actor=request.user, owner=owner, **data)
         )
         lead = Lead.objects.select_related("owner", "source", "campaign").get(pk=lead.pk)
-        duplicates = selectors.lead_duplicates(
+        duplicates = duplicates_selectors.lead_duplicates(
             tenant=request.tenant,
             membership=request.membership,
             email=lead.email,
@@ -267,7 +272,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         payload = LeadStatusSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         _service_errors(
-            lambda: services.lead_change_status(
+            lambda: status_services.lead_change_status(
                 tenant=request.tenant, actor=request.user, lead=lead, **payload.validated_data
             )
         )
@@ -287,7 +292,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         payload = LeadAssignSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
         _service_errors(
-            lambda: services.lead_assign(
+            lambda: pool_services.lead_assign(
                 tenant=request.tenant, actor=request.user, lead=lead, owner=payload.validated_data["owner"]
             )
         )
@@ -298,7 +303,9 @@ class LeadViewSet(viewsets.GenericViewSet):
     def claim(self, request: Request, slug: str, pk: str) -> Response:
         """Claim an open lead from the pool (up to the tenant's per-rep cap)."""
         lead = self.get_object()
-        _service_errors(lambda: services.lead_claim(tenant=request.tenant, actor=request.user, lead=lead))
+        _service_errors(
+            lambda: pool_services.lead_claim(tenant=request.tenant, actor=request.user, lead=lead)
+        )
         return self._fresh(lead)
 
     @extend_schema(
@@ -362,7 +369,7 @@ class LeadViewSet(viewsets.GenericViewSet):
             if contact is None:
                 raise serializers.ValidationError({"contact": [_("No such contact.")]})
         _service_errors(
-            lambda: services.lead_convert(
+            lambda: conversion_services.lead_convert(
                 tenant=request.tenant,
                 actor=request.user,
                 lead=lead,
@@ -403,7 +410,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         if merged is None:
             raise serializers.ValidationError({"merged": [_("No such lead.")]})
         record = _service_errors(
-            lambda: services.lead_merge(
+            lambda: merges_services.lead_merge(
                 tenant=request.tenant, actor=request.user, survivor=survivor, merged=merged
             )
         )
@@ -425,7 +432,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         if record.survivor_id != survivor.pk:
             raise Http404
         restored = _service_errors(
-            lambda: services.lead_merge_undo(tenant=request.tenant, actor=request.user, record=record)
+            lambda: merges_services.lead_merge_undo(tenant=request.tenant, actor=request.user, record=record)
         )
         return self._fresh(restored)
 
@@ -453,7 +460,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         """Admins, ops and sales managers (managers: their team's claims)."""
         if request.membership.role not in HEALTH_ROLES:
             raise PermissionDenied(_("Pool health is for admins, ops and sales managers."))
-        health = selectors.pool_health(tenant=request.tenant, membership=request.membership)
+        health = pool_selectors.pool_health(tenant=request.tenant, membership=request.membership)
         return Response(PoolHealthSerializer(health).data)
 
     @extend_schema(
@@ -472,7 +479,7 @@ class LeadViewSet(viewsets.GenericViewSet):
     )
     def pool_settings(self, request: Request, slug: str) -> Response:
         """Everyone who works leads reads them; admins and ops change them."""
-        current = selectors.lead_settings_get(tenant=request.tenant)
+        current = pool_selectors.lead_settings_get(tenant=request.tenant)
         if request.method == "GET":
             return Response(PoolSettingsSerializer(current).data)
         payload = PoolSettingsSerializer(current, data=request.data, partial=request.method == "PATCH")
@@ -483,7 +490,7 @@ class LeadViewSet(viewsets.GenericViewSet):
             **payload.validated_data,
         }
         saved = _service_errors(
-            lambda: services.lead_settings_update(tenant=request.tenant, actor=request.user, **values)
+            lambda: pool_services.lead_settings_update(tenant=request.tenant, actor=request.user, **values)
         )
         return Response(PoolSettingsSerializer(saved).data)
 
@@ -499,7 +506,7 @@ class LeadViewSet(viewsets.GenericViewSet):
         """Only leads you may see; the same email, the same phone (with or without the country code) or a
         similar company name."""
         exclude = request.query_params.get("exclude", "")
-        found = selectors.lead_duplicates(
+        found = duplicates_selectors.lead_duplicates(
             tenant=request.tenant,
             membership=request.membership,
             email=request.query_params.get("email", ""),

@@ -3,8 +3,8 @@ timestamps, owners rep / rep2 / manager and a public pool (with returns and clai
 of both kinds and campaigns, converted leads linked to the demo accounts and deals (so lead_to_win_rate has data),
 ~20 showcase conversions through the real service, activities on leads, and a few duplicates to merge.
 
-Runs after the accounts/deals demo and leads/demo/ops.py (sources, campaigns, territories, scoring rules).
-Fast: bulk inserts and set-based updates; the showcase conversions go through leads.services.leads.lead_convert.
+Runs after the accounts/deals demo and leads/demo/setup.py (sources, campaigns, territories, scoring rules).
+Fast: bulk inserts and set-based updates; the showcase conversions go through leads.services.conversion.lead_convert.
 """
 
 from __future__ import annotations
@@ -14,345 +14,41 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import ngettext
 
-from leads.models import (
-    Campaign,
-    Lead,
-    LeadPoolEvent,
-    LeadSettings,
-    LeadSource,
-    LeadStatus,
-    PoolEventKind,
-    SizeBand,
+from accounts.demo.records import seed_lead_activities
+from accounts.models import Contact, Opportunity, OpportunityType
+from accounts.services.activities import activity_notes_create_for_leads_dated
+from accounts.services.deals import opportunities_link_leads
+from leads.demo.lead_words import (
+    EN,
+    SIZE_WEIGHTS,
+    ZH,
+    demo_company,
+    demo_email,
+    demo_lang,
+    demo_person,
+    weighted_choice,
 )
-from leads.services.leads import lead_convert, lead_set_derived
+from leads.models import Campaign, Lead, LeadPoolEvent, LeadSettings, LeadSource, LeadStatus, PoolEventKind
+from leads.services.conversion import lead_convert
+from leads.services.leads import lead_set_derived
+from leads.services.scoring import leads_rescore_all
 
 LEADS_PER_TENANT = 2600
+
+
 SHOWCASE_CONVERSIONS = 20
+
+
 LINKED_SHARE = 0.75  # share of the demo's new-business deals that originated from a lead
+
+
 HOUR = datetime.timedelta(hours=1)
+
+
 DAY = datetime.timedelta(days=1)
-
-ZH = {
-    "surnames": "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈",
-    "given": [
-        "伟",
-        "芳",
-        "娜",
-        "敏",
-        "静",
-        "丽",
-        "强",
-        "磊",
-        "军",
-        "洋",
-        "勇",
-        "艳",
-        "杰",
-        "娟",
-        "涛",
-        "明",
-        "超",
-        "秀英",
-        "霞",
-        "平",
-        "刚",
-        "桂英",
-        "建华",
-        "晓东",
-        "海燕",
-        "志强",
-        "文博",
-        "雨桐",
-        "子涵",
-        "思远",
-    ],
-    "cities": [
-        "上海",
-        "苏州",
-        "杭州",
-        "南京",
-        "合肥",
-        "深圳",
-        "广州",
-        "厦门",
-        "北京",
-        "天津",
-        "成都",
-        "武汉",
-        "宁波",
-        "无锡",
-    ],
-    "words": [
-        "华信",
-        "恒通",
-        "瑞丰",
-        "博远",
-        "天成",
-        "鼎新",
-        "汇智",
-        "嘉禾",
-        "同创",
-        "宏达",
-        "金桥",
-        "星辰",
-        "云帆",
-        "正泰",
-        "中科",
-        "联创",
-        "新元",
-        "海纳",
-        "东方",
-        "锦程",
-        "泰和",
-        "远景",
-        "安迅",
-        "启明",
-    ],
-    "trades": [
-        "科技",
-        "精密制造",
-        "信息技术",
-        "物流",
-        "医疗器械",
-        "电子",
-        "新材料",
-        "智能装备",
-        "软件",
-        "供应链",
-        "零售",
-    ],
-    "suffix": ["有限公司", "股份有限公司", "集团有限公司"],
-    "regions": ["上海", "江苏", "浙江", "安徽", "广东", "福建", "北京", "天津", "河北", "四川", "湖北"],
-    "industries": ["制造业", "软件与信息服务", "零售", "物流", "金融", "医疗"],
-    "titles": [
-        "采购经理",
-        "IT总监",
-        "运营总监",
-        "总经理",
-        "销售经理",
-        "财务总监",
-        "技术经理",
-        "实习生",
-        "工程师",
-    ],
-    "email_domains": ["qq.com", "163.com"],
-    "reasons": [
-        "没有预算",
-        "已选择竞争对手",
-        "联系不上",
-        "需求不匹配",
-        "重复线索",
-        "学生/个人用户",
-        "时机未到",
-    ],
-    "phone": lambda rng: (
-        f"+86 1{rng.choice('3589')}{rng.randint(0, 9)} {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
-    ),
-}
-EN = {
-    "first": [
-        "Anna",
-        "Lukas",
-        "Lena",
-        "Jonas",
-        "Marie",
-        "Felix",
-        "Sophie",
-        "Paul",
-        "Laura",
-        "Max",
-        "Emma",
-        "Leon",
-        "Hannah",
-        "Tim",
-        "Julia",
-        "Jan",
-        "Sarah",
-        "David",
-        "Lisa",
-        "Tom",
-        "Eva",
-        "Niklas",
-        "Clara",
-        "Ben",
-        "Olivia",
-        "James",
-        "Pieter",
-        "Sanne",
-        "Erik",
-        "Ingrid",
-    ],
-    "last": [
-        "Müller",
-        "Schmidt",
-        "Schneider",
-        "Fischer",
-        "Weber",
-        "Meyer",
-        "Wagner",
-        "Becker",
-        "Schulz",
-        "Hoffmann",
-        "Koch",
-        "Richter",
-        "Klein",
-        "Wolf",
-        "Schröder",
-        "Neumann",
-        "Braun",
-        "Zimmermann",
-        "Hartmann",
-        "Krüger",
-        "Smith",
-        "Jones",
-        "de Vries",
-        "Jansen",
-        "Andersson",
-        "Nielsen",
-        "Huber",
-        "Gruber",
-        "Keller",
-        "Baumann",
-    ],
-    "cities": [
-        "Berlin",
-        "Hamburg",
-        "München",
-        "Köln",
-        "Stuttgart",
-        "Wien",
-        "Zürich",
-        "Basel",
-        "Rotterdam",
-        "Antwerp",
-        "Malmö",
-        "Aarhus",
-        "Leipzig",
-        "Dresden",
-        "Graz",
-        "Utrecht",
-    ],
-    "words": [
-        "Nord",
-        "Alpen",
-        "Rhein",
-        "Elb",
-        "Donau",
-        "Hansa",
-        "Vector",
-        "Nova",
-        "Kraft",
-        "Licht",
-        "Stahl",
-        "Blau",
-        "Grün",
-        "Prima",
-        "Helix",
-        "Orbit",
-        "Delta",
-        "Falken",
-        "Linden",
-        "Eichen",
-    ],
-    "trades": [
-        "Maschinenbau",
-        "Logistik",
-        "Software",
-        "Medizintechnik",
-        "Elektronik",
-        "Systems",
-        "Automation",
-        "Handel",
-        "Werkstoffe",
-        "Analytics",
-    ],
-    "suffix": ["GmbH", "AG", "GmbH & Co. KG", "SE", "B.V.", "AB"],
-    "regions": [
-        "Germany",
-        "Austria",
-        "Switzerland",
-        "Netherlands",
-        "Belgium",
-        "Luxembourg",
-        "Sweden",
-        "Denmark",
-        "France",
-        "United Kingdom",
-    ],
-    "industries": ["Manufacturing", "Software", "Retail", "Logistics", "Finance", "Healthcare"],
-    "titles": [
-        "Head of IT",
-        "Purchasing Director",
-        "CTO",
-        "COO",
-        "Operations Manager",
-        "Head of Sales",
-        "CFO",
-        "Working Student",
-        "Intern",
-        "Engineer",
-    ],
-    "email_domains": ["gmail.com", "web.de"],
-    "reasons": [
-        "No budget",
-        "Chose a competitor",
-        "Unreachable",
-        "Not a fit",
-        "Duplicate",
-        "Student / private",
-        "Bad timing",
-    ],
-    "phone": lambda rng: f"+49 {rng.randint(30, 89)} {rng.randint(100000, 9999999)}",
-}
-SIZE_WEIGHTS = [
-    (SizeBand.XS, 14),
-    (SizeBand.S, 26),
-    (SizeBand.M, 26),
-    (SizeBand.L, 18),
-    (SizeBand.XL, 10),
-    (SizeBand.XXL, 6),
-]
-
-
-def _lang(tenant: Any) -> str:
-    return "zh" if (tenant.default_locale or "").startswith("zh") else "en"
-
-
-def _person(words: dict, lang: str, rng: random.Random) -> tuple[str, str]:
-    if lang == "zh":
-        return rng.choice(words["given"]), rng.choice(words["surnames"])
-    return rng.choice(words["first"]), rng.choice(words["last"])
-
-
-def _company(words: dict, lang: str, rng: random.Random) -> str:
-    if lang == "zh":
-        return f"{rng.choice(words['cities'])}{rng.choice(words['words'])}{rng.choice(words['trades'])}{rng.choice(words['suffix'])}"
-    return f"{rng.choice(words['words'])}{rng.choice(['', ' ', '-'])}{rng.choice(words['trades'])} {rng.choice(words['suffix'])}"
-
-
-def _slug(text: str) -> str:
-    ascii_only = "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
-    return ascii_only[:18] or "co"
-
-
-def _email(
-    first: str, last: str, company: str, lead_no: int, lang: str, words: dict, rng: random.Random
-) -> str:
-    if lang == "zh":
-        box = rng.choice(["sales", "info", "it", "purchase", "ops", "service"])
-        domain = rng.choice(words["email_domains"] + [f"corp{lead_no % 611}.cn"] * 3)
-        return f"{box}{lead_no}@{domain}"
-    if rng.random() < 0.15:
-        return f"{_slug(first)}{lead_no}@{rng.choice(words['email_domains'])}"
-    return (
-        f"{_slug(first)}.{_slug(last)}{lead_no % 10 if rng.random() < 0.2 else ''}@{_slug(company)}.example"
-    )
-
-
-def _weighted(rng: random.Random, pairs: list[tuple[Any, int]]) -> Any:
-    return rng.choices([p[0] for p in pairs], weights=[p[1] for p in pairs], k=1)[0]
 
 
 def _walk(
@@ -393,7 +89,7 @@ def _walk(
 
 
 def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
-    lang = _lang(tenant)
+    lang = demo_lang(tenant)
     words = ZH if lang == "zh" else EN
     now = timezone.now()
     sellers = [members[k].user for k in ("rep", "rep2", "manager") if k in members]
@@ -419,7 +115,7 @@ def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[
         _walk(lead, final, now, rng, skip_mql=final == LeadStatus.CONVERTED and rng.random() < 0.15)
         if lead.status == LeadStatus.DISQUALIFIED:
             lead.disqualify_reason = rng.choice(words["reasons"])
-        lead.owner = _weighted(rng, list(zip(sellers, seller_weights, strict=False)))
+        lead.owner = weighted_choice(rng, list(zip(sellers, seller_weights, strict=False)))
         leads.append(lead)
     # Converted leads in bulk mirror the demo's deals (below); "converted" from the walk stays at sql here.
     # A walk that skipped mql and sql stays at working: a lead's status always has its timestamp.
@@ -437,8 +133,6 @@ def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[
     Lead.objects.bulk_create(leads, batch_size=1000)
     _link_deals(tenant, linked)
 
-    from leads.services.ops import leads_rescore_all
-
     _seed_activities(tenant, members, rng, leads, now)
     _pool(tenant, leads, members, rng, now)
     _showcase(tenant, members, rng, now)
@@ -448,20 +142,20 @@ def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[
 def _new_lead(
     tenant: Any, words: dict, lang: str, rng: random.Random, number: int, *, created: datetime.datetime
 ) -> Lead:
-    first, last = _person(words, lang, rng)
-    company = _company(words, lang, rng) if rng.random() < 0.95 else ""
+    first, last = demo_person(words, lang, rng)
+    company = demo_company(words, lang, rng) if rng.random() < 0.95 else ""
     return Lead(
         tenant=tenant,
         external_id=f"demo-lead-{number}",
         first_name=first,
         last_name=last,
-        email=_email(first, last, company, number, lang, words, rng) if rng.random() < 0.9 else "",
+        email=demo_email(first, last, company, number, lang, words, rng) if rng.random() < 0.9 else "",
         phone=words["phone"](rng) if rng.random() < 0.8 else "",
         company=company,
         title=rng.choice(words["titles"]),
         region=rng.choice(words["regions"]),
         industry=rng.choice(words["industries"]),
-        size_band=_weighted(rng, SIZE_WEIGHTS),
+        size_band=weighted_choice(rng, SIZE_WEIGHTS),
         created_at=created,
     )
 
@@ -483,9 +177,9 @@ def _attribute(lead: Lead, sources: list, campaigns: list, rng: random.Random) -
 
 def _final_status(age_days: float, rng: random.Random) -> str:
     if age_days < 2:
-        return _weighted(rng, [(LeadStatus.NEW, 6), (LeadStatus.WORKING, 3), (LeadStatus.MQL, 1)])
+        return weighted_choice(rng, [(LeadStatus.NEW, 6), (LeadStatus.WORKING, 3), (LeadStatus.MQL, 1)])
     if age_days < 45:
-        return _weighted(
+        return weighted_choice(
             rng,
             [
                 (LeadStatus.NEW, 10),
@@ -496,7 +190,7 @@ def _final_status(age_days: float, rng: random.Random) -> str:
                 (LeadStatus.CONVERTED, 8),
             ],
         )
-    return _weighted(
+    return weighted_choice(
         rng,
         [
             (LeadStatus.NEW, 3),
@@ -514,8 +208,6 @@ def _leads_for_demo_deals(
 ) -> list[Lead]:
     """Converted leads behind most of the demo's new-business deals: the lead converted just before the deal was
     created, into the deal's account and one of its contacts, owned by the deal's owner."""
-    from accounts.models import Contact, Opportunity, OpportunityType
-
     deals = list(
         Opportunity.objects.filter(
             tenant=tenant, type=OpportunityType.NEW_BUSINESS, lead__isnull=True, deleted_at=None
@@ -557,14 +249,10 @@ def _leads_for_demo_deals(
 
 def _link_deals(tenant: Any, linked: list[Lead]) -> None:
     """Point the deals back at their lead (Opportunity.lead: lead_to_win_rate), in batched bulk updates."""
-    from accounts.models import Opportunity
-
-    deals = []
-    for lead in linked:
-        deal = Opportunity(pk=lead._deal_id, tenant=tenant)  # type: ignore[attr-defined]
-        deal.lead_id = lead.pk
-        deals.append(deal)
-    Opportunity.objects.bulk_update(deals, ["lead"], batch_size=500)
+    opportunities_link_leads(
+        tenant=tenant,
+        links=[(lead._deal_id, lead.pk) for lead in linked],  # type: ignore[attr-defined]
+    )
 
 
 def _duplicates(
@@ -607,11 +295,7 @@ def _duplicates(
 def _seed_activities(
     tenant: Any, members: dict, rng: random.Random, leads: list[Lead], now: datetime.datetime
 ) -> None:
-    """Activities on worked leads (the accounts demo offers them), then last_activity_at from them."""
-    try:
-        from accounts.demo.records import seed_lead_activities
-    except ImportError:  # pragma: no cover - the accounts demo ships with the app
-        return
+    """Activities on worked leads (seeded by the accounts demo), then last_activity_at from them."""
     latest = seed_lead_activities(tenant=tenant, members=members, rng=rng, leads=leads)
     changed = []
     for lead in leads:
@@ -626,11 +310,6 @@ def _pool(tenant: Any, leads: list[Lead], members: dict, rng: random.Random, now
     pool when its window ran out (returns spread over past weeks, each with its timeline note); some were
     claimed again by reps. Leads still owned and idle are recently reassigned, so the first daily run does not
     sweep half the demo into the pool at once."""
-    from django.utils import translation
-    from django.utils.translation import ngettext
-
-    from accounts.models import Activity, ActivityKind
-
     window = datetime.timedelta(days=30)
     reps = [members[k].user for k in ("rep", "rep2") if k in members]
     events, notes, pooled, reassigned, claimed = [], [], [], [], []
@@ -660,21 +339,12 @@ def _pool(tenant: Any, leads: list[Lead], members: dict, rng: random.Random, now
                     idle_days=days,
                 )
             )
-            notes.append(
-                Activity(
-                    tenant=tenant,
-                    kind=ActivityKind.NOTE,
-                    subject=ngettext(
-                        "Returned to pool after %(days)d day without activity",
-                        "Returned to pool after %(days)d days without activity",
-                        days,
-                    )
-                    % {"days": days},
-                    lead=lead,
-                    occurred_at=returned_at,
-                    done=True,
-                )
-            )
+            subject = ngettext(
+                "Returned to pool after %(days)d day without activity",
+                "Returned to pool after %(days)d days without activity",
+                days,
+            ) % {"days": days}
+            notes.append((lead.pk, subject, returned_at))
             lead.owner, lead.pooled_at, lead.assigned_at = None, returned_at, None
             pooled.append(lead)
     # Reps claimed some pooled leads back in the last weeks (kept under the cap, worked since).
@@ -694,7 +364,7 @@ def _pool(tenant: Any, leads: list[Lead], members: dict, rng: random.Random, now
         batch_size=1000,
     )
     LeadPoolEvent.objects.bulk_create(events, batch_size=2000)
-    Activity.objects.bulk_create(notes, batch_size=2000)
+    activity_notes_create_for_leads_dated(tenant=tenant, notes=notes)
 
 
 def _showcase(tenant: Any, members: dict, rng: random.Random, now: datetime.datetime) -> None:

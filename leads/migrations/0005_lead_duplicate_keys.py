@@ -8,7 +8,7 @@ def fill_duplicate_keys(apps, schema_editor):
     """Fill the new duplicate keys of every existing lead, tenant by tenant: row-level security shows the
     migrating role one tenant's rows at a time (app.tenant_id, transaction-local). The history triggers ignore
     these columns (excluded from tracking), so no history events are written."""
-    from leads.services.leads import lead_fill_duplicate_keys
+    from leads.services.duplicates import lead_fill_duplicate_keys
 
     Tenant = apps.get_model("crm", "Tenant")
     with schema_editor.connection.cursor() as cursor:

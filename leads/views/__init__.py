@@ -1,3 +1,4 @@
-"""leads.views is a package: leads.py (leads, inbox, status, conversion, pool, duplicates and merges) and
-ops.py (lead sources, campaigns, territories and assignment, scoring rules and scoring). Import from the
-submodule you need."""
+"""leads.views is a package of page modules, one per entity or flow: leads.py (inbox, lead page, create, edit,
+delete, restore, status), pool.py (assignment, claims, the pool and its settings), conversion.py, merges.py,
+duplicates.py, helpers.py (what the lead pages share); sources.py, campaigns.py, territories.py, scoring.py and
+setup_helpers.py (what those four share). Routes: leads/urls.py."""

@@ -17,7 +17,8 @@ from crm.models import Role
 from crm.tenancy import tenant_context
 from leads import tasks
 from leads.models import Lead, LeadStatus
-from leads.services import leads as services
+from leads.services import activity as activity_services
+from leads.services import pool as pool_services
 from tests.factories_leads import LeadFactory
 from tests.factories_ops import ScoringRuleFactory
 
@@ -79,12 +80,12 @@ def test_completing_a_task_or_a_planned_call(tenant, member, in_tenant):
 def test_record_activity_hook_directly(tenant, in_tenant):
     lead = LeadFactory(tenant=tenant)
     at = timezone.now() - datetime.timedelta(hours=2)
-    services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="note", done=True)
+    activity_services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="note", done=True)
     assert lead.status == LeadStatus.NEW and _fresh(lead).last_activity_at is None
-    services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="call", done=False)
+    activity_services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="call", done=False)
     assert _fresh(lead).status == LeadStatus.NEW
-    services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="call", done=True)
-    services.lead_record_activity(
+    activity_services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="call", done=True)
+    activity_services.lead_record_activity(
         tenant=tenant, lead=lead, at=at - datetime.timedelta(days=1), kind="email", done=True
     )
     assert lead.last_activity_at == at  # never moves back
@@ -113,7 +114,7 @@ def test_reps_claim_pool_leads_before_logging_managers_may(tenant, member, in_te
         activity_log(tenant=tenant, actor=rep.user, kind=ActivityKind.CALL, subject="x", lead=other_reps)
     activity_log(tenant=tenant, actor=manager.user, kind=ActivityKind.CALL, subject="x", lead=pooled)
     other_pool = LeadFactory(tenant=tenant)
-    services.lead_claim(tenant=tenant, actor=rep.user, lead=other_pool)
+    pool_services.lead_claim(tenant=tenant, actor=rep.user, lead=other_pool)
     activity_log(tenant=tenant, actor=rep.user, kind=ActivityKind.CALL, subject="x", lead=other_pool)
     assert _fresh(other_pool).status == LeadStatus.WORKING
 

@@ -14,7 +14,7 @@ from django.db import connection
 from crm.models import Role
 from crm.tenancy import tenant_context
 from leads.models import Lead
-from leads.selectors.leads import lead_duplicates, normalize_company, phone_tail
+from leads.selectors.duplicates import lead_duplicates, normalize_company, phone_tail
 from leads.services import leads as services
 from tests.factories_leads import LeadFactory
 
@@ -58,7 +58,7 @@ def test_company_similarity_is_bounded_but_finds_neighbours(tenant, admin_member
     cjk = LeadFactory(tenant=tenant, company="上海华信科技股份有限公司")
     for number in range(30):
         LeadFactory(tenant=tenant, company=f"Shenzhen Aardvark {number:02d}")
-    monkeypatch.setattr("leads.selectors.leads.COMPANY_WINDOW", 5)
+    monkeypatch.setattr("leads.selectors.duplicates.COMPANY_WINDOW", 5)
     found = lead_duplicates(tenant=tenant, membership=admin_member, company="Shenzhen Widgets Ltd")
     assert found[0].lead.pk == target.pk and found[0].similarity == 1.0
     found = lead_duplicates(tenant=tenant, membership=admin_member, company="上海华信科技有限公司")

@@ -12,7 +12,7 @@ from accounts.services.records import activity_log
 from crm.errors import AppError
 from crm.models import Role
 from leads.models import Lead, LeadStatus
-from leads.services import leads as services
+from leads.services import conversion as services
 from tests.factories_accounts import AccountFactory, ContactFactory
 from tests.factories_leads import LeadFactory
 

@@ -17,7 +17,8 @@ from crm.tenancy import tenant_context
 from leads.demo import leads as demo
 from leads.demo import ops as ops_demo
 from leads.models import Lead, LeadPoolEvent, LeadStatus, PoolEventKind
-from leads.selectors.leads import lead_duplicates, pool_health
+from leads.selectors.duplicates import lead_duplicates
+from leads.selectors.pool import pool_health
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +105,7 @@ def test_seed(tenant, demo_members):
             exclude_id=duplicate.pk,
         )
         # Open leads still owned are within the pool window: the first daily run does not sweep the demo.
-        from leads.services.leads import leads_return_stale_to_pool
+        from leads.services.pool import leads_return_stale_to_pool
 
         assert leads_return_stale_to_pool(tenant=tenant) < 20
 

@@ -13,8 +13,12 @@ from accounts.models import Activity, ActivityKind, MergeRecord
 from crm.errors import AppError, ConflictError
 from crm.models import Role
 from leads.models import Lead, LeadStatus
-from leads.selectors.leads import lead_duplicates
+from leads.selectors.duplicates import lead_duplicates
+from leads.services import activity as activity_services
 from leads.services import leads as services
+from leads.services import merges as merges_services
+from leads.services import pool as pool_services
+from leads.services import status as status_services
 from tests.factories_leads import LeadFactory
 from tests.factories_ops import (
     LeadSourceFactory,
@@ -114,31 +118,35 @@ def test_only_editors_change_a_lead(tenant, member, in_tenant):
 def test_status_flow_stamps_without_backfill(tenant, member, in_tenant):
     rep = member()
     lead = LeadFactory(tenant=tenant, owner=rep.user)
-    services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.SQL)
+    status_services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.SQL)
     assert lead.status == LeadStatus.SQL and lead.sql_at is not None
     assert lead.working_at is None and lead.mql_at is None  # "reached" is read from later timestamps
-    assert services.lead_status_reached(lead, LeadStatus.MQL)
+    assert status_services.lead_status_reached(lead, LeadStatus.MQL)
     first_sql = lead.sql_at
-    services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.MQL)
-    services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.SQL)
+    status_services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.MQL)
+    status_services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.SQL)
     assert lead.sql_at == first_sql  # the first reaching is kept
     with pytest.raises(ValidationError) as exc:
-        services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.DISQUALIFIED)
+        status_services.lead_change_status(
+            tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.DISQUALIFIED
+        )
     assert "reason" in exc.value.message_dict
-    services.lead_change_status(
+    status_services.lead_change_status(
         tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.DISQUALIFIED, reason="No budget"
     )
     assert lead.disqualified_at and lead.disqualify_reason == "No budget"
-    services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.WORKING)
+    status_services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.WORKING)
     assert lead.disqualified_at is None and lead.disqualify_reason == ""
     with pytest.raises(ValidationError):
-        services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.CONVERTED)
+        status_services.lead_change_status(
+            tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.CONVERTED
+        )
 
 
 def test_status_change_is_in_history(tenant, member, in_tenant):
     rep = member()
     lead = LeadFactory(tenant=tenant, owner=rep.user)
-    services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.MQL)
+    status_services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.MQL)
     events = list(Lead.pgh_event_model.objects.filter(pgh_obj_id=lead.pk).order_by("pgh_id"))
     assert [e.status for e in events][-1] == LeadStatus.MQL
     assert events[-1].pgh_context.metadata["user"] == rep.user_id
@@ -149,8 +157,8 @@ def test_a_system_write_after_a_users_write_is_not_credited_to_that_user(tenant,
     rule) must open its own context instead of inheriting the rep's."""
     rep = member()
     lead = LeadFactory(tenant=tenant, owner=rep.user)
-    services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.WORKING)
-    services.lead_change_status(tenant=tenant, actor=None, lead=lead, status=LeadStatus.MQL)
+    status_services.lead_change_status(tenant=tenant, actor=rep.user, lead=lead, status=LeadStatus.WORKING)
+    status_services.lead_change_status(tenant=tenant, actor=None, lead=lead, status=LeadStatus.MQL)
     events = list(Lead.pgh_event_model.objects.filter(pgh_obj_id=lead.pk).order_by("pgh_id"))
     assert [(e.status, e.pgh_context.metadata.get("user")) for e in events[-2:]] == [
         (LeadStatus.WORKING, rep.user_id),
@@ -162,10 +170,10 @@ def test_record_activity_moves_new_to_working(tenant, member, in_tenant):
     lead = LeadFactory(tenant=tenant)
     at = timezone.now() - datetime.timedelta(hours=2)
     # A note neither works the lead nor resets its pool clock (only done calls, emails and meetings do).
-    services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="note", done=True)
+    activity_services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="note", done=True)
     assert lead.status == LeadStatus.NEW and lead.last_activity_at is None
-    services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="call", done=True)
-    services.lead_record_activity(
+    activity_services.lead_record_activity(tenant=tenant, lead=lead, at=at, kind="call", done=True)
+    activity_services.lead_record_activity(
         tenant=tenant, lead=lead, at=at - datetime.timedelta(days=1), kind="call", done=True
     )
     assert lead.last_activity_at == at  # never moves back
@@ -185,14 +193,16 @@ def test_activity_log_calls_the_hook(tenant, member, in_tenant):
 def test_assign_and_release(tenant, member, in_tenant, admin_member):
     rep, rep2 = member(), member()
     lead = LeadFactory(tenant=tenant, owner=rep.user)
-    services.lead_assign(tenant=tenant, actor=admin_member.user, lead=lead, owner=rep2.user)
+    pool_services.lead_assign(tenant=tenant, actor=admin_member.user, lead=lead, owner=rep2.user)
     assert lead.owner == rep2.user and lead.assigned_at is not None
     with pytest.raises(ValidationError):
-        services.lead_assign(tenant=tenant, actor=rep2.user, lead=lead, owner=rep.user)  # reps keep theirs
+        pool_services.lead_assign(
+            tenant=tenant, actor=rep2.user, lead=lead, owner=rep.user
+        )  # reps keep theirs
     cs = member(role=Role.CS)
     with pytest.raises(ValidationError):
-        services.lead_assign(tenant=tenant, actor=admin_member.user, lead=lead, owner=cs.user)
-    services.lead_assign(tenant=tenant, actor=rep2.user, lead=lead, owner=None)
+        pool_services.lead_assign(tenant=tenant, actor=admin_member.user, lead=lead, owner=cs.user)
+    pool_services.lead_assign(tenant=tenant, actor=rep2.user, lead=lead, owner=None)
     assert lead.owner is None and lead.pooled_at is not None
     assert lead.pool_events.get().user_id == rep2.user_id
 
@@ -201,7 +211,7 @@ def test_bulk_status_and_assign(tenant, member, in_tenant, admin_member):
     rep = member()
     leads = LeadFactory.create_batch(3, tenant=tenant, owner=rep.user)
     assert (
-        services.leads_bulk_change_status(
+        status_services.leads_bulk_change_status(
             tenant=tenant, actor=rep.user, leads=leads, status=LeadStatus.DISQUALIFIED, reason="Spam"
         )
         == 3
@@ -209,7 +219,8 @@ def test_bulk_status_and_assign(tenant, member, in_tenant, admin_member):
     assert set(Lead.objects.values_list("disqualify_reason", flat=True)) == {"Spam"}
     rep2 = member()
     assert (
-        services.leads_bulk_assign(tenant=tenant, actor=admin_member.user, leads=leads, owner=rep2.user) == 3
+        pool_services.leads_bulk_assign(tenant=tenant, actor=admin_member.user, leads=leads, owner=rep2.user)
+        == 3
     )
     assert set(Lead.objects.values_list("owner_id", flat=True)) == {rep2.user_id}
 
@@ -254,7 +265,7 @@ def test_merge_and_undo_restore_exactly(tenant, member, in_tenant, admin_member)
     gone = LeadFactory(tenant=tenant, owner=rep.user, phone="+49 30 1234567", title="CEO", source=source)
     call = activity_log(tenant=tenant, actor=rep.user, kind=ActivityKind.CALL, subject="Call", lead=gone)
     keep_before = Lead.objects.get(pk=keep.pk)
-    record = services.lead_merge(tenant=tenant, actor=rep.user, survivor=keep, merged=gone)
+    record = merges_services.lead_merge(tenant=tenant, actor=rep.user, survivor=keep, merged=gone)
     assert isinstance(record, MergeRecord) and record.entity == "lead"
     keep.refresh_from_db()
     gone.refresh_from_db()
@@ -263,7 +274,7 @@ def test_merge_and_undo_restore_exactly(tenant, member, in_tenant, admin_member)
     assert Activity.objects.get(pk=call.pk).lead_id == keep.pk
     assert not Lead.objects.filter(pk=gone.pk, deleted_at=None).exists()
 
-    restored = services.lead_merge_undo(tenant=tenant, actor=rep.user, record=record)
+    restored = merges_services.lead_merge_undo(tenant=tenant, actor=rep.user, record=record)
     keep.refresh_from_db()
     assert restored.pk == gone.pk and restored.deleted_at is None and restored.merged_into_id is None
     assert restored.phone == "+49 30 1234567"
@@ -271,4 +282,4 @@ def test_merge_and_undo_restore_exactly(tenant, member, in_tenant, admin_member)
         assert getattr(keep, name) == getattr(keep_before, name), name
     assert Activity.objects.get(pk=call.pk).lead_id == gone.pk
     with pytest.raises(AppError):
-        services.lead_merge_undo(tenant=tenant, actor=rep.user, record=record)
+        merges_services.lead_merge_undo(tenant=tenant, actor=rep.user, record=record)

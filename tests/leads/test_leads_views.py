@@ -112,8 +112,8 @@ def test_inbox_filters_and_search(tenant, client_for, admin_member):
 
 
 def test_keyset_pages_every_sort(tenant, client_for, admin_member, member, monkeypatch):
-    from leads.selectors import leads as selectors
-    from leads.selectors.leads import lead_inbox_page
+    from leads.selectors import inbox as selectors
+    from leads.selectors.inbox import lead_inbox_page
 
     owner = member()
     now = timezone.now()
@@ -188,7 +188,7 @@ def test_inbox_search_narrows_to_the_matching_ids_once(tenant, client_for, admin
 
 
 def test_count_is_capped(tenant, client_for, admin_member, monkeypatch):
-    from leads.selectors import leads as selectors
+    from leads.selectors import inbox as selectors
 
     monkeypatch.setattr(selectors, "COUNT_CAP", 3)
     LeadFactory.create_batch(5, tenant=tenant)

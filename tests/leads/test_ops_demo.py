@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.models import Role
 from leads.demo import ops as demo
 from leads.models import Campaign, Lead, LeadSource, ScoringRule, SourceKind, Territory
-from leads.services import ops as services
+from leads.services import assignment as services
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,11 @@ from django.utils import timezone
 from accounts.models import Account, Opportunity, Stage, StageKind
 from crm.models import Role
 from leads.models import Campaign, LeadSource, ScoringRule, SourceKind, Territory
-from leads.selectors import ops as selectors
+from leads.selectors import campaigns as campaigns_selectors
+from leads.selectors import funnels as funnels_selectors
+from leads.selectors import scoring as scoring_selectors
+from leads.selectors import sources as sources_selectors
+from leads.selectors import territories as territories_selectors
 from tests.factories_leads import LeadFactory
 from tests.factories_ops import (
     CampaignFactory,
@@ -89,7 +93,7 @@ def by_name(quality):
 
 
 def test_source_quality_counts_and_rates(tenant, admin_member, data):
-    quality = selectors.source_quality(tenant=tenant, membership=admin_member)
+    quality = funnels_selectors.source_quality(tenant=tenant, membership=admin_member)
     rows = by_name(quality)
     inbound = rows["Demo request"]
     assert (inbound.leads, inbound.mql, inbound.sql, inbound.converted, inbound.won) == (4, 3, 2, 1, 1)
@@ -108,7 +112,7 @@ def test_source_quality_counts_and_rates(tenant, admin_member, data):
 
 def test_rates_are_null_without_leads(tenant, admin_member, in_tenant):
     LeadSourceFactory(tenant=tenant, name="Empty")
-    quality = selectors.source_quality(tenant=tenant, membership=admin_member)
+    quality = funnels_selectors.source_quality(tenant=tenant, membership=admin_member)
     row = by_name(quality)["Empty"]
     assert row.leads == 0 and row.lead_to_mql_rate is None and row.mql_to_sql_rate is None
     assert all(k.lead_to_win_rate is None for k in quality.kinds)
@@ -119,35 +123,35 @@ def test_quality_period_uses_tenant_local_dates(tenant, admin_member, in_tenant)
     tz = tenant.tzinfo  # Asia/Shanghai: 2026-03-01 00:30 local is still Feb 28 in UTC
     LeadFactory(tenant=tenant, source=source, created_at=datetime.datetime(2026, 3, 1, 0, 30, tzinfo=tz))
     LeadFactory(tenant=tenant, source=source, created_at=datetime.datetime(2026, 2, 28, 23, 30, tzinfo=tz))
-    march = selectors.source_quality(
+    march = funnels_selectors.source_quality(
         tenant=tenant,
         membership=admin_member,
         created_from=datetime.date(2026, 3, 1),
         created_to=datetime.date(2026, 3, 31),
     )
     assert by_name(march)["Web"].leads == 1
-    feb = selectors.source_quality(
+    feb = funnels_selectors.source_quality(
         tenant=tenant, membership=admin_member, created_to=datetime.date(2026, 2, 28)
     )
     assert by_name(feb)["Web"].leads == 1
 
 
 def test_quality_is_scoped_for_reps_and_managers(tenant, data, member):
-    rep_quality = selectors.source_quality(tenant=tenant, membership=data["rep"])
+    rep_quality = funnels_selectors.source_quality(tenant=tenant, membership=data["rep"])
     assert by_name(rep_quality)["Demo request"].leads == 3  # not other_rep's converted lead
     assert rep_quality.total.leads == 6
     manager = member(role=Role.SALES_MANAGER, team="West")
-    manager_quality = selectors.source_quality(tenant=tenant, membership=manager)
+    manager_quality = funnels_selectors.source_quality(tenant=tenant, membership=manager)
     assert manager_quality.total.leads == 2  # other_rep is in West
 
 
 def test_quality_query_count_is_constant(tenant, admin_member, data, django_assert_num_queries):
     with django_assert_num_queries(2):
-        selectors.source_quality(tenant=tenant, membership=admin_member)
+        funnels_selectors.source_quality(tenant=tenant, membership=admin_member)
     for _ in range(5):
         LeadFactory(tenant=tenant, source=LeadSourceFactory(tenant=tenant), mql_at=NOW)
     with django_assert_num_queries(2):
-        selectors.source_quality(tenant=tenant, membership=admin_member)
+        funnels_selectors.source_quality(tenant=tenant, membership=admin_member)
 
 
 def test_campaign_funnel_and_cost(tenant, admin_member, member, in_tenant):
@@ -158,13 +162,13 @@ def test_campaign_funnel_and_cost(tenant, admin_member, member, in_tenant):
     won = LeadFactory(tenant=tenant, campaign=campaign, converted_at=NOW)
     deal(tenant, lead=won, stage=won_stage(tenant))
     LeadFactory(tenant=tenant, campaign=CampaignFactory(tenant=tenant))  # another campaign
-    result = selectors.campaign_funnel(tenant=tenant, membership=admin_member, campaign=campaign)
+    result = funnels_selectors.campaign_funnel(tenant=tenant, membership=admin_member, campaign=campaign)
     assert [s["count"] for s in result["steps"]] == [5, 4, 3, 2, 1]
     assert result["steps"][1]["share"] == 0.8
     assert result["cost_per_lead"] == Decimal("200.00")
     assert result["cost_per_mql"] == Decimal("250.00")
     assert result["cost_per_won"] == Decimal("1000.00")
-    scoped = selectors.campaign_funnel(tenant=tenant, membership=rep, campaign=campaign)
+    scoped = funnels_selectors.campaign_funnel(tenant=tenant, membership=rep, campaign=campaign)
     assert scoped["funnel"].leads == 1
     assert scoped["cost_scoped"] and scoped["cost_per_lead"] is None
 
@@ -176,9 +180,9 @@ def test_campaign_list_annotates_visible_counts(tenant, admin_member, member, in
     LeadFactory(tenant=tenant, campaign=campaign)
     LeadFactory(tenant=tenant, campaign=campaign, deleted_at=NOW)
     CampaignFactory(tenant=tenant, deleted_at=NOW)
-    rows = list(selectors.campaign_list(tenant=tenant, membership=admin_member))
+    rows = list(campaigns_selectors.campaign_list(tenant=tenant, membership=admin_member))
     assert [(c.pk, c.n_leads, c.n_mql) for c in rows] == [(campaign.pk, 2, 1)]
-    rows = list(selectors.campaign_list(tenant=tenant, membership=rep))
+    rows = list(campaigns_selectors.campaign_list(tenant=tenant, membership=rep))
     assert [(c.n_leads, c.n_mql) for c in rows] == [(1, 1)]
 
 
@@ -198,15 +202,15 @@ def test_read_visibility_per_role(tenant, member, in_tenant, role, sources, conf
     campaign = CampaignFactory(tenant=tenant)
     territory = TerritoryFactory(tenant=tenant)
     rule = ScoringRuleFactory(tenant=tenant)
-    assert selectors.source_list(tenant=tenant, membership=membership).exists() == sources
-    assert selectors.campaign_list(tenant=tenant, membership=membership).exists() == sources
-    assert selectors.territory_list(tenant=tenant, membership=membership).exists() == config
-    assert selectors.scoring_rule_list(tenant=tenant, membership=membership).exists() == config
+    assert sources_selectors.source_list(tenant=tenant, membership=membership).exists() == sources
+    assert campaigns_selectors.campaign_list(tenant=tenant, membership=membership).exists() == sources
+    assert territories_selectors.territory_list(tenant=tenant, membership=membership).exists() == config
+    assert scoring_selectors.scoring_rule_list(tenant=tenant, membership=membership).exists() == config
     for getter, model, obj, allowed in [
-        (selectors.source_get, LeadSource, source, sources),
-        (selectors.campaign_get, Campaign, campaign, sources),
-        (selectors.territory_get, Territory, territory, config),
-        (selectors.scoring_rule_get, ScoringRule, rule, config),
+        (sources_selectors.source_get, LeadSource, source, sources),
+        (campaigns_selectors.campaign_get, Campaign, campaign, sources),
+        (territories_selectors.territory_get, Territory, territory, config),
+        (scoring_selectors.scoring_rule_get, ScoringRule, rule, config),
     ]:
         if allowed:
             assert getter(tenant=tenant, membership=membership, pk=obj.pk) == obj
@@ -217,11 +221,13 @@ def test_read_visibility_per_role(tenant, member, in_tenant, role, sources, conf
 
 def test_deleted_sources_and_campaigns_are_hidden(tenant, admin_member, in_tenant):
     source = LeadSourceFactory(tenant=tenant, deleted_at=NOW)
-    assert not selectors.source_list(tenant=tenant, membership=admin_member).exists()
+    assert not sources_selectors.source_list(tenant=tenant, membership=admin_member).exists()
     with pytest.raises(LeadSource.DoesNotExist):
-        selectors.source_get(tenant=tenant, membership=admin_member, pk=source.pk)
-    assert selectors.source_get(tenant=tenant, membership=admin_member, pk=source.pk, include_deleted=True)
-    assert not selectors.source_choices(tenant=tenant).exists()
+        sources_selectors.source_get(tenant=tenant, membership=admin_member, pk=source.pk)
+    assert sources_selectors.source_get(
+        tenant=tenant, membership=admin_member, pk=source.pk, include_deleted=True
+    )
+    assert not sources_selectors.source_choices(tenant=tenant).exists()
 
 
 def test_territory_preview_does_not_advance(tenant, member, in_tenant):
@@ -230,12 +236,17 @@ def test_territory_preview_does_not_advance(tenant, member, in_tenant):
     TerritoryMemberFactory(tenant=tenant, territory=territory, user=a.user, position=0)
     TerritoryMemberFactory(tenant=tenant, territory=territory, user=b.user, position=1)
     for _ in range(2):
-        preview = selectors.territory_preview(tenant=tenant, region="east", industry="", size_band="")
+        preview = territories_selectors.territory_preview(
+            tenant=tenant, region="east", industry="", size_band=""
+        )
         assert (preview.territory, preview.next_user) == (territory, b.user)
     territory.refresh_from_db()
     assert territory.rr_position == 1
     assert (
-        selectors.territory_preview(tenant=tenant, region="West", industry="", size_band="").territory is None
+        territories_selectors.territory_preview(
+            tenant=tenant, region="West", industry="", size_band=""
+        ).territory
+        is None
     )
 
 
@@ -250,11 +261,11 @@ def test_territory_list_query_count_is_constant(
 
     add(2)
     with django_assert_num_queries(2):
-        rows = list(selectors.territory_list(tenant=tenant, membership=admin_member))
+        rows = list(territories_selectors.territory_list(tenant=tenant, membership=admin_member))
         assert all(
             len(t.territory_members.all()) == 2 and t.territory_members.all()[0].user.email for t in rows
         )
     add(3)
     with django_assert_num_queries(2):
-        rows = list(selectors.territory_list(tenant=tenant, membership=admin_member))
+        rows = list(territories_selectors.territory_list(tenant=tenant, membership=admin_member))
         assert all(t.territory_members.all()[1].user.email for t in rows)

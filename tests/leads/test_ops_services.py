@@ -8,7 +8,8 @@ import pytest
 
 from crm.models import MembershipStatus, Role
 from leads.models import Lead, ScoringCategory, ScoringField, SourceKind, Territory
-from leads.services import ops as services
+from leads.services import assignment as assignment_services
+from leads.services import scoring as scoring_services
 from tests.factories_ops import (
     LeadSourceFactory,
     ScoringRuleFactory,
@@ -36,7 +37,7 @@ def test_round_robin_spreads_evenly(tenant, member, in_tenant):
     owners = []
     for _ in range(9):
         lead = make_lead(tenant, region="east china")
-        owners.append(services.lead_assign_by_rules(tenant=tenant, lead=lead))
+        owners.append(assignment_services.lead_assign_by_rules(tenant=tenant, lead=lead))
         lead.refresh_from_db()
         assert lead.territory_id == territory.pk
     assert [o.pk for o in owners[:3]] == [r.user_id for r in reps]
@@ -48,7 +49,7 @@ def test_manual_owner_wins_and_does_not_advance(tenant, member, in_tenant):
     territory = territory_with(tenant, reps)
     manager = member(role=Role.SALES_MANAGER)
     lead = make_lead(tenant, owner=manager.user)
-    assert services.lead_assign_by_rules(tenant=tenant, lead=lead) == manager.user
+    assert assignment_services.lead_assign_by_rules(tenant=tenant, lead=lead) == manager.user
     lead.refresh_from_db()
     territory.refresh_from_db()
     assert lead.territory_id is None
@@ -67,7 +68,7 @@ def test_priority_criteria_and_inactive_members(tenant, member, in_tenant):
     gone.save()
 
     def owner_for(**kw):
-        return services.lead_assign_by_rules(tenant=tenant, lead=make_lead(tenant, **kw))
+        return assignment_services.lead_assign_by_rules(tenant=tenant, lead=make_lead(tenant, **kw))
 
     assert owner_for(region="East", industry="software") == east.user
     assert owner_for(region="East", industry="Retail") == anyone.user
@@ -78,7 +79,7 @@ def test_priority_criteria_and_inactive_members(tenant, member, in_tenant):
 def test_no_match_leaves_lead_in_pool(tenant, member, in_tenant):
     territory_with(tenant, [member()], regions=["North"])
     lead = make_lead(tenant, region="South")
-    assert services.lead_assign_by_rules(tenant=tenant, lead=lead) is None
+    assert assignment_services.lead_assign_by_rules(tenant=tenant, lead=lead) is None
     lead.refresh_from_db()
     assert lead.owner_id is None and lead.territory_id is None
 
@@ -96,7 +97,7 @@ def test_rescore_one_lead(tenant, in_tenant):
     )
     ScoringRuleFactory(tenant=tenant, field=ScoringField.REGION, value="North", points=50, is_active=False)
     lead = make_lead(tenant, industry="software", title="IT Director", region="North", source=inbound)
-    services.lead_rescore(tenant=tenant, lead=lead)
+    scoring_services.lead_rescore(tenant=tenant, lead=lead)
     lead.refresh_from_db()
     assert lead.score == 60
     assert sorted(r["points"] for r in lead.score_reasons) == [15, 20, 25]
@@ -129,7 +130,9 @@ def _scoring_dataset(tenant, rng_seed: int = 7):
         (ScoringField.RECENT_ACTIVITIES, "4", 20),
     ]
     for field, value, points in rules:
-        services.scoring_rule_create(tenant=tenant, actor=None, field=field, value=value, points=points)
+        scoring_services.scoring_rule_create(
+            tenant=tenant, actor=None, field=field, value=value, points=points
+        )
     ScoringRuleFactory(tenant=tenant, field=ScoringField.REGION, value="North", points=40, is_active=False)
     now = timezone.now()
     leads = []
@@ -161,21 +164,21 @@ def test_set_based_rescore_equals_per_lead(tenant, in_tenant):
     leads = _scoring_dataset(tenant)
     expected = {}
     for lead in leads:
-        services.lead_rescore(tenant=tenant, lead=lead)
+        scoring_services.lead_rescore(tenant=tenant, lead=lead)
         expected[lead.pk] = (lead.score, lead.score_reasons)
     assert len({score for score, _ in expected.values()}) > 5  # the data really exercises the rules
     assert any(score == 0 for score, _ in expected.values())
     Lead.objects.update(score=-1, score_reasons=[{"rule": "stale", "points": 1}])
-    changed = services.leads_rescore_all(tenant=tenant)
+    changed = scoring_services.leads_rescore_all(tenant=tenant)
     assert changed == len(leads)
     got = {lead.pk: (lead.score, lead.score_reasons) for lead in Lead.objects.all()}
     assert got == expected
-    assert services.leads_rescore_all(tenant=tenant) == 0  # idempotent: nothing left to change
+    assert scoring_services.leads_rescore_all(tenant=tenant) == 0  # idempotent: nothing left to change
 
 
 def test_rescore_all_with_no_rules_clears_scores(tenant, in_tenant):
     lead = make_lead(tenant, score=70, score_reasons=[{"rule": "old", "points": 70}])
-    assert services.leads_rescore_all(tenant=tenant) == 1
+    assert scoring_services.leads_rescore_all(tenant=tenant) == 1
     lead.refresh_from_db()
     assert (lead.score, lead.score_reasons) == (0, [])
 
@@ -188,7 +191,7 @@ def test_rescore_all_stays_in_tenant(tenant, other_tenant):
     with tenant_context(tenant):
         ScoringRuleFactory(tenant=tenant, field=ScoringField.INDUSTRY, value="Software", points=30)
         mine = make_lead(tenant, industry="Software")
-        services.leads_rescore_all(tenant=tenant)
+        scoring_services.leads_rescore_all(tenant=tenant)
         mine.refresh_from_db()
         assert mine.score == 30
     with tenant_context(other_tenant):
@@ -199,17 +202,17 @@ def test_rescore_all_stays_in_tenant(tenant, other_tenant):
 def test_rule_change_enqueues_rescore(tenant, in_tenant, django_capture_on_commit_callbacks):
     lead = make_lead(tenant, industry="Software")
     with django_capture_on_commit_callbacks(execute=True):
-        rule = services.scoring_rule_create(
+        rule = scoring_services.scoring_rule_create(
             tenant=tenant, actor=None, field=ScoringField.INDUSTRY, value="software", points=40
         )
     lead.refresh_from_db()
     assert lead.score == 40
     with django_capture_on_commit_callbacks(execute=True):
-        services.scoring_rule_update(tenant=tenant, actor=None, rule=rule, points=25)
+        scoring_services.scoring_rule_update(tenant=tenant, actor=None, rule=rule, points=25)
     lead.refresh_from_db()
     assert lead.score == 25
     with django_capture_on_commit_callbacks(execute=True):
-        services.scoring_rule_delete(tenant=tenant, actor=None, rule=rule)
+        scoring_services.scoring_rule_delete(tenant=tenant, actor=None, rule=rule)
     lead.refresh_from_db()
     assert (lead.score, lead.score_reasons) == (0, [])
 
@@ -219,12 +222,12 @@ def test_scoring_preview_counts_open_leads_above_50(tenant, in_tenant):
         make_lead(tenant, industry="Software")
     make_lead(tenant, industry="Software", status="converted")
     make_lead(tenant, industry="Retail")
-    draft = services.rule_specs(
+    draft = scoring_services.rule_specs(
         tenant=tenant,
         rules=[ScoringRuleFactory.build(tenant=tenant, field="industry", value="Software", points=60)],
     )
-    assert services.scoring_preview_count(tenant=tenant, rules=draft) == 3
-    assert services.scoring_preview_count(tenant=tenant, rules=[]) == 0
+    assert scoring_services.scoring_preview_count(tenant=tenant, rules=draft) == 3
+    assert scoring_services.scoring_preview_count(tenant=tenant, rules=[]) == 0
 
 
 @pytest.mark.parametrize(
@@ -246,16 +249,20 @@ def test_scoring_rule_validation(tenant, in_tenant, field, value, points, error_
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as exc:
-        services.scoring_rule_create(tenant=tenant, actor=None, field=field, value=value, points=points)
+        scoring_services.scoring_rule_create(
+            tenant=tenant, actor=None, field=field, value=value, points=points
+        )
     assert error_field in exc.value.message_dict
 
 
 def test_scoring_rule_category_follows_field(tenant, in_tenant):
-    rule = services.scoring_rule_create(
+    rule = scoring_services.scoring_rule_create(
         tenant=tenant, actor=None, field="recent_activities", value="03", points=5
     )
     assert (rule.category, rule.value) == (ScoringCategory.ENGAGEMENT, "3")
-    rule = services.scoring_rule_create(tenant=tenant, actor=None, field="title", value=" VP ", points=5)
+    rule = scoring_services.scoring_rule_create(
+        tenant=tenant, actor=None, field="title", value=" VP ", points=5
+    )
     assert (rule.category, rule.value) == (ScoringCategory.FIT, "VP")
 
 
@@ -281,7 +288,7 @@ def test_round_robin_is_even_under_concurrent_creates(tenant, member):
             for _ in range(6):
                 with tenant_context(tenant):
                     lead = make_lead(tenant, region="East")
-                    services.lead_assign_by_rules(tenant=tenant, lead=lead)
+                    assignment_services.lead_assign_by_rules(tenant=tenant, lead=lead)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
         finally:

@@ -15,8 +15,9 @@ from crm.models import Role
 from crm.tenancy import tenant_context
 from leads import tasks
 from leads.models import Lead, LeadPoolEvent, LeadStatus, PoolEventKind
-from leads.selectors.leads import open_claims_count, pool_health, pool_list
-from leads.services import leads as services
+from leads.selectors.pool import open_claims_count, pool_health, pool_list
+from leads.services import pool as pool_services
+from leads.services import status as status_services
 from tests.factories_leads import LeadFactory, LeadSettingsFactory
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_return_stale_leads_set_based(tenant, member, in_tenant, django_assert_m
     LeadFactory.create_batch(5, tenant=tenant, owner=rep.user, created_at=timezone.now() - 60 * DAY)
 
     with django_assert_max_num_queries(8):  # settings, the UPDATE, two batched INSERTs (+ savepoints)
-        moved = services.leads_return_stale_to_pool(tenant=tenant)
+        moved = pool_services.leads_return_stale_to_pool(tenant=tenant)
     assert moved == 7
     for lead in (stale, never_worked):
         lead.refresh_from_db()
@@ -63,7 +64,7 @@ def test_return_stale_leads_set_based(tenant, member, in_tenant, django_assert_m
     assert note.subject == "Returned to pool after 40 days without activity"
     event = LeadPoolEvent.objects.get(lead=stale)
     assert event.kind == PoolEventKind.RETURNED and event.user_id == rep.user_id and event.idle_days == 40
-    assert services.leads_return_stale_to_pool(tenant=tenant) == 0  # idempotent
+    assert pool_services.leads_return_stale_to_pool(tenant=tenant) == 0  # idempotent
 
 
 def test_return_note_in_tenant_language(db, member):
@@ -73,7 +74,7 @@ def test_return_note_in_tenant_language(db, member):
     rep = member(tenant=acme)
     lead = _lead(acme, rep.user, age_days=50)
     with tenant_context(acme):
-        services.leads_return_stale_to_pool(tenant=acme)
+        pool_services.leads_return_stale_to_pool(tenant=acme)
         note = Activity.objects.get(lead=lead)
     assert "50" in note.subject
 
@@ -104,29 +105,31 @@ def test_claim_respects_cap(tenant, member, in_tenant):
     rep = member()
     LeadSettingsFactory(tenant=tenant, pool_claim_cap=2)
     pool = LeadFactory.create_batch(3, tenant=tenant, owner=None)
-    services.lead_claim(tenant=tenant, actor=rep.user, lead=pool[0])
-    services.lead_claim(tenant=tenant, actor=rep.user, lead=pool[1])
+    pool_services.lead_claim(tenant=tenant, actor=rep.user, lead=pool[0])
+    pool_services.lead_claim(tenant=tenant, actor=rep.user, lead=pool[1])
     assert pool[0].owner_id == rep.user_id and pool[0].claimed_at is not None
     assert open_claims_count(tenant=tenant, user_id=rep.user_id) == 2
     with pytest.raises(AppError):
-        services.lead_claim(tenant=tenant, actor=rep.user, lead=pool[2])
-    services.lead_change_status(
+        pool_services.lead_claim(tenant=tenant, actor=rep.user, lead=pool[2])
+    status_services.lead_change_status(
         tenant=tenant, actor=rep.user, lead=pool[0], status=LeadStatus.DISQUALIFIED, reason="Bad fit"
     )
-    services.lead_claim(tenant=tenant, actor=rep.user, lead=pool[2])  # a closed claim frees a slot
+    pool_services.lead_claim(tenant=tenant, actor=rep.user, lead=pool[2])  # a closed claim frees a slot
     assert LeadPoolEvent.objects.filter(kind=PoolEventKind.CLAIMED, user=rep.user).count() == 3
 
 
 def test_claim_taken_lead_and_roles(tenant, member, in_tenant):
     rep, rep2 = member(), member()
     lead = LeadFactory(tenant=tenant, owner=None)
-    services.lead_claim(tenant=tenant, actor=rep.user, lead=lead)
+    pool_services.lead_claim(tenant=tenant, actor=rep.user, lead=lead)
     with pytest.raises(AppError):
-        services.lead_claim(tenant=tenant, actor=rep2.user, lead=Lead.objects.get(pk=lead.pk))
+        pool_services.lead_claim(tenant=tenant, actor=rep2.user, lead=Lead.objects.get(pk=lead.pk))
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        services.lead_claim(tenant=tenant, actor=member(role=Role.OPS).user, lead=LeadFactory(tenant=tenant))
+        pool_services.lead_claim(
+            tenant=tenant, actor=member(role=Role.OPS).user, lead=LeadFactory(tenant=tenant)
+        )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,7 +149,7 @@ def test_concurrent_claims_cannot_pass_the_cap_or_share_a_lead(member):
             with tenant_context(tenant):
                 lead = Lead.objects.get(pk=lead_id)
                 barrier.wait(timeout=10)
-                services.lead_claim(tenant=tenant, actor=user, lead=lead)
+                pool_services.lead_claim(tenant=tenant, actor=user, lead=lead)
             results.append("ok")
         except AppError:
             results.append("refused")
@@ -185,8 +188,8 @@ def test_pool_list_and_health(tenant, member, in_tenant):
     _lead(tenant, None, age_days=3, status=LeadStatus.DISQUALIFIED)  # not in the pool
     _lead(tenant, rep.user, age_days=3)
     assert pool_list(tenant=tenant, membership=rep).count() == 2
-    services.lead_claim(tenant=tenant, actor=rep.user, lead=old)
-    services.leads_return_stale_to_pool(tenant=tenant, now=timezone.now() + 60 * DAY)
+    pool_services.lead_claim(tenant=tenant, actor=rep.user, lead=old)
+    pool_services.leads_return_stale_to_pool(tenant=tenant, now=timezone.now() + 60 * DAY)
     health = pool_health(tenant=tenant, membership=manager)
     assert health.size == 3  # returned ones included now
     assert sum(n for _label, n in health.age_buckets) == 3

@@ -1,4 +1,4 @@
-"""Demo data of the ops area: lead sources of both kinds, 15 months of campaigns with costs, territories with
+"""Demo data of the acquisition set-up: lead sources of both kinds, 15 months of campaigns with costs, territories with
 round-robin members, scoring rules. Runs before the leads seed, which creates the leads (using the sources,
 campaigns, regions and industries below) and calls `leads_rescore_all` at the end.
 
@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from crm.models import Tenant
 from leads.models import Campaign, Channel, LeadSource, ScoringCategory, ScoringField, ScoringRule, SourceKind
-from leads.services.ops import territory_create
+from leads.services.territories import territory_create
 
 INBOUND, INCENTIVE = SourceKind.INBOUND, SourceKind.INCENTIVE
+
 
 # (key, acme name, globex name, kind, acme description, globex description)
 SOURCES = [
@@ -51,6 +52,7 @@ SOURCES = [
     ("webinar", "网络研讨会", "Webinar", INCENTIVE, "报名网络研讨会", "Registered for a webinar"),
 ]
 
+
 # Regions and industries the leads (and accounts) of each demo tenant use; territories and rules match them.
 DEMO_REGIONS = {
     "zh": ["上海", "江苏", "浙江", "安徽", "广东", "福建", "北京", "天津", "河北", "四川", "湖北"],
@@ -66,16 +68,21 @@ DEMO_REGIONS = {
         "France",
     ],
 }
+
+
 DEMO_INDUSTRIES = {
     "zh": ["制造业", "软件与信息服务", "零售", "物流", "医疗", "金融"],
     "en": ["Manufacturing", "Software", "Retail", "Logistics", "Healthcare", "Financial services"],
 }
+
+
 # What the leads seed should aim for so the quality report tells the real story: inbound leads are fewer but
 # convert far better than incentive leads (share of leads; fractions reaching MQL, SQL (of MQL) and a won deal).
 SOURCE_QUALITY = {
     INBOUND: {"share": 0.4, "mql": 0.55, "sql": 0.55, "won": 0.12},
     INCENTIVE: {"share": 0.6, "mql": 0.25, "sql": 0.3, "won": 0.02},
 }
+
 
 # (source key, channel, acme name, globex name, cost range in the tenant currency (CNY; EUR is / 7), days)
 CAMPAIGN_TEMPLATES = [
@@ -95,6 +102,7 @@ CAMPAIGN_TEMPLATES = [
     ("webinar", Channel.WEBINAR, "网络研讨会：降本增效 {m}", "Webinar: Lean operations {m}", (3000, 9000), 1),
 ]
 
+
 TERRITORIES = {
     "zh": [
         # (name, priority, regions, industries, size bands, member keys)
@@ -110,6 +118,7 @@ TERRITORIES = {
         ("Nordics", 30, ["Sweden", "Denmark", "Norway", "Finland"], [], [], ["rep", "manager"]),
     ],
 }
+
 
 # (field, zh value, en value, points)
 SCORING_RULES = [
@@ -128,6 +137,8 @@ SCORING_RULES = [
     (ScoringField.RECENT_ACTIVITIES, "3", "3", 15),
     (ScoringField.RECENT_ACTIVITIES, "6", "6", 10),
 ]
+
+
 ENGAGEMENT = {ScoringField.SOURCE_KIND, ScoringField.RECENT_ACTIVITIES}
 
 

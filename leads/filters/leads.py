@@ -20,6 +20,8 @@ from crm.visibility import owner_scope
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
 
 POOL_OWNER = "none"
+
+
 # A search matching at most this many leads is narrowed to their ids (filter_search).
 SEARCH_NARROW_CAP = 1000
 

@@ -1,4 +1,4 @@
-"""Display helpers of the ops pages: rates as percentages and money, "—" when there is no value (KPIS.md)."""
+"""Display helpers of the lead figures (source quality, campaign funnels): rates as percentages and money, "—" when there is no value (KPIS.md)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""django-filter FilterSets of the ops area, shared by the pages and the API.
+"""django-filter FilterSet of campaigns, shared by the pages and the API.
 
 Choice querysets are built from the scoped manager at request time, so an id of another tenant (or of a deleted
-source) is not a valid choice: the page shows an empty list, the API answers 400 naming the parameter.
-"""
+source) is not a valid choice: the page shows an empty list, the API answers 400 naming the parameter."""
 
 from __future__ import annotations
 
@@ -17,11 +16,7 @@ from leads.models import (
     Campaign,
     Channel,
     LeadSource,
-    ScoringCategory,
-    ScoringField,
-    ScoringRule,
     SourceKind,
-    Territory,
 )
 
 
@@ -29,24 +24,13 @@ def _sources(request) -> QuerySet[LeadSource]:  # type: ignore[no-untyped-def]
     return LeadSource.objects.filter(deleted_at__isnull=True)
 
 
-def _members(request) -> QuerySet[User]:  # type: ignore[no-untyped-def]
+def tenant_member_choices(request) -> QuerySet[User]:  # type: ignore[no-untyped-def]
     tenant = getattr(request, "tenant", None) or current_tenant_or_none()
     if tenant is None:
         return User.objects.none()
     return User.objects.filter(
         memberships__tenant=tenant, memberships__status=MembershipStatus.ACTIVE
     ).order_by("full_name", "email")
-
-
-class LeadSourceFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Search"))
-    kind = django_filters.ChoiceFilter(choices=SourceKind.choices, label=_("Kind"), empty_label=_("All"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
-
-    class Meta:
-        model = LeadSource
-        form = StyledForm
-        fields = ["q", "kind", "is_active"]
 
 
 class CampaignFilter(django_filters.FilterSet):
@@ -56,7 +40,9 @@ class CampaignFilter(django_filters.FilterSet):
         choices=SourceKind.choices, label=_("Source kind"), empty_label=_("All")
     )
     source = django_filters.ModelChoiceFilter(queryset=_sources, label=_("Lead source"), empty_label=_("All"))
-    owner = django_filters.ModelChoiceFilter(queryset=_members, label=_("Owner"), empty_label=_("All"))
+    owner = django_filters.ModelChoiceFilter(
+        queryset=tenant_member_choices, label=_("Owner"), empty_label=_("All")
+    )
     active_on = django_filters.DateFilter(method="filter_active_on", label=_("Running on"))
     start_from = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label=_("Starts from"))
     start_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label=_("Starts until"))
@@ -71,27 +57,3 @@ class CampaignFilter(django_filters.FilterSet):
 
     def filter_active_on(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
         return queryset.filter(start_date__lte=value, end_date__gte=value)
-
-
-class TerritoryFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Search"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
-    member = django_filters.ModelChoiceFilter(
-        queryset=_members, field_name="territory_members__user", label=_("Member")
-    )
-
-    class Meta:
-        model = Territory
-        form = StyledForm
-        fields = ["q", "is_active", "member"]
-
-
-class ScoringRuleFilter(django_filters.FilterSet):
-    category = django_filters.ChoiceFilter(choices=ScoringCategory.choices, label=_("Category"))
-    field = django_filters.ChoiceFilter(choices=ScoringField.choices, label=_("Field"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
-
-    class Meta:
-        model = ScoringRule
-        form = StyledForm
-        fields = ["category", "field", "is_active"]

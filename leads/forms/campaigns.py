@@ -1,0 +1,68 @@
+"""The campaign form (owner among active members, source among the choices a campaign may pick)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from crm.formstyle import StyledForm
+from crm.models import MembershipStatus, Tenant, User
+from leads.forms.leads import DATE_INPUT
+from leads.models import Channel, LeadSource, SourceKind
+from leads.selectors import sources as sources_selectors
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} <{obj.email}>"
+
+
+class CampaignForm(StyledForm):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    source = forms.ModelChoiceField(
+        label=_("Lead source"), queryset=LeadSource.objects.none(), required=False
+    )
+    source_kind = forms.ChoiceField(
+        label=_("Source kind"),
+        choices=[("", _("— from the source —")), *SourceKind.choices],
+        required=False,
+        help_text=_("Taken from the lead source when one is chosen."),
+    )
+    cost = forms.DecimalField(label=_("Cost"), min_value=0, max_digits=18, decimal_places=2, initial=0)
+    currency = forms.CharField(label=_("Currency"), max_length=3)
+    start_date = forms.DateField(label=_("Start date"), widget=DATE_INPUT)
+    end_date = forms.DateField(label=_("End date"), widget=DATE_INPUT)
+    owner = UserChoiceField(label=_("Owner"), queryset=None, required=False)  # type: ignore[arg-type]
+    external_id = forms.CharField(
+        label=_("External id"),
+        max_length=100,
+        required=False,
+        help_text=_("The id in another system (imports)."),
+    )
+
+    def __init__(
+        self, *args: Any, tenant: Tenant, current_source: LeadSource | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        sources = sources_selectors.source_choices(tenant=tenant)
+        if current_source is not None:
+            sources = (sources | LeadSource.objects.filter(pk=current_source.pk)).distinct()
+        self.fields["source"].queryset = sources
+        # Any active member may own a campaign (usually ops).
+        self.fields["owner"].queryset = User.objects.filter(
+            memberships__tenant=tenant, memberships__status=MembershipStatus.ACTIVE
+        ).order_by("full_name", "email")
+        self.fields["currency"].initial = tenant.currency
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].strip().upper()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date cannot be before the start date."))
+        return data

@@ -1,0 +1,48 @@
+"""The scoring rule form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from crm.formstyle import StyledForm
+from leads.models import ScoringField, SizeBand, SourceKind
+
+
+class ScoringRuleForm(StyledForm):
+    """One value box per kind of field; ops.js shows the one that fits the chosen field."""
+
+    field = forms.ChoiceField(label=pgettext_lazy("scoring rule", "When"), choices=ScoringField.choices)
+    value = forms.CharField(label=_("Value"), max_length=200, required=False)
+    size_band_value = forms.ChoiceField(label=_("Company size"), choices=SizeBand.choices, required=False)
+    source_kind_value = forms.ChoiceField(label=_("Source kind"), choices=SourceKind.choices, required=False)
+    points = forms.IntegerField(
+        label=_("Points"), min_value=-100, max_value=100, help_text=_("Negative points subtract.")
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+    @classmethod
+    def initial_for(cls, rule: Any) -> dict:
+        initial = {
+            "field": rule.field,
+            "value": rule.value,
+            "points": rule.points,
+            "is_active": rule.is_active,
+        }
+        if rule.field == ScoringField.SIZE_BAND:
+            initial["size_band_value"] = rule.value
+        if rule.field == ScoringField.SOURCE_KIND:
+            initial["source_kind_value"] = rule.value
+        return initial
+
+    def clean(self) -> dict:
+        data = super().clean()
+        field = data.get("field")
+        if field == ScoringField.SIZE_BAND:
+            data["value"] = data.get("size_band_value") or ""
+        elif field == ScoringField.SOURCE_KIND:
+            data["value"] = data.get("source_kind_value") or ""
+        return data

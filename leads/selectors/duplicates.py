@@ -1,0 +1,148 @@
+"""Lead duplicates: the keys (normalized company, phone tail) and the candidates of one lead, visible to the member."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db.models import Q, QuerySet
+
+from crm.models import Membership, Tenant
+from leads.models import Lead
+from leads.selectors.leads import lead_visibility_q
+
+_LEGAL_SUFFIXES = re.compile(
+    r"\b(co|corp|corporation|inc|incorporated|ltd|limited|llc|gmbh|ag|kg|se|sa|sarl|bv|plc|group|holding|holdings)\b\.?",
+    re.IGNORECASE,
+)
+
+
+_CN_SUFFIXES = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团|公司)$")
+
+
+def normalize_company(name: str) -> str:
+    """Company name for similarity: upper-cased, legal forms and punctuation dropped."""
+    value = _CN_SUFFIXES.sub("", (name or "").strip())
+    value = _LEGAL_SUFFIXES.sub(" ", value)
+    value = re.sub(r"[^\w]+", " ", value)
+    return " ".join(value.split()).upper()
+
+
+def phone_digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone or "")
+
+
+PHONE_TAIL_DIGITS = 7
+
+
+def phone_tail(phone: str) -> str:
+    """The duplicate key of a phone: its last seven digits ("" for fewer). Two numbers where one ends with the
+    other (with or without the country code, 7+ digits) share it; _same_phone then confirms the match."""
+    digits = phone_digits(phone)
+    return digits[-PHONE_TAIL_DIGITS:] if len(digits) >= PHONE_TAIL_DIGITS else ""
+
+
+def _same_phone(a: str, b: str) -> bool:
+    """Same number, with or without the country code."""
+    if not a or not b:
+        return False
+    short, long = sorted((a, b), key=len)
+    return long.endswith(short) and len(short) >= PHONE_TAIL_DIGITS
+
+
+# Company names are compared when their normalized form has 3+ characters. Candidates are the leads whose
+# company_key shares the name's first word (CJK names: the first two characters), read as two bounded index
+# ranges around the name itself (COMPANY_WINDOW keys on each side), then ranked by trigram similarity.
+COMPANY_MIN_CHARS = 3
+
+
+COMPANY_WINDOW = 100
+
+
+SIMILARITY_THRESHOLD = 0.3
+
+
+def _company_range(core: str) -> tuple[str, str]:
+    """[start, stop) of the company keys that share `core`'s first word (C collation: code point order)."""
+    prefix = core.split(" ", 1)[0]
+    if not prefix.isascii():
+        prefix = prefix[:2]
+    elif len(prefix) < COMPANY_MIN_CHARS:
+        prefix = core[:COMPANY_MIN_CHARS]
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _company_candidates(qs: QuerySet[Lead], core: str) -> list[int]:
+    """Ids of up to 2 x COMPANY_WINDOW leads whose company_key is nearest to `core` within its first word's
+    range: one query, two backward/forward walks of the (tenant, company_key) index."""
+    start, stop = _company_range(core)
+    before = qs.filter(company_key__gte=start, company_key__lt=core).order_by("-company_key")
+    after = qs.filter(company_key__gte=core, company_key__lt=stop).order_by("company_key")
+    window = before.values_list("pk", flat=True)[:COMPANY_WINDOW].union(
+        after.values_list("pk", flat=True)[:COMPANY_WINDOW], all=True
+    )
+    return list(window)
+
+
+@dataclass
+class LeadDuplicate:
+    lead: Lead
+    same_email: bool
+    same_phone: bool
+    similarity: float
+    visible: bool = True
+
+
+def lead_duplicates(
+    *,
+    tenant: Tenant,
+    membership: Membership | None,
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    exclude_id: int | None = None,
+    limit: int = 8,
+) -> list[LeadDuplicate]:
+    """Live leads the member may see that look like the same person or company: the same email (stored
+    lower-cased), the same phone (its last seven digits, then a suffix check), or a similar normalized company
+    name (trigram similarity >= 0.3 among the bounded candidates of _company_candidates).
+
+    Invisible leads are never found (DESIGN.md: they behave as if they did not exist), as for accounts and
+    contacts; `membership=None` (system callers) searches the whole tenant. Every lookup is an index range
+    under row-level security: one query, two when a company name is given."""
+    email = (email or "").strip().lower()
+    digits = phone_digits(phone)
+    tail = phone_tail(phone)
+    core = normalize_company(company)[:200]
+    use_company = len(core) >= COMPANY_MIN_CHARS
+    if not email and not tail and not use_company:
+        return []
+    qs = Lead.objects.filter(tenant=tenant, deleted_at=None)
+    visible_q = lead_visibility_q(membership) if membership is not None else None
+    if visible_q is not None:
+        qs = qs.filter(visible_q)
+    if exclude_id:
+        qs = qs.exclude(pk=exclude_id)
+    q = Q(pk__in=[])
+    if email:
+        q |= Q(email=email)
+    if tail:
+        q |= Q(phone_tail=tail)
+    order = ["-created_at", "-pk"]
+    if use_company:
+        candidates = _company_candidates(qs, core)
+        qs = qs.annotate(similarity=TrigramSimilarity("company_key", core))
+        if candidates:
+            q |= Q(pk__in=candidates, similarity__gte=SIMILARITY_THRESHOLD)
+        order = ["-similarity", *order]
+    found = list(qs.filter(q).select_related("owner").order_by(*order)[: limit * 3])
+    result = []
+    for lead in found:
+        same_email = bool(email) and lead.email == email
+        same_phone = bool(tail) and _same_phone(phone_digits(lead.phone), digits)
+        similarity = float(getattr(lead, "similarity", 0) or 0)
+        if same_email or same_phone or similarity >= SIMILARITY_THRESHOLD:
+            result.append(LeadDuplicate(lead, same_email, same_phone, similarity))
+    result.sort(key=lambda d: (not d.same_email, not d.same_phone, -d.similarity, -d.lead.pk))
+    return result[:limit]

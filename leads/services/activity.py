@@ -1,0 +1,86 @@
+"""The activity hook: what a logged activity does to a lead (done calls, emails and meetings work it) and who may
+log one; the after-commit rescore of the leads that had activities."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext as _
+
+from crm.models import Tenant, User
+from leads.models import Lead, LeadStatus
+from leads.selectors.leads import CLAIM_ROLES, lead_can_edit
+from leads.services.access import actor_membership
+
+WORKING_KINDS = {"call", "email", "meeting"}
+
+
+def lead_check_can_log_activity(*, tenant: Tenant, actor: User | None, lead: Lead) -> None:
+    """Logging an activity on a lead needs edit rights on it (DESIGN.md: ops read leads only; a rep claims a pool
+    lead before working it). Raises PermissionDenied with the reason; system actors (None) may always log."""
+    membership = actor_membership(tenant=tenant, actor=actor)
+    if lead_can_edit(membership=membership, lead=lead):
+        return
+    if membership is not None and membership.role in CLAIM_ROLES and lead.owner_id is None:
+        raise PermissionDenied(_("Claim this lead from the pool before logging activities on it."))
+    raise PermissionDenied(_("You can view this lead but not log activities on it."))
+
+
+@transaction.atomic
+def lead_record_activity(
+    *, tenant: Tenant, lead: Lead, at: datetime.datetime | None, kind: str, done: bool
+) -> None:
+    """An activity was logged (or a task completed) on `lead` at `at`.
+
+    Only done calls, emails and meetings work a lead (KPIS.md "Activities count when done"): they move
+    last_activity_at forward (never back: a back-dated activity does not make a lead look fresher, and so the pool
+    clock) and a `new` lead becomes `working` (stamping working_at). Notes, tasks and open activities change
+    neither. Set-based, so concurrent loggers do not lose each other's updates; `lead` is refreshed in place.
+    Side effect: any done activity rescores the lead after commit (the "recent activities" engagement rules)."""
+    if not done or at is None:
+        return
+    if kind in WORKING_KINDS:
+        qs = Lead.objects.filter(pk=lead.pk, tenant_id=tenant.pk)
+        qs.update(last_activity_at=Greatest(Coalesce("last_activity_at", Value(at)), Value(at)))
+        qs.filter(status=LeadStatus.NEW).update(
+            status=LeadStatus.WORKING,
+            working_at=Coalesce("working_at", Value(at)),
+            version=F("version") + 1,
+        )
+        lead.refresh_from_db(fields=["last_activity_at", "status", "working_at", "version"])
+    _enqueue_lead_rescore(tenant=tenant, lead_id=lead.pk)
+
+
+@dataclass
+class _RescoreBatch:
+    """The leads to rescore when the current transaction commits (one task per lead, however many activities an
+    import logs on it). Tied to the connection's list of on-commit callbacks: Django replaces that list when it
+    commits, rolls back or drops a savepoint's callbacks, which starts a new batch."""
+
+    hooks: list
+    keys: set[tuple[int, int]] = field(default_factory=set)
+    sent: bool = False
+
+    def send(self) -> None:
+        from leads.tasks import rescore_lead
+
+        self.sent = True
+        for tenant_id, lead_id in sorted(self.keys):
+            rescore_lead.delay(tenant_id, lead_id)
+
+
+def _enqueue_lead_rescore(*, tenant: Tenant, lead_id: int) -> None:
+    """Rescore the lead after commit (Celery `leads.tasks.rescore_lead`), once per lead and transaction."""
+    batch: _RescoreBatch | None = getattr(connection, "_lead_rescore_batch", None)
+    if batch is None or batch.sent or batch.hooks is not connection.run_on_commit:
+        batch = _RescoreBatch(hooks=connection.run_on_commit)
+        connection._lead_rescore_batch = batch  # type: ignore[attr-defined]  # per-connection state
+        batch.keys.add((tenant.pk, lead_id))
+        transaction.on_commit(batch.send)  # outside a transaction this sends at once
+        return
+    batch.keys.add((tenant.pk, lead_id))
