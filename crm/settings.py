@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     # accounts before leads: demo data seeds in this order (leads convert into accounts and deals).
     "accounts.apps.AccountsConfig",
     "leads.apps.LeadsConfig",
+    "lifecycle.apps.LifecycleConfig",
     "imports.apps.ImportsConfig",
 ]
 
@@ -211,6 +212,11 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-reprice-due-rates": {
         "task": "accounts.tasks.opportunities_reprice_due_all_tenants",
         "schedule": crontab(minute=5),
+    },
+    # Hourly, picking the tenants whose local day just began: stages move with the local date (daily per tenant).
+    "lifecycle-recompute-due": {
+        "task": "lifecycle.tasks.recompute_lifecycle_due_all_tenants",
+        "schedule": crontab(minute=15),
     },
 }
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar, cast
@@ -30,6 +30,7 @@ from accounts.models import (
     ActivityKind,
     Contact,
     ExchangeRate,
+    LifecycleStageName,
     MergeEntity,
     MergeRecord,
     Opportunity,
@@ -354,6 +355,28 @@ def account_restore(*, tenant: Tenant, actor: User | None, account: Account) -> 
         )
     account.refresh_from_db()
     return account
+
+
+@transaction.atomic
+def accounts_set_lifecycle_stages(
+    *, tenant: Tenant, stages: Mapping[str, models.QuerySet | list[int]]
+) -> int:
+    """Set the lifecycle stage of many accounts: for each stage, the ids of its accounts (a list, or a queryset of
+    ids that stays in SQL). Only accounts whose stage differs are written, booked to the system ("lifecycle");
+    `version` is not bumped (a derived field must not make someone's open edit form stale). The lifecycle app
+    calls this; returns the number of accounts changed."""
+    unknown = set(stages) - set(LifecycleStageName.values)
+    if unknown:
+        raise ValueError(f"Unknown lifecycle stages: {sorted(unknown)}")
+    changed = 0
+    with history_actor(None, reason="lifecycle"):
+        for stage, account_ids in stages.items():
+            changed += (
+                Account.objects.filter(tenant=tenant, pk__in=account_ids)
+                .exclude(lifecycle_stage=stage)
+                .update(lifecycle_stage=stage)
+            )
+    return changed
 
 
 @transaction.atomic

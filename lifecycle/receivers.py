@@ -1,0 +1,51 @@
+"""What the lifecycle app listens to: changes of deals (accounts app) and of its own subscriptions that can move an
+account's stage. Each schedules a recompute of the affected account after commit, debounced per transaction (an
+import chunk of a thousand rows gives one recompute). Settings changes schedule a whole-tenant recompute from
+their service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+
+from accounts.models import Opportunity, Stage, StageChange, StageKind
+from lifecycle.models import Subscription
+from lifecycle.services.stages import lifecycle_schedule_recompute
+
+
+def _account_changed(sender: Any, instance: Opportunity | Subscription, **kwargs: Any) -> None:
+    lifecycle_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[instance.account_id])
+
+
+def _stage_kind(change: StageChange, name: str) -> str | None:
+    """The kind of the change's from/to stage, from the object the service passed (no query) if it did."""
+    field = StageChange._meta.get_field(name)
+    if field.is_cached(change):  # type: ignore[union-attr]
+        stage = getattr(change, name)
+        return stage.kind if stage is not None else None
+    stage_id = getattr(change, f"{name}_id")
+    if stage_id is None:
+        return None
+    return Stage.objects.filter(pk=stage_id).values_list("kind", flat=True).first()
+
+
+def _deal_stage_changed(sender: Any, instance: StageChange, created: bool = False, **kwargs: Any) -> None:
+    # The deals services record every stage move as a StageChange inside their transaction, while the deal itself
+    # is written with a queryset update (no post_save): only a move into or out of a won stage (won, reopened)
+    # can change the account's stage.
+    if not created:
+        return
+    if StageKind.WON in {_stage_kind(instance, "from_stage"), _stage_kind(instance, "to_stage")}:
+        lifecycle_schedule_recompute(
+            tenant_id=instance.tenant_id, account_ids=[instance.opportunity.account_id]
+        )
+
+
+def connect() -> None:
+    for model in (Opportunity, Subscription):
+        post_save.connect(_account_changed, sender=model, dispatch_uid=f"lifecycle.{model.__name__}.saved")
+        post_delete.connect(
+            _account_changed, sender=model, dispatch_uid=f"lifecycle.{model.__name__}.deleted"
+        )
+    post_save.connect(_deal_stage_changed, sender=StageChange, dispatch_uid="lifecycle.deal_stage_changed")

@@ -1,0 +1,263 @@
+"""The lifecycle stage engine: every account's full stage history derived from its data (KPIS.md, "Lifecycle of
+an account"), set-based in SQL, and the scheduling of recomputes after the changes that can move it.
+
+How the SQL works (one INSERT ... SELECT, per tenant, for all or some accounts):
+1. Events per account and local day: deals won (the local date of closed_at, by the stage's kind), subscriptions
+   started (with their end; open-ended = infinity), and the days where only the passing of time can flip the churn
+   condition (a won deal + lapse_days, an end_date, an end_date + grace_days), plus the account's created date.
+   Every rule is a step function of the day that can only change on one of those days.
+2. Running aggregates over those days (window functions): won deals so far, last won day, subscriptions started
+   so far, their latest end. Churn on d = (subscriptions started by d, and their latest end + grace_days <= d; an
+   open-ended one never ends, and "none active" follows from latest end <= d) or (no subscription started by d,
+   a won deal, and the last one + lapse_days <= d).
+3. Come-back days: a day where churn is false right after a day where it was true (lag()).
+4. The onboarding ends (first customer date + onboarding_days, each come-back + onboarding_days) join the days,
+   the aggregates run again and each day gets its stage; consecutive equal stages collapse (lag()), days before
+   the account's created date or after today are left out. What remains are the changes.
+
+Reading of KPIS.md decided here: "it has subscriptions" and "never had a subscription" are judged as of d (the
+subscriptions started by d), so the history is what the rules gave on each day with the data known now; a
+subscription that starts later does not stop an earlier churn, it is the come-back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from accounts.models import LifecycleStageName, StageKind
+from accounts.services.records import accounts_set_lifecycle_stages
+from crm.dates import tenant_today
+from crm.models import Tenant
+from lifecycle.models import LifecycleChange, LifecycleSettings
+from lifecycle.services.settings import lifecycle_settings_get
+
+STAGES_SQL = """
+WITH acc AS (
+    SELECT a.id AS account_id, (a.created_at AT TIME ZONE %(tz)s)::date AS created_date
+    FROM accounts_account a
+    WHERE a.tenant_id = %(tenant_id)s AND (%(all)s OR a.id = ANY(%(ids)s::bigint[]))
+),
+won AS (
+    SELECT o.account_id, (o.closed_at AT TIME ZONE %(tz)s)::date AS day
+    FROM accounts_opportunity o
+    JOIN acc ON acc.account_id = o.account_id
+    JOIN accounts_stage st ON st.id = o.stage_id AND st.tenant_id = %(tenant_id)s
+    WHERE o.tenant_id = %(tenant_id)s AND st.kind = %(won_kind)s
+      AND o.deleted_at IS NULL AND o.closed_at IS NOT NULL
+),
+sub AS (
+    SELECT s.account_id, s.start_date, COALESCE(s.end_date, 'infinity'::date) AS end_date
+    FROM lifecycle_subscription s
+    JOIN acc ON acc.account_id = s.account_id
+    WHERE s.tenant_id = %(tenant_id)s AND s.deleted_at IS NULL
+),
+events AS (
+    SELECT account_id, day, 1 AS won, 0 AS started, NULL::date AS sub_end FROM won
+    UNION ALL SELECT account_id, day + %(lapse)s, 0, 0, NULL FROM won
+    UNION ALL SELECT account_id, start_date, 0, 1, end_date FROM sub
+    UNION ALL SELECT account_id, end_date, 0, 0, NULL FROM sub WHERE end_date <> 'infinity'
+    UNION ALL SELECT account_id, end_date + %(grace)s, 0, 0, NULL FROM sub WHERE end_date <> 'infinity'
+    UNION ALL SELECT account_id, created_date, 0, 0, NULL FROM acc
+),
+days AS (
+    SELECT account_id, day, sum(won) AS won, sum(started) AS started, max(sub_end) AS sub_end
+    FROM events GROUP BY account_id, day
+),
+running AS (
+    SELECT account_id, day,
+        sum(won) OVER w AS n_won,
+        max(CASE WHEN won > 0 THEN day END) OVER w AS last_won,
+        sum(started) OVER w AS n_started,
+        max(sub_end) OVER w AS last_end
+    FROM days
+    WINDOW w AS (PARTITION BY account_id ORDER BY day)
+),
+churn AS (
+    SELECT account_id, day, n_won + n_started > 0 AS customer,
+        COALESCE((n_started > 0 AND last_end + %(grace)s <= day)
+            OR (n_started = 0 AND n_won > 0 AND last_won + %(lapse)s <= day), false) AS churned
+    FROM running
+),
+comebacks AS (
+    SELECT account_id, day FROM (
+        SELECT account_id, day, churned,
+            lag(churned) OVER (PARTITION BY account_id ORDER BY day) AS was_churned
+        FROM churn
+    ) flips
+    WHERE was_churned AND NOT churned
+),
+firsts AS (
+    SELECT account_id, min(day) AS first_customer_date FROM churn WHERE customer GROUP BY account_id
+),
+all_days AS (
+    SELECT account_id, day, won, started, sub_end, false AS came_back FROM days
+    UNION ALL SELECT account_id, first_customer_date + %(onboarding)s, 0, 0, NULL, false FROM firsts
+    UNION ALL SELECT account_id, day, 0, 0, NULL, true FROM comebacks
+    UNION ALL SELECT account_id, day + %(onboarding)s, 0, 0, NULL, false FROM comebacks
+),
+grouped AS (
+    SELECT account_id, day, sum(won) AS won, sum(started) AS started, max(sub_end) AS sub_end,
+        bool_or(came_back) AS came_back
+    FROM all_days GROUP BY account_id, day
+),
+evaluated AS (
+    SELECT account_id, day, won,
+        sum(won) OVER w AS n_won,
+        max(CASE WHEN won > 0 THEN day END) OVER w AS last_won,
+        sum(started) OVER w AS n_started,
+        max(sub_end) OVER w AS last_end,
+        max(CASE WHEN came_back THEN day END) OVER w AS last_comeback
+    FROM grouped
+    WINDOW w AS (PARTITION BY account_id ORDER BY day)
+),
+staged AS (
+    SELECT e.account_id, e.day, e.won, e.n_started,
+        CASE
+            WHEN e.n_won + e.n_started = 0 THEN %(acquisition)s
+            WHEN (e.n_started > 0 AND e.last_end + %(grace)s <= e.day)
+                OR (e.n_started = 0 AND e.last_won + %(lapse)s <= e.day) THEN %(churn)s
+            WHEN e.day < GREATEST(f.first_customer_date, e.last_comeback) + %(onboarding)s THEN %(conversion)s
+            ELSE %(retention)s
+        END AS stage
+    FROM evaluated e
+    LEFT JOIN firsts f ON f.account_id = e.account_id
+),
+visible AS (
+    SELECT s.account_id, s.day, s.won, s.n_started, s.stage,
+        lag(s.stage) OVER (PARTITION BY s.account_id ORDER BY s.day) AS previous
+    FROM staged s
+    JOIN acc ON acc.account_id = s.account_id
+    WHERE s.day >= acc.created_date AND s.day <= %(today)s
+)
+INSERT INTO lifecycle_lifecyclechange
+    (tenant_id, account_id, from_stage, to_stage, date, cause, computed_at, created_at, updated_at)
+SELECT %(tenant_id)s, account_id, COALESCE(previous, ''), stage, day,
+    CASE
+        WHEN previous IS NULL THEN 'created'
+        WHEN stage = %(conversion)s AND previous = %(churn)s THEN 'came_back'
+        WHEN stage = %(conversion)s AND won > 0 THEN 'first_won_deal'
+        WHEN stage = %(conversion)s THEN 'first_subscription'
+        WHEN stage = %(retention)s THEN 'onboarding_done'
+        WHEN stage = %(churn)s AND n_started > 0 THEN 'churned'
+        ELSE 'lapsed'
+    END,
+    %(now)s, %(now)s, %(now)s
+FROM visible
+WHERE previous IS DISTINCT FROM stage
+"""
+
+DELETE_SQL = """
+DELETE FROM lifecycle_lifecyclechange
+WHERE tenant_id = %(tenant_id)s AND (%(all)s OR account_id = ANY(%(ids)s::bigint[]))
+"""
+
+# One recompute of a tenant at a time: two overlapping delete + insert runs would collide on (account, date).
+LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('lifecycle_recompute:' || %s::text, 0))"
+
+
+@transaction.atomic
+def lifecycle_recompute(
+    *, tenant: Tenant, account_ids: Iterable[int] | None = None, today: datetime.date | None = None
+) -> int:
+    """Derive the full stage history of the tenant's accounts (all, or `account_ids`) from deals and
+    subscriptions, rewrite their LifecycleChange rows, and set each account's current stage (booked to the
+    system). Idempotent. Returns the number of change rows written."""
+    ids = None if account_ids is None else sorted({int(pk) for pk in account_ids})
+    if ids == []:
+        return 0
+    settings = lifecycle_settings_get(tenant=tenant)
+    params = _params(tenant=tenant, settings=settings, ids=ids, today=today or tenant_today(tenant))
+    with connection.cursor() as cursor:
+        cursor.execute(LOCK_SQL, [tenant.pk])
+        cursor.execute(DELETE_SQL, params)
+        cursor.execute(STAGES_SQL, params)
+        written = cursor.rowcount
+    accounts_set_lifecycle_stages(tenant=tenant, stages=current_stage_account_ids(tenant=tenant, ids=ids))
+    return written
+
+
+def _params(
+    *, tenant: Tenant, settings: LifecycleSettings, ids: list[int] | None, today: datetime.date
+) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant.pk,
+        "tz": tenant.time_zone,
+        "all": ids is None,
+        "ids": ids or [],
+        "won_kind": StageKind.WON.value,
+        "onboarding": settings.onboarding_days,
+        "grace": settings.grace_days,
+        "lapse": settings.lapse_days,
+        "today": today,
+        "now": timezone.now(),
+        "acquisition": LifecycleStageName.ACQUISITION.value,
+        "conversion": LifecycleStageName.CONVERSION.value,
+        "retention": LifecycleStageName.RETENTION.value,
+        "churn": LifecycleStageName.CHURN.value,
+    }
+
+
+def current_stage_account_ids(*, tenant: Tenant, ids: list[int] | None) -> dict[str, QuerySet]:
+    """For each stage, a queryset of the ids of the accounts whose latest change (the stage today) leads to it."""
+    later = LifecycleChange.objects.filter(
+        tenant=tenant, account_id=OuterRef("account_id"), date__gt=OuterRef("date")
+    )
+    latest = LifecycleChange.objects.filter(tenant=tenant).exclude(Exists(later))
+    if ids is not None:
+        latest = latest.filter(account_id__in=ids)
+    return {stage: latest.filter(to_stage=stage).values("account_id") for stage in LifecycleStageName.values}
+
+
+# --- on-commit scheduling ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """The accounts to recompute after the current transaction commits, per tenant (None: all of them)."""
+
+    tenants: dict[int, set[int] | None] = field(default_factory=dict)
+
+    def add(self, tenant_id: int, account_ids: Iterable[int] | None) -> None:
+        if account_ids is None:
+            self.tenants[tenant_id] = None
+            return
+        known = self.tenants.setdefault(tenant_id, set())
+        if known is not None:
+            known.update(int(pk) for pk in account_ids)
+
+    def __call__(self) -> None:
+        from lifecycle.tasks import recompute_lifecycle
+
+        for tenant_id, ids in self.tenants.items():
+            recompute_lifecycle.delay(tenant_id, None if ids is None else sorted(ids))
+
+
+_local = threading.local()
+
+
+def lifecycle_schedule_recompute(*, tenant_id: int, account_ids: Iterable[int] | None) -> None:
+    """Recompute the stages of these accounts (None: the whole tenant) once the transaction commits.
+
+    Debounced: all the calls of one transaction add to one pending batch, queued as one task per tenant on
+    commit. The batch is recognised by being still registered with the connection's on-commit callbacks; after a
+    commit or a rollback it is not, and the next call starts a new one."""
+    pending = getattr(_local, "pending", None)
+    if pending is None or not _registered(pending):
+        pending = _Pending()
+        _local.pending = pending
+        pending.add(tenant_id, account_ids)
+        transaction.on_commit(pending)
+        return
+    pending.add(tenant_id, account_ids)
+
+
+def _registered(pending: _Pending) -> bool:
+    return connection.in_atomic_block and any(entry[1] is pending for entry in connection.run_on_commit)

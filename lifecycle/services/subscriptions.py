@@ -1,0 +1,227 @@
+"""Writes of subscriptions: create, update (optimistic locking on `version`), soft delete and restore.
+
+Every write runs in one transaction, books the change to the actor in history (django-pghistory) and schedules a
+recompute of the account's lifecycle stages after commit (a subscription moves them, back-dated ones included).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Account
+from crm.errors import ConflictError
+from crm.history import history_actor
+from crm.models import Tenant, User
+from lifecycle.models import Subscription
+from lifecycle.services.stages import lifecycle_schedule_recompute
+
+CENT = Decimal("0.01")
+SUBSCRIPTION_FIELDS = (
+    "external_id",
+    "plan",
+    "mrr",
+    "currency",
+    "start_date",
+    "end_date",
+    "renews_from",
+    "churn_reason",
+)
+
+
+def _as_date(value: Any, field: str, errors: dict[str, list[str]]) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors.setdefault(field, []).append(_("Enter a date as YYYY-MM-DD."))
+        return None
+
+
+def _clean(tenant: Tenant, values: dict[str, Any], *, current: Subscription | None) -> dict[str, Any]:
+    """Validate and normalise the given fields (all of them on create); ValidationError lists every problem."""
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    if "external_id" in values:
+        clean["external_id"] = (values["external_id"] or "").strip()
+    if "plan" in values:
+        clean["plan"] = (values["plan"] or "").strip()[:200]
+    if "churn_reason" in values:
+        clean["churn_reason"] = (values["churn_reason"] or "").strip()
+    if "mrr" in values:
+        try:
+            mrr = Decimal(str(values["mrr"] if values["mrr"] not in (None, "") else "0"))
+        except InvalidOperation:
+            errors.setdefault("mrr", []).append(_("Enter a number."))
+        else:
+            if not mrr.is_finite() or mrr < 0:
+                errors.setdefault("mrr", []).append(_("MRR cannot be negative."))
+            elif mrr >= Decimal("1e12"):
+                errors.setdefault("mrr", []).append(_("This amount is too large."))
+            else:
+                clean["mrr"] = mrr.quantize(CENT, ROUND_HALF_UP)
+    if "currency" in values:
+        currency = (values["currency"] or tenant.currency).strip().upper()
+        if len(currency) != 3 or not currency.isalpha() or not currency.isascii():
+            errors.setdefault("currency", []).append(
+                _("Use a three-letter currency code such as CNY or EUR.")
+            )
+        clean["currency"] = currency
+    if "start_date" in values:
+        start = _as_date(values["start_date"], "start_date", errors)
+        if start is None and "start_date" not in errors:
+            errors.setdefault("start_date", []).append(_("Enter a start date."))
+        clean["start_date"] = start
+    if "end_date" in values:
+        clean["end_date"] = _as_date(values["end_date"], "end_date", errors)
+    start = clean.get("start_date", current.start_date if current else None)
+    end = clean.get("end_date", current.end_date if current else None)
+    if start is not None and end is not None and end <= start and not errors.get("end_date"):
+        errors.setdefault("end_date", []).append(_("The end date must be after the start date."))
+    if "renews_from" in values:
+        previous = values["renews_from"]
+        account_id = values["account"].pk if "account" in values else current.account_id if current else None
+        if previous is not None and (
+            previous.tenant_id != tenant.pk
+            or previous.account_id != account_id
+            or (current is not None and previous.pk == current.pk)
+        ):
+            errors.setdefault("renews_from", []).append(_("Choose a subscription of the same account."))
+        clean["renews_from"] = previous
+    external_id = clean.get("external_id")
+    if external_id:
+        taken = Subscription.objects.filter(tenant=tenant, external_id=external_id)
+        if current is not None:
+            taken = taken.exclude(pk=current.pk)
+        if taken.exists():
+            errors.setdefault("external_id", []).append(_("Another subscription has this external id."))
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    account: Account,
+    start_date: datetime.date | str,
+    mrr: Decimal | str | int = 0,
+    plan: str = "",
+    currency: str | None = None,
+    end_date: datetime.date | str | None = None,
+    renews_from: Subscription | None = None,
+    churn_reason: str = "",
+    external_id: str = "",
+    created_at: datetime.datetime | None = None,
+) -> Subscription:
+    """Create a subscription of `account` (currency: the tenant's when not given). Side effects: history event,
+    the account's lifecycle recomputed after commit."""
+    if account.tenant_id != tenant.pk:
+        raise Account.DoesNotExist
+    clean = _clean(
+        tenant,
+        {
+            "account": account,
+            "external_id": external_id,
+            "plan": plan,
+            "mrr": mrr,
+            "currency": currency,
+            "start_date": start_date,
+            "end_date": end_date,
+            "renews_from": renews_from,
+            "churn_reason": churn_reason,
+        },
+        current=None,
+    )
+    subscription = Subscription(
+        tenant=tenant, account=account, created_at=created_at or timezone.now(), **clean
+    )
+    with history_actor(actor):
+        subscription.save()
+    lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[account.pk])
+    return subscription
+
+
+def _conflict(tenant: Tenant, subscription_id: int) -> ConflictError:
+    current = Subscription.objects.filter(tenant=tenant, pk=subscription_id).first()
+    if current is None:
+        raise Subscription.DoesNotExist
+    return ConflictError(
+        _("Someone else changed this subscription since you opened it. Review their changes and save again."),
+        current={
+            "plan": current.plan,
+            "mrr": str(current.mrr),
+            "currency": current.currency,
+            "start_date": current.start_date.isoformat(),
+            "end_date": current.end_date.isoformat() if current.end_date else None,
+            "churn_reason": current.churn_reason,
+            "version": current.version,
+        },
+    )
+
+
+@transaction.atomic
+def subscription_update(
+    *, tenant: Tenant, actor: User | None, subscription: Subscription, version: int | None, **fields: Any
+) -> Subscription:
+    """Change fields if the row still has `version` (None: no check), else ConflictError with the current values.
+    Side effects: history event, the account's lifecycle recomputed after commit."""
+    unknown = set(fields) - set(SUBSCRIPTION_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
+    current = (
+        Subscription.objects.select_for_update()
+        .filter(tenant=tenant, pk=subscription.pk, deleted_at__isnull=True)
+        .first()
+    )
+    if current is None:
+        raise Subscription.DoesNotExist
+    if version is not None and int(version) != current.version:
+        raise _conflict(tenant, current.pk)
+    clean = _clean(tenant, fields, current=current)
+    real = {name: value for name, value in clean.items() if getattr(current, name) != value}
+    if real:
+        with history_actor(actor):
+            Subscription.objects.filter(tenant=tenant, pk=current.pk).update(
+                **real, version=F("version") + 1, updated_at=timezone.now()
+            )
+        lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[current.account_id])
+    current.refresh_from_db()
+    return current
+
+
+@transaction.atomic
+def subscription_delete(*, tenant: Tenant, actor: User | None, subscription: Subscription) -> Subscription:
+    """Soft-delete (restorable); a deleted subscription no longer counts for the lifecycle."""
+    with history_actor(actor):
+        Subscription.objects.filter(tenant=tenant, pk=subscription.pk, deleted_at__isnull=True).update(
+            deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
+        )
+    lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[subscription.account_id])
+    subscription.refresh_from_db()
+    return subscription
+
+
+@transaction.atomic
+def subscription_restore(*, tenant: Tenant, actor: User | None, subscription: Subscription) -> Subscription:
+    with history_actor(actor):
+        Subscription.objects.filter(tenant=tenant, pk=subscription.pk, deleted_at__isnull=False).update(
+            deleted_at=None, version=F("version") + 1, updated_at=timezone.now()
+        )
+    lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[subscription.account_id])
+    subscription.refresh_from_db()
+    return subscription

@@ -1,0 +1,45 @@
+"""Celery tasks of the lifecycle app: thin, take the tenant id, open tenant_context, call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from crm.models import Tenant
+from crm.tasks import fan_out
+from crm.tenancy import tenant_context
+
+
+@shared_task(name="lifecycle.tasks.recompute_lifecycle", acks_late=True, ignore_result=True)
+def recompute_lifecycle(tenant_id: int, account_ids: list[int] | None = None) -> int:
+    """Recompute the stage history of the tenant's accounts (all, or `account_ids`). Idempotent; an inactive or
+    deleted tenant is skipped."""
+    from lifecycle.services.stages import lifecycle_recompute
+
+    tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+    if tenant is None:
+        return 0
+    with tenant_context(tenant):
+        return lifecycle_recompute(tenant=tenant, account_ids=account_ids)
+
+
+@shared_task(name="lifecycle.tasks.recompute_lifecycle_all_tenants", ignore_result=True)
+def recompute_lifecycle_all_tenants() -> int:
+    """One recompute per active tenant (fan-out), for a full refresh on demand."""
+    return fan_out(recompute_lifecycle)
+
+
+@shared_task(name="lifecycle.tasks.recompute_lifecycle_due_all_tenants", ignore_result=True)
+def recompute_lifecycle_due_all_tenants() -> int:
+    """Beat runs this every hour; it fans out one recompute per tenant whose local day has just begun, so
+    onboarding ends, grace and lapse periods run out on the tenant's own date (daily per tenant), whatever its
+    time zone (a fixed UTC hour would be most of a day late somewhere)."""
+    now = timezone.now()
+    tenant_ids = [
+        tenant.pk
+        for tenant in Tenant.objects.filter(is_active=True).only("pk", "time_zone")
+        if timezone.localtime(now, tenant.tzinfo).hour == 0
+    ]
+    for tenant_id in tenant_ids:
+        recompute_lifecycle.delay(tenant_id)
+    return len(tenant_ids)
