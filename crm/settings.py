@@ -8,6 +8,7 @@ tasks run in-process after commit and the cache is local memory.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -30,12 +31,39 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 CRM_ENV = os.environ.get("CRM_ENV", "development")
 PRODUCTION = CRM_ENV == "production"
-DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
+# Off unless asked for (DJANGO_DEBUG=1): the demo serves real-looking data on a port, and Django's debug pages
+# would show settings and every URL to anyone who reaches it.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+
+def _local_secret_key() -> str:
+    """Outside production with no SECRET_KEY set: a random key made once per checkout and kept in var/ (never a
+    key fixed in the code, which would let anyone forge sessions of a demo or development server)."""
+    path = BASE_DIR / "var" / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(60)
+    draft = path.with_name(f"secret_key.{os.getpid()}")
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(key)
+    try:
+        os.link(
+            draft, path
+        )  # atomic: a process that starts at the same time reads a whole key or makes its own
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        draft.unlink()
+    return key
+
 
 if PRODUCTION:
     SECRET_KEY = os.environ["SECRET_KEY"]  # required: no default in production
 else:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789-abcdefghijklmnop")
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -242,6 +270,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["crm.permissions.IsTenantMember"],
+    "DEFAULT_PARSER_CLASSES": [
+        "crm.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "crm.pagination.CursorPagination",
@@ -266,7 +299,7 @@ SPECTACULAR_SETTINGS = {
         "SourceKindEnum": "leads.models.SourceKind",
         "ChannelEnum": "leads.models.Channel",
         "LeadStatusEnum": "leads.models.LeadStatus",
-        "SizeBandEnum": "leads.models.SizeBand",
+        "SizeBandEnum": "accounts.models.SizeBand",
         "ScoringCategoryEnum": "leads.models.ScoringCategory",
         "ScoringFieldEnum": "leads.models.ScoringField",
         "ImportStatusEnum": "imports.models.ImportStatus",
