@@ -62,19 +62,44 @@ def template_csv(kind: ImportKind) -> str:
     return BOM + csv_line(list(kind.columns))
 
 
-def export_lines(
+def _export_line(kind: ImportKind, obj: Any) -> str:
+    values = kind.export_row(obj)
+    return csv_line([values.get(column, "") for column in kind.columns])
+
+
+def export_head(
     *, tenant: Tenant, membership: Membership, kind: ImportKind, params: QueryDict
+) -> tuple[list[str], int | None]:
+    """The header and the first EXPORT_CHUNK rows of an export, read in the caller's (the request's)
+    transaction, so that an error here is the view's (a 500 or the API's error answer, never a short file);
+    and the pk after which export_lines goes on, None when these were all the rows."""
+    lines = [BOM + csv_line(list(kind.columns))]
+    first = list(kind.export_queryset(tenant, membership, params).order_by("pk")[:EXPORT_CHUNK])
+    lines.extend(_export_line(kind, obj) for obj in first)
+    return lines, (first[-1].pk if len(first) == EXPORT_CHUNK else None)
+
+
+def export_lines(
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    kind: ImportKind,
+    params: QueryDict,
+    after_pk: int | None = None,
 ) -> Iterator[str]:
-    """The CSV lines of an export, read in chunks from a server-side cursor (a million rows never sit in memory).
+    """The CSV lines of an export, read in chunks from a server-side cursor (a million rows never sit in memory):
+    the header and every row, or with `after_pk` (see export_head) only the rows after it.
 
     A streaming response is consumed after the view returned, outside the request's tenant transaction, so the
     generator opens its own tenant_context (the ORM scope, RLS and the transaction the cursor needs)."""
     with tenant_context(tenant):
-        yield BOM + csv_line(list(kind.columns))
-        rows = kind.export_queryset(tenant, membership, params).order_by("pk")
-        for obj in rows.iterator(chunk_size=EXPORT_CHUNK):
-            values = kind.export_row(obj)
-            yield csv_line([values.get(column, "") for column in kind.columns])
+        rows = kind.export_queryset(tenant, membership, params)
+        if after_pk is None:
+            yield BOM + csv_line(list(kind.columns))
+        else:
+            rows = rows.filter(pk__gt=after_pk)
+        for obj in rows.order_by("pk").iterator(chunk_size=EXPORT_CHUNK):
+            yield _export_line(kind, obj)
 
 
 def export_file_name(*, tenant: Tenant, kind: ImportKind, now: Any) -> str:

@@ -3,6 +3,8 @@ polls by htmx until the job is done, its error report as CSV, the template CSVs 
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import Iterator
 from typing import cast
 
@@ -19,6 +21,8 @@ from imports import selectors, services
 from imports.forms import ImportForm
 from imports.models import ImportJob
 from imports.registry import ImportKind, get_kind, importable_kinds
+
+logger = logging.getLogger(__name__)
 
 
 def _csv_response(lines: Iterator[str], file_name: str) -> StreamingHttpResponse:
@@ -108,14 +112,44 @@ def import_template(request: TenantHttpRequest, slug: str, kind: str) -> HttpRes
     return response
 
 
+def _aborting(lines: Iterator[str], *, tenant_id: int, kind: str) -> Iterator[str]:
+    """The export's remaining lines; an error logs and re-raises, which aborts the transfer (see export_response)."""
+    try:
+        yield from lines
+    except Exception:
+        logger.exception(
+            "export of %s for tenant %s failed while streaming; transfer aborted", kind, tenant_id
+        )
+        raise
+
+
 def export_response(request: TenantHttpRequest, kind: str) -> StreamingHttpResponse:
-    """The streamed CSV of a kind for the request's member, with the list page's filters (the query string)."""
+    """The streamed CSV of a kind for the request's member, with the list page's filters (the query string).
+
+    An export never ends as a normal short file. The header and the first chunk of rows (EXPORT_CHUNK) are read
+    here, before the 200 is sent, so an error in the filters, the query or those rows is an ordinary error
+    answer (500, or the API's JSON error). Once the 200 is sent the status cannot change: an error while
+    streaming the rest is logged and re-raised, so the server aborts the response (without a Content-Length
+    it is sent chunked over HTTP/1.1, and the missing last chunk makes the client report a broken transfer, e.g.
+    curl's "transfer closed with outstanding read data remaining"), instead of closing it as a complete file.
+    Buffering the whole export first would turn every error into a 500 but would hold a million rows (or a
+    temporary file of them) before the first byte; streaming with an aborted transfer is the honest middle."""
     found = get_kind(kind)
     if found is None or not found.can_export(request.membership):
         raise Http404
-    lines = selectors.export_lines(
+    head, after_pk = selectors.export_head(
         tenant=request.tenant, membership=request.membership, kind=found, params=request.GET
     )
+    lines: Iterator[str] = iter(head)
+    if after_pk is not None:
+        rest = selectors.export_lines(
+            tenant=request.tenant,
+            membership=request.membership,
+            kind=found,
+            params=request.GET,
+            after_pk=after_pk,
+        )
+        lines = itertools.chain(head, _aborting(rest, tenant_id=request.tenant.pk, kind=found.key))
     name = selectors.export_file_name(
         tenant=request.tenant, kind=found, now=timezone.localtime(timezone.now(), request.tenant.tzinfo)
     )
