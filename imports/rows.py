@@ -1,9 +1,13 @@
 """Reading CSV rows: typed cell values with the contract's rules (KPIS.md "CSV import formats"), and the context
 of one import that resolves members by email and records by external id, a chunk at a time.
 
-A cell that cannot be read raises RowError(column, reason); the runner reports it with the row number and skips
-the row. Columns missing from the header are "not given" (an update leaves the field alone); an empty cell is
-"no value" (an update clears the field).
+A cell that cannot be read is recorded on its Row (column, reason) and the reading method returns "no value", so
+that every bad cell of a row is reported at once (not one per re-import); the importer calls `row.check()` before
+it writes, which raises RowErrors with all of them, and the runner reports each with the row number and skips the
+row. Every cell is checked when the row is built (too long, a NUL or another control character), every date and
+timestamp is bounded to crm.validators' range here, in one place, so every kind gets the same rules. Columns
+missing from the header are "not given" (an update leaves the field alone); an empty cell is "no value" (an
+update clears the field).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.validators import date_in_range, out_of_range_message
 
 TRUE_VALUES = {"true", "1", "yes", "y", "t"}
 # Exports name a record that has no external id by "crm-<id>", so re-importing an export updates the same
@@ -53,6 +58,11 @@ def export_id(obj: Any) -> str:
 
 
 FALSE_VALUES = {"false", "0", "no", "n", "f"}
+# The longest cell a row may have (Python's csv module refuses longer fields by default; the reader's limit is
+# raised to the file size so that such a cell becomes this row error instead of stopping the whole file).
+MAX_CELL_CHARS = 131_072
+# C0 control characters other than tab, line feed and carriage return (a cell may span lines), and DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class RowError(Exception):
@@ -64,21 +74,64 @@ class RowError(Exception):
         self.reason = reason
 
 
+class RowErrors(Exception):
+    """Every bad cell of one row, as RowError instances (raised by Row.check)."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = errors
+
+
+def cell_problem(value: str) -> str | None:
+    """Why a cell cannot be imported whatever its column (too long, NUL, control character), or None."""
+    if len(value) > MAX_CELL_CHARS:
+        return _("The cell is too long (more than %(n)d characters).") % {"n": MAX_CELL_CHARS}
+    if "\x00" in value:
+        return _("The cell contains a NUL character; remove it and upload the file again.")
+    if CONTROL_CHARACTERS.search(value):
+        return _("The cell contains a control character; only tabs and line breaks are allowed.")
+    return None
+
+
 @dataclass
 class Row:
-    """One data row: `number` is its line in a spreadsheet (the header is row 1)."""
+    """One data row: `number` is its line in a spreadsheet (the header is row 1). `errors` collects the row's bad
+    cells (one per column); a column with an error reads as "no value" afterwards."""
 
     number: int
     values: dict[str, str]
     context: ImportContext
+    errors: list[RowError] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for column, value in self.values.items():
+            problem = cell_problem(value)
+            if problem is not None:
+                self.fail(column, problem)
+
+    def fail(self, column: str, reason: str) -> None:
+        """Record a bad cell (the first reason per column is kept: later reads of it are consequences)."""
+        if not self.has_error(column):
+            self.errors.append(RowError(column, reason))
+
+    def has_error(self, column: str) -> bool:
+        return any(error.column == column for error in self.errors)
+
+    def check(self) -> None:
+        """Raise RowErrors with every bad cell found so far; importers call it before they write."""
+        if self.errors:
+            raise RowErrors(list(self.errors))
 
     def given(self, column: str) -> bool:
         return column in self.values
 
     def text(self, column: str, max_length: int | None = None) -> str:
+        if self.has_error(column):
+            return ""
         value = (self.values.get(column) or "").strip()
         if max_length is not None and len(value) > max_length:
-            raise RowError(column, _("Use at most %(n)d characters.") % {"n": max_length})
+            self.fail(column, _("Use at most %(n)d characters.") % {"n": max_length})
+            return ""
         return value
 
     def choice(self, column: str, choices: type[models.TextChoices], default: str = "") -> str:
@@ -89,47 +142,86 @@ class Row:
         for choice_value, label in choices.choices:
             if lowered in (str(choice_value).lower(), str(label).lower()):
                 return str(choice_value)
-        raise RowError(
+        self.fail(
             column,
             _("Unknown value “%(value)s”; use one of: %(choices)s.")
             % {"value": value, "choices": ", ".join(str(v) for v in choices.values)},
         )
+        return default
 
     def timestamp(self, column: str) -> datetime.datetime | None:
-        """ISO 8601; without an offset the time is in the tenant's time zone."""
+        """ISO 8601; without an offset the time is in the tenant's time zone. Within crm.validators' range."""
         value = self.text(column)
         if not value:
             return None
         try:
             parsed = datetime.datetime.fromisoformat(value)
         except ValueError:
-            raise RowError(
-                column, _("Not an ISO 8601 timestamp such as 2024-03-01T09:30:00+08:00.")
-            ) from None
+            self.fail(column, _("Not an ISO 8601 timestamp such as 2024-03-01T09:30:00+08:00."))
+            return None
+        # Checked before any time zone arithmetic, which overflows at the edges of Python's years.
+        if not date_in_range(parsed):
+            self.fail(column, out_of_range_message())
+            return None
         if timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed, self.context.tenant.tzinfo)
         return parsed
 
     def date(self, column: str) -> datetime.date | None:
+        """YYYY-MM-DD within crm.validators' range."""
         value = self.text(column)
         if not value:
             return None
         try:
-            return datetime.date.fromisoformat(value)
+            parsed = datetime.date.fromisoformat(value)
         except ValueError:
-            raise RowError(column, _("Not a date in the form YYYY-MM-DD.")) from None
+            self.fail(column, _("Not a date in the form YYYY-MM-DD."))
+            return None
+        if not date_in_range(parsed):
+            self.fail(column, out_of_range_message())
+            return None
+        return parsed
 
-    def decimal(self, column: str) -> Decimal | None:
+    def decimal(
+        self, column: str, max_digits: int | None = None, decimal_places: int | None = None
+    ) -> Decimal | None:
+        """A finite number; with `max_digits`/`decimal_places` (those of the model field it is stored in, see
+        `decimal_for`) also one the database column can hold, as a hand-made record must."""
         value = self.text(column).replace(",", "")
         if not value:
             return None
         try:
             number = Decimal(value)
         except InvalidOperation:
-            raise RowError(column, _("Not a number.")) from None
+            self.fail(column, _("Not a number."))
+            return None
         if not number.is_finite():
-            raise RowError(column, _("Not a number."))
+            self.fail(column, _("Not a number."))
+            return None
+        if decimal_places is not None:
+            exponent = number.normalize().as_tuple().exponent
+            assert isinstance(exponent, int)  # finite numbers have an int exponent
+            if -exponent > decimal_places:
+                self.fail(column, _("Use at most %(n)d decimal places.") % {"n": decimal_places})
+                return None
+        if max_digits is not None:
+            whole_digits = max_digits - (decimal_places or 0)
+            if abs(number) >= Decimal(10) ** whole_digits:
+                self.fail(
+                    column,
+                    _("The number is too large; use at most %(n)d digits before the decimal point.")
+                    % {"n": whole_digits},
+                )
+                return None
         return number
+
+    def decimal_for(self, column: str, model: type[models.Model], field_name: str) -> Decimal | None:
+        """`decimal` bounded by the precision of `model.field_name` (a DecimalField)."""
+        model_field = model._meta.get_field(field_name)
+        assert isinstance(model_field, models.DecimalField)
+        return self.decimal(
+            column, max_digits=model_field.max_digits, decimal_places=model_field.decimal_places
+        )
 
     def boolean(self, column: str) -> bool | None:
         value = self.text(column).lower()
@@ -139,7 +231,8 @@ class Row:
             return True
         if value in FALSE_VALUES:
             return False
-        raise RowError(column, _("Use true or false."))
+        self.fail(column, _("Use true or false."))
+        return None
 
     def member(self, column: str) -> User | None:
         """The active member with this email (another company's people behave like unknown emails)."""
@@ -148,7 +241,7 @@ class Row:
             return None
         user = self.context.members.get(email)
         if user is None:
-            raise RowError(
+            self.fail(
                 column, _("No active member of this company has the email “%(email)s”.") % {"email": email}
             )
         return user
@@ -160,7 +253,8 @@ class Row:
             return None
         obj = self.context.lookup(model, external_id)
         if obj is None or getattr(obj, "deleted_at", None) is not None:
-            raise RowError(column, _("No record has the external id “%(id)s”.") % {"id": external_id})
+            self.fail(column, _("No record has the external id “%(id)s”.") % {"id": external_id})
+            return None
         return obj
 
 
@@ -177,6 +271,9 @@ class ImportContext:
     members: dict[str, User] = field(default_factory=dict)
     records: dict[type[models.Model], dict[str, Any]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    # The file's columns: the name the kind knows (lower-cased) -> as the file's header spells it (row errors
+    # name a column the way the user sees it).
+    header: dict[str, str] = field(default_factory=dict)
 
     def load_members(self, emails: Iterable[str]) -> None:
         wanted = {e.strip().lower() for e in emails if e and e.strip()} - set(self.members)

@@ -4,6 +4,11 @@ A job's rows are written through the owning app's services (imports.kinds), so t
 rules and scoring for leads, stage rules for deals). Each chunk of rows is one transaction that also moves the
 job's counts forward, so progress is visible while the job runs and a re-delivered task resumes after the last
 committed chunk instead of writing rows twice. A bad row is rolled back to its own savepoint and reported.
+
+Nothing in a file stops a job half-way or leaves it queued: every bad cell is a row error (all the bad cells of a
+row at once, imports.rows), a row that raises unexpectedly is a row error too (logged, its savepoint rolled back,
+the other rows kept), so at the end created + updated + failed is the number of data rows; and an unexpected
+error of the job itself marks it failed with a message (and is logged) instead of leaving it queued or running.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 import pghistory
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +31,7 @@ from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from crm.tenancy import tenant_context
 from imports.models import MAX_ROW_ERRORS, ImportJob, ImportStatus
 from imports.registry import CREATED, ImportKind, RowImporter, get_kind
-from imports.rows import ImportContext, Row, RowError, cell_from_import
+from imports.rows import ImportContext, Row, RowError, RowErrors, cell_from_import
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,11 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 # Roles whose own permissions the services check when they import; other importing roles (ops) write on behalf
 # of the sales team as a system actor, the job and the history still naming them.
 ACTING_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP})
+
+# Python's csv module refuses a field over 131,072 characters by raising csv.Error, which stopped the whole file.
+# The limit is process-wide (the csv module has no per-reader one); raised to the largest file, an over-long cell
+# is read and becomes a row error (imports.rows.MAX_CELL_CHARS) while the other rows import.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES + 1))
 
 
 class ImportFileError(Exception):
@@ -85,14 +95,17 @@ def _text(content: bytes) -> str:
         ) from None
 
 
-def read_header(kind: ImportKind, content: bytes) -> list[str]:
-    """The header's column names (lower-cased); raises ImportFileError when none is a column of the kind."""
+def _raw_header(content: bytes) -> list[str]:
     reader = csv.reader(io.StringIO(_text(content), newline=""))
     try:
-        header = next(reader, None)
+        return [name.strip() for name in next(reader, None) or []]
     except csv.Error as exc:
         raise ImportFileError(_("The file is not valid CSV: %(error)s") % {"error": exc}) from None
-    names = [name.strip().lower() for name in header or []]
+
+
+def read_header(kind: ImportKind, content: bytes) -> list[str]:
+    """The header's column names (lower-cased); raises ImportFileError when none is a column of the kind."""
+    names = [name.lower() for name in _raw_header(content)]
     if not any(name in kind.columns for name in names):
         raise ImportFileError(
             _("The first row must be a header naming the columns: %(columns)s.")
@@ -101,11 +114,33 @@ def read_header(kind: ImportKind, content: bytes) -> list[str]:
     return names
 
 
+def header_spelling(kind: ImportKind, content: bytes) -> dict[str, str]:
+    """The kind's columns the file has -> the name as the file's header spells it."""
+    spelled: dict[str, str] = {}
+    for name in _raw_header(content):
+        if name.lower() in kind.columns:
+            spelled.setdefault(name.lower(), name)
+    return spelled
+
+
 def iter_rows(kind: ImportKind, content: bytes) -> Iterator[tuple[int, dict[str, str] | None]]:
     """(row number, values of the kind's columns) for each record after the header; blank lines give None so
-    that row numbers stay those of a spreadsheet. Unknown columns are dropped here."""
+    that row numbers stay those of a spreadsheet. Unknown columns are dropped here. A file the csv module cannot
+    read further raises ImportFileError naming the line."""
     reader = csv.reader(io.StringIO(_text(content), newline=""))
-    names = [name.strip().lower() for name in next(reader, [])]
+    try:
+        names = [name.strip().lower() for name in next(reader, [])]
+        yield from _numbered_rows(kind, reader, names)
+    except csv.Error as exc:
+        raise ImportFileError(
+            _("The file is not valid CSV from line %(line)d: %(error)s")
+            % {"line": reader.line_num, "error": exc}
+        ) from None
+
+
+def _numbered_rows(
+    kind: ImportKind, reader: Any, names: list[str]
+) -> Iterator[tuple[int, dict[str, str] | None]]:
     for number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             yield number, None
@@ -155,6 +190,7 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
                     _("The member who started this import may no longer import these records.")
                 )
             read_header(kind, content)
+            total = count_rows(kind, content)
         except ImportFileError as exc:
             job.status, job.message, job.finished_at, job.content = (
                 ImportStatus.FAILED,
@@ -167,7 +203,7 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
         if job.status == ImportStatus.QUEUED:
             job.status = ImportStatus.RUNNING
             job.started_at = timezone.now()
-            job.total = count_rows(kind, content)
+            job.total = total
             job.save(update_fields=["status", "started_at", "total", "updated_at"])
         return job, kind, membership
 
@@ -192,6 +228,8 @@ def _chunks(kind: ImportKind, content: bytes, skip: int) -> Iterator[list[tuple[
 
 def _errors_of(exc: Exception, importer: RowImporter, kind: ImportKind) -> list[tuple[str, str]]:
     """(column, reason) pairs for one failed row."""
+    if isinstance(exc, RowErrors):
+        return [(error.column, error.reason) for error in exc.errors]
     if isinstance(exc, RowError):
         return [(exc.column, exc.reason)]
     if isinstance(exc, ValidationError):
@@ -211,7 +249,39 @@ def _errors_of(exc: Exception, importer: RowImporter, kind: ImportKind) -> list[
     return [("", _("The database refused this row (a value is too long or out of range)."))]
 
 
-ROW_ERRORS = (RowError, ValidationError, PermissionDenied, ObjectDoesNotExist, AppError, DatabaseError)
+ROW_ERRORS = (
+    RowError,
+    RowErrors,
+    ValidationError,
+    PermissionDenied,
+    ObjectDoesNotExist,
+    AppError,
+    DatabaseError,
+)
+# A lost connection is the job's problem (it resumes when re-delivered), not the row's.
+CONNECTION_ERRORS = (InterfaceError, OperationalError)
+
+
+def _row_report(row: Row, exc: Exception, importer: RowImporter, kind: ImportKind) -> list[dict[str, Any]]:
+    """The row's error entries: every bad cell it collected, then what `exc` adds about other columns (a
+    consequence of a bad cell, such as a deal without its unknown account, is not reported twice); each column
+    named as the file's header spells it, or said to be missing from the file."""
+    found = [(error.column, error.reason) for error in row.errors]
+    named = {column for column, _reason in found}
+    if not isinstance(exc, RowErrors):
+        found += [
+            (column, reason)
+            for column, reason in _errors_of(exc, importer, kind)
+            if not column or column not in named
+        ]
+    header = importer.context.header
+    entries = []
+    for column, reason in found:
+        if column and column not in header:
+            missing = _("(The file has no “%(column)s” column.)") % {"column": column}
+            reason = f"{reason} {missing}"
+        entries.append({"row": row.number, "column": header.get(column, column), "reason": reason})
+    return entries
 
 
 def _run_chunk(
@@ -233,12 +303,22 @@ def _run_chunk(
             try:
                 with transaction.atomic():
                     outcome = importer.import_row(row)
+                    # A kind that wrote without calling row.check() still does not keep a row with bad cells.
+                    row.check()
+            except CONNECTION_ERRORS:
+                raise
             except ROW_ERRORS as exc:
                 failed += 1
-                errors.extend(
-                    {"row": row.number, "column": column, "reason": reason}
-                    for column, reason in _errors_of(exc, importer, kind)
+                errors.extend(_row_report(row, exc, importer, kind))
+                continue
+            except Exception:
+                # A bug or an unforeseen value: this row only (its savepoint is rolled back), logged for us.
+                logger.exception(
+                    "import job %s of tenant %s: row %s raised unexpectedly", job.pk, tenant.pk, row.number
                 )
+                failed += 1
+                generic = RowError("", _("This row could not be imported (an unexpected error)."))
+                errors.extend(_row_report(row, generic, importer, kind))
                 continue
             if outcome == CREATED:
                 created += 1
@@ -259,7 +339,23 @@ def _run_chunk(
 
 def import_job_run(*, tenant: Tenant, job_id: int) -> None:
     """Run (or resume) a job: not one transaction on purpose, each chunk commits on its own (see the module's
-    docstring). Side effects: the records of the file, through their apps' services."""
+    docstring). Side effects: the records of the file, through their apps' services. An unexpected error marks
+    the job failed (rows of committed chunks are kept) and is logged; it never leaves the job queued or running,
+    except when the database itself is gone (then the job cannot be marked and a re-delivery resumes it)."""
+    try:
+        _run_job(tenant, job_id)
+    except CONNECTION_ERRORS:
+        raise
+    except Exception:
+        logger.exception("import job %s of tenant %s failed", job_id, tenant.pk)
+        _fail(
+            tenant,
+            job_id,
+            _("The import stopped because of an unexpected error; the rows before it were kept."),
+        )
+
+
+def _run_job(tenant: Tenant, job_id: int) -> None:
     started = _start(tenant, job_id)
     if started is None:
         return
@@ -273,16 +369,12 @@ def import_job_run(*, tenant: Tenant, job_id: int) -> None:
     )
     importer = kind.importer(context)
     content = bytes(job.content)
+    context.header = header_spelling(kind, content)
     try:
         for chunk in _chunks(kind, content, skip=job.processed):
             _run_chunk(tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk)
-    except Exception:
-        logger.exception("import job %s of tenant %s failed", job_id, tenant.pk)
-        _fail(
-            tenant,
-            job_id,
-            _("The import stopped because of an unexpected error; the rows before it were kept."),
-        )
+    except ImportFileError as exc:
+        _fail(tenant, job_id, str(exc))
         return
     with tenant_context(tenant):
         ImportJob.objects.filter(tenant=tenant, pk=job_id).update(

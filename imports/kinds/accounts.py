@@ -94,6 +94,8 @@ class AccountImporter(RowImporter):
         if row.given("parent_external_id"):
             fields["parent"] = row.record("parent_external_id", Account)
         owner = row.member("owner_email")
+        created_at = row.timestamp("created_at")
+        row.check()
         existing = _existing(self, Account, external_id)
         if existing is not None:
             if owner is not None:
@@ -103,7 +105,6 @@ class AccountImporter(RowImporter):
             )
             context.remember(account)
             return UPDATED
-        created_at = row.timestamp("created_at")
         if created_at is not None:
             fields["created_at"] = created_at
         fields["owner"] = owner or context.user
@@ -161,6 +162,8 @@ class ContactImporter(RowImporter):
         )
         if row.given("account_external_id"):
             fields["account"] = row.record("account_external_id", Account)
+        created_at = row.timestamp("created_at")
+        row.check()
         existing = _existing(self, Contact, external_id)
         if existing is not None:
             contact = contact_update(
@@ -168,7 +171,6 @@ class ContactImporter(RowImporter):
             )
             context.remember(contact)
             return UPDATED
-        created_at = row.timestamp("created_at")
         if created_at is not None:
             fields["created_at"] = created_at
         account = fields.get("account")
@@ -256,14 +258,14 @@ class OpportunityImporter(RowImporter):
         if row.given("type"):
             fields["type"] = row.choice("type", OpportunityType, default=OpportunityType.NEW_BUSINESS)
         if row.given("amount"):
-            fields["amount"] = row.decimal("amount") or 0
+            fields["amount"] = row.decimal_for("amount", Opportunity, "amount") or 0
         if row.given("currency"):
             fields["currency"] = row.text("currency").upper()
         if row.given("pipeline") or row.given("stage"):
             fields["pipeline"] = self._pipeline(row)
         if row.text("stage"):
             fields["stage"] = row.text("stage")
-        probability = row.decimal("probability")
+        probability = row.decimal_for("probability", Opportunity, "probability")
         if probability is not None:
             fields["probability"] = probability
         forecast = row.choice("forecast_category", ForecastCategory)
@@ -276,6 +278,9 @@ class OpportunityImporter(RowImporter):
         account = row.record("account_external_id", Account)
         owner = row.member("owner_email")
         closed_at = row.timestamp("closed_at")
+        lead = row.record("lead_external_id", Lead)
+        created_at = row.timestamp("created_at")
+        row.check()
         existing = _existing(self, Opportunity, external_id)
         if existing is not None:
             if account is not None:
@@ -301,8 +306,8 @@ class OpportunityImporter(RowImporter):
             name=fields.pop("name", ""),
             amount=fields.pop("amount", 0),
             owner=owner or context.user,
-            lead=row.record("lead_external_id", Lead),
-            created_at=row.timestamp("created_at"),
+            lead=lead,
+            created_at=created_at,
             closed_at=closed_at,
             **fields,
         )
@@ -388,6 +393,7 @@ class ActivityImporter(RowImporter):
             if row.given(column):
                 fields[name] = row.record(column, model)
         owner = row.member("owner_email")
+        row.check()
         existing = _existing(self, Activity, external_id)
         if existing is not None:
             if owner is not None:

@@ -1,4 +1,4 @@
-"""Campaigns: written through leads.services.ops, exported through leads.selectors.ops.campaign_list."""
+"""Campaigns: written through leads.services.campaigns, exported through leads.selectors.campaigns.campaign_list."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ from imports.kinds.common import ADMIN_OPS, column_values, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Channel, SourceKind
-from leads.selectors.ops import SOURCE_READ_ROLES, campaign_list
-from leads.services.ops import campaign_create, campaign_update
+from leads.selectors.campaigns import campaign_list
+from leads.selectors.setup_roles import SOURCE_READ_ROLES
+from leads.services.campaigns import campaign_create, campaign_update
 
 COLUMNS = ("external_id", "name", "channel", "source_kind", "cost", "currency", "start_date", "end_date")
 
@@ -35,12 +36,13 @@ class CampaignImporter(RowImporter):
         if row.given("source_kind"):
             fields["source_kind"] = row.choice("source_kind", SourceKind)
         if row.given("cost"):
-            fields["cost"] = row.decimal("cost") or 0
+            fields["cost"] = row.decimal_for("cost", Campaign, "cost") or 0
         if row.given("currency"):
             fields["currency"] = row.text("currency").upper()
         for column in ("start_date", "end_date"):
             if row.given(column):
                 fields[column] = row.date(column)
+        row.check()
         existing = self.context.lookup(Campaign, external_id) if external_id else None
         user = self.context.user
         if existing is not None:

@@ -16,11 +16,13 @@ from imports.kinds.common import column_values, email_of, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
-from leads.selectors.leads import LEAD_ROLES, lead_inbox, lead_scopes
-from leads.selectors.ops import EDIT_ROLES as SOURCE_EDIT_ROLES
-from leads.selectors.ops import source_choices
-from leads.services.leads import lead_assign, lead_create, lead_update
-from leads.services.ops import source_create
+from leads.selectors.inbox import lead_inbox
+from leads.selectors.leads import LEAD_ROLES, lead_scopes
+from leads.selectors.setup_roles import EDIT_ROLES as SOURCE_EDIT_ROLES
+from leads.selectors.sources import source_choices
+from leads.services.leads import lead_create, lead_update
+from leads.services.pool import lead_assign
+from leads.services.sources import source_create
 
 COLUMNS = (
     "external_id",
@@ -115,6 +117,8 @@ class LeadImporter(RowImporter):
         if not status and stamps:
             status = next((value for column, value in STATUS_BY_STAMP if stamps.get(column)), None)
         owner = row.member("owner_email")
+        created_at = row.timestamp("created_at")
+        row.check()
         existing = context.lookup(Lead, external_id) if external_id else None
         if existing is not None:
             if existing.deleted_at is not None:
@@ -140,7 +144,7 @@ class LeadImporter(RowImporter):
             tenant=context.tenant,
             actor=context.actor,
             owner=owner,
-            created_at=row.timestamp("created_at"),
+            created_at=created_at,
             apply_rules=True,
             status=status or None,
             status_stamps=stamps,
