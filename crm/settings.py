@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "accounts.apps.AccountsConfig",
     "leads.apps.LeadsConfig",
     "lifecycle.apps.LifecycleConfig",
+    "sales_ops.apps.SalesOpsConfig",
     "imports.apps.ImportsConfig",
 ]
 
@@ -246,7 +247,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lifecycle.tasks.recompute_lifecycle_due_all_tenants",
         "schedule": crontab(minute=15),
     },
+    # Full KPI recompute of every tenant each 15 minutes (changes also queue a debounced one): current periods
+    # move with the clock, and bulk updates and rate changes send no signal.
+    "sales-ops-recompute-kpis": {
+        "task": "sales_ops.tasks.recompute_kpis_all_tenants",
+        "schedule": crontab(minute="7,22,37,52"),
+    },
 }
+# A change to leads, deals, activities or quotas queues one recompute of its tenant this many seconds later.
+KPI_RECOMPUTE_ON_CHANGE = env_bool("KPI_RECOMPUTE_ON_CHANGE", True)
+KPI_RECOMPUTE_DEBOUNCE_SECONDS = int(os.environ.get("KPI_RECOMPUTE_DEBOUNCE_SECONDS", "5"))
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
 
 # --- Email ------------------------------------------------------------------------------------------------------

@@ -42,6 +42,13 @@ def celery_eager(settings):
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
 
 
+@pytest.fixture(autouse=True)
+def kpi_recompute_on_change_off(settings):
+    """A saved lead, deal or activity queues a KPI recompute after commit (sales_ops); other apps' tests do not
+    run it, so their query counts stay their own (tests/sales_ops turn it back on where they test it)."""
+    settings.KPI_RECOMPUTE_ON_CHANGE = False
+
+
 @pytest.fixture
 def tenant(db):
     return make_tenant("alpha")

@@ -89,3 +89,4 @@ from tests.factories_deals import *  # noqa: E402,F403
 from tests.factories_imports import *  # noqa: E402,F403
 from tests.factories_leads import *  # noqa: E402,F403
 from tests.factories_ops import *  # noqa: E402,F403
+from tests.factories_sales_ops import *  # noqa: E402,F403

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SalesOpsConfig(AppConfig):
+    name = "sales_ops"
+    default_auto_field = "django.db.models.BigAutoField"
+    verbose_name = "Sales ops"
+
+    def ready(self) -> None:
+        from sales_ops import receivers
+
+        receivers.connect()

@@ -1,0 +1,37 @@
+"""Debounced recompute: a burst of changes to one tenant's records queues ONE recompute, `countdown` seconds
+after the first change. A cache key per tenant marks "a recompute is queued"; the task deletes it when it starts,
+so changes made while it runs queue the next one."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+
+def pending_key(tenant_id: int) -> str:
+    return f"sales_ops:kpi-recompute-pending:t{tenant_id}"
+
+
+def debounce_seconds() -> int:
+    return int(getattr(settings, "KPI_RECOMPUTE_DEBOUNCE_SECONDS", 5))
+
+
+def kpi_recompute_soon(*, tenant_id: int) -> None:
+    """After the current transaction commits, queue a recompute of the tenant unless one is already queued.
+    Off when settings.KPI_RECOMPUTE_ON_CHANGE is False (the test suite outside tests/sales_ops)."""
+    if not getattr(settings, "KPI_RECOMPUTE_ON_CHANGE", True):
+        return
+    transaction.on_commit(lambda: queue_recompute(tenant_id=tenant_id))
+
+
+def queue_recompute(*, tenant_id: int) -> bool:
+    """Queue one recompute `debounce_seconds()` from now unless one is queued already; returns whether it did.
+    The key outlives the countdown a little, so a lost task does not block the tenant for long."""
+    from sales_ops.tasks import recompute_kpis
+
+    seconds = debounce_seconds()
+    if not cache.add(pending_key(tenant_id), 1, timeout=seconds + 60):
+        return False
+    recompute_kpis.apply_async((tenant_id,), countdown=seconds)
+    return True

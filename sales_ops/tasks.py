@@ -1,0 +1,52 @@
+"""Celery tasks of sales_ops: thin, take the tenant id, call the engine (crm.tasks.fan_out for the beat)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+
+from crm.models import Tenant
+from crm.tasks import fan_out
+from crm.tenancy import tenant_context
+
+# A recompute that finds the tenant locked (another one running) comes back this much later, at most this often.
+LOCK_RETRY_SECONDS = 30
+MAX_LOCK_RETRIES = 20
+
+
+@shared_task(name="sales_ops.tasks.recompute_kpis", acks_late=True, ignore_result=True)
+def recompute_kpis(tenant_id: int, job_id: int | None = None, attempt: int = 0) -> str:
+    """Full KPI recompute of one tenant (idempotent). Returns "done", "skipped" (tenant gone or inactive),
+    "requeued" (another recompute of the tenant holds the lock) or "busy" (gave up after MAX_LOCK_RETRIES)."""
+    from sales_ops.models import KpiRecompute, RecomputeStatus
+    from sales_ops.services.engine import kpi_recompute
+    from sales_ops.services.triggers import pending_key
+
+    tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
+    if tenant is None:
+        return "skipped"
+    # Changes from now on must queue another run: this one may start reading before they commit.
+    cache.delete(pending_key(tenant_id))
+    job = None
+    if job_id is not None:
+        with tenant_context(tenant):
+            job = KpiRecompute.objects.filter(tenant=tenant, pk=job_id).first()
+    if kpi_recompute(tenant=tenant, job=job) is not None:
+        return "done"
+    if attempt >= MAX_LOCK_RETRIES:
+        if job is not None:
+            with tenant_context(tenant):
+                KpiRecompute.objects.filter(tenant=tenant, pk=job.pk).update(
+                    status=RecomputeStatus.FAILED, error="Another recompute kept the tenant busy."
+                )
+        return "busy"
+    # The running recompute may have read the records before the changes that queued this one: run again after.
+    recompute_kpis.apply_async((tenant_id, job_id, attempt + 1), countdown=LOCK_RETRY_SECONDS)
+    return "requeued"
+
+
+@shared_task(name="sales_ops.tasks.recompute_kpis_all_tenants", ignore_result=True)
+def recompute_kpis_all_tenants() -> int:
+    """Beat: one full recompute per active tenant (catches what no signal reports: bulk updates, rate changes,
+    the passing of time for current periods)."""
+    return fan_out(recompute_kpis)
