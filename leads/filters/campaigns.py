@@ -12,12 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.formstyle import StyledForm
 from crm.models import MembershipStatus, User
 from crm.tenancy import current_tenant_or_none
-from leads.models import (
-    Campaign,
-    Channel,
-    LeadSource,
-    SourceKind,
-)
+from leads.models import Campaign, Channel, LeadSource, SourceKind
 
 
 def _sources(request) -> QuerySet[LeadSource]:  # type: ignore[no-untyped-def]

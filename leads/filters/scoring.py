@@ -6,11 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledForm
-from leads.models import (
-    ScoringCategory,
-    ScoringField,
-    ScoringRule,
-)
+from leads.models import ScoringCategory, ScoringField, ScoringRule
 
 
 class ScoringRuleFilter(django_filters.FilterSet):

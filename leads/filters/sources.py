@@ -6,10 +6,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledForm
-from leads.models import (
-    LeadSource,
-    SourceKind,
-)
+from leads.models import LeadSource, SourceKind
 
 
 class LeadSourceFilter(django_filters.FilterSet):

@@ -7,9 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledForm
 from leads.filters.campaigns import tenant_member_choices
-from leads.models import (
-    Territory,
-)
+from leads.models import Territory
 
 
 class TerritoryFilter(django_filters.FilterSet):
