@@ -15,7 +15,7 @@ from accounts.models import Activity, Opportunity
 from crm.models import Role
 from crm.tenancy import tenant_context
 from leads.demo import leads as demo
-from leads.demo import ops as ops_demo
+from leads.demo import setup as ops_demo
 from leads.models import Lead, LeadPoolEvent, LeadStatus, PoolEventKind
 from leads.selectors.duplicates import lead_duplicates
 from leads.selectors.pool import pool_health

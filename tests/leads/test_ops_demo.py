@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from crm.models import Role
-from leads.demo import ops as demo
+from leads.demo import setup as demo
 from leads.models import Campaign, Lead, LeadSource, ScoringRule, SourceKind, Territory
 from leads.services import assignment as services
 
