@@ -1,34 +1,27 @@
-"""Celery tasks of the accounts app: thin, take the tenant id, open tenant_context, call a service."""
+"""Celery tasks of the accounts app: thin, crm.tasks.tenant_task checks the tenant and opens its context, a
+service works."""
 
 from __future__ import annotations
 
 from celery import shared_task
 from django.utils import timezone
 
+from accounts.services.deals import opportunities_reprice
 from crm.models import Tenant
-from crm.tenancy import tenant_context
+from crm.tasks import tenant_task
 
 
-@shared_task(name="accounts.tasks.opportunities_reprice", acks_late=True, ignore_result=True)
-def opportunities_reprice_task(tenant_id: int, currency: str) -> None:
+@tenant_task(name="accounts.tasks.opportunities_reprice")
+def opportunities_reprice_task(tenant: Tenant, currency: str) -> None:
     """After an exchange-rate change: recompute amount_reporting of the tenant's deals in `currency`.
     Idempotent: repricing twice gives the same amounts."""
-    from accounts.services.deals import opportunities_reprice
-
-    with tenant_context(tenant_id) as tenant:
-        opportunities_reprice(tenant=tenant, currency=currency)
+    opportunities_reprice(tenant=tenant, currency=currency)
 
 
-@shared_task(name="accounts.tasks.opportunities_reprice_open", acks_late=True, ignore_result=True)
-def opportunities_reprice_open_task(tenant_id: int) -> int:
+@tenant_task(name="accounts.tasks.opportunities_reprice_open", skipped=0)
+def opportunities_reprice_open_task(tenant: Tenant) -> int:
     """The tenant's day began: open deals take the rates in force today (a rate dated today applies now)."""
-    from accounts.services.deals import opportunities_reprice
-
-    tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
-    if tenant is None:
-        return 0
-    with tenant_context(tenant):
-        return opportunities_reprice(tenant=tenant, open_only=True)
+    return opportunities_reprice(tenant=tenant, open_only=True)
 
 
 @shared_task(name="accounts.tasks.opportunities_reprice_due_all_tenants", ignore_result=True)
