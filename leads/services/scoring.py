@@ -1,6 +1,7 @@
 """Scoring rules (writes) and scoring: `lead_rescore(tenant=, lead=)` computes score and reasons of one lead
 from the active rules (called on every lead write); `leads_rescore_all(tenant=)` recomputes every lead of the
-tenant in one set-based UPDATE (the Celery task `leads.tasks_ops.rescore_leads` runs it after a rule changes)."""
+tenant in one set-based UPDATE (the Celery task
+`leads.tasks.rescore_leads` runs it after a rule changes)."""
 
 from __future__ import annotations
 
