@@ -41,6 +41,7 @@ test: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: setup
 	$(VENV)/bin/mypy crm/ accounts/services/ accounts/selectors/ leads/services/ leads/selectors/
