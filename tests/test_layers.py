@@ -56,3 +56,23 @@ def test_the_contract_catches_a_lower_app_importing_a_higher_one(tmp_path):
         "crm.home -> accounts",
     ):
         assert line in result.stdout, result.stdout
+
+
+def test_the_core_imports_no_domain_app():
+    """crm is the ground floor: home cards, menu entries and demo data come from registries the apps fill."""
+    import grimp
+
+    apps = [
+        package
+        for package in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+            "root_packages"
+        ]
+        if package != "crm"
+    ]
+    graph = grimp.build_graph("crm", *apps, cache_dir=None)
+    upward = {
+        (chain[0], chain[-1])
+        for app in apps
+        for chain in graph.find_shortest_chains(importer="crm", imported=app, as_packages=True)
+    }
+    assert upward == set()
