@@ -14,9 +14,19 @@ from django.utils.translation import pgettext_lazy
 
 from crm.names import person_name
 from crm.tenancy import TenantOwnedModel
-from leads.models import SizeBand
 
 PROBABILITY_VALIDATORS = [MinValueValidator(0), MaxValueValidator(1)]
+
+
+class SizeBand(models.TextChoices):
+    """Company size by head count (accounts and leads)."""
+
+    XS = "1-10", "1–10"
+    S = "11-50", "11–50"
+    M = "51-200", "51–200"
+    L = "201-1000", "201–1000"
+    XL = "1001-5000", "1001–5000"
+    XXL = "5000+", "5000+"
 
 
 class Tier(models.TextChoices):

@@ -6,6 +6,20 @@ class LeadsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.links import LeadLink, register_lead_link
+        from accounts.signals import activity_logged, activity_logging
+        from leads.models import Lead
+        from leads.receivers import on_activity_logged, on_activity_logging
+        from leads.selectors.leads import lead_get, lead_queryset, lead_visibility_q
+
+        # accounts reads leads (visibility of activities and deals, the lead pickers) only through this link.
+        register_lead_link(
+            LeadLink(queryset=lead_queryset, visibility_q=lead_visibility_q, get=lead_get, model=Lead)
+        )
+        # An activity logged on a lead: the edit-rights check before, the lead's clock and score after.
+        activity_logging.connect(on_activity_logging, dispatch_uid="leads.activity_logging")
+        activity_logged.connect(on_activity_logged, dispatch_uid="leads.activity_logged")
+
         # The core's shared rooms: home card, menu entries, demo data (after accounts, before imports).
         from crm.demo import register_demo_seeder
         from leads import home, navigation

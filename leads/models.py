@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import SizeBand
 from crm.names import person_name
 from crm.tenancy import TenantOwnedModel
 
@@ -96,15 +97,6 @@ class LeadStatus(models.TextChoices):
 
 # The statuses of a lead still being worked (the pool and the claim cap count only these).
 OPEN_LEAD_STATUSES = [LeadStatus.NEW, LeadStatus.WORKING, LeadStatus.MQL, LeadStatus.SQL]
-
-
-class SizeBand(models.TextChoices):
-    XS = "1-10", "1–10"
-    S = "11-50", "11–50"
-    M = "51-200", "51–200"
-    L = "201-1000", "201–1000"
-    XL = "1001-5000", "1001–5000"
-    XXL = "5000+", "5000+"
 
 
 class Territory(TenantOwnedModel):

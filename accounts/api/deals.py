@@ -21,8 +21,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.fields import LeadField
 from accounts.api.records import HistoryEntrySerializer
 from accounts.filters_deals import OpportunityFilter
+from accounts.links import lead_link
 from accounts.models import (
     Account,
     ForecastCategory,
@@ -43,7 +45,6 @@ from crm.permissions import IsTenantAdmin, IsTenantMember
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
-from leads.models import Lead
 
 # --- serializers ------------------------------------------------------------------------------------------------
 
@@ -247,9 +248,7 @@ class _TenantChoicesMixin:
             owners = selectors.deal_owner_choices(tenant=tenant, membership=membership).values("user_id")
             fields["owner"].queryset = User.objects.filter(pk__in=owners)
         if "lead" in fields:
-            from leads.selectors.leads import lead_queryset
-
-            fields["lead"].queryset = lead_queryset(tenant=tenant, membership=membership)
+            fields["lead"].queryset = lead_link().queryset(tenant=tenant, membership=membership)
 
 
 class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
@@ -274,7 +273,7 @@ class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(), required=False, help_text="User id; default: you."
     )
-    lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.none(), required=False, allow_null=True)
+    lead = LeadField(required=False, allow_null=True)
     created_at = serializers.DateTimeField(required=False, help_text="Historical creation time (imports).")
     closed_at = serializers.DateTimeField(required=False, allow_null=True)
     lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)

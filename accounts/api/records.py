@@ -27,6 +27,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.api.fields import LeadField
 from accounts.filters_records import (
     AccountCursorPagination,
     AccountFilterSet,
@@ -36,6 +37,7 @@ from accounts.filters_records import (
     ContactFilterSet,
     ExchangeRateFilterSet,
 )
+from accounts.links import lead_link
 from accounts.models import (
     Account,
     Activity,
@@ -45,9 +47,11 @@ from accounts.models import (
     MergeEntity,
     MergeRecord,
     Opportunity,
+    SizeBand,
     Tier,
 )
 from accounts.selectors import records as selectors
+from accounts.selectors.deals import opportunity_base
 from accounts.services import records as services
 from crm.models import Role, User
 from crm.pagination import CursorPagination
@@ -55,7 +59,6 @@ from crm.permissions import IsTenantAdmin, IsTenantMember
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
-from leads.models import Lead, SizeBand
 
 WRITERS = {Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP, Role.CS}
 MERGERS = {Role.ADMIN, Role.SALES_MANAGER, Role.CS}
@@ -148,19 +151,11 @@ class _VisibleChoicesMixin:
 
 
 def _visible_opportunities(tenant: Any, membership: Any) -> QuerySet:
-    try:
-        from accounts.selectors.deals import opportunity_base
-    except ImportError:
-        return Opportunity.objects.filter(tenant=tenant, deleted_at=None)
     return opportunity_base(tenant=tenant, membership=membership)
 
 
 def _visible_leads(tenant: Any, membership: Any) -> QuerySet:
-    try:
-        from leads.selectors.leads import lead_queryset
-    except ImportError:
-        return Lead.objects.filter(tenant=tenant, deleted_at=None)
-    return lead_queryset(tenant=tenant, membership=membership)
+    return lead_link().queryset(tenant=tenant, membership=membership)
 
 
 class AccountWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
@@ -327,7 +322,7 @@ class ActivityWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
         allow_null=True,
         help_text="Default: true for call/email/meeting/note, false for task.",
     )
-    lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.none(), required=False, allow_null=True)
+    lead = LeadField(required=False, allow_null=True)
     account = serializers.PrimaryKeyRelatedField(
         queryset=Account.objects.none(), required=False, allow_null=True
     )

@@ -26,10 +26,10 @@ from accounts.models import (
     Contact,
     ExchangeRate,
     Opportunity,
+    SizeBand,
     Tier,
 )
 from accounts.services import records as services
-from leads.models import SizeBand
 
 DAY = datetime.timedelta(days=1)
 

@@ -33,6 +33,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from accounts.links import lead_link
 from accounts.models import (
     Account,
     AccountMember,
@@ -242,8 +243,8 @@ def opportunity_detail(*, tenant: Tenant, membership: Membership, pk: int) -> Op
     Only the contacts the member may see are on it, and `lead_visible` says whether the member may see the
     lead the deal came from (the page names it only then)."""
     from accounts.selectors.records import contact_visibility_q
-    from leads.models import Lead
-    from leads.selectors.leads import lead_visibility_q
+
+    leads = lead_link()
 
     history = StageChange.objects.filter(tenant=tenant).select_related("from_stage", "to_stage", "actor")
     contacts = (
@@ -254,10 +255,12 @@ def opportunity_detail(*, tenant: Tenant, membership: Membership, pk: int) -> Op
     contact_q = contact_visibility_q(membership)
     if contact_q is not None:
         contacts = contacts.filter(contact_id__in=Contact.objects.filter(contact_q).values("pk"))
-    lead_q = lead_visibility_q(membership)
+    lead_q = leads.visibility_q(membership)
     lead_visible: Any = Value(True, output_field=BooleanField())
     if lead_q is not None:
-        visible_leads = Lead.objects.filter(deleted_at__isnull=True).filter(lead_q).values("pk")
+        visible_leads = (
+            leads.model._default_manager.filter(deleted_at__isnull=True).filter(lead_q).values("pk")
+        )
         lead_visible = ExpressionWrapper(Q(lead_id__in=visible_leads), output_field=BooleanField())
     return (
         opportunity_base(tenant=tenant, membership=membership, include_deleted=True)

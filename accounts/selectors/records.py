@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.links import lead_link
 from accounts.models import (
     Account,
     AccountAccess,
@@ -125,13 +126,12 @@ def activity_visibility_q(membership: Membership) -> Q | None:
     if account_q is None:
         return None
     from accounts.selectors.deals import opportunity_visibility_q
-    from leads.models import Lead
-    from leads.selectors.leads import lead_visibility_q
 
+    leads = lead_link()
     scope = owner_scope(membership) or {membership.user_id}
     visible_accounts = Account.objects.filter(deleted_at=None).filter(account_q).values("pk")
-    lead_q = lead_visibility_q(membership)
-    live_leads = Lead.objects.filter(deleted_at=None)
+    lead_q = leads.visibility_q(membership)
+    live_leads = leads.model._default_manager.filter(deleted_at=None)
     # A lead's calls stay with the lead when it changes hands (reassignment, the pool).
     visible_leads = (live_leads if lead_q is None else live_leads.filter(lead_q)).values("pk")
     deal_q = opportunity_visibility_q(membership)
@@ -729,10 +729,9 @@ def _record_visibility_q(model: type[models.Model], membership: Membership | Non
         from accounts.selectors.deals import opportunity_visibility_q
 
         return opportunity_visibility_q(membership)
-    if model._meta.label == "leads.Lead":
-        from leads.selectors.leads import lead_visibility_q
-
-        return lead_visibility_q(membership)
+    leads = lead_link()
+    if model is leads.model:
+        return leads.visibility_q(membership)
     return None
 
 

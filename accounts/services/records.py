@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, TypeVar, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import F
@@ -38,6 +38,7 @@ from accounts.models import (
 
 # Reads that callers need next to the writes (dedup before create) live in the selectors; re-exported here.
 from accounts.selectors.records import account_duplicates, contact_duplicates  # noqa: F401
+from accounts.signals import activity_logged, activity_logging
 from crm.errors import AppError, ConflictError
 from crm.history import history_actor
 from crm.models import Membership, MembershipStatus, Tenant, User
@@ -481,22 +482,20 @@ def contact_restore(*, tenant: Tenant, actor: User | None, contact: Contact) -> 
 
 
 def _notify_lead(tenant: Tenant, lead: Any, at: datetime.datetime | None, *, kind: str, done: bool) -> None:
-    """Tell the leads app an activity was logged on a lead: done calls, emails and meetings move its pool clock
-    and new -> working; any done activity rescores it (leads.services.leads.lead_record_activity)."""
-    try:
-        from leads.services.leads import lead_record_activity
-    except ImportError:
-        return
-    lead_record_activity(tenant=tenant, lead=lead, at=at, kind=kind, done=done)
+    """Tell the leads app an activity was logged on a lead (accounts.signals.activity_logged): done calls, emails
+    and meetings move its pool clock and new -> working; any done activity rescores it."""
+    activity_logged.send(sender=Activity, tenant=tenant, lead=lead, at=at, kind=kind, done=done)
 
 
 def _check_lead_writable(tenant: Tenant, actor: User | None, lead: Any) -> None:
-    """Logging on a lead needs edit rights on it (PermissionDenied otherwise), by the leads app's rule."""
-    try:
-        from leads.services.leads import lead_check_can_log_activity
-    except ImportError:
-        return
-    lead_check_can_log_activity(tenant=tenant, actor=actor, lead=lead)
+    """Logging on a lead needs edit rights on it, by the leads app's rule: its receiver of
+    accounts.signals.activity_logging raises PermissionDenied. With no receiver nobody could enforce the rule,
+    so the write is refused (fail closed)."""
+    if not activity_logging.has_listeners(Activity):
+        raise ImproperlyConfigured(
+            "No receiver checks activity_logging: the leads app connects it in ready()."
+        )
+    activity_logging.send(sender=Activity, tenant=tenant, actor=actor, lead=lead)
 
 
 def _clean_activity(tenant: Tenant, activity: Activity) -> None:
@@ -541,7 +540,7 @@ def activity_log(
     """Log a call, email, meeting or note (done, at `occurred_at`, default now) or open a task (not done).
 
     The account is filled from the deal or contact when not given. Side effects: the lead's activity clock
-    (leads.services.leads.lead_record_activity) when a lead is linked; history event with the actor.
+    (accounts.signals.activity_logged) when a lead is linked; history event with the actor.
     Logging on a lead needs edit rights on it: PermissionDenied for read-only roles and unclaimed pool leads."""
     if done is None:
         done = kind in DONE_BY_DEFAULT

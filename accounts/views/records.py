@@ -32,8 +32,10 @@ from accounts.forms_records import (
     ExchangeRateForm,
     MergeForm,
 )
+from accounts.links import lead_link
 from accounts.models import Account, Activity, Contact, ExchangeRate, MergeEntity, MergeRecord, Opportunity
 from accounts.selectors import records as selectors
+from accounts.selectors.deals import opportunity_get
 from accounts.services import records as services
 from crm.decorators import tenant_admin_required, tenant_member_required, tenant_roles_required
 from crm.errors import AppError, ConflictError
@@ -47,32 +49,17 @@ MERGERS = [Role.ADMIN, Role.SALES_MANAGER, Role.CS]
 
 
 def _lead_for(request: HttpRequest, pk: int) -> Any:
-    """A lead the member may see, through the leads area's selector when it offers one."""
-    from leads.models import Lead
-
+    """A lead the member may see (the leads app's selector, through accounts.links)."""
+    link = lead_link()
     try:
-        from leads.selectors.leads import lead_get
-    except ImportError:
-        lead_get = None
-    try:
-        if lead_get is not None:
-            return lead_get(tenant=request.tenant, membership=request.membership, pk=pk)
-        return Lead.objects.get(tenant=request.tenant, pk=pk, deleted_at=None)
-    except Lead.DoesNotExist as exc:
+        return link.get(tenant=request.tenant, membership=request.membership, pk=pk)
+    except link.model.DoesNotExist as exc:
         raise Http404 from exc
 
 
 def _opportunity_for(request: HttpRequest, pk: int) -> Opportunity:
     try:
-        from accounts.selectors.deals import opportunity_get
-    except ImportError:
-        opportunity_get = None
-    try:
-        if opportunity_get is not None:
-            return opportunity_get(tenant=request.tenant, membership=request.membership, pk=pk)
-        return Opportunity.objects.select_related("account").get(
-            tenant=request.tenant, pk=pk, deleted_at=None
-        )
+        return opportunity_get(tenant=request.tenant, membership=request.membership, pk=pk)
     except Opportunity.DoesNotExist as exc:
         raise Http404 from exc
 

@@ -1,0 +1,12 @@
+"""Signals the accounts app sends so that apps above it (leads) can react without accounts importing them."""
+
+from django.dispatch import Signal
+
+# Sent inside the transaction before an activity linked to a lead is logged: `tenant`, `actor` (User or None for
+# the system), `lead`. A receiver raises PermissionDenied to refuse (the leads app: edit rights on the lead).
+activity_logging = Signal()
+
+# Sent inside the same transaction right after an activity linked to a lead was saved (logged, or a task on it
+# completed): `tenant`, `lead`, `at` (when it happened; None for an open task), `kind`, `done`. The leads app moves
+# the lead's activity clock and status and rescores it.
+activity_logged = Signal()
