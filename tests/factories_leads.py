@@ -5,8 +5,8 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
+from crm.normalize import company_key
 from leads.models import Lead, LeadPoolEvent, LeadSettings, LeadStatus, PoolEventKind
-from leads.selectors.duplicates import normalize_company
 from leads.selectors.duplicates import phone_tail as phone_tail_of
 from leads.services.leads import lead_search_text
 from tests.factories import TenantOwnedFactory
@@ -32,7 +32,7 @@ class LeadFactory(TenantOwnedFactory):
     campaign = None
     search_text = factory.LazyAttribute(lambda o: lead_search_text(o))
     phone_tail = factory.LazyAttribute(lambda o: phone_tail_of(o.phone))
-    company_key = factory.LazyAttribute(lambda o: normalize_company(o.company)[:200])
+    company_key = factory.LazyAttribute(lambda o: company_key(o.company)[:200])
 
 
 class LeadSettingsFactory(TenantOwnedFactory):

@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Q, QuerySet
 
 from crm.models import Membership, Tenant
+from crm.normalize import company_key, phone_digits
 from leads.models import Lead
 from leads.selectors.leads import lead_visibility_q
-
-_LEGAL_SUFFIXES = re.compile(
-    r"\b(co|corp|corporation|inc|incorporated|ltd|limited|llc|gmbh|ag|kg|se|sa|sarl|bv|plc|group|holding|holdings)\b\.?",
-    re.IGNORECASE,
-)
-
-
-_CN_SUFFIXES = re.compile(r"(股份有限公司|有限责任公司|有限公司|集团|公司)$")
-
-
-def normalize_company(name: str) -> str:
-    """Company name for similarity: upper-cased, legal forms and punctuation dropped."""
-    value = _CN_SUFFIXES.sub("", (name or "").strip())
-    value = _LEGAL_SUFFIXES.sub(" ", value)
-    value = re.sub(r"[^\w]+", " ", value)
-    return " ".join(value.split()).upper()
-
-
-def phone_digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone or "")
-
 
 PHONE_TAIL_DIGITS = 7
 
@@ -114,7 +93,7 @@ def lead_duplicates(
     email = (email or "").strip().lower()
     digits = phone_digits(phone)
     tail = phone_tail(phone)
-    core = normalize_company(company)[:200]
+    core = company_key(company)[:200]
     use_company = len(core) >= COMPANY_MIN_CHARS
     if not email and not tail and not use_company:
         return []

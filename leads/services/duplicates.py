@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leads.selectors.duplicates import normalize_company
+from crm.normalize import company_key
 
 _PHONE_TAIL_FILL_SQL = """
 UPDATE leads_lead SET phone_tail = CASE WHEN length(d) >= 7 THEN right(d, 7) ELSE '' END
@@ -34,10 +34,11 @@ def lead_fill_duplicate_keys(*, tenant_id: int, cursor: Any) -> None:
         if not rows:
             return
         last_id = rows[-1][0]
-        keys = [(pk, normalize_company(company)[:200]) for pk, company in rows]
+        keys = [(pk, company_key(company)[:200]) for pk, company in rows]
         values = ", ".join(["(%s::bigint, %s::text)"] * len(keys))
         cursor.execute(
             f"UPDATE leads_lead AS l SET company_key = v.key FROM (VALUES {values}) AS v(id, key)"
-            " WHERE l.id = v.id AND l.tenant_id = %s",
+            # Only the keys that change are written (a re-run after a normalizer change touches few rows).
+            " WHERE l.id = v.id AND l.tenant_id = %s AND l.company_key IS DISTINCT FROM v.key",
             [param for row in keys for param in row] + [tenant_id],
         )

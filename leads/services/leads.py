@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from crm.errors import AppError, ConflictError
 from crm.models import Tenant, User
+from crm.normalize import company_key, phone_digits
 from leads.models import Lead, LeadStatus, SizeBand
-from leads.selectors.duplicates import normalize_company, phone_digits, phone_tail
+from leads.selectors.duplicates import phone_tail
 from leads.selectors.leads import ASSIGNABLE_ROLES
 from leads.services.access import (
     actor_membership,
@@ -62,7 +63,7 @@ def lead_derived_values(lead: Lead) -> dict[str, str]:
     return {
         "search_text": lead_search_text(lead),
         "phone_tail": phone_tail(lead.phone),
-        "company_key": normalize_company(lead.company)[:200],
+        "company_key": company_key(lead.company)[:200],
     }
 
 

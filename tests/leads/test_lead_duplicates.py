@@ -12,9 +12,10 @@ from django.apps import apps as django_apps
 from django.db import connection
 
 from crm.models import Role
+from crm.normalize import company_key
 from crm.tenancy import tenant_context
 from leads.models import Lead
-from leads.selectors.duplicates import lead_duplicates, normalize_company, phone_tail
+from leads.selectors.duplicates import lead_duplicates, phone_tail
 from leads.services import leads as services
 from tests.factories_leads import LeadFactory
 
@@ -97,6 +98,27 @@ def test_data_migration_fills_the_keys_of_every_tenant(tenant, other_tenant):
     for current in (tenant, other_tenant):
         with tenant_context(current):
             lead = Lead.objects.get(pk=leads[current.pk])
-            assert (lead.phone_tail, lead.company_key) == ("0002222", normalize_company("Dragon Tech Ltd."))
+            assert (lead.phone_tail, lead.company_key) == ("0002222", company_key("Dragon Tech Ltd."))
     with tenant_context(other_tenant):
         assert Lead.pgh_event_model.objects.filter(pgh_obj_id=leads[other_tenant.pk]).count() == events
+
+
+def test_migration_recomputes_keys_stored_by_the_former_normalizer(tenant, other_tenant):
+    """Keys written by the leads-only normalizer (legal words dropped anywhere) are rewritten to the shared one."""
+    migration = importlib.import_module("leads.migrations.0006_company_keys_one_normalizer")
+    stale = {"Globex Company": "GLOBEX COMPANY", "Acme Co Industries": "ACME INDUSTRIES"}
+    ids = {}
+    for current in (tenant, other_tenant):
+        with tenant_context(current):
+            for company, old_key in stale.items():
+                lead = LeadFactory(tenant=current, company=company)
+                Lead.objects.filter(pk=lead.pk).update(company_key=old_key)
+                ids[lead.pk] = (current, company)
+    migration.recompute_company_keys(django_apps, SimpleNamespace(connection=connection))
+    for pk, (current, company) in ids.items():
+        with tenant_context(current):
+            assert Lead.objects.get(pk=pk).company_key == company_key(company)
+    assert (
+        company_key("Globex Company") == "GLOBEX"
+        and company_key("Acme Co Industries") == "ACME CO INDUSTRIES"
+    )
