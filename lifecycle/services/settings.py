@@ -61,9 +61,13 @@ def lifecycle_settings_update(*, tenant: Tenant, actor: User | None, **fields: A
         if getattr(current, name) != value:
             setattr(current, name, value)
             changed.add(name)
+    try:
+        current.full_clean(exclude=["tenant", *errors])
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
     if errors:
         raise ValidationError(errors)
-    current.full_clean(exclude=["tenant"])
     if changed:
         with history_actor(actor):
             current.save()

@@ -224,6 +224,7 @@ class _Pending:
     """The accounts to recompute after the current transaction commits, per tenant (None: all of them)."""
 
     tenants: dict[int, set[int] | None] = field(default_factory=dict)
+    flushed: bool = False
 
     def add(self, tenant_id: int, account_ids: Iterable[int] | None) -> None:
         if account_ids is None:
@@ -236,6 +237,7 @@ class _Pending:
     def __call__(self) -> None:
         from lifecycle.tasks import recompute_lifecycle
 
+        self.flushed = True
         for tenant_id, ids in self.tenants.items():
             recompute_lifecycle.delay(tenant_id, None if ids is None else sorted(ids))
 
@@ -248,7 +250,7 @@ def lifecycle_schedule_recompute(*, tenant_id: int, account_ids: Iterable[int] |
 
     Debounced: all the calls of one transaction add to one pending batch, queued as one task per tenant on
     commit. The batch is recognised by being still registered with the connection's on-commit callbacks; after a
-    commit or a rollback it is not, and the next call starts a new one."""
+    commit or a rollback it is not (nor once it ran), and the next call starts a new one."""
     pending = getattr(_local, "pending", None)
     if pending is None or not _registered(pending):
         pending = _Pending()
@@ -260,4 +262,8 @@ def lifecycle_schedule_recompute(*, tenant_id: int, account_ids: Iterable[int] |
 
 
 def _registered(pending: _Pending) -> bool:
-    return connection.in_atomic_block and any(entry[1] is pending for entry in connection.run_on_commit)
+    return (
+        not pending.flushed
+        and connection.in_atomic_block
+        and any(entry[1] is pending for entry in connection.run_on_commit)
+    )
