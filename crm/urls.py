@@ -43,6 +43,7 @@ tenant_api = [
     path("", include("leads.api_urls")),
     path("", include("accounts.api_urls")),
     path("", include("imports.api_urls")),
+    path("", include("sales_ops.api_urls")),
 ]
 
 urlpatterns = [
