@@ -75,12 +75,27 @@ class Subscription(TenantOwnedModel):
         verbose_name=_("renews"),
     )
     churn_reason = models.TextField(_("churn reason"), blank=True)
+    # The renewal deal created ahead of the end date (lifecycle/services/renewals.py): set once, under a row lock.
+    renewal_opportunity = models.ForeignKey(
+        "accounts.Opportunity",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="renewed_subscriptions",
+        verbose_name=_("renewal deal"),
+    )
     deleted_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-start_date", "-id"]
         constraints = [
+            # A deal renews at most one subscription (and a subscription has at most one renewal deal: one column).
+            models.UniqueConstraint(
+                fields=["tenant", "renewal_opportunity"],
+                condition=Q(renewal_opportunity__isnull=False),
+                name="lifecycle_sub_tenant_renewal_opp_uniq",
+            ),
             models.UniqueConstraint(
                 fields=["tenant", "external_id"],
                 condition=~Q(external_id=""),
@@ -142,3 +157,217 @@ class LifecycleChange(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.date}: {self.from_stage or '-'} -> {self.to_stage}"
+
+
+# --- Health, feedback and playbooks (customer success) ------------------------------------------------------------
+
+
+class HealthComponent(models.TextChoices):
+    """The parts of an account's health score; each has a weight (HealthSettings) and stores its points."""
+
+    RECENCY = "recency", _("Last touch")
+    VOLUME = "volume", _("Activity in 90 days")
+    SENTIMENT = "sentiment", _("Latest NPS/CSAT")
+    TREND = "trend", _("NPS/CSAT trend")
+    RENEWAL = "renewal", _("Renewal progress")
+    OVERDUE = "overdue", _("Overdue tasks")
+    CADENCE = "cadence", _("Touch cadence")
+
+
+DEFAULT_HEALTH_WEIGHTS = {
+    HealthComponent.RECENCY.value: 20,
+    HealthComponent.VOLUME.value: 15,
+    HealthComponent.SENTIMENT.value: 20,
+    HealthComponent.TREND.value: 10,
+    HealthComponent.RENEWAL.value: 15,
+    HealthComponent.OVERDUE.value: 10,
+    HealthComponent.CADENCE.value: 10,
+}
+# Days between touches each tier expects (key accounts every 14 days).
+DEFAULT_TOUCH_CADENCE = {"key": 14, "strategic": 21, "standard": 30, "long_tail": 60}
+
+
+class HealthSettings(TenantOwnedModel):
+    """The tenant's health weights (per component, summing to 100) and touch cadence per tier (days). The at-risk
+    threshold is LifecycleSettings.health_at_risk_threshold."""
+
+    weight_recency = models.PositiveSmallIntegerField(_("weight: last touch"), default=20)
+    weight_volume = models.PositiveSmallIntegerField(_("weight: activity in 90 days"), default=15)
+    weight_sentiment = models.PositiveSmallIntegerField(_("weight: latest NPS/CSAT"), default=20)
+    weight_trend = models.PositiveSmallIntegerField(_("weight: NPS/CSAT trend"), default=10)
+    weight_renewal = models.PositiveSmallIntegerField(_("weight: renewal progress"), default=15)
+    weight_overdue = models.PositiveSmallIntegerField(_("weight: overdue tasks"), default=10)
+    weight_cadence = models.PositiveSmallIntegerField(_("weight: touch cadence"), default=10)
+    cadence_key = models.PositiveSmallIntegerField(
+        _("touch cadence: key accounts (days)"), default=14, validators=[MinValueValidator(1)]
+    )
+    cadence_strategic = models.PositiveSmallIntegerField(
+        _("touch cadence: strategic accounts (days)"), default=21, validators=[MinValueValidator(1)]
+    )
+    cadence_standard = models.PositiveSmallIntegerField(
+        _("touch cadence: standard accounts (days)"), default=30, validators=[MinValueValidator(1)]
+    )
+    cadence_long_tail = models.PositiveSmallIntegerField(
+        _("touch cadence: long-tail accounts (days)"), default=60, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("health settings")
+        verbose_name_plural = _("health settings")
+        constraints = [models.UniqueConstraint(fields=["tenant"], name="lifecycle_healthset_tenant_uniq")]
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    def weights(self) -> dict[str, int]:
+        return {name: getattr(self, f"weight_{name}") for name in HealthComponent.values}
+
+    def cadence(self) -> dict[str, int]:
+        return {tier: getattr(self, f"cadence_{tier}") for tier in DEFAULT_TOUCH_CADENCE}
+
+
+class HealthScore(TenantOwnedModel):
+    """An account's health (0-100) with its components: {name: {"value", "points", "weight", "reason", ...}}.
+    Written only by the set-based recompute (lifecycle/services/health.py)."""
+
+    account = models.OneToOneField("accounts.Account", on_delete=models.CASCADE, related_name="health")
+    score = models.PositiveSmallIntegerField(_("health score"))
+    components = models.JSONField(_("components"), default=dict)
+    at_risk_since = models.DateTimeField(_("at risk since"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("health score")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "account"], name="lifecycle_health_tenant_acct_uniq"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100), name="lifecycle_health_score_range"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "score"], name="lifecycle_health_score_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.score}"
+
+
+class FeedbackKind(models.TextChoices):
+    NPS = "nps", _("NPS (0-10)")
+    CSAT = "csat", _("CSAT (1-5)")
+
+
+class FeedbackChannel(models.TextChoices):
+    SURVEY = "survey", _("Survey")
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    MEETING = "meeting", _("Meeting")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    OTHER = "other", _("Other")
+
+
+# The score range of each kind (inclusive).
+FEEDBACK_RANGES = {FeedbackKind.NPS.value: (0, 10), FeedbackKind.CSAT.value: (1, 5)}
+
+
+class Feedback(TenantOwnedModel):
+    """A customer's NPS (0-10) or CSAT (1-5) answer."""
+
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="feedback")
+    contact = models.ForeignKey(
+        "accounts.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="feedback"
+    )
+    kind = models.CharField(_("kind"), max_length=4, choices=FeedbackKind.choices)
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=FeedbackChannel.choices, default=FeedbackChannel.CALL
+    )
+    received_at = models.DateTimeField(_("received at"))
+    # The nonce of the survey link that gave this answer: one answer per link, enforced by the database.
+    survey_nonce = models.CharField(max_length=40, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        "crm.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~Q(external_id=""),
+                name="lifecycle_fb_tenant_ext_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "survey_nonce"],
+                condition=~Q(survey_nonce=""),
+                name="lifecycle_fb_tenant_nonce_uniq",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="nps") & Q(score__gte=0) & Q(score__lte=10))
+                | (Q(kind="csat") & Q(score__gte=1) & Q(score__lte=5)),
+                name="lifecycle_fb_score_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "account", "kind", "received_at"], name="lifecycle_fb_acct_idx"),
+            models.Index(fields=["tenant", "received_at"], name="lifecycle_fb_received_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.score}"
+
+
+class PlaybookTrigger(models.TextChoices):
+    ONBOARDING = "onboarding", _("Account enters onboarding (conversion)")
+    AT_RISK = "at_risk", _("Account becomes at risk")
+
+
+class PlaybookAssignee(models.TextChoices):
+    OWNER = "owner", _("Account owner")
+    CS = "cs", _("A customer success member")
+    MANAGER = "manager", _("The owner's manager")
+
+
+class PlaybookTemplate(TenantOwnedModel):
+    """A task to open when an account enters a playbook's trigger."""
+
+    trigger = models.CharField(_("trigger"), max_length=12, choices=PlaybookTrigger.choices)
+    subject = models.CharField(_("subject"), max_length=200)
+    due_in_days = models.PositiveSmallIntegerField(
+        _("due in (days)"), default=3, validators=[MaxValueValidator(365)]
+    )
+    assignee = models.CharField(
+        _("assignee"), max_length=8, choices=PlaybookAssignee.choices, default=PlaybookAssignee.OWNER
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("playbook task")
+        ordering = ["trigger", "order", "id"]
+        indexes = [models.Index(fields=["tenant", "trigger"], name="lifecycle_pbt_trigger_idx")]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class PlaybookRun(TenantOwnedModel):
+    """A playbook that ran for an account's episode (the stage entry date, the at-risk entry): never twice."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    trigger = models.CharField(max_length=12, choices=PlaybookTrigger.choices)
+    episode_key = models.CharField(max_length=40)
+    tasks_created = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "account", "trigger", "episode_key"], name="lifecycle_pbrun_episode_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trigger} {self.episode_key}"
