@@ -210,6 +210,8 @@ class HealthSettings(TenantOwnedModel):
     cadence_long_tail = models.PositiveSmallIntegerField(
         _("touch cadence: long-tail accounts (days)"), default=60, validators=[MinValueValidator(1)]
     )
+    # The default playbook templates are made once (on first use); deleting them later must not bring them back.
+    playbooks_seeded = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = _("health settings")
