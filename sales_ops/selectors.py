@@ -16,7 +16,7 @@ def snapshot_visibility(membership: Membership) -> Q | None:
         return None
     visible = Q(dimension=Dimension.ALL)
     if membership.role == Role.SALES_MANAGER:
-        if membership.team_id:
+        if membership.team is not None:
             visible |= Q(dimension=Dimension.TEAM, dimension_value=membership.team.name)
         emails = User.objects.filter(pk__in=team_user_ids(membership)).values_list("email", flat=True)
         visible |= Q(dimension=Dimension.OWNER, dimension_value__in=list(emails))
