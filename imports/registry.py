@@ -42,6 +42,11 @@ class RowImporter:
     def import_row(self, row: Row) -> str:  # pragma: no cover
         raise NotImplementedError
 
+    def finish(self) -> None:
+        """Runs once after the last chunk, in the transaction that marks the job done: work a kind does once per
+        job instead of once per row (the lifecycle recompute of the accounts the subscriptions touched)."""
+        return None
+
 
 @dataclass(frozen=True)
 class ImportKind:

@@ -377,6 +377,7 @@ def _run_job(tenant: Tenant, job_id: int) -> None:
         _fail(tenant, job_id, str(exc))
         return
     with tenant_context(tenant):
+        importer.finish()
         ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
             status=ImportStatus.DONE, finished_at=timezone.now(), content=b"", updated_at=timezone.now()
         )
