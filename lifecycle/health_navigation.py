@@ -1,0 +1,17 @@
+"""Menu entries of customer success (health, feedback, playbooks), registered in LifecycleConfig.ready()."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Role
+from crm.navigation import CS, NavItem, register_nav_item
+
+CS_EDITORS = frozenset({Role.ADMIN, Role.CS})
+
+
+def register() -> None:
+    register_nav_item("cs", NavItem(_("At risk"), "lifecycle:at-risk", CS, order=40))
+    register_nav_item("cs", NavItem(_("Feedback"), "lifecycle:feedback-list", CS, order=50))
+    register_nav_item("cs", NavItem(_("Playbooks"), "lifecycle:playbook-list", CS_EDITORS, order=60))
+    register_nav_item("cs", NavItem(_("Health settings"), "lifecycle:health-settings", CS_EDITORS, order=70))
