@@ -51,6 +51,8 @@ urlpatterns = [
     path("t/<slug:slug>/", include("leads.urls")),
     path("t/<slug:slug>/", include("accounts.urls")),
     path("t/<slug:slug>/", include("imports.urls")),
+    path("t/<slug:slug>/", include("lifecycle.urls")),
+    path("survey/", include("lifecycle.survey_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/auth/token/", api.TokenObtainView.as_view(), name="api-token"),
     path("api/v1/t/<slug:slug>/", include(tenant_api)),

@@ -9,3 +9,10 @@ class LifecycleConfig(AppConfig):
         from lifecycle import receivers
 
         receivers.connect()
+
+        # Customer success: health triggers, the `feedback` import kind, menu entries.
+        from lifecycle import feedback_import, health_navigation, health_receivers
+
+        health_receivers.connect()
+        feedback_import.register_kind()
+        health_navigation.register()

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from crm.models import Tenant
-from crm.tasks import fan_out
+from crm.tasks import fan_out, tenant_task
 from crm.tenancy import tenant_context
 
 
@@ -43,3 +43,19 @@ def recompute_lifecycle_due_all_tenants() -> int:
     for tenant_id in tenant_ids:
         recompute_lifecycle.delay(tenant_id)
     return len(tenant_ids)
+
+
+@tenant_task(name="lifecycle.tasks.recompute_health", skipped=0)
+def recompute_health(tenant: Tenant, account_ids: list[int] | None = None) -> int:
+    """Recompute the health of the tenant's customer accounts (all, or `account_ids`) and run the playbooks of new
+    episodes. Idempotent."""
+    from lifecycle.services.health import health_recompute
+
+    return health_recompute(tenant=tenant, account_ids=account_ids)
+
+
+@shared_task(name="lifecycle.tasks.recompute_health_all_tenants", ignore_result=True)
+def recompute_health_all_tenants() -> int:
+    """One health recompute per active tenant (fan-out). The nightly run follows each tenant's daily lifecycle
+    recompute (lifecycle_recompute schedules it), so this is for a full refresh on demand."""
+    return fan_out(recompute_health)

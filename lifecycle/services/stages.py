@@ -181,6 +181,11 @@ def lifecycle_recompute(
         cursor.execute(STAGES_SQL, params)
         written = cursor.rowcount
     accounts_set_lifecycle_stages(tenant=tenant, stages=current_stage_account_ids(tenant=tenant, ids=ids))
+    # Health follows the stage (only customers have one) and the onboarding playbook follows a conversion entry;
+    # the daily run of every tenant is also the nightly health recompute.
+    from lifecycle.services.health import health_schedule_recompute
+
+    health_schedule_recompute(tenant_id=tenant.pk, account_ids=ids)
     return written
 
 
