@@ -97,9 +97,21 @@ class LeadImporter(RowImporter):
             kind = row.choice("source_kind", SourceKind, default=SourceKind.INBOUND)
             source = source_create(tenant=self.context.tenant, actor=self.context.user, name=name, kind=kind)
             sources[name.lower()] = source
+            self.new_sources.append(name.lower())
         return source
 
     def import_row(self, row: Row) -> str:
+        self.new_sources: list[str] = []
+        try:
+            return self._import_row(row)
+        except BaseException:
+            # The runner rolls the row back to its savepoint, the sources it created included: forget them, so
+            # that the next row naming one creates it again instead of pointing at a row that is not there.
+            for key in self.new_sources:
+                self.context.extras["sources"].pop(key, None)
+            raise
+
+    def _import_row(self, row: Row) -> str:
         context = self.context
         external_id = row.text("external_id", 100)
         fields: dict[str, Any] = {"external_id": external_id}

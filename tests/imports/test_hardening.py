@@ -353,3 +353,21 @@ def test_every_bad_cell_of_a_row_is_reported_at_once(tenant, admin_member, run_i
         (2, "owner_email"),
         (2, "closed_at"),
     ]
+
+
+def test_a_source_created_by_a_refused_row_is_not_reused(tenant, admin_member, run_import):
+    """The refused row's savepoint rolls back the lead source it created; the next row creates it again."""
+    job = run_import(
+        admin_member,
+        "leads",
+        csv_text(
+            "external_id,last_name,source,owner_email",
+            "L-1,Li,Trade fair,nobody@alpha.test",
+            "L-2,Wang,Trade fair,",
+        ),
+    )
+    assert_counts_add_up(job)
+    assert (job.created, job.failed) == (1, 1), job.row_errors
+    assert errors_of(job) == [(2, "owner_email")]
+    with tenant_context(tenant):
+        assert Lead.objects.get().source.name == "Trade fair"
