@@ -315,6 +315,8 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "imports.models.ImportStatus",
         "PoolEventKindEnum": "leads.models.PoolEventKind",
         "TierEnum": "accounts.models.Tier",
+        "FeedbackKindEnum": "lifecycle.models.FeedbackKind",
+        "FeedbackChannelEnum": "lifecycle.models.FeedbackChannel",
         "LifecycleStageEnum": "accounts.models.LifecycleStageName",
         "AccountAccessEnum": "accounts.models.AccountAccess",
         "StageKindEnum": "accounts.models.StageKind",
