@@ -121,7 +121,9 @@ class KpiRecomputeStart(APIView):
         responses={202: KpiRecomputeStartedSerializer},
         examples=[
             OpenApiExample("No body", value={}, request_only=True),
-            response_example("Queued", {"id": 812, "status": "queued"}),
+            OpenApiExample(
+                "Queued", value={"id": 812, "status": "queued"}, response_only=True, status_codes=["202"]
+            ),
         ],
     )
     def post(self, request: Request, slug: str) -> Response:

@@ -21,8 +21,11 @@ __all__ = [
 
 
 class KpiSnapshotSetFactory(TenantOwnedFactory):
+    """The tenant's current set by default (one per tenant: get or create)."""
+
     class Meta:
         model = KpiSnapshotSet
+        django_get_or_create = ("tenant", "is_current")
 
     is_current = True
     computed_at = factory.LazyFunction(timezone.now)
