@@ -247,6 +247,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lifecycle.tasks.recompute_lifecycle_due_all_tenants",
         "schedule": crontab(minute=15),
     },
+    # Hourly, picking the tenants whose local day just began: renewal deals created renewal_lead_days ahead.
+    "lifecycle-renewal-deals-due": {
+        "task": "lifecycle.tasks.create_renewal_deals_due_all_tenants",
+        "schedule": crontab(minute=25),
+    },
     # Full KPI recompute of every tenant each 15 minutes (changes also queue a debounced one): current periods
     # move with the clock, and bulk updates and rate changes send no signal.
     "sales-ops-recompute-kpis": {

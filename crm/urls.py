@@ -44,6 +44,7 @@ tenant_api = [
     path("", include("accounts.api_urls")),
     path("", include("imports.api_urls")),
     path("", include("sales_ops.api_urls")),
+    path("", include("lifecycle.api_urls")),
 ]
 
 urlpatterns = [

@@ -16,3 +16,12 @@ class LifecycleConfig(AppConfig):
         health_receivers.connect()
         feedback_import.register_kind()
         health_navigation.register()
+
+        # Subscriptions and renewals: the `subscriptions` import kind, menu entries, lost renewals -> churn reason.
+        from accounts.services.deals import opportunity_stage_changed
+        from lifecycle import subscription_import, subscription_navigation
+        from lifecycle.services.renewals import on_deal_stage_changed
+
+        subscription_import.register_kind()
+        subscription_navigation.register()
+        opportunity_stage_changed.connect(on_deal_stage_changed, dispatch_uid="lifecycle.renewal_lost")

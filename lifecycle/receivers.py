@@ -15,6 +15,8 @@ from lifecycle.services.stages import lifecycle_schedule_recompute
 
 
 def _account_changed(sender: Any, instance: Opportunity | Subscription, **kwargs: Any) -> None:
+    if getattr(instance, "skip_lifecycle_recompute", False):  # the caller schedules one itself (imports)
+        return
     lifecycle_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[instance.account_id])
 
 

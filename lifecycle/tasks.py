@@ -59,3 +59,33 @@ def recompute_health_all_tenants() -> int:
     """One health recompute per active tenant (fan-out). The nightly run follows each tenant's daily lifecycle
     recompute (lifecycle_recompute schedules it), so this is for a full refresh on demand."""
     return fan_out(recompute_health)
+
+
+@tenant_task(name="lifecycle.tasks.create_renewal_deals", skipped=0)
+def create_renewal_deals(tenant: Tenant) -> int:
+    """Create the renewal deals that are due (renewal_lead_days before each end date). Idempotent: a subscription
+    gets its deal exactly once, however often this runs."""
+    from lifecycle.services.renewals import renewals_create_due
+
+    return renewals_create_due(tenant=tenant)
+
+
+@shared_task(name="lifecycle.tasks.create_renewal_deals_due_all_tenants", ignore_result=True)
+def create_renewal_deals_due_all_tenants() -> int:
+    """Beat runs this every hour; it queues the renewal deals of each tenant whose local day has just begun (daily
+    per tenant, on the tenant's own date)."""
+    now = timezone.now()
+    tenant_ids = [
+        tenant.pk
+        for tenant in Tenant.objects.filter(is_active=True).only("pk", "time_zone")
+        if timezone.localtime(now, tenant.tzinfo).hour == 0
+    ]
+    for tenant_id in tenant_ids:
+        create_renewal_deals.delay(tenant_id)
+    return len(tenant_ids)
+
+
+@shared_task(name="lifecycle.tasks.create_renewal_deals_all_tenants", ignore_result=True)
+def create_renewal_deals_all_tenants() -> int:
+    """One renewal-deal run per active tenant (fan-out), on demand."""
+    return fan_out(create_renewal_deals)

@@ -127,9 +127,11 @@ def subscription_create(
     churn_reason: str = "",
     external_id: str = "",
     created_at: datetime.datetime | None = None,
+    recompute: bool = True,
 ) -> Subscription:
     """Create a subscription of `account` (currency: the tenant's when not given). Side effects: history event,
-    the account's lifecycle recomputed after commit."""
+    the account's lifecycle recomputed after commit (`recompute=False`: the caller schedules it, as an import
+    does once at the end of its job)."""
     if account.tenant_id != tenant.pk:
         raise Account.DoesNotExist
     clean = _clean(
@@ -150,9 +152,12 @@ def subscription_create(
     subscription = Subscription(
         tenant=tenant, account=account, created_at=created_at or timezone.now(), **clean
     )
+    # Read by lifecycle.receivers: a caller that recomputes later (an import, once per job) skips the per-save one.
+    subscription.skip_lifecycle_recompute = not recompute  # type: ignore[attr-defined]
     with history_actor(actor):
         subscription.save()
-    lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[account.pk])
+    if recompute:
+        lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[account.pk])
     return subscription
 
 
@@ -176,10 +181,16 @@ def _conflict(tenant: Tenant, subscription_id: int) -> ConflictError:
 
 @transaction.atomic
 def subscription_update(
-    *, tenant: Tenant, actor: User | None, subscription: Subscription, version: int | None, **fields: Any
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    subscription: Subscription,
+    version: int | None,
+    recompute: bool = True,
+    **fields: Any,
 ) -> Subscription:
     """Change fields if the row still has `version` (None: no check), else ConflictError with the current values.
-    Side effects: history event, the account's lifecycle recomputed after commit."""
+    Side effects: history event, the account's lifecycle recomputed after commit (unless `recompute=False`)."""
     unknown = set(fields) - set(SUBSCRIPTION_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
@@ -199,7 +210,8 @@ def subscription_update(
             Subscription.objects.filter(tenant=tenant, pk=current.pk).update(
                 **real, version=F("version") + 1, updated_at=timezone.now()
             )
-        lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[current.account_id])
+        if recompute:
+            lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[current.account_id])
     current.refresh_from_db()
     return current
 

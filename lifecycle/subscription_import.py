@@ -1,0 +1,172 @@
+"""The import/export kind `subscriptions` (KPIS.md columns: external_id, account_external_id, plan, mrr, currency,
+start_date, end_date), registered in the imports registry from LifecycleConfig.ready(). Rows are written through
+lifecycle.services.subscriptions without the per-row lifecycle recompute: the accounts the job touched are
+recomputed once, when the job ends (RowImporter.finish). Exports read the subscription list selector (role
+visibility and the list page's filters)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import Account
+from crm.models import Membership, Role, Tenant
+from imports.kinds.common import column_values, iso
+from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
+from imports.rows import Row, RowError, export_id
+from lifecycle.models import Subscription
+from lifecycle.services.stages import lifecycle_schedule_recompute
+from lifecycle.services.subscriptions import subscription_create, subscription_update
+from lifecycle.subscription_filters import SubscriptionFilterSet
+from lifecycle.subscription_selectors import subscription_account_q, subscription_list
+
+SUBSCRIPTION_COLUMNS = (
+    "external_id",
+    "account_external_id",
+    "plan",
+    "mrr",
+    "currency",
+    "start_date",
+    "end_date",
+)
+SUBSCRIPTION_IMPORTERS = frozenset({Role.ADMIN, Role.OPS, Role.CS})
+
+
+class SubscriptionImporter(RowImporter):
+    field_columns = {
+        "account": "account_external_id",
+        "renews_from": "external_id",
+        "churn_reason": "external_id",
+    }
+
+    def __init__(self, context: Any) -> None:
+        super().__init__(context)
+        self.touched: set[int] = set()
+
+    def prepare(self, rows: Sequence[Row]) -> None:
+        self.context.load_records(Subscription, column_values(rows, "external_id"))
+        self.context.load_records(Account, column_values(rows, "account_external_id"))
+        # Accounts whose subscriptions this member may write (cs: customers and their own): one query a chunk.
+        q = subscription_account_q(self.context.membership)
+        loaded = [account.pk for account in self.context.records.get(Account, {}).values()]
+        visible = Account.objects.filter(tenant=self.context.tenant, pk__in=loaded)
+        if q is not None:
+            visible = visible.filter(q)
+        self.visible_accounts = set(visible.values_list("pk", flat=True))
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id = row.text("external_id", 100)
+        existing = context.lookup(Subscription, external_id) if external_id else None
+        fields: dict[str, Any] = {}
+        account = None
+        if row.given("account_external_id") or existing is None:
+            account = row.record("account_external_id", Account)
+            if account is None and not row.has_error("account_external_id"):
+                row.fail("account_external_id", _("Enter the account's external id."))
+            elif account is not None and account.pk not in self.visible_accounts:
+                row.fail(
+                    "account_external_id",
+                    _("No record has the external id “%(id)s”.") % {"id": row.text("account_external_id")},
+                )
+        if row.given("plan"):
+            fields["plan"] = row.text("plan", 200)
+        if row.given("mrr") or existing is None:
+            fields["mrr"] = row.decimal_for("mrr", Subscription, "mrr") or 0
+        if row.given("currency"):
+            fields["currency"] = row.text("currency").upper()
+        if row.given("start_date") or existing is None:
+            fields["start_date"] = row.date("start_date")
+        if row.given("end_date") or existing is not None:
+            # An empty end date on a known subscription makes it open-ended again (empty cell = no value).
+            fields["end_date"] = row.date("end_date") if row.given("end_date") else None
+        row.check()
+        if existing is not None:
+            if existing.deleted_at is not None:
+                raise RowError(
+                    "external_id", _("This external id belongs to a deleted record; restore it first.")
+                )
+            if account is not None and account.pk != existing.account_id:
+                raise RowError("account_external_id", _("A subscription cannot move to another account."))
+            if existing.account_id not in self._visible_existing(existing):
+                raise RowError("external_id", _("This external id belongs to a record you cannot change."))
+            subscription = subscription_update(
+                tenant=context.tenant,
+                actor=context.actor,
+                subscription=existing,
+                version=None,
+                recompute=False,
+                **fields,
+            )
+            self.touched.add(subscription.account_id)
+            context.remember(subscription)
+            return UPDATED
+        if account is None:  # row.check() above refused a row without one
+            raise RowError("account_external_id", _("Enter the account's external id."))
+        subscription = subscription_create(
+            tenant=context.tenant,
+            actor=context.actor,
+            account=account,
+            external_id=external_id,
+            recompute=False,
+            **fields,
+        )
+        self.touched.add(subscription.account_id)
+        context.remember(subscription)
+        return CREATED
+
+    def _visible_existing(self, existing: Subscription) -> set[int]:
+        if existing.account_id in self.visible_accounts:
+            return self.visible_accounts
+        q = subscription_account_q(self.context.membership)
+        qs = Account.objects.filter(tenant=self.context.tenant, pk=existing.account_id)
+        if q is not None:
+            qs = qs.filter(q)
+        return set(qs.values_list("pk", flat=True))
+
+    def finish(self) -> None:
+        """One lifecycle recompute of every account the job touched, after the job's last commit."""
+        if self.touched:
+            lifecycle_schedule_recompute(tenant_id=self.context.tenant.pk, account_ids=sorted(self.touched))
+
+
+def _subscriptions(tenant: Tenant, membership: Membership, params: QueryDict) -> QuerySet[Subscription]:
+    base = subscription_list(tenant=tenant, membership=membership)
+    filterset = SubscriptionFilterSet(params or None, queryset=base, tenant=tenant, membership=membership)
+    if filterset.is_bound and not filterset.is_valid():
+        return base.none()
+    qs = filterset.qs if filterset.is_bound else base
+    return qs.order_by("-start_date", "-id")
+
+
+def _subscription_row(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "external_id": export_id(subscription),
+        "account_external_id": export_id(subscription.account),
+        "plan": subscription.plan,
+        "mrr": iso(subscription.mrr),
+        "currency": subscription.currency,
+        "start_date": iso(subscription.start_date),
+        "end_date": iso(subscription.end_date),
+    }
+
+
+def register_kind() -> None:
+    register(
+        ImportKind(
+            key="subscriptions",
+            label=gettext_lazy("Subscriptions"),
+            columns=SUBSCRIPTION_COLUMNS,
+            import_roles=SUBSCRIPTION_IMPORTERS,
+            export_roles=frozenset(Role.values),
+            importer=SubscriptionImporter,
+            export_queryset=_subscriptions,
+            export_row=_subscription_row,
+            model=Subscription,
+        )
+    )
