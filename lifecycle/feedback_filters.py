@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
-from accounts.selectors.records import account_queryset
+from accounts.selectors.visibility import account_queryset
 from crm.formstyle import StyledForm
 from crm.pagination import CursorPagination
 from lifecycle.models import Feedback, FeedbackKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from accounts.models import Account
-from accounts.selectors.records import account_queryset
+from accounts.selectors.visibility import account_queryset
 from crm.models import Membership, Tenant
 from lifecycle.models import Feedback
 

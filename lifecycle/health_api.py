@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Account, Contact
-from accounts.selectors.records import account_queryset, contact_queryset
+from accounts.selectors.visibility import account_queryset, contact_queryset
 from crm.models import Role
 from crm.pagination import CursorPagination
 from crm.permissions import IsTenantMember

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact
-from accounts.selectors.records import account_choices
+from accounts.selectors.accounts import account_choices
 from crm.formstyle import StyledForm
 from crm.models import Membership, Tenant
 from lifecycle.models import (

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import Account, Tier
-from accounts.selectors.records import account_queryset
+from accounts.selectors.visibility import account_queryset
 from crm.dates import tenant_today
 from crm.models import Membership, Tenant
 from lifecycle.models import HealthScore, Subscription

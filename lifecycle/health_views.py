@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Account, Contact
-from accounts.selectors.records import account_get, contact_get
+from accounts.selectors.accounts import account_get
+from accounts.selectors.contacts import contact_get
 from crm.decorators import tenant_member_required, tenant_roles_required
 from crm.models import Role
 from crm.viewutils import apply_validation_error

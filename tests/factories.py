@@ -85,6 +85,7 @@ class InvitationFactory(TenantOwnedFactory):
 # App factories live in their own modules (one owner each); importing them here keeps one place to find every
 # factory (the cross-tenant probe scans this module).
 from tests.factories_accounts import *  # noqa: E402,F403
+from tests.factories_cs import *  # noqa: E402,F403
 from tests.factories_deals import *  # noqa: E402,F403
 from tests.factories_imports import *  # noqa: E402,F403
 from tests.factories_leads import *  # noqa: E402,F403

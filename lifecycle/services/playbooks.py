@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Account, AccountMember, LifecycleStageName
-from accounts.services.records import activity_log
+from accounts.services.activities import activity_log
 from crm.history import history_actor
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from lifecycle.models import (

@@ -1,0 +1,93 @@
+"""Playbooks run once per episode: twice -> one set of tasks; a new episode -> new tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from accounts.models import Activity, LifecycleStageName
+from crm.models import Role
+from lifecycle.models import LifecycleChange, PlaybookRun, PlaybookTemplate, PlaybookTrigger
+from lifecycle.services.health import health_recompute, health_settings_update
+from lifecycle.services.playbooks import playbooks_run
+from tests.lifecycle.cs_helpers import customer
+
+pytestmark = pytest.mark.django_db
+
+
+def _tasks(account):  # type: ignore[no-untyped-def]
+    return list(Activity.objects.filter(account=account, kind="task").order_by("id"))
+
+
+def test_at_risk_playbook_runs_once_per_episode(in_tenant, member):
+    tenant = in_tenant
+    cs = member(role=Role.CS)
+    account = customer(tenant, owner=cs.user)  # 40 with no data
+    health_settings_update(tenant=tenant, actor=None, at_risk_threshold=50)
+    health_recompute(tenant=tenant)
+    first = _tasks(account)
+    subjects = list(
+        PlaybookTemplate.objects.filter(trigger=PlaybookTrigger.AT_RISK)
+        .order_by("order")
+        .values_list("subject", flat=True)
+    )
+    assert [t.subject for t in first] == subjects and len(first) == 2
+    assert all(not t.done and t.due_at is not None for t in first)
+    health_recompute(tenant=tenant)
+    playbooks_run(tenant=tenant)
+    assert len(_tasks(account)) == 2
+    assert PlaybookRun.objects.filter(account=account).count() == 1
+    # recovery, then a new drop: a new episode with new tasks
+    health_settings_update(tenant=tenant, actor=None, at_risk_threshold=30)
+    health_recompute(tenant=tenant)
+    health_settings_update(tenant=tenant, actor=None, at_risk_threshold=50)
+    health_recompute(tenant=tenant)
+    assert len(_tasks(account)) == 4
+    assert PlaybookRun.objects.filter(account=account, trigger=PlaybookTrigger.AT_RISK).count() == 2
+
+
+def test_onboarding_playbook_once_per_conversion_entry(in_tenant, member):
+    tenant = in_tenant
+    owner = member(role=Role.SALES_REP)
+    account = customer(tenant, stage=LifecycleStageName.CONVERSION, owner=owner.user)
+    today = dt.date.today()
+    LifecycleChange.objects.create(
+        tenant=tenant,
+        account=account,
+        from_stage="acquisition",
+        to_stage="conversion",
+        date=today,
+        cause="first_won_deal",
+        computed_at=dt.datetime.now(dt.UTC),
+    )
+    playbooks_run(tenant=tenant)
+    playbooks_run(tenant=tenant)
+    tasks = _tasks(account)
+    onboarding = PlaybookTemplate.objects.filter(trigger=PlaybookTrigger.ONBOARDING)
+    assert len(tasks) == onboarding.count() == 2
+    assert tasks[0].owner_id == owner.user_id  # the kick-off goes to the account owner
+    # a come-back: a new conversion entry date is a new episode
+    LifecycleChange.objects.create(
+        tenant=tenant,
+        account=account,
+        from_stage="churn",
+        to_stage="conversion",
+        date=today + dt.timedelta(days=1),
+        cause="came_back",
+        computed_at=dt.datetime.now(dt.UTC),
+    )
+    playbooks_run(tenant=tenant)
+    assert len(_tasks(account)) == 4
+
+
+def test_defaults_are_made_once_and_deleted_ones_stay_deleted(in_tenant):
+    tenant = in_tenant
+    customer(tenant)
+    playbooks_run(tenant=tenant)
+    health_settings_update(tenant=tenant, actor=None, at_risk_threshold=50)
+    health_recompute(tenant=tenant)
+    assert PlaybookTemplate.objects.count() == 4
+    PlaybookTemplate.objects.all().delete()
+    health_recompute(tenant=tenant)
+    assert PlaybookTemplate.objects.count() == 0
