@@ -18,7 +18,7 @@ class LifecycleConfig(AppConfig):
         health_navigation.register()
 
         # Subscriptions and renewals: the `subscriptions` import kind, menu entries, lost renewals -> churn reason.
-        from accounts.services.deals import opportunity_stage_changed
+        from accounts.signals import opportunity_stage_changed
         from lifecycle import subscription_import, subscription_navigation
         from lifecycle.services.renewals import on_deal_stage_changed
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.request import Request as DrfRequest
 
@@ -212,5 +213,9 @@ def renewal_assign(request: HttpRequest, slug: str) -> HttpResponse:
     except (ValidationError, PermissionDenied, AppError) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect(back)
-    messages.success(request, _("%(count)d renewal deals reassigned.") % {"count": changed})
+    messages.success(
+        request,
+        ngettext("%(count)d renewal deal reassigned.", "%(count)d renewal deals reassigned.", changed)
+        % {"count": changed},
+    )
     return redirect(back)

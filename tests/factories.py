@@ -89,5 +89,6 @@ from tests.factories_cs import *  # noqa: E402,F403
 from tests.factories_deals import *  # noqa: E402,F403
 from tests.factories_imports import *  # noqa: E402,F403
 from tests.factories_leads import *  # noqa: E402,F403
+from tests.factories_lifecycle import *  # noqa: E402,F403
 from tests.factories_ops import *  # noqa: E402,F403
 from tests.factories_sales_ops import *  # noqa: E402,F403

@@ -10,11 +10,11 @@ import factory
 
 from accounts.models import Account, Opportunity, StageKind
 from crm.tenancy import tenant_context
-from lifecycle.models import Subscription
+from lifecycle.models import LifecycleCause, LifecycleChange, LifecycleSettings, Subscription
 from tests.factories import TenantFactory, TenantOwnedFactory
 from tests.factories_deals import OpportunityFactory
 
-__all__ = ["SubscriptionFactory", "won_deal"]
+__all__ = ["LifecycleChangeFactory", "LifecycleSettingsFactory", "SubscriptionFactory", "won_deal"]
 
 
 class SubscriptionFactory(TenantOwnedFactory):
@@ -51,3 +51,27 @@ def won_deal(account: Account, closed_at: dt.datetime, **kwargs: object) -> Oppo
     return OpportunityFactory(
         account=account, stage=stage, closed_at=closed_at, created_at=closed_at, **kwargs
     )
+
+
+class LifecycleSettingsFactory(TenantOwnedFactory):
+    """The tenant's lifecycle settings (one row per tenant)."""
+
+    class Meta:
+        model = LifecycleSettings
+        django_get_or_create = ("tenant",)
+
+
+class LifecycleChangeFactory(TenantOwnedFactory):
+    """A stage change of an account (normally written by the engine)."""
+
+    class Meta:
+        model = LifecycleChange
+
+    account = factory.SubFactory(
+        "tests.factories_accounts.AccountFactory", tenant=factory.SelfAttribute("..tenant")
+    )
+    from_stage = ""
+    to_stage = "acquisition"
+    date = factory.Sequence(lambda n: dt.date(2024, 1, 1) + dt.timedelta(days=n))
+    cause = LifecycleCause.CREATED
+    computed_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))

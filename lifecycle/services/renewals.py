@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import Opportunity, OpportunityType, StageKind
-from accounts.services.deals import opportunity_create, opportunity_update
+from accounts.services.opportunities import opportunity_create, opportunity_update
 from crm.dates import tenant_today
 from crm.history import history_actor
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
