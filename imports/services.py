@@ -21,7 +21,7 @@ from typing import Any
 
 import pghistory
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -258,8 +258,8 @@ ROW_ERRORS = (
     AppError,
     DatabaseError,
 )
-# A lost connection is the job's problem (it resumes when re-delivered), not the row's.
-CONNECTION_ERRORS = (InterfaceError, OperationalError)
+# A closed connection is the job's problem, not the row's (every later row would fail the same way).
+CONNECTION_ERRORS = (InterfaceError,)
 
 
 def _row_report(row: Row, exc: Exception, importer: RowImporter, kind: ImportKind) -> list[dict[str, Any]]:
@@ -341,18 +341,20 @@ def import_job_run(*, tenant: Tenant, job_id: int) -> None:
     """Run (or resume) a job: not one transaction on purpose, each chunk commits on its own (see the module's
     docstring). Side effects: the records of the file, through their apps' services. An unexpected error marks
     the job failed (rows of committed chunks are kept) and is logged; it never leaves the job queued or running,
-    except when the database itself is gone (then the job cannot be marked and a re-delivery resumes it)."""
+    unless the database cannot even be told (then the error is raised for the task's log)."""
     try:
         _run_job(tenant, job_id)
-    except CONNECTION_ERRORS:
-        raise
     except Exception:
         logger.exception("import job %s of tenant %s failed", job_id, tenant.pk)
-        _fail(
-            tenant,
-            job_id,
-            _("The import stopped because of an unexpected error; the rows before it were kept."),
-        )
+        try:
+            _fail(
+                tenant,
+                job_id,
+                _("The import stopped because of an unexpected error; the rows before it were kept."),
+            )
+        except Exception:
+            logger.exception("import job %s of tenant %s could not be marked failed", job_id, tenant.pk)
+            raise
 
 
 def _run_job(tenant: Tenant, job_id: int) -> None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import OperationalError
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -290,12 +291,15 @@ def test_a_row_that_raises_unexpectedly_is_a_row_error(tenant, admin_member, run
         assert sorted(Lead.objects.values_list("external_id", flat=True)) == ["L-1", "L-3"]
 
 
-@pytest.mark.parametrize("broken", ["count_rows", "_run_chunk"])
+@pytest.mark.parametrize(
+    ("broken", "error"),
+    [("count_rows", RuntimeError), ("_run_chunk", RuntimeError), ("_run_chunk", OperationalError)],
+)
 def test_a_job_whose_run_raises_is_failed_not_left_queued(
-    tenant, admin_member, run_import, monkeypatch, caplog, broken
+    tenant, admin_member, run_import, monkeypatch, caplog, broken, error
 ):
     def explode(*args, **kwargs):
-        raise RuntimeError("unexpected")
+        raise error("unexpected")
 
     monkeypatch.setattr(services, broken, explode)
     job = run_import(admin_member, "leads", csv_text("external_id,last_name", "L-1,Li"))
