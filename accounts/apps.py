@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 def _create_default_pipeline(sender, tenant, **kwargs):  # type: ignore[no-untyped-def]
-    from accounts.services.deals import pipeline_create_default
+    from accounts.services.pipelines import pipeline_create_default
 
     pipeline_create_default(tenant=tenant)
 

@@ -9,8 +9,11 @@ from typing import Any
 from django.db.models import Count, QuerySet
 
 from accounts.models import LifecycleStageName, StageKind
-from accounts.selectors import deals as deal_selectors
-from accounts.selectors import records as record_selectors
+from accounts.selectors import activities as activities_selectors
+from accounts.selectors import opportunities as opportunities_selectors
+from accounts.selectors import opportunity_board as opportunity_board_selectors
+from accounts.selectors import pipelines as pipelines_selectors
+from accounts.selectors import visibility as visibility_selectors
 from crm.dates import tenant_month_bounds
 from crm.home import FIGURES, MAIN, HomeCard, HomePage, register_home_card
 from crm.navigation import CS, EVERYONE, SALES
@@ -20,12 +23,14 @@ def _visible_deals(page: HomePage) -> QuerySet:
     # Figures and chart share one visibility computation (a manager's team is one query per page, not per card).
     return page.once(
         "accounts.deals",
-        lambda: deal_selectors.opportunity_base(tenant=page.tenant, membership=page.membership),
+        lambda: opportunities_selectors.opportunity_base(tenant=page.tenant, membership=page.membership),
     )
 
 
 def tasks_card(page: HomePage) -> dict[str, Any]:
-    return {"tasks": record_selectors.task_buckets(tenant=page.tenant, membership=page.membership, limit=6)}
+    return {
+        "tasks": activities_selectors.task_buckets(tenant=page.tenant, membership=page.membership, limit=6)
+    }
 
 
 def deal_figures_card(page: HomePage) -> dict[str, Any]:
@@ -33,11 +38,11 @@ def deal_figures_card(page: HomePage) -> dict[str, Any]:
     deals = _visible_deals(page)
     open_deals = deals.filter(stage__kind=StageKind.OPEN)
     return {
-        "open_deals": deal_selectors.opportunity_totals(open_deals),
-        "closing_this_month": deal_selectors.opportunity_totals(
+        "open_deals": opportunities_selectors.opportunity_totals(open_deals),
+        "closing_this_month": opportunities_selectors.opportunity_totals(
             open_deals.filter(expected_close_date__gte=first, expected_close_date__lt=next_first)
         ),
-        "won_this_month": deal_selectors.opportunity_totals(
+        "won_this_month": opportunities_selectors.opportunity_totals(
             deals.filter(stage__kind=StageKind.WON, closed_at__gte=start, closed_at__lt=end)
         ),
     }
@@ -45,12 +50,12 @@ def deal_figures_card(page: HomePage) -> dict[str, Any]:
 
 def stage_chart_card(page: HomePage) -> dict[str, Any] | None:
     """The default pipeline's open stages with their amounts; hidden without a default pipeline or stages."""
-    pipeline = deal_selectors.pipeline_choices(tenant=page.tenant).filter(is_default=True).first()
+    pipeline = pipelines_selectors.pipeline_choices(tenant=page.tenant).filter(is_default=True).first()
     if pipeline is None:
         return None
     open_deals = _visible_deals(page).filter(stage__kind=StageKind.OPEN)
-    totals = deal_selectors.stage_totals(deals=open_deals.filter(pipeline=pipeline))
-    stages = deal_selectors.pipeline_stages(tenant=page.tenant, pipeline_id=pipeline.pk).filter(
+    totals = opportunity_board_selectors.stage_totals(deals=open_deals.filter(pipeline=pipeline))
+    stages = pipelines_selectors.pipeline_stages(tenant=page.tenant, pipeline_id=pipeline.pk).filter(
         kind=StageKind.OPEN
     )
     chart = [
@@ -66,7 +71,7 @@ def stage_chart_card(page: HomePage) -> dict[str, Any] | None:
 
 
 def lifecycle_card(page: HomePage) -> dict[str, Any]:
-    accounts = record_selectors.account_queryset(tenant=page.tenant, membership=page.membership)
+    accounts = visibility_selectors.account_queryset(tenant=page.tenant, membership=page.membership)
     rows = {
         row["lifecycle_stage"]: row["n"]
         for row in accounts.order_by().values("lifecycle_stage").annotate(n=Count("pk"))

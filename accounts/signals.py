@@ -10,3 +10,7 @@ activity_logging = Signal()
 # completed): `tenant`, `lead`, `at` (when it happened; None for an open task), `kind`, `done`. The leads app moves
 # the lead's activity clock and status and rescores it.
 activity_logged = Signal()
+
+# Sent on commit after a deal changed stage (incl. creation): `tenant`, `opportunity`, `from_stage`, `to_stage`,
+# `actor`. Lifecycle and KPI code listen here instead of importing the deal services' internals.
+opportunity_stage_changed = Signal()

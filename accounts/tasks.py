@@ -7,7 +7,7 @@ from celery import shared_task
 from django.utils import timezone
 
 # Through the module, so the function is looked up when the task runs (tests replace it there).
-from accounts.services import deals as deal_services
+from accounts.services import rates as rates_services
 from crm.models import Tenant
 from crm.tasks import tenant_task
 
@@ -16,13 +16,13 @@ from crm.tasks import tenant_task
 def opportunities_reprice_task(tenant: Tenant, currency: str) -> None:
     """After an exchange-rate change: recompute amount_reporting of the tenant's deals in `currency`.
     Idempotent: repricing twice gives the same amounts."""
-    deal_services.opportunities_reprice(tenant=tenant, currency=currency)
+    rates_services.opportunities_reprice(tenant=tenant, currency=currency)
 
 
 @tenant_task(name="accounts.tasks.opportunities_reprice_open", skipped=0)
 def opportunities_reprice_open_task(tenant: Tenant) -> int:
     """The tenant's day began: open deals take the rates in force today (a rate dated today applies now)."""
-    return deal_services.opportunities_reprice(tenant=tenant, open_only=True)
+    return rates_services.opportunities_reprice(tenant=tenant, open_only=True)
 
 
 @shared_task(name="accounts.tasks.opportunities_reprice_due_all_tenants", ignore_result=True)

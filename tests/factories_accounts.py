@@ -20,7 +20,8 @@ from accounts.models import (
     MergeRecord,
     Tier,
 )
-from accounts.services.records import account_search_text, contact_search_text
+from accounts.services.accounts import account_search_text
+from accounts.services.contacts import contact_search_text
 from tests.factories import TenantFactory, TenantOwnedFactory
 
 __all__ = [

@@ -77,7 +77,7 @@ class StageFactory(_ChildFactory):
 
 
 def _default_stage(opportunity):  # type: ignore[no-untyped-def]
-    from accounts.services.deals import pipeline_default
+    from accounts.services.pipelines import pipeline_default
 
     with tenant_context(opportunity.tenant):
         pipeline = pipeline_default(tenant=opportunity.tenant)

@@ -44,7 +44,7 @@ class SubscriptionFactory(TenantOwnedFactory):
 
 def won_deal(account: Account, closed_at: dt.datetime, **kwargs: object) -> Opportunity:
     """A deal of `account` in its default pipeline's won stage, closed at `closed_at` (aware)."""
-    from accounts.services.deals import pipeline_default
+    from accounts.services.pipelines import pipeline_default
 
     with tenant_context(account.tenant):
         stage = pipeline_default(tenant=account.tenant).stages.get(kind=StageKind.WON)

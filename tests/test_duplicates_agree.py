@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.selectors.records import account_duplicates
+from accounts.selectors.duplicates import account_duplicates
 from leads.selectors.duplicates import lead_duplicates
 from tests.factories_accounts import AccountFactory
 from tests.factories_leads import LeadFactory

@@ -1,4 +1,4 @@
-"""Demo data of the sales workspace: records first (accounts, contacts, rates), then deals, then activities."""
+"""Demo data of the sales workspace: accounts first (with contacts, teams and rates), then deals, then activities."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from datetime import timedelta
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
-from accounts.demo import deals, records
+from accounts.demo import accounts as account_demo
+from accounts.demo import activities as activity_demo
+from accounts.demo import opportunities as opportunity_demo
 from accounts.models import Account, LifecycleStageName, Opportunity, StageKind
 from crm.history import history_actor
 
@@ -17,9 +19,9 @@ LAPSE_DAYS = 365
 
 
 def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
-    records.seed(tenant=tenant, members=members, rng=rng)
-    deals.seed(tenant=tenant, members=members, rng=rng)
-    records.seed_activities(tenant=tenant, members=members, rng=rng)
+    account_demo.seed(tenant=tenant, members=members, rng=rng)
+    opportunity_demo.seed(tenant=tenant, members=members, rng=rng)
+    activity_demo.seed_activities(tenant=tenant, members=members, rng=rng)
     _provisional_lifecycle(tenant=tenant)
 
 

@@ -1,2 +1,4 @@
-"""accounts.selectors is a package: records.py (accounts, contacts, activities, money, merges, history) and
-deals.py (pipelines, stages, opportunities, board). Import from the submodule you need."""
+"""Reads of the accounts app, one module per entity: accounts.py, contacts.py, activities.py (and tasks),
+opportunities.py (deals), opportunity_board.py, opportunity_pages.py (keyset pages), pipelines.py, rates.py,
+merges.py, history.py, timeline.py, duplicates.py; visibility.py (who sees what), members.py and common.py are
+shared."""

@@ -1,16 +1,215 @@
-"""Writes of activities and tasks: log, update, complete, reopen, snooze, delete, restore; and the activity writes
-the leads app asks for (pool notes, a converted lead's activities joining the account)."""
+"""Writes of activities and tasks: log, update, complete, reopen, snooze, delete and restore, and the activity
+writes the leads app asks for (notes on leads, moving a converted lead's activities to its account)."""
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import Activity, ActivityKind, Contact
-from crm.models import Tenant
+from accounts.models import Account, Activity, ActivityKind, Contact, Opportunity
+from accounts.services.common import _check_live, _check_member, _history, _same_tenant, _unknown_fields
+from accounts.signals import activity_logged, activity_logging
+from crm.errors import AppError
+from crm.models import Tenant, User
+
+ACTIVITY_FIELDS = (
+    "kind",
+    "subject",
+    "body",
+    "owner",
+    "occurred_at",
+    "due_at",
+    "done",
+    "lead",
+    "account",
+    "contact",
+    "opportunity",
+    "external_id",
+)
+
+
+DONE_BY_DEFAULT = {ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING, ActivityKind.NOTE}
+
+
+SNOOZE_CHOICES = {"1d": datetime.timedelta(days=1), "1w": datetime.timedelta(days=7)}
+
+
+def _notify_lead(tenant: Tenant, lead: Any, at: datetime.datetime | None, *, kind: str, done: bool) -> None:
+    """Tell the leads app an activity was logged on a lead (accounts.signals.activity_logged): done calls, emails
+    and meetings move its pool clock and new -> working; any done activity rescores it."""
+    activity_logged.send(sender=Activity, tenant=tenant, lead=lead, at=at, kind=kind, done=done)
+
+
+def _check_lead_writable(tenant: Tenant, actor: User | None, lead: Any) -> None:
+    """Logging on a lead needs edit rights on it, by the leads app's rule: its receiver of
+    accounts.signals.activity_logging raises PermissionDenied. With no receiver nobody could enforce the rule,
+    so the write is refused (fail closed)."""
+    if not activity_logging.has_listeners(Activity):
+        raise ImproperlyConfigured(
+            "No receiver checks activity_logging: the leads app connects it in ready()."
+        )
+    activity_logging.send(sender=Activity, tenant=tenant, actor=actor, lead=lead)
+
+
+def _clean_activity(tenant: Tenant, activity: Activity) -> None:
+    activity.subject = re.sub(r"\s+", " ", (activity.subject or "").strip())
+    if activity.kind not in ActivityKind.values:
+        raise ValidationError({"kind": _("Choose call, email, meeting, note or task.")})
+    if not activity.subject:
+        activity.subject = str(ActivityKind(activity.kind).label)
+    for name in ("owner", "lead", "account", "contact", "opportunity"):
+        obj = getattr(activity, name)
+        _same_tenant(tenant, obj, name)
+        if name != "owner":
+            _check_live(obj, name)
+    _check_member(tenant, activity.owner)
+    # A call on a deal or a contact also belongs to their account's timeline.
+    if activity.account_id is None:
+        if activity.opportunity is not None:
+            activity.account_id = activity.opportunity.account_id
+        elif activity.contact is not None and activity.contact.account_id:
+            activity.account_id = activity.contact.account_id
+    activity.full_clean(exclude=["tenant", "owner", "lead", "account", "contact", "opportunity"])
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    kind: str,
+    subject: str,
+    body: str = "",
+    owner: User | None = None,
+    lead: Any = None,
+    account: Account | None = None,
+    contact: Contact | None = None,
+    opportunity: Opportunity | None = None,
+    occurred_at: datetime.datetime | None = None,
+    due_at: datetime.datetime | None = None,
+    done: bool | None = None,
+    external_id: str = "",
+) -> Activity:
+    """Log a call, email, meeting or note (done, at `occurred_at`, default now) or open a task (not done).
+
+    The account is filled from the deal or contact when not given. Side effects: the lead's activity clock
+    (accounts.signals.activity_logged) when a lead is linked; history event with the actor.
+    Logging on a lead needs edit rights on it: PermissionDenied for read-only roles and unclaimed pool leads."""
+    if done is None:
+        done = kind in DONE_BY_DEFAULT
+    now = timezone.now()
+    if done and occurred_at is None:
+        occurred_at = now
+    activity = Activity(
+        tenant=tenant,
+        kind=kind,
+        subject=subject,
+        body=body or "",
+        owner=owner if owner is not None else actor,
+        lead=lead,
+        account=account,
+        contact=contact,
+        opportunity=opportunity,
+        occurred_at=occurred_at,
+        due_at=due_at,
+        done=done,
+        external_id=external_id or "",
+    )
+    _clean_activity(tenant, activity)
+    if lead is not None:
+        _check_lead_writable(tenant, actor, lead)
+    with _history(actor):
+        activity.save()
+    if lead is not None:
+        _notify_lead(tenant, lead, occurred_at, kind=activity.kind, done=activity.done)
+    return activity
+
+
+@transaction.atomic
+def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, **fields: Any) -> Activity:
+    _unknown_fields(fields, ACTIVITY_FIELDS)
+    for key, value in fields.items():
+        setattr(activity, key, value)
+    if activity.done and activity.occurred_at is None:
+        activity.occurred_at = timezone.now()
+    _clean_activity(tenant, activity)
+    with _history(actor):
+        activity.save()
+    return activity
+
+
+@transaction.atomic
+def activity_complete(
+    *, tenant: Tenant, actor: User | None, activity: Activity, at: datetime.datetime | None = None
+) -> Activity:
+    """Mark a task done (it now counts as an activity at `at`, default now)."""
+    if activity.done:
+        return activity
+    at = at or timezone.now()
+    with _history(actor):
+        Activity.objects.filter(tenant=tenant, pk=activity.pk).update(
+            done=True, occurred_at=at, updated_at=at
+        )
+    activity.refresh_from_db()
+    if activity.lead_id:
+        _notify_lead(tenant, activity.lead, at, kind=activity.kind, done=True)
+    return activity
+
+
+@transaction.atomic
+def activity_reopen(*, tenant: Tenant, actor: User | None, activity: Activity) -> Activity:
+    with _history(actor):
+        Activity.objects.filter(tenant=tenant, pk=activity.pk).update(
+            done=False, occurred_at=None, updated_at=timezone.now()
+        )
+    activity.refresh_from_db()
+    return activity
+
+
+@transaction.atomic
+def activity_snooze(
+    *, tenant: Tenant, actor: User | None, activity: Activity, delta: datetime.timedelta | str
+) -> Activity:
+    """Push an open task's due date by `delta` ("1d", "1w" or a timedelta), counted from now when overdue."""
+    if isinstance(delta, str):
+        if delta not in SNOOZE_CHOICES:
+            raise ValidationError({"delta": _("Snooze by one day (1d) or one week (1w).")})
+        delta = SNOOZE_CHOICES[delta]
+    if activity.done:
+        raise AppError(_("This task is already done."))
+    now = timezone.now()
+    base = max(activity.due_at or now, now)
+    with _history(actor):
+        Activity.objects.filter(tenant=tenant, pk=activity.pk).update(due_at=base + delta, updated_at=now)
+    activity.refresh_from_db()
+    return activity
+
+
+@transaction.atomic
+def activity_delete(*, tenant: Tenant, actor: User | None, activity: Activity) -> Activity:
+    with _history(actor):
+        Activity.objects.filter(tenant=tenant, pk=activity.pk).update(
+            deleted_at=timezone.now(), updated_at=timezone.now()
+        )
+    activity.refresh_from_db()
+    return activity
+
+
+@transaction.atomic
+def activity_restore(*, tenant: Tenant, actor: User | None, activity: Activity) -> Activity:
+    with _history(actor):
+        Activity.objects.filter(tenant=tenant, pk=activity.pk).update(
+            deleted_at=None, updated_at=timezone.now()
+        )
+    activity.refresh_from_db()
+    return activity
 
 
 def activity_notes_create_for_leads(

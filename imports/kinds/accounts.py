@@ -12,7 +12,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.filters_deals import OpportunityFilter
+from accounts.filters.opportunities import OpportunityFilter
 from accounts.models import (
     Account,
     Activity,
@@ -24,17 +24,15 @@ from accounts.models import (
     Pipeline,
     Tier,
 )
-from accounts.selectors.deals import opportunity_list, pipeline_choices
-from accounts.selectors.records import account_list, activity_list, contact_list
-from accounts.services.deals import opportunity_create, opportunity_update
-from accounts.services.records import (
-    account_create,
-    account_update,
-    activity_log,
-    activity_update,
-    contact_create,
-    contact_update,
-)
+from accounts.selectors.accounts import account_list
+from accounts.selectors.activities import activity_list
+from accounts.selectors.contacts import contact_list
+from accounts.selectors.opportunities import opportunity_list
+from accounts.selectors.pipelines import pipeline_choices
+from accounts.services.accounts import account_create, account_update
+from accounts.services.activities import activity_log, activity_update
+from accounts.services.contacts import contact_create, contact_update
+from accounts.services.opportunities import opportunity_create, opportunity_update
 from crm.models import Membership, Tenant
 from imports.kinds.common import ADMIN_OPS, ALL_ROLES, column_values, email_of, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register

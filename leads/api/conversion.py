@@ -55,7 +55,7 @@ class LeadConversionActions:
     @action(detail=True, methods=["post"])
     def convert(self, request: Request, slug: str, pk: str) -> Response:
         """Convert in one transaction: account (link or create), contact (link or create), optional deal."""
-        from accounts.selectors import records as account_selectors
+        from accounts.selectors import visibility as visibility_selectors
 
         self._writer()
         lead = self._lead()
@@ -65,7 +65,7 @@ class LeadConversionActions:
         account = contact = None
         if data.get("account"):
             account = (
-                account_selectors.account_queryset(tenant=request.tenant, membership=request.membership)
+                visibility_selectors.account_queryset(tenant=request.tenant, membership=request.membership)
                 .filter(pk=data["account"])
                 .first()
             )
@@ -73,7 +73,7 @@ class LeadConversionActions:
                 raise serializers.ValidationError({"account": [_("No such account.")]})
         if data.get("contact"):
             contact = (
-                account_selectors.contact_queryset(tenant=request.tenant, membership=request.membership)
+                visibility_selectors.contact_queryset(tenant=request.tenant, membership=request.membership)
                 .filter(pk=data["contact"])
                 .first()
             )

@@ -22,7 +22,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.api.records import HistoryEntrySerializer
+from accounts.api.history import HistoryEntrySerializer
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from leads.api.conversion import LeadConversionActions
@@ -283,7 +283,7 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def history(self, request: Request, slug: str, pk: str) -> Response:
         """Newest first, like the accounts' and contacts' history (leads merged into this one included)."""
-        from accounts.selectors.records import history_for
+        from accounts.selectors.history import history_for
 
         lead = self.get_object()
         entries = history_for(tenant=request.tenant, obj=lead, membership=request.membership)

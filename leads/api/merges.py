@@ -64,7 +64,7 @@ class LeadMergeActions:
     def merge_undo(self, request: Request, slug: str, pk: str, record_id: str) -> Response:
         """Undo a merge into this lead: the merged lead comes back with its activities and deals."""
         from accounts.models import MergeRecord
-        from accounts.selectors.records import merge_record_get
+        from accounts.selectors.merges import merge_record_get
 
         self._writer()
         survivor = self._lead()

@@ -17,10 +17,10 @@ from typing import Any
 from django.utils import timezone, translation
 from django.utils.translation import ngettext
 
-from accounts.demo.records import seed_lead_activities
+from accounts.demo.activities import seed_lead_activities
 from accounts.models import Contact, Opportunity, OpportunityType
 from accounts.services.activities import activity_notes_create_for_leads_dated
-from accounts.services.deals import opportunities_link_leads
+from accounts.services.opportunities import opportunities_link_leads
 from leads.demo.lead_words import (
     EN,
     SIZE_WEIGHTS,

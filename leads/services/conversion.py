@@ -11,9 +11,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.services import records as record_services
+from accounts.services import accounts as accounts_services
+from accounts.services import contacts as contacts_services
 from accounts.services.activities import activities_attach_lead_to_account
-from accounts.services.deals import opportunity_contact_add, opportunity_create
+from accounts.services.opportunities import opportunity_create
+from accounts.services.opportunity_contacts import opportunity_contact_add
 from crm.errors import AppError
 from crm.models import Tenant, User
 from leads.models import Lead, LeadStatus
@@ -84,9 +86,9 @@ def lead_convert(
             }
             if locked.size_band:
                 fields["size_band"] = locked.size_band
-            account = record_services.account_create(tenant=tenant, actor=actor, **fields)
+            account = accounts_services.account_create(tenant=tenant, actor=actor, **fields)
         if contact is None and create_contact:
-            contact = record_services.contact_create(
+            contact = contacts_services.contact_create(
                 tenant=tenant,
                 actor=actor,
                 account=account,
@@ -98,7 +100,7 @@ def lead_convert(
                 owner=owner,
             )
         elif contact is not None and contact.account_id is None:
-            contact = record_services.contact_update(
+            contact = contacts_services.contact_update(
                 tenant=tenant, actor=actor, contact=contact, version=None, account=account
             )
         opportunity = None

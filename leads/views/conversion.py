@@ -18,7 +18,9 @@ from leads.views.helpers import WRITERS, lead_detail_redirect, lead_or_404
 
 @tenant_roles_required(WRITERS)
 def lead_convert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    from accounts.selectors import records as account_selectors
+    from accounts import models as accounts_models
+    from accounts.selectors import duplicates as duplicates_selectors
+    from accounts.selectors import visibility as visibility_selectors
 
     tenant, membership = request.tenant, request.membership
     lead = lead_or_404(request, pk)
@@ -37,13 +39,13 @@ def lead_convert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     }
     form = ConvertForm(request.POST or None, initial=initial)
     # Only records the member may see are suggested (DESIGN.md: an invisible record does not exist for them).
-    account_suggestions = account_selectors.account_duplicates(
+    account_suggestions = duplicates_selectors.account_duplicates(
         tenant=tenant,
         name=lead.company or "",
         domain=conversion_services.email_domain(lead.email),
         membership=membership,
     )
-    contact_suggestions = account_selectors.contact_duplicates(
+    contact_suggestions = duplicates_selectors.contact_duplicates(
         tenant=tenant, email=lead.email, phone=lead.phone, membership=membership
     )
     if request.method == "POST" and form.is_valid():
@@ -51,14 +53,14 @@ def lead_convert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         account = contact = None
         try:
             if data["account_choice"] != "new":
-                account = account_selectors.account_queryset(tenant=tenant, membership=membership).get(
+                account = visibility_selectors.account_queryset(tenant=tenant, membership=membership).get(
                     pk=int(data["account_choice"])
                 )
             if data["contact_choice"] != "new":
-                contact = account_selectors.contact_queryset(tenant=tenant, membership=membership).get(
+                contact = visibility_selectors.contact_queryset(tenant=tenant, membership=membership).get(
                     pk=int(data["contact_choice"])
                 )
-        except (account_selectors.Account.DoesNotExist, account_selectors.Contact.DoesNotExist):
+        except (accounts_models.Account.DoesNotExist, accounts_models.Contact.DoesNotExist):
             form.add_error(None, _("Choose an account and a contact you can see."))
         if not form.errors:
             try:

@@ -271,7 +271,8 @@ def lead_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def lead_detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
-    from accounts.selectors.records import merges_into, timeline_for
+    from accounts.selectors.merges import merges_into
+    from accounts.selectors.timeline import timeline_for
 
     tenant, membership = request.tenant, request.membership
     is_open = lead.status in selectors.OPEN_STATUSES

@@ -66,7 +66,7 @@ def lead_merge(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @tenant_roles_required(WRITERS)
 def lead_merge_undo(request: HttpRequest, slug: str, pk: int, record_id: int) -> HttpResponse:
     from accounts.models import MergeRecord
-    from accounts.selectors.records import merge_record_get
+    from accounts.selectors.merges import merge_record_get
 
     lead = lead_or_404(request, pk)
     try:

@@ -33,7 +33,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import LifecycleStageName, StageKind
-from accounts.services.records import accounts_set_lifecycle_stages
+from accounts.services.accounts import accounts_set_lifecycle_stages
 from crm.dates import tenant_today
 from crm.models import Tenant
 from lifecycle.models import LifecycleChange, LifecycleSettings

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Contact, Opportunity, Pipeline, Stage
-from accounts.services import deals as svc
+from accounts.services import opportunities as opportunities_services
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
@@ -33,7 +33,9 @@ def make_deal(tenant, actor, account, **kwargs):
     kwargs.setdefault("name", "API deal")
     kwargs.setdefault("amount", Decimal("1000"))
     with tenant_context(tenant):
-        return svc.opportunity_create(tenant=tenant, actor=actor, account=account, **kwargs)
+        return opportunities_services.opportunity_create(
+            tenant=tenant, actor=actor, account=account, **kwargs
+        )
 
 
 def stage_id(tenant, name):

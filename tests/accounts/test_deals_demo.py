@@ -8,8 +8,8 @@ import pytest
 from django.db.models import Count, Max, Min
 from django.utils import timezone
 
-from accounts.demo import deals as deals_demo
-from accounts.demo import records as records_demo
+from accounts.demo import accounts as accounts_demo
+from accounts.demo import opportunities as opportunities_demo
 from accounts.models import Opportunity, OpportunityContact, Pipeline, StageChange, StageKind
 from crm.models import Membership, Role
 from crm.tenancy import tenant_context
@@ -41,10 +41,10 @@ def test_demo_seed_fills_both_pipelines(currency):
     members = _members(tenant)
     rng = random.Random(7)
     with tenant_context(tenant):
-        records_demo.seed(tenant=tenant, members=members, rng=rng)
-        deals_demo.seed(tenant=tenant, members=members, rng=rng)
+        accounts_demo.seed(tenant=tenant, members=members, rng=rng)
+        opportunities_demo.seed(tenant=tenant, members=members, rng=rng)
         deals = Opportunity.objects.filter(tenant=tenant)
-        assert deals.count() == deals_demo.DEALS_PER_TENANT + 3
+        assert deals.count() == opportunities_demo.DEALS_PER_TENANT + 3
         assert set(Pipeline.objects.values_list("name", flat=True)) == {"Sales", "Renewals"}
         sales_stages = set(Pipeline.objects.get(name="Sales").stages.values_list("pk", flat=True))
         used = set(deals.values_list("stage_id", flat=True))
@@ -67,4 +67,4 @@ def test_demo_seed_fills_both_pipelines(currency):
         assert OpportunityContact.objects.filter(is_primary=True).count() > 100
         owners = set(deals.values_list("owner_id", flat=True))
         assert {members["rep"].user_id, members["rep2"].user_id, members["manager"].user_id} <= owners
-        assert deals.filter(external_id__startswith="DEMO-O").count() == deals_demo.DEALS_PER_TENANT
+        assert deals.filter(external_id__startswith="DEMO-O").count() == opportunities_demo.DEALS_PER_TENANT

@@ -11,9 +11,12 @@ import pytest
 from django.apps import apps
 
 from accounts.models import AccountMember, Contact, Opportunity, OpportunityContact, Stage
-from accounts.selectors.records import history_for
-from accounts.services import deals as svc
-from accounts.services import records as record_svc
+from accounts.selectors.history import history_for
+from accounts.services import accounts as accounts_services
+from accounts.services import opportunities as opportunities_services
+from accounts.services import opportunity_contacts as opportunity_contacts_services
+from accounts.services import pipelines as pipelines_services
+from accounts.services import rates as rates_services
 from crm.history import history_actor
 from crm.models import Role
 from tests.factories_deals import deal_account
@@ -45,18 +48,24 @@ def _events(model, pk):
 def _deal(tenant, actor, account, **kwargs):
     kwargs.setdefault("name", "Fleet deal")
     kwargs.setdefault("amount", Decimal("1000"))
-    return svc.opportunity_create(tenant=tenant, actor=actor, account=account, **kwargs)
+    return opportunities_services.opportunity_create(tenant=tenant, actor=actor, account=account, **kwargs)
 
 
 def test_every_deal_write_is_booked_to_its_actor_outside_a_request(in_tenant, rep, account):
     user = rep.user
     deal = _deal(in_tenant, user, account)
-    deal = svc.opportunity_update(tenant=in_tenant, actor=user, opportunity=deal, version=1, amount="2000")
-    deal = svc.opportunity_move_stage(tenant=in_tenant, actor=user, opportunity=deal, stage="Proposal")
-    deal = svc.opportunity_mark_lost(tenant=in_tenant, actor=user, opportunity=deal, reason="Budget")
-    deal = svc.opportunity_mark_won(tenant=in_tenant, actor=user, opportunity=deal)
-    svc.opportunity_delete(tenant=in_tenant, actor=user, opportunity=deal)
-    svc.opportunity_restore(tenant=in_tenant, actor=user, opportunity=deal)
+    deal = opportunities_services.opportunity_update(
+        tenant=in_tenant, actor=user, opportunity=deal, version=1, amount="2000"
+    )
+    deal = opportunities_services.opportunity_move_stage(
+        tenant=in_tenant, actor=user, opportunity=deal, stage="Proposal"
+    )
+    deal = opportunities_services.opportunity_mark_lost(
+        tenant=in_tenant, actor=user, opportunity=deal, reason="Budget"
+    )
+    deal = opportunities_services.opportunity_mark_won(tenant=in_tenant, actor=user, opportunity=deal)
+    opportunities_services.opportunity_delete(tenant=in_tenant, actor=user, opportunity=deal)
+    opportunities_services.opportunity_restore(tenant=in_tenant, actor=user, opportunity=deal)
     events = _events(Opportunity, deal.pk)
     assert len(events) == 7
     assert events[0] == ("insert", user.pk)
@@ -67,11 +76,15 @@ def test_a_system_write_after_a_user_write_in_one_transaction_is_not_booked_to_t
     in_tenant, admin_member, rep, account
 ):
     deal = _deal(in_tenant, rep.user, account)
-    record_svc.account_update(
+    accounts_services.account_update(
         tenant=in_tenant, actor=admin_member.user, account=account, version=None, industry="Cars"
     )
-    svc.opportunity_update(tenant=in_tenant, actor=None, opportunity=deal, version=None, amount="1500")
-    svc.opportunity_update(tenant=in_tenant, actor=rep.user, opportunity=deal, version=None, amount="1600")
+    opportunities_services.opportunity_update(
+        tenant=in_tenant, actor=None, opportunity=deal, version=None, amount="1500"
+    )
+    opportunities_services.opportunity_update(
+        tenant=in_tenant, actor=rep.user, opportunity=deal, version=None, amount="1600"
+    )
     assert _events(Opportunity, deal.pk) == [
         ("insert", rep.user.pk),
         ("update", None),
@@ -84,11 +97,13 @@ def test_a_write_for_someone_else_inside_a_request_context_gets_its_own_context(
 ):
     deal = _deal(in_tenant, rep.user, account)
     with pghistory.context(user=admin_member.user.pk, url="/t/alpha/deals/"):
-        svc.opportunity_update(
+        opportunities_services.opportunity_update(
             tenant=in_tenant, actor=admin_member.user, opportunity=deal, version=None, name="Renamed"
         )
-        svc.opportunity_update(tenant=in_tenant, actor=rep.user, opportunity=deal, version=None, amount="9")
-        svc.opportunity_update(
+        opportunities_services.opportunity_update(
+            tenant=in_tenant, actor=rep.user, opportunity=deal, version=None, amount="9"
+        )
+        opportunities_services.opportunity_update(
             tenant=in_tenant, actor=admin_member.user, opportunity=deal, version=None, amount="10"
         )
     assert _events(Opportunity, deal.pk) == [
@@ -114,26 +129,30 @@ def test_stage_delete_books_the_moved_deals_to_the_admin(in_tenant, admin_member
     deal = _deal(in_tenant, rep.user, account, stage="Proposal")
     proposal = Stage.objects.get(pipeline=deal.pipeline, name="Proposal")
     negotiation = Stage.objects.get(pipeline=deal.pipeline, name="Negotiation")
-    svc.stage_delete(tenant=in_tenant, actor=admin_member.user, stage=proposal, move_to=negotiation)
+    pipelines_services.stage_delete(
+        tenant=in_tenant, actor=admin_member.user, stage=proposal, move_to=negotiation
+    )
     assert _events(Opportunity, deal.pk)[-1] == ("update", admin_member.user.pk)
 
 
 def test_reprice_is_booked_to_the_system(in_tenant, rep, account):
     deal = _deal(in_tenant, rep.user, account)
     Opportunity.objects.filter(pk=deal.pk).update(amount_reporting=0)
-    svc.opportunities_reprice(tenant=in_tenant)
+    rates_services.opportunities_reprice(tenant=in_tenant)
     assert _events(Opportunity, deal.pk)[-1] == ("update", None)
 
 
 def test_contacts_on_a_deal_are_tracked_with_the_actor(in_tenant, rep, account):
     deal = _deal(in_tenant, rep.user, account)
     contact = Contact.objects.create(tenant=in_tenant, account=account, first_name="Wang", last_name="Fang")
-    link = svc.opportunity_contact_add(
+    link = opportunity_contacts_services.opportunity_contact_add(
         tenant=in_tenant, actor=rep.user, opportunity=deal, contact=contact, role="Buyer"
     )
     link_id = link.pk
-    svc.opportunity_contact_update(tenant=in_tenant, actor=rep.user, link=link, is_primary=True)
-    svc.opportunity_contact_remove(tenant=in_tenant, actor=rep.user, link=link)
+    opportunity_contacts_services.opportunity_contact_update(
+        tenant=in_tenant, actor=rep.user, link=link, is_primary=True
+    )
+    opportunity_contacts_services.opportunity_contact_remove(tenant=in_tenant, actor=rep.user, link=link)
     assert _events(OpportunityContact, link_id) == [
         ("insert", rep.user.pk),
         ("update", rep.user.pk),
@@ -142,13 +161,13 @@ def test_contacts_on_a_deal_are_tracked_with_the_actor(in_tenant, rep, account):
 
 
 def test_the_account_team_is_tracked_with_the_actor(in_tenant, admin_member, rep, account):
-    member = record_svc.account_member_set(
+    member = accounts_services.account_member_set(
         tenant=in_tenant, actor=admin_member.user, account=account, user=rep.user, access="read"
     )
-    record_svc.account_member_set(
+    accounts_services.account_member_set(
         tenant=in_tenant, actor=admin_member.user, account=account, user=rep.user, access="edit"
     )
-    record_svc.account_member_remove(
+    accounts_services.account_member_remove(
         tenant=in_tenant, actor=admin_member.user, account=account, user_id=rep.user.pk
     )
     assert not AccountMember.objects.filter(pk=member.pk).exists()
@@ -161,7 +180,9 @@ def test_the_account_team_is_tracked_with_the_actor(in_tenant, admin_member, rep
 
 def test_deal_history_names_who_changed_what(in_tenant, admin_member, rep, account):
     deal = _deal(in_tenant, rep.user, account)
-    svc.opportunity_update(tenant=in_tenant, actor=admin_member.user, opportunity=deal, version=1, amount="5")
+    opportunities_services.opportunity_update(
+        tenant=in_tenant, actor=admin_member.user, opportunity=deal, version=1, amount="5"
+    )
     entries = history_for(tenant=in_tenant, obj=deal)
     assert [(entry.action, entry.who) for entry in entries] == [
         ("created", rep.user),

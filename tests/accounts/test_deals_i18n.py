@@ -7,10 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from accounts.filters_deals import StageChoiceField as FilterStageChoiceField
-from accounts.forms_deals import StageChoiceField as FormStageChoiceField
+from accounts.filters.opportunities import StageChoiceField as FilterStageChoiceField
+from accounts.forms.opportunities import StageChoiceField as FormStageChoiceField
 from accounts.models import Stage, StageKind
-from accounts.services import deals as svc
+from accounts.services import opportunities as opportunities_services
+from accounts.services import pipelines as pipelines_services
 from tests.factories_deals import deal_account
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize("field_class", [FilterStageChoiceField, FormStageChoiceField])
 def test_stage_choices_use_the_translated_default_names(in_tenant, admin_member, field_class):
-    svc.pipeline_create(
+    pipelines_services.pipeline_create(
         tenant=in_tenant,
         actor=admin_member.user,
         name="Channel",
@@ -38,7 +39,7 @@ def test_stage_choices_use_the_translated_default_names(in_tenant, admin_member,
 
 
 def test_missing_closed_stage_message_names_the_translated_kind(in_tenant, admin_member):
-    deal = svc.opportunity_create(
+    deal = opportunities_services.opportunity_create(
         tenant=in_tenant,
         actor=admin_member.user,
         account=deal_account(in_tenant, owner=admin_member.user),
@@ -47,16 +48,20 @@ def test_missing_closed_stage_message_names_the_translated_kind(in_tenant, admin
     )
     Stage.objects.filter(pipeline=deal.pipeline, kind=StageKind.WON).delete()
     with translation.override("zh-hans"), pytest.raises(ValidationError) as exc:
-        svc.opportunity_mark_won(tenant=in_tenant, actor=admin_member.user, opportunity=deal)
+        opportunities_services.opportunity_mark_won(
+            tenant=in_tenant, actor=admin_member.user, opportunity=deal
+        )
     assert exc.value.message_dict["stage"] == ["该销售流程没有“赢单”类型的阶段。"]
     with translation.override("en"), pytest.raises(ValidationError) as exc:
-        svc.opportunity_mark_won(tenant=in_tenant, actor=admin_member.user, opportunity=deal)
+        opportunities_services.opportunity_mark_won(
+            tenant=in_tenant, actor=admin_member.user, opportunity=deal
+        )
     assert exc.value.message_dict["stage"] == ["The pipeline has no Won stage."]
 
 
 def test_pipeline_kind_check_names_the_translated_kinds(in_tenant, admin_member):
     with translation.override("zh-hans"), pytest.raises(ValidationError) as exc:
-        svc.pipeline_create(
+        pipelines_services.pipeline_create(
             tenant=in_tenant,
             actor=admin_member.user,
             name="Partners",

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Contact
-from accounts.services import deals as svc
+from accounts.services import opportunities as opportunities_services
+from accounts.services import opportunity_contacts as opportunity_contacts_services
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
@@ -36,7 +37,7 @@ def add_deals(tenant, actor, count, *, stage="Proposal"):
     account = deal_account(tenant, owner=actor)
     with tenant_context(tenant):
         for index in range(count):
-            deal = svc.opportunity_create(
+            deal = opportunities_services.opportunity_create(
                 tenant=tenant,
                 actor=actor,
                 account=account,
@@ -45,7 +46,7 @@ def add_deals(tenant, actor, count, *, stage="Proposal"):
                 stage=stage,
             )
             contact = Contact.objects.create(tenant=tenant, account=account, first_name=f"C{index}")
-            svc.opportunity_contact_add(
+            opportunity_contacts_services.opportunity_contact_add(
                 tenant=tenant, actor=actor, opportunity=deal, contact=contact, role="Buyer"
             )
     return deal
@@ -87,10 +88,14 @@ def test_detail_query_count_is_fixed(tenant, rep, client_for, django_assert_num_
         client.get(url)
     with tenant_context(tenant):
         for stage in ("Needs analysis", "Negotiation", "Proposal", "Qualification"):
-            deal = svc.opportunity_move_stage(tenant=tenant, actor=rep.user, opportunity=deal, stage=stage)
+            deal = opportunities_services.opportunity_move_stage(
+                tenant=tenant, actor=rep.user, opportunity=deal, stage=stage
+            )
         for index in range(3):
             contact = Contact.objects.create(tenant=tenant, account=deal.account, first_name=f"Extra {index}")
-            svc.opportunity_contact_add(tenant=tenant, actor=rep.user, opportunity=deal, contact=contact)
+            opportunity_contacts_services.opportunity_contact_add(
+                tenant=tenant, actor=rep.user, opportunity=deal, contact=contact
+            )
     with django_assert_num_queries(DETAIL_QUERIES):
         response = client.get(url)
     # Created in Proposal, then four moves: five stage changes.

@@ -9,10 +9,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.filters_deals import PeriodChoice, period_range
+from accounts.filters.opportunities import PeriodChoice, period_range
 from accounts.models import AccountMember, Opportunity, Pipeline
-from accounts.selectors import deals as sel
-from accounts.services import deals as svc
+from accounts.selectors import opportunities as opportunities_selectors
+from accounts.selectors import opportunity_board as opportunity_board_selectors
+from accounts.selectors import visibility as visibility_selectors
+from accounts.services import opportunities as opportunities_services
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
@@ -46,17 +48,17 @@ def world(tenant, member):
     deals = {}
     with tenant_context(tenant):
         for key in ("rep", "rep2", "rep_w"):
-            deals[key] = svc.opportunity_create(
+            deals[key] = opportunities_services.opportunity_create(
                 tenant=tenant, actor=people[key].user, account=accounts[key], name=f"{key} deal", amount=100
             )
-        deals["customer"] = svc.opportunity_create(
+        deals["customer"] = opportunities_services.opportunity_create(
             tenant=tenant,
             actor=people["rep_w"].user,
             account=accounts["customer"],
             name="customer deal",
             amount=100,
         )
-        deals["renewal"] = svc.opportunity_create(
+        deals["renewal"] = opportunities_services.opportunity_create(
             tenant=tenant,
             actor=people["rep_w"].user,
             account=accounts["rep_w"],
@@ -73,7 +75,11 @@ def world(tenant, member):
 
 def visible(tenant, membership):
     with tenant_context(tenant):
-        return set(sel.opportunity_list(tenant=tenant, membership=membership).values_list("name", flat=True))
+        return set(
+            opportunities_selectors.opportunity_list(tenant=tenant, membership=membership).values_list(
+                "name", flat=True
+            )
+        )
 
 
 ALL = {"rep deal", "rep2 deal", "rep_w deal", "customer deal", "renewal deal"}
@@ -109,7 +115,7 @@ def test_visibility_per_role(tenant, world, role, expected):
 def test_edit_rights_per_role(tenant, world, role, editable):
     people, _accounts, deals = world
     with tenant_context(tenant):
-        access = sel.DealAccess(people[role])
+        access = visibility_selectors.DealAccess(people[role])
         assert {
             d.name for d in deals.values() if d.name in visible(tenant, people[role]) and access.can_edit(d)
         } == (editable)
@@ -167,7 +173,9 @@ def test_cs_account_choices_are_customers(tenant, world):
     people, _accounts, _deals = world
     with tenant_context(tenant):
         names = set(
-            sel.deal_account_choices(tenant=tenant, membership=people["cs"]).values_list("name", flat=True)
+            opportunities_selectors.deal_account_choices(tenant=tenant, membership=people["cs"]).values_list(
+                "name", flat=True
+            )
         )
     assert "Customer" in names and "Rep account" not in names
 
@@ -176,7 +184,7 @@ def test_board_columns_cap_cards_and_sum_in_reporting_currency(tenant, world):
     people, accounts, _deals = world
     with tenant_context(tenant):
         for index in range(25):
-            svc.opportunity_create(
+            opportunities_services.opportunity_create(
                 tenant=tenant,
                 actor=people["rep"].user,
                 account=accounts["rep"],
@@ -184,8 +192,10 @@ def test_board_columns_cap_cards_and_sum_in_reporting_currency(tenant, world):
                 amount=10,
             )
         pipeline = Pipeline.objects.get(is_default=True)
-        deals = sel.opportunity_list(tenant=tenant, membership=people["admin"])
-        columns = sel.opportunity_board(tenant=tenant, pipeline=pipeline, deals=deals, per_column=10)
+        deals = opportunities_selectors.opportunity_list(tenant=tenant, membership=people["admin"])
+        columns = opportunity_board_selectors.opportunity_board(
+            tenant=tenant, pipeline=pipeline, deals=deals, per_column=10
+        )
     first = columns[0]
     assert len(first.cards) == 10 and first.count == 30 and first.has_more
     assert first.amount == Decimal("750.00") and first.weighted == Decimal("75.00")
@@ -209,14 +219,16 @@ def test_close_period_filter_uses_close_date_of_closed_deals(tenant, world, clie
     people, accounts, deals = world
     today = timezone.localdate()
     with tenant_context(tenant):
-        svc.opportunity_update(
+        opportunities_services.opportunity_update(
             tenant=tenant,
             actor=people["admin"].user,
             opportunity=deals["rep"],
             version=None,
             expected_close_date=today + dt.timedelta(days=400),
         )
-        svc.opportunity_mark_won(tenant=tenant, actor=people["admin"].user, opportunity=deals["rep2"])
+        opportunities_services.opportunity_mark_won(
+            tenant=tenant, actor=people["admin"].user, opportunity=deals["rep2"]
+        )
         Opportunity.objects.filter(pk=deals["rep_w"].pk).update(expected_close_date=today)
     response = client_for(people["admin"]).get(
         reverse("accounts:opportunity-list", kwargs={"slug": tenant.slug}), {"close": "this_month"}

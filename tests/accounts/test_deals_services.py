@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from accounts import signals as accounts_signals
 from accounts.models import (
     AccountMember,
     ExchangeRate,
@@ -19,7 +20,10 @@ from accounts.models import (
     StageChange,
     StageKind,
 )
-from accounts.services import deals as svc
+from accounts.services import opportunities as opportunities_services
+from accounts.services import opportunity_contacts as opportunity_contacts_services
+from accounts.services import pipelines as pipelines_services
+from accounts.services import rates as rates_services
 from crm.errors import ConflictError
 from crm.models import Role
 from crm.tenancy import tenant_context
@@ -42,7 +46,7 @@ def account(tenant, rep):
 def _create(tenant, actor, account, **kwargs):
     kwargs.setdefault("name", "Big deal")
     kwargs.setdefault("amount", Decimal("1000"))
-    return svc.opportunity_create(tenant=tenant, actor=actor, account=account, **kwargs)
+    return opportunities_services.opportunity_create(tenant=tenant, actor=actor, account=account, **kwargs)
 
 
 def test_every_new_tenant_gets_the_default_pipeline(tenant):
@@ -61,8 +65,8 @@ def test_every_new_tenant_gets_the_default_pipeline(tenant):
 
 
 def test_pipeline_create_default_is_idempotent(in_tenant):
-    first = svc.pipeline_default(tenant=in_tenant)
-    assert svc.pipeline_create_default(tenant=in_tenant) == first
+    first = pipelines_services.pipeline_default(tenant=in_tenant)
+    assert pipelines_services.pipeline_create_default(tenant=in_tenant) == first
     assert Pipeline.objects.count() == 1
 
 
@@ -103,7 +107,7 @@ def test_unknown_stage_name_is_a_field_error(in_tenant, rep, account):
 def test_move_to_won_closes_the_deal(in_tenant, rep, account):
     deal = _create(in_tenant, rep.user, account, forecast_category="commit")
     won = Stage.objects.get(name="Closed won")
-    moved = svc.opportunity_move_stage(
+    moved = opportunities_services.opportunity_move_stage(
         tenant=in_tenant, actor=rep.user, opportunity=deal, stage=won, version=1
     )
     assert moved.stage == won and moved.closed_at is not None
@@ -118,11 +122,13 @@ def test_move_to_lost_requires_a_reason(in_tenant, rep, account):
     deal = _create(in_tenant, rep.user, account)
     lost = Stage.objects.get(name="Closed lost")
     with pytest.raises(ValidationError) as exc:
-        svc.opportunity_move_stage(tenant=in_tenant, actor=rep.user, opportunity=deal, stage=lost)
+        opportunities_services.opportunity_move_stage(
+            tenant=in_tenant, actor=rep.user, opportunity=deal, stage=lost
+        )
     assert "lost_reason" in exc.value.message_dict
     deal.refresh_from_db()
     assert deal.stage.kind == StageKind.OPEN
-    moved = svc.opportunity_move_stage(
+    moved = opportunities_services.opportunity_move_stage(
         tenant=in_tenant, actor=rep.user, opportunity=deal, stage=lost, lost_reason="Budget cut"
     )
     assert moved.lost_reason == "Budget cut" and moved.forecast_category == ForecastCategory.OMITTED
@@ -130,28 +136,42 @@ def test_move_to_lost_requires_a_reason(in_tenant, rep, account):
 
 def test_reopening_clears_close_fields(in_tenant, rep, account):
     deal = _create(in_tenant, rep.user, account)
-    deal = svc.opportunity_mark_lost(tenant=in_tenant, actor=rep.user, opportunity=deal, reason="Timing")
-    deal = svc.opportunity_move_stage(tenant=in_tenant, actor=rep.user, opportunity=deal, stage="Proposal")
+    deal = opportunities_services.opportunity_mark_lost(
+        tenant=in_tenant, actor=rep.user, opportunity=deal, reason="Timing"
+    )
+    deal = opportunities_services.opportunity_move_stage(
+        tenant=in_tenant, actor=rep.user, opportunity=deal, stage="Proposal"
+    )
     assert deal.closed_at is None and deal.lost_reason == "" and deal.probability == Decimal("0.500")
     assert deal.forecast_category == ForecastCategory.PIPELINE
 
 
 def test_mark_won_and_lost(in_tenant, rep, account):
     deal = _create(in_tenant, rep.user, account)
-    won = svc.opportunity_mark_won(tenant=in_tenant, actor=rep.user, opportunity=deal, version=1)
+    won = opportunities_services.opportunity_mark_won(
+        tenant=in_tenant, actor=rep.user, opportunity=deal, version=1
+    )
     assert won.stage.kind == StageKind.WON
     other = _create(in_tenant, rep.user, account, name="Second")
     with pytest.raises(ValidationError):
-        svc.opportunity_mark_lost(tenant=in_tenant, actor=rep.user, opportunity=other, reason=" ")
-    lost = svc.opportunity_mark_lost(tenant=in_tenant, actor=rep.user, opportunity=other, reason="Competitor")
+        opportunities_services.opportunity_mark_lost(
+            tenant=in_tenant, actor=rep.user, opportunity=other, reason=" "
+        )
+    lost = opportunities_services.opportunity_mark_lost(
+        tenant=in_tenant, actor=rep.user, opportunity=other, reason="Competitor"
+    )
     assert lost.stage.kind == StageKind.LOST and lost.closed_at is not None
 
 
 def test_stale_version_raises_conflict_with_current_values(in_tenant, rep, account):
     deal = _create(in_tenant, rep.user, account)
-    svc.opportunity_update(tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, name="Renamed")
+    opportunities_services.opportunity_update(
+        tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, name="Renamed"
+    )
     with pytest.raises(ConflictError) as exc:
-        svc.opportunity_update(tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, amount="5")
+        opportunities_services.opportunity_update(
+            tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, amount="5"
+        )
     assert exc.value.extra["current"]["name"] == "Renamed"
     assert exc.value.extra["current"]["version"] == 2
     deal.refresh_from_db()
@@ -162,8 +182,10 @@ def test_update_with_stage_goes_through_move_rules(in_tenant, rep, account):
     deal = _create(in_tenant, rep.user, account)
     lost = Stage.objects.get(name="Closed lost")
     with pytest.raises(ValidationError):
-        svc.opportunity_update(tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, stage=lost)
-    deal = svc.opportunity_update(
+        opportunities_services.opportunity_update(
+            tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, stage=lost
+        )
+    deal = opportunities_services.opportunity_update(
         tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, stage=lost, lost_reason="No budget"
     )
     assert deal.closed_at is not None and StageChange.objects.filter(opportunity=deal).count() == 2
@@ -172,7 +194,9 @@ def test_update_with_stage_goes_through_move_rules(in_tenant, rep, account):
 def test_update_rejects_unknown_fields(in_tenant, rep, account):
     deal = _create(in_tenant, rep.user, account)
     with pytest.raises(ValidationError):
-        svc.opportunity_update(tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, tenant_id=5)
+        opportunities_services.opportunity_update(
+            tenant=in_tenant, actor=rep.user, opportunity=deal, version=1, tenant_id=5
+        )
 
 
 def test_rep_cannot_edit_a_deal_of_a_shared_account(tenant, member, in_tenant, rep, account):
@@ -180,9 +204,13 @@ def test_rep_cannot_edit_a_deal_of_a_shared_account(tenant, member, in_tenant, r
     deal = _create(in_tenant, rep.user, account)
     AccountMember.objects.create(tenant=tenant, account=account, user=other_rep.user, access="read")
     with pytest.raises(PermissionDenied):
-        svc.opportunity_update(tenant=tenant, actor=other_rep.user, opportunity=deal, version=1, name="x")
+        opportunities_services.opportunity_update(
+            tenant=tenant, actor=other_rep.user, opportunity=deal, version=1, name="x"
+        )
     with pytest.raises(PermissionDenied):
-        svc.opportunity_move_stage(tenant=tenant, actor=other_rep.user, opportunity=deal, stage="Proposal")
+        opportunities_services.opportunity_move_stage(
+            tenant=tenant, actor=other_rep.user, opportunity=deal, stage="Proposal"
+        )
 
 
 def test_manager_edits_team_deals_ops_edits_none(tenant, member, in_tenant, rep, account):
@@ -190,10 +218,14 @@ def test_manager_edits_team_deals_ops_edits_none(tenant, member, in_tenant, rep,
     outsider = member(role=Role.SALES_MANAGER, team="West")
     ops = member(role=Role.OPS)
     deal = _create(in_tenant, rep.user, account)
-    svc.opportunity_update(tenant=tenant, actor=manager.user, opportunity=deal, version=1, name="By manager")
+    opportunities_services.opportunity_update(
+        tenant=tenant, actor=manager.user, opportunity=deal, version=1, name="By manager"
+    )
     for actor in (outsider.user, ops.user):
         with pytest.raises(PermissionDenied):
-            svc.opportunity_update(tenant=tenant, actor=actor, opportunity=deal, version=None, name="x")
+            opportunities_services.opportunity_update(
+                tenant=tenant, actor=actor, opportunity=deal, version=None, name="x"
+            )
 
 
 def test_cs_creates_and_edits_renewals_only(tenant, member, in_tenant, rep):
@@ -202,10 +234,14 @@ def test_cs_creates_and_edits_renewals_only(tenant, member, in_tenant, rep):
     with pytest.raises(ValidationError):
         _create(tenant, cs.user, customer, type="new_business")
     renewal = _create(tenant, cs.user, customer, type="renewal")
-    svc.opportunity_update(tenant=tenant, actor=cs.user, opportunity=renewal, version=1, amount="2000")
+    opportunities_services.opportunity_update(
+        tenant=tenant, actor=cs.user, opportunity=renewal, version=1, amount="2000"
+    )
     new_biz = _create(tenant, rep.user, customer)
     with pytest.raises(PermissionDenied):
-        svc.opportunity_update(tenant=tenant, actor=cs.user, opportunity=new_biz, version=1, amount="1")
+        opportunities_services.opportunity_update(
+            tenant=tenant, actor=cs.user, opportunity=new_biz, version=1, amount="1"
+        )
 
 
 def test_rep_cannot_create_on_an_invisible_account_or_for_someone_else(tenant, member, in_tenant, rep):
@@ -270,7 +306,7 @@ def test_reprice_updates_open_deals_set_based(in_tenant, rep, account, django_as
     ExchangeRate.objects.create(tenant=in_tenant, currency="USD", valid_from=today, rate="8")
     # savepoint, open UPDATE, closed UPDATE, release: the rates are subqueries of the UPDATEs
     with django_assert_num_queries(4):
-        svc.opportunities_reprice(tenant=in_tenant, currency="USD")
+        rates_services.opportunities_reprice(tenant=in_tenant, currency="USD")
     assert {d.amount_reporting for d in Opportunity.objects.filter(pk__in=[d.pk for d in deals])} == {
         Decimal("80.00")
     }
@@ -280,21 +316,25 @@ def test_reprice_updates_open_deals_set_based(in_tenant, rep, account, django_as
 
 def test_stage_admin_rules(in_tenant, admin_member, rep):
     admin = admin_member.user
-    pipeline = svc.pipeline_create(tenant=in_tenant, actor=admin, name="Channel")
+    pipeline = pipelines_services.pipeline_create(tenant=in_tenant, actor=admin, name="Channel")
     assert pipeline.stages.count() == 6 and not pipeline.is_default
     with pytest.raises(PermissionDenied):
-        svc.pipeline_create(tenant=in_tenant, actor=rep.user, name="Nope")
-    added = svc.stage_create(tenant=in_tenant, actor=admin, pipeline=pipeline, name="Demo", probability="0.6")
+        pipelines_services.pipeline_create(tenant=in_tenant, actor=rep.user, name="Nope")
+    added = pipelines_services.stage_create(
+        tenant=in_tenant, actor=admin, pipeline=pipeline, name="Demo", probability="0.6"
+    )
     names = list(pipeline.stages.order_by("order").values_list("name", flat=True))
     assert names.index("Demo") == 4  # after the last open stage, before the closed ones
-    svc.stage_move(tenant=in_tenant, actor=admin, stage=added, direction="up")
+    pipelines_services.stage_move(tenant=in_tenant, actor=admin, stage=added, direction="up")
     assert list(pipeline.stages.order_by("order").values_list("name", flat=True))[3] == "Demo"
     won = pipeline.stages.get(kind=StageKind.WON)
     with pytest.raises(ValidationError):
-        svc.stage_update(tenant=in_tenant, actor=admin, stage=won, kind=StageKind.OPEN)
+        pipelines_services.stage_update(tenant=in_tenant, actor=admin, stage=won, kind=StageKind.OPEN)
     with pytest.raises(ValidationError):
-        svc.stage_delete(tenant=in_tenant, actor=admin, stage=pipeline.stages.get(kind=StageKind.LOST))
-    svc.pipeline_update(tenant=in_tenant, actor=admin, pipeline=pipeline, is_default=True)
+        pipelines_services.stage_delete(
+            tenant=in_tenant, actor=admin, stage=pipeline.stages.get(kind=StageKind.LOST)
+        )
+    pipelines_services.pipeline_update(tenant=in_tenant, actor=admin, pipeline=pipeline, is_default=True)
     assert Pipeline.objects.get(is_default=True) == pipeline
 
 
@@ -303,9 +343,11 @@ def test_stage_delete_moves_deals(in_tenant, admin_member, rep, account):
     proposal = deal.stage
     negotiation = Stage.objects.get(name="Negotiation")
     with pytest.raises(ValidationError) as exc:
-        svc.stage_delete(tenant=in_tenant, actor=admin_member.user, stage=proposal)
+        pipelines_services.stage_delete(tenant=in_tenant, actor=admin_member.user, stage=proposal)
     assert "move_to" in exc.value.message_dict
-    moved = svc.stage_delete(tenant=in_tenant, actor=admin_member.user, stage=proposal, move_to=negotiation)
+    moved = pipelines_services.stage_delete(
+        tenant=in_tenant, actor=admin_member.user, stage=proposal, move_to=negotiation
+    )
     assert moved == 1
     deal.refresh_from_db()
     assert deal.stage == negotiation and deal.version == 2
@@ -319,25 +361,27 @@ def test_contacts_on_deal(in_tenant, rep, account):
     c1 = Contact.objects.create(tenant=in_tenant, account=account, first_name="Li", last_name="Wei")
     c2 = Contact.objects.create(tenant=in_tenant, account=account, first_name="Wang", last_name="Fang")
     stranger = Contact.objects.create(tenant=in_tenant, first_name="No", last_name="Account")
-    first = svc.opportunity_contact_add(
+    first = opportunity_contacts_services.opportunity_contact_add(
         tenant=in_tenant, actor=rep.user, opportunity=deal, contact=c1, role="Champion", is_primary=True
     )
-    second = svc.opportunity_contact_add(
+    second = opportunity_contacts_services.opportunity_contact_add(
         tenant=in_tenant, actor=rep.user, opportunity=deal, contact=c2, role="Buyer", is_primary=True
     )
     first.refresh_from_db()
     assert second.is_primary and not first.is_primary
     with pytest.raises(ValidationError):
-        svc.opportunity_contact_add(tenant=in_tenant, actor=rep.user, opportunity=deal, contact=stranger)
-    svc.opportunity_contact_remove(tenant=in_tenant, actor=rep.user, link=first)
+        opportunity_contacts_services.opportunity_contact_add(
+            tenant=in_tenant, actor=rep.user, opportunity=deal, contact=stranger
+        )
+    opportunity_contacts_services.opportunity_contact_remove(tenant=in_tenant, actor=rep.user, link=first)
     assert deal.contact_roles.count() == 1
 
 
 def test_soft_delete_and_restore(in_tenant, rep, account):
     deal = _create(in_tenant, rep.user, account)
-    svc.opportunity_delete(tenant=in_tenant, actor=rep.user, opportunity=deal)
+    opportunities_services.opportunity_delete(tenant=in_tenant, actor=rep.user, opportunity=deal)
     assert deal.deleted_at is not None
-    svc.opportunity_restore(tenant=in_tenant, actor=rep.user, opportunity=deal)
+    opportunities_services.opportunity_restore(tenant=in_tenant, actor=rep.user, opportunity=deal)
     assert deal.deleted_at is None
 
 
@@ -347,17 +391,17 @@ def test_stage_changed_signal_fires_on_commit(tenant, rep, account, django_captu
     def receiver(sender, **kwargs):  # type: ignore[no-untyped-def]
         received.append(kwargs["to_stage"].name)
 
-    svc.opportunity_stage_changed.connect(receiver)
+    accounts_signals.opportunity_stage_changed.connect(receiver)
     try:
         with django_capture_on_commit_callbacks(execute=True), tenant_context(tenant):
             deal = _create(tenant, rep.user, account)
-            svc.opportunity_mark_won(tenant=tenant, actor=rep.user, opportunity=deal)
+            opportunities_services.opportunity_mark_won(tenant=tenant, actor=rep.user, opportunity=deal)
     finally:
-        svc.opportunity_stage_changed.disconnect(receiver)
+        accounts_signals.opportunity_stage_changed.disconnect(receiver)
     assert received == ["Qualification", "Closed won"]
 
 
 def test_tenant_created_in_another_currency_gets_its_own_pipeline(db):
     other = make_tenant("gamma", currency="EUR")
     with tenant_context(other):
-        assert svc.pipeline_default(tenant=other).stages.count() == 6
+        assert pipelines_services.pipeline_default(tenant=other).stages.count() == 6

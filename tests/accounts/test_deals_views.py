@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Contact, Opportunity, Pipeline, Stage, StageChange, StageKind
-from accounts.services import deals as svc
+from accounts.services import opportunities as opportunities_services
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
@@ -38,7 +38,9 @@ def make_deal(tenant, actor, account, **kwargs):
     kwargs.setdefault("name", "ERP rollout")
     kwargs.setdefault("amount", Decimal("1000"))
     with tenant_context(tenant):
-        return svc.opportunity_create(tenant=tenant, actor=actor, account=account, **kwargs)
+        return opportunities_services.opportunity_create(
+            tenant=tenant, actor=actor, account=account, **kwargs
+        )
 
 
 def url(name, tenant, **kwargs):
@@ -286,7 +288,9 @@ def test_detail_edit_and_conflict_panel_keeps_typed_values(tenant, member, clien
     initial = page.context["form"].initial
     # the manager saves first
     with tenant_context(tenant):
-        svc.opportunity_update(tenant=tenant, actor=manager.user, opportunity=deal, version=1, amount="2000")
+        opportunities_services.opportunity_update(
+            tenant=tenant, actor=manager.user, opportunity=deal, version=1, amount="2000"
+        )
     data = {
         "name": "ERP rollout (phase 1)",
         "type": initial["type"],

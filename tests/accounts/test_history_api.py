@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.services import deals as svc
+from accounts.services import opportunities as opportunities_services
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
@@ -37,15 +37,15 @@ def _url(tenant, deal, what):
 def _deal_with_changes(tenant, rep, account, admin, moves):
     """A deal created by the rep, then `moves` rounds of an amount change by the admin and a move by the rep."""
     with tenant_context(tenant):
-        deal = svc.opportunity_create(
+        deal = opportunities_services.opportunity_create(
             tenant=tenant, actor=rep.user, account=account, name="Battery swap", amount=Decimal("1000")
         )
         stages = ["Needs analysis", "Proposal"]
         for index in range(moves):
-            deal = svc.opportunity_update(
+            deal = opportunities_services.opportunity_update(
                 tenant=tenant, actor=admin, opportunity=deal, version=None, amount=Decimal(2000 + index)
             )
-            deal = svc.opportunity_move_stage(
+            deal = opportunities_services.opportunity_move_stage(
                 tenant=tenant, actor=rep.user, opportunity=deal, stage=stages[index % 2]
             )
     return deal

@@ -1,6 +1,6 @@
 """History shows JSON values (score reasons) as a person reads them, not as a Python dump."""
 
-from accounts.selectors.records import _json_display
+from accounts.selectors.history import _json_display
 
 
 def test_score_reasons_read_as_rules_with_points():

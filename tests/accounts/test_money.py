@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from accounts import tasks
 from accounts.models import ExchangeRate, Opportunity
-from accounts.services import deals as svc
+from accounts.services import opportunities as opportunities_services
+from accounts.services import rates as rates_services
 from accounts.services.rates import rebased_rates
 from crm import services as crm_services
 from crm.models import Membership, Role, Tenant
@@ -48,7 +49,9 @@ def _rate(tenant, currency, valid_from, rate):
 def _deal(tenant, actor, account, **kwargs):
     kwargs.setdefault("name", f"Deal {kwargs.get('currency', 'CNY')} {kwargs.get('amount')}")
     with tenant_context(tenant):
-        return svc.opportunity_create(tenant=tenant, actor=actor, account=account, **kwargs)
+        return opportunities_services.opportunity_create(
+            tenant=tenant, actor=actor, account=account, **kwargs
+        )
 
 
 def _rates(tenant):
@@ -246,12 +249,12 @@ def test_reprice_of_all_currencies_is_set_based(tenant, admin, account, django_a
         Opportunity.objects.filter(currency="CNY").update(amount_reporting=0)
         # savepoint, reporting-currency UPDATE, open UPDATE, closed UPDATE, release
         with django_assert_num_queries(5):
-            changed = svc.opportunities_reprice(tenant=tenant)
+            changed = rates_services.opportunities_reprice(tenant=tenant)
         assert changed == 6
         assert set(Opportunity.objects.filter(currency="USD").values_list("amount_reporting", flat=True)) == {
             Decimal("75.00")
         }
-        assert svc.opportunities_reprice(tenant=tenant) == 0  # idempotent: nothing left to write
+        assert rates_services.opportunities_reprice(tenant=tenant) == 0  # idempotent: nothing left to write
 
 
 # --- rates dated in the future ----------------------------------------------------------------------------------
@@ -273,7 +276,7 @@ def test_future_rate_reaches_open_deals_when_its_day_begins(
     won = _deal(tenant, admin, account, amount="10", currency="USD", stage="Closed won")
     _rate(tenant, "USD", tomorrow, "8")
     with tenant_context(tenant):
-        svc.opportunities_reprice(tenant=tenant, currency="USD")  # what the rate's save enqueues
+        rates_services.opportunities_reprice(tenant=tenant, currency="USD")  # what the rate's save enqueues
     assert _reporting(tenant, open_deal) == Decimal("70.00")
 
     # Tomorrow, five past midnight in Shanghai (17:05 the day before in Berlin: the other tenant waits).

@@ -14,8 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountMember, Contact, ExchangeRate, OpportunityContact, Stage
-from accounts.services import deals as deal_svc
-from accounts.services import records as record_svc
+from accounts.services import accounts as accounts_services
+from accounts.services import activities as activities_services
+from accounts.services import contacts as contacts_services
+from accounts.services import opportunities as opportunities_services
+from accounts.services import opportunity_contacts as opportunity_contacts_services
+from accounts.services import pipelines as pipelines_services
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
@@ -65,12 +69,14 @@ def _deal(tenant, actor, account, **kwargs):
     kwargs.setdefault("name", f"Deal {next(_numbers)}")
     kwargs.setdefault("amount", Decimal("1000"))
     with tenant_context(tenant):
-        return deal_svc.opportunity_create(tenant=tenant, actor=actor, account=account, **kwargs)
+        return opportunities_services.opportunity_create(
+            tenant=tenant, actor=actor, account=account, **kwargs
+        )
 
 
 def _contact(tenant, account, actor):
     with tenant_context(tenant):
-        return record_svc.contact_create(
+        return contacts_services.contact_create(
             tenant=tenant,
             actor=actor,
             account=account,
@@ -82,7 +88,7 @@ def _contact(tenant, account, actor):
 
 def _activity(tenant, actor, **links):
     with tenant_context(tenant):
-        record_svc.activity_log(
+        activities_services.activity_log(
             tenant=tenant,
             actor=actor,
             kind="call",
@@ -99,8 +105,10 @@ def test_pipeline_list_page(tenant, admin, client_for):
     def grow():
         with tenant_context(tenant):
             for index in range(3):
-                pipeline = deal_svc.pipeline_create(tenant=tenant, actor=admin.user, name=f"Line {index}")
-                deal_svc.stage_create(
+                pipeline = pipelines_services.pipeline_create(
+                    tenant=tenant, actor=admin.user, name=f"Line {index}"
+                )
+                pipelines_services.stage_create(
                     tenant=tenant, actor=admin.user, pipeline=pipeline, name="Demo", probability="0.4"
                 )
 
@@ -110,13 +118,13 @@ def test_pipeline_list_page(tenant, admin, client_for):
 def test_pipeline_detail_page(tenant, admin, client_for):
     account = deal_account(tenant, owner=admin.user)
     with tenant_context(tenant):
-        pipeline = deal_svc.pipeline_default(tenant=tenant)
+        pipeline = pipelines_services.pipeline_default(tenant=tenant)
     _deal(tenant, admin.user, account)
 
     def grow():
         with tenant_context(tenant):
             for index in range(3):
-                deal_svc.stage_create(
+                pipelines_services.stage_create(
                     tenant=tenant,
                     actor=admin.user,
                     pipeline=pipeline,
@@ -160,13 +168,13 @@ def test_deal_retrieve_api(tenant, rep, api_client_for):
     def grow():
         for stage_name in ("Needs analysis", "Proposal", "Negotiation"):
             with tenant_context(tenant):
-                deal_svc.opportunity_move_stage(
+                opportunities_services.opportunity_move_stage(
                     tenant=tenant, actor=rep.user, opportunity=deal, stage=stage_name
                 )
         for _index in range(3):
             contact = _contact(tenant, account, rep.user)
             with tenant_context(tenant):
-                deal_svc.opportunity_contact_add(
+                opportunity_contacts_services.opportunity_contact_add(
                     tenant=tenant, actor=rep.user, opportunity=deal, contact=contact
                 )
             _deal(tenant, rep.user, account)
@@ -179,13 +187,15 @@ def test_deal_contacts_api(tenant, rep, api_client_for):
     deal = _deal(tenant, rep.user, account)
     first = _contact(tenant, account, rep.user)
     with tenant_context(tenant):
-        deal_svc.opportunity_contact_add(tenant=tenant, actor=rep.user, opportunity=deal, contact=first)
+        opportunity_contacts_services.opportunity_contact_add(
+            tenant=tenant, actor=rep.user, opportunity=deal, contact=first
+        )
 
     def grow():
         for index in range(5):
             contact = _contact(tenant, account, rep.user)
             with tenant_context(tenant):
-                deal_svc.opportunity_contact_add(
+                opportunity_contacts_services.opportunity_contact_add(
                     tenant=tenant, actor=rep.user, opportunity=deal, contact=contact, is_primary=index == 4
                 )
 
@@ -246,10 +256,10 @@ def test_contact_page(tenant, rep, member, client_for):
             _activity(tenant, colleague.user, contact=contact)
             deal = _deal(tenant, rep.user, account)
             with tenant_context(tenant):
-                deal_svc.opportunity_contact_add(
+                opportunity_contacts_services.opportunity_contact_add(
                     tenant=tenant, actor=rep.user, opportunity=deal, contact=contact
                 )
-                record_svc.contact_update(
+                contacts_services.contact_update(
                     tenant=tenant,
                     actor=rep.user,
                     contact=contact,
@@ -276,10 +286,10 @@ def test_account_360_page(tenant, rep, member, client_for):
             contact = _contact(tenant, account, rep.user)
             deal = _deal(tenant, rep.user, account, stage="Proposal")
             with tenant_context(tenant):
-                deal_svc.opportunity_contact_add(
+                opportunity_contacts_services.opportunity_contact_add(
                     tenant=tenant, actor=rep.user, opportunity=deal, contact=contact
                 )
-                record_svc.account_update(
+                accounts_services.account_update(
                     tenant=tenant,
                     actor=rep.user,
                     account=account,

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.selectors import records as selectors
-from accounts.services import records as services
+from accounts.selectors import accounts as accounts_selectors
+from accounts.selectors import history as history_selectors
+from accounts.services import accounts as accounts_services
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories import (
@@ -90,7 +91,7 @@ def test_exact_counts(tenant, member, client_for, api_client_for, django_assert_
     rep = member(role=Role.SALES_REP, team="East")
     parent = grow(tenant, rep.user, 4)
     with tenant_context(tenant):
-        account = selectors.account_list(tenant=tenant, membership=rep).exclude(pk=parent.pk).first()
+        account = accounts_selectors.account_list(tenant=tenant, membership=rep).exclude(pk=parent.pk).first()
         contact = account.contacts.first()
     client, api = client_for(rep), api_client_for(rep)
     urls = {
@@ -120,9 +121,9 @@ def test_history_is_one_query_per_model_whatever_the_number_of_changes(
     people = [member(role=Role.SALES_REP).user for _ in range(4)]
     parents = [AccountFactory(tenant=tenant) for _ in range(4)]
     with tenant_context(tenant):
-        account = services.account_create(tenant=tenant, actor=people[0], name="Acme")
+        account = accounts_services.account_create(tenant=tenant, actor=people[0], name="Acme")
         for i in range(8):
-            account = services.account_update(
+            account = accounts_services.account_update(
                 tenant=tenant,
                 actor=people[i % 4],
                 account=account,
@@ -133,7 +134,7 @@ def test_history_is_one_query_per_model_whatever_the_number_of_changes(
             )
         # merge look-up, events (with their context), users, accounts
         with django_assert_num_queries(4):
-            history = selectors.history_for(tenant=tenant, obj=account)
+            history = history_selectors.history_for(tenant=tenant, obj=account)
         assert len(history) == 9
         assert history[-1].changes[0][0] == "name"
         assert {label for label, _old, _new in history[-1].changes} == {"name", "owner", "parent"}

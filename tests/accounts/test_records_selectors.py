@@ -7,7 +7,11 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AccountAccess, LifecycleStageName
-from accounts.selectors import records as selectors
+from accounts.selectors import accounts as accounts_selectors
+from accounts.selectors import contacts as contacts_selectors
+from accounts.selectors import duplicates as duplicates_selectors
+from accounts.selectors import merges as merges_selectors
+from accounts.selectors import visibility as visibility_selectors
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories import (
@@ -99,9 +103,11 @@ EDITABLE = {
 def test_account_visibility_per_role(tenant, world, role):
     people, _accounts = world
     with tenant_context(tenant):
-        seen = selectors.account_queryset(tenant=tenant, membership=people[role])
+        seen = visibility_selectors.account_queryset(tenant=tenant, membership=people[role])
         assert set(seen.values_list("name", flat=True)) == VISIBLE[role]
-        editable = selectors.account_queryset(tenant=tenant, membership=people[role], for_edit=True)
+        editable = visibility_selectors.account_queryset(
+            tenant=tenant, membership=people[role], for_edit=True
+        )
         assert set(editable.values_list("name", flat=True)) == EDITABLE[role]
 
 
@@ -153,27 +159,29 @@ def test_contacts_follow_their_account(tenant, world):
     )
     with tenant_context(tenant):
         rep_sees = set(
-            selectors.contact_queryset(tenant=tenant, membership=people["rep"]).values_list(
+            visibility_selectors.contact_queryset(tenant=tenant, membership=people["rep"]).values_list(
                 "last_name", flat=True
             )
         )
         assert {"on_shared", "rep_orphan"} <= rep_sees
         assert not {"on_west", "west_orphan"} & rep_sees
         rep_edits = set(
-            selectors.contact_queryset(tenant=tenant, membership=people["rep"], for_edit=True).values_list(
-                "last_name", flat=True
-            )
+            visibility_selectors.contact_queryset(
+                tenant=tenant, membership=people["rep"], for_edit=True
+            ).values_list("last_name", flat=True)
         )
         assert "on_shared" not in rep_edits and "rep_orphan" in rep_edits
-        manager_sees = selectors.contact_queryset(tenant=tenant, membership=people["manager"])
+        manager_sees = visibility_selectors.contact_queryset(tenant=tenant, membership=people["manager"])
         assert (
             manager_sees.filter(pk=rep_orphan.pk).exists()
             and not manager_sees.filter(pk=west_orphan.pk).exists()
         )
-        cs_sees = selectors.contact_queryset(tenant=tenant, membership=people["cs"])
+        cs_sees = visibility_selectors.contact_queryset(tenant=tenant, membership=people["cs"])
         assert not cs_sees.filter(pk__in=[visible.pk, hidden.pk]).exists()
         assert (
-            selectors.contact_queryset(tenant=tenant, membership=people["ops"]).filter(pk=hidden.pk).exists()
+            visibility_selectors.contact_queryset(tenant=tenant, membership=people["ops"])
+            .filter(pk=hidden.pk)
+            .exists()
         )
 
 
@@ -197,26 +205,30 @@ def test_form_choices_and_filters_offer_only_visible_records(tenant, other_tenan
 def test_duplicates_never_reveal_invisible_accounts(tenant, world):
     people, accounts = world
     with tenant_context(tenant):
-        found = selectors.account_duplicates(tenant=tenant, name="west_own", membership=people["rep"])
+        found = duplicates_selectors.account_duplicates(
+            tenant=tenant, name="west_own", membership=people["rep"]
+        )
         assert accounts["west_own"] not in found
-        found = selectors.account_duplicates(tenant=tenant, name="west_own", membership=people["west"])
+        found = duplicates_selectors.account_duplicates(
+            tenant=tenant, name="west_own", membership=people["west"]
+        )
         assert accounts["west_own"] in found
-        assert accounts["west_own"] in selectors.account_duplicates(tenant=tenant, name="west_own")
+        assert accounts["west_own"] in duplicates_selectors.account_duplicates(tenant=tenant, name="west_own")
 
 
 def test_activity_visibility(tenant, world):
     people, accounts = world
     west_call = ActivityFactory(account=accounts["west_own"], owner=people["west"].user)
     with tenant_context(tenant):
-        rep_sees = selectors.activity_queryset(tenant=tenant, membership=people["rep"])
+        rep_sees = visibility_selectors.activity_queryset(tenant=tenant, membership=people["rep"])
         assert not rep_sees.filter(pk=west_call.pk).exists()
         assert (
-            selectors.activity_queryset(tenant=tenant, membership=people["west"])
+            visibility_selectors.activity_queryset(tenant=tenant, membership=people["west"])
             .filter(pk=west_call.pk)
             .exists()
         )
         assert (
-            selectors.activity_queryset(tenant=tenant, membership=people["ops"])
+            visibility_selectors.activity_queryset(tenant=tenant, membership=people["ops"])
             .filter(pk=west_call.pk)
             .exists()
         )
@@ -225,10 +237,18 @@ def test_activity_visibility(tenant, world):
 def test_undo_banner_ids_that_are_not_decimal_numbers_find_nothing(tenant, admin_member, client_for):
     # "²" passes str.isdigit() but int() refuses it: it must behave like any other id that does not exist.
     with tenant_context(tenant):
-        assert selectors.account_deleted_get(tenant=tenant, membership=admin_member, pk="\u00b2") is None
-        assert selectors.contact_deleted_get(tenant=tenant, membership=admin_member, pk="\u00b2") is None
         assert (
-            selectors.merge_record_for_banner(tenant=tenant, pk="\u00b2", entity="account", survivor_id=1)
+            accounts_selectors.account_deleted_get(tenant=tenant, membership=admin_member, pk="\u00b2")
+            is None
+        )
+        assert (
+            contacts_selectors.contact_deleted_get(tenant=tenant, membership=admin_member, pk="\u00b2")
+            is None
+        )
+        assert (
+            merges_selectors.merge_record_for_banner(
+                tenant=tenant, pk="\u00b2", entity="account", survivor_id=1
+            )
             is None
         )
     page = client_for(admin_member).get(

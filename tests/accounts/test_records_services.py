@@ -9,8 +9,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.selectors import records as selectors
-from accounts.services import records as services
+from accounts.selectors import activities as activities_selectors
+from accounts.selectors import duplicates as duplicates_selectors
+from accounts.selectors import history as history_selectors
+from accounts.selectors import timeline as timeline_selectors
+from accounts.selectors import visibility as visibility_selectors
+from accounts.services import accounts as accounts_services
+from accounts.services import activities as activities_services
+from accounts.services import contacts as contacts_services
+from accounts.services import merges as merges_services
+from accounts.services import rates as rates_services
+from crm import normalize as crm_normalize
 from crm.errors import AppError, ConflictError
 from crm.tenancy import tenant_context
 from tests.factories import AccountFactory, ExchangeRateFactory, UserFactory
@@ -19,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_account_create_sets_search_text_and_owner(in_tenant, admin_member):
-    account = services.account_create(
+    account = accounts_services.account_create(
         tenant=in_tenant,
         actor=admin_member.user,
         name="  Acme  Industrial GmbH ",
@@ -33,11 +42,11 @@ def test_account_create_sets_search_text_and_owner(in_tenant, admin_member):
 
 def test_activity_log_defaults(in_tenant, admin_member):
     account = AccountFactory(tenant=in_tenant)
-    call = services.activity_log(
+    call = activities_services.activity_log(
         tenant=in_tenant, actor=admin_member.user, kind="call", subject="Hi", account=account
     )
     assert call.done and call.occurred_at is not None and call.owner == admin_member.user
-    task = services.activity_log(
+    task = activities_services.activity_log(
         tenant=in_tenant, actor=admin_member.user, kind="task", subject="Do", account=account
     )
     assert not task.done and task.occurred_at is None
@@ -46,62 +55,67 @@ def test_activity_log_defaults(in_tenant, admin_member):
 def test_to_reporting(in_tenant):
     ExchangeRateFactory(tenant=in_tenant, currency="USD", valid_from=datetime.date(2025, 1, 1), rate="7")
     ExchangeRateFactory(tenant=in_tenant, currency="USD", valid_from=datetime.date(2025, 2, 1), rate="8")
-    assert services.to_reporting(
+    assert rates_services.to_reporting(
         tenant=in_tenant, amount=10, currency="USD", on_date=datetime.date(2025, 1, 15)
     ) == Decimal("70.00")
-    assert services.to_reporting(
+    assert rates_services.to_reporting(
         tenant=in_tenant, amount=10, currency="USD", on_date=datetime.date(2025, 3, 1)
     ) == Decimal("80.00")
-    assert services.to_reporting(
+    assert rates_services.to_reporting(
         tenant=in_tenant, amount=10, currency="USD", on_date=datetime.date(2024, 1, 1)
     ) == Decimal("70.00")
-    assert services.to_reporting(tenant=in_tenant, amount=10, currency="CNY", on_date=None) == Decimal(
+    assert rates_services.to_reporting(tenant=in_tenant, amount=10, currency="CNY", on_date=None) == Decimal(
         "10.00"
     )
     with pytest.raises(AppError):
-        services.to_reporting(tenant=in_tenant, amount=10, currency="JPY", on_date=None)
+        rates_services.to_reporting(tenant=in_tenant, amount=10, currency="JPY", on_date=None)
 
 
 def test_history_and_timeline(in_tenant, admin_member):
-    account = services.account_create(tenant=in_tenant, actor=admin_member.user, name="Acme", tier="standard")
-    services.account_update(
+    account = accounts_services.account_create(
+        tenant=in_tenant, actor=admin_member.user, name="Acme", tier="standard"
+    )
+    accounts_services.account_update(
         tenant=in_tenant, actor=admin_member.user, account=account, version=1, tier="key", owner=None
     )
     with pytest.raises(ConflictError):
-        services.account_update(
+        accounts_services.account_update(
             tenant=in_tenant, actor=admin_member.user, account=account, version=1, name="X"
         )
-    history = selectors.history_for(tenant=in_tenant, obj=account)
+    history = history_selectors.history_for(tenant=in_tenant, obj=account)
     assert [e.action for e in history] == ["created", "updated"]
     labels = {c[0]: (c[1], c[2]) for c in history[1].changes}
     assert labels["tier"] == ("Standard", "Key")
     assert labels["owner"] == (admin_member.user.display_name, None)
     assert history[1].who.pk == admin_member.user.pk
-    services.activity_log(
+    activities_services.activity_log(
         tenant=in_tenant, actor=admin_member.user, kind="note", subject="N", account=account
     )
-    timeline = selectors.timeline_for(tenant=in_tenant, membership=admin_member, account=account)
+    timeline = timeline_selectors.timeline_for(tenant=in_tenant, membership=admin_member, account=account)
     assert [i.kind for i in timeline] == ["activity", "history", "history"]
 
 
 def test_duplicates(in_tenant, admin_member):
     AccountFactory(tenant=in_tenant, name="Acme Industrial GmbH", domain="acme.com")
     AccountFactory(tenant=in_tenant, name="北京华信科技有限公司", domain="")
-    assert [a.name for a in selectors.account_duplicates(tenant=in_tenant, name="ACME Industrial Inc.")] == [
-        "Acme Industrial GmbH"
-    ]
     assert [
-        a.name for a in selectors.account_duplicates(tenant=in_tenant, name="Other", domain="www.acme.com")
+        a.name for a in duplicates_selectors.account_duplicates(tenant=in_tenant, name="ACME Industrial Inc.")
     ] == ["Acme Industrial GmbH"]
-    assert [a.name for a in selectors.account_duplicates(tenant=in_tenant, name="北京华信科技")] == [
-        "北京华信科技有限公司"
-    ]
-    c = services.contact_create(
+    assert [
+        a.name
+        for a in duplicates_selectors.account_duplicates(
+            tenant=in_tenant, name="Other", domain="www.acme.com"
+        )
+    ] == ["Acme Industrial GmbH"]
+    assert [
+        a.name for a in duplicates_selectors.account_duplicates(tenant=in_tenant, name="北京华信科技")
+    ] == ["北京华信科技有限公司"]
+    c = contacts_services.contact_create(
         tenant=in_tenant, actor=admin_member.user, first_name="A", email="A@x.com", phone="+86 138-0013-8000"
     )
-    assert selectors.contact_duplicates(tenant=in_tenant, email="a@X.com") == [c]
-    assert selectors.contact_duplicates(tenant=in_tenant, phone="13800138000") == []
-    assert selectors.contact_duplicates(tenant=in_tenant, phone="+86 13800138000") == [c]
+    assert duplicates_selectors.contact_duplicates(tenant=in_tenant, email="a@X.com") == [c]
+    assert duplicates_selectors.contact_duplicates(tenant=in_tenant, phone="13800138000") == []
+    assert duplicates_selectors.contact_duplicates(tenant=in_tenant, phone="+86 13800138000") == [c]
 
 
 def _state(tenant, *accounts):
@@ -160,7 +174,7 @@ def test_account_merge_keeps_everything_and_undo_restores_exactly(tenant, admin_
     lead = LeadFactory(tenant=tenant, converted_account=merged)
     before = _state(tenant, survivor, merged)
     with tenant_context(tenant):
-        record = services.account_merge(
+        record = merges_services.account_merge(
             tenant=tenant, actor=actor, survivor=survivor, merged=merged, choices={"name": "merged"}
         )
         survivor.refresh_from_db()
@@ -179,21 +193,23 @@ def test_account_merge_keeps_everything_and_undo_restores_exactly(tenant, admin_
         assert Account.objects.get(pk=child.pk).parent_id == survivor.pk
         assert not AccountMember.objects.filter(pk=clash.pk).exists()
         assert lead.__class__.objects.get(pk=lead.pk).converted_account_id == survivor.pk
-        assert {e.action for e in selectors.history_for(tenant=tenant, obj=survivor)} >= {
+        assert {e.action for e in history_selectors.history_for(tenant=tenant, obj=survivor)} >= {
             "created",
             "updated",
             "deleted",
         }
         assert (
-            selectors.account_queryset(tenant=tenant, membership=admin_member).filter(pk=merged.pk).count()
+            visibility_selectors.account_queryset(tenant=tenant, membership=admin_member)
+            .filter(pk=merged.pk)
+            .count()
             == 0
         )
 
-        services.merge_undo(tenant=tenant, actor=actor, merge_record=record)
+        merges_services.merge_undo(tenant=tenant, actor=actor, merge_record=record)
         assert MergeRecord.objects.get(pk=record.pk).undone_at is not None
         assert lead.__class__.objects.get(pk=lead.pk).converted_account_id == merged.pk
         with pytest.raises(AppError):
-            services.merge_undo(tenant=tenant, actor=actor, merge_record=record)
+            merges_services.merge_undo(tenant=tenant, actor=actor, merge_record=record)
     after = _state(tenant, survivor, merged)
     assert after == before
 
@@ -213,12 +229,14 @@ def test_contact_merge_handles_deal_role_clash_and_undo(tenant, admin_member):
         )
     call = ActivityFactory(account=account, contact=dupe)
     with tenant_context(tenant):
-        record = services.contact_merge(tenant=tenant, actor=admin_member.user, survivor=keep, merged=dupe)
+        record = merges_services.contact_merge(
+            tenant=tenant, actor=admin_member.user, survivor=keep, merged=dupe
+        )
         keep.refresh_from_db()
         assert keep.phone == "+49 1"  # empty survivor field filled from the merged record
         assert Activity.objects.get(pk=call.pk).contact_id == keep.pk
         assert not OpportunityContact.objects.filter(pk=dupe_role.pk).exists()
-        services.merge_undo(tenant=tenant, actor=admin_member.user, merge_record=record)
+        merges_services.merge_undo(tenant=tenant, actor=admin_member.user, merge_record=record)
         restored = OpportunityContact.objects.get(pk=dupe_role.pk)
         assert (restored.contact_id, restored.role) == (dupe.pk, "Champion")
         assert Activity.objects.get(pk=call.pk).contact_id == dupe.pk
@@ -229,46 +247,48 @@ def test_contact_merge_handles_deal_role_clash_and_undo(tenant, admin_member):
 def test_merge_refuses_same_or_deleted_records(in_tenant, admin_member):
     a, b = AccountFactory(tenant=in_tenant), AccountFactory(tenant=in_tenant)
     with pytest.raises(ValidationError):
-        services.account_merge(tenant=in_tenant, actor=admin_member.user, survivor=a, merged=a)
-    services.account_delete(tenant=in_tenant, actor=admin_member.user, account=b)
+        merges_services.account_merge(tenant=in_tenant, actor=admin_member.user, survivor=a, merged=a)
+    accounts_services.account_delete(tenant=in_tenant, actor=admin_member.user, account=b)
     with pytest.raises(AppError):
-        services.account_merge(tenant=in_tenant, actor=admin_member.user, survivor=a, merged=b)
+        merges_services.account_merge(tenant=in_tenant, actor=admin_member.user, survivor=a, merged=b)
 
 
 def test_account_validation(in_tenant, admin_member, other_tenant):
     with pytest.raises(ValidationError) as exc:
-        services.account_create(tenant=in_tenant, actor=admin_member.user, name="  ")
+        accounts_services.account_create(tenant=in_tenant, actor=admin_member.user, name="  ")
     assert "name" in exc.value.message_dict
     foreign = AccountFactory(tenant=other_tenant)
     with pytest.raises(ValidationError) as exc:
-        services.account_create(tenant=in_tenant, actor=admin_member.user, name="X", parent=foreign)
+        accounts_services.account_create(tenant=in_tenant, actor=admin_member.user, name="X", parent=foreign)
     assert "parent" in exc.value.message_dict
-    a = services.account_create(tenant=in_tenant, actor=admin_member.user, name="A")
-    b = services.account_create(tenant=in_tenant, actor=admin_member.user, name="B", parent=a)
+    a = accounts_services.account_create(tenant=in_tenant, actor=admin_member.user, name="A")
+    b = accounts_services.account_create(tenant=in_tenant, actor=admin_member.user, name="B", parent=a)
     with pytest.raises(ValidationError) as exc:
-        services.account_update(
+        accounts_services.account_update(
             tenant=in_tenant, actor=admin_member.user, account=a, version=a.version, parent=b
         )
     assert "parent" in exc.value.message_dict
     outsider = UserFactory()
     with pytest.raises(ValidationError) as exc:
-        services.account_create(tenant=in_tenant, actor=admin_member.user, name="C", owner=outsider)
+        accounts_services.account_create(tenant=in_tenant, actor=admin_member.user, name="C", owner=outsider)
     assert "owner" in exc.value.message_dict
 
 
 def test_delete_and_restore(in_tenant, admin_member):
-    account = services.account_create(tenant=in_tenant, actor=admin_member.user, name="Gone")
-    services.account_delete(tenant=in_tenant, actor=admin_member.user, account=account)
+    account = accounts_services.account_create(tenant=in_tenant, actor=admin_member.user, name="Gone")
+    accounts_services.account_delete(tenant=in_tenant, actor=admin_member.user, account=account)
     assert (
-        not selectors.account_queryset(tenant=in_tenant, membership=admin_member)
+        not visibility_selectors.account_queryset(tenant=in_tenant, membership=admin_member)
         .filter(pk=account.pk)
         .exists()
     )
-    services.account_restore(tenant=in_tenant, actor=admin_member.user, account=account)
+    accounts_services.account_restore(tenant=in_tenant, actor=admin_member.user, account=account)
     assert (
-        selectors.account_queryset(tenant=in_tenant, membership=admin_member).filter(pk=account.pk).exists()
+        visibility_selectors.account_queryset(tenant=in_tenant, membership=admin_member)
+        .filter(pk=account.pk)
+        .exists()
     )
-    assert [e.action for e in selectors.history_for(tenant=in_tenant, obj=account)] == [
+    assert [e.action for e in history_selectors.history_for(tenant=in_tenant, obj=account)] == [
         "created",
         "deleted",
         "restored",
@@ -280,7 +300,7 @@ def test_activity_log_tells_the_leads_app(in_tenant, admin_member):
 
     lead = LeadFactory(tenant=in_tenant, status="new")
     at = timezone.now() - datetime.timedelta(hours=3)
-    activity = services.activity_log(
+    activity = activities_services.activity_log(
         tenant=in_tenant, actor=admin_member.user, kind="call", subject="Hello", lead=lead, occurred_at=at
     )
     lead.refresh_from_db()
@@ -295,15 +315,15 @@ def test_activity_log_fills_account_from_deal_or_contact(in_tenant, admin_member
     account = AccountFactory(tenant=in_tenant)
     deal = make_deal(account=account)
     contact = ContactFactory(account=account)
-    on_deal = services.activity_log(
+    on_deal = activities_services.activity_log(
         tenant=in_tenant, actor=admin_member.user, kind="email", subject="x", opportunity=deal
     )
-    on_contact = services.activity_log(
+    on_contact = activities_services.activity_log(
         tenant=in_tenant, actor=admin_member.user, kind="note", subject="y", contact=contact
     )
     assert on_deal.account_id == account.pk and on_contact.account_id == account.pk
     with pytest.raises(ValidationError):
-        services.activity_log(
+        activities_services.activity_log(
             tenant=in_tenant, actor=admin_member.user, kind="fax", subject="z", account=account
         )
 
@@ -311,7 +331,7 @@ def test_activity_log_fills_account_from_deal_or_contact(in_tenant, admin_member
 def test_task_complete_and_snooze(in_tenant, admin_member):
     account = AccountFactory(tenant=in_tenant)
     overdue = timezone.now() - datetime.timedelta(days=3)
-    task = services.activity_log(
+    task = activities_services.activity_log(
         tenant=in_tenant,
         actor=admin_member.user,
         kind="task",
@@ -320,22 +340,28 @@ def test_task_complete_and_snooze(in_tenant, admin_member):
         due_at=overdue,
     )
     before = timezone.now()
-    task = services.activity_snooze(tenant=in_tenant, actor=admin_member.user, activity=task, delta="1d")
+    task = activities_services.activity_snooze(
+        tenant=in_tenant, actor=admin_member.user, activity=task, delta="1d"
+    )
     assert task.due_at >= before + datetime.timedelta(days=1)  # counted from now when overdue
     later = task.due_at
-    task = services.activity_snooze(tenant=in_tenant, actor=admin_member.user, activity=task, delta="1w")
+    task = activities_services.activity_snooze(
+        tenant=in_tenant, actor=admin_member.user, activity=task, delta="1w"
+    )
     assert task.due_at == later + datetime.timedelta(days=7)
-    task = services.activity_complete(tenant=in_tenant, actor=admin_member.user, activity=task)
+    task = activities_services.activity_complete(tenant=in_tenant, actor=admin_member.user, activity=task)
     assert task.done and task.occurred_at is not None
     with pytest.raises(AppError):
-        services.activity_snooze(tenant=in_tenant, actor=admin_member.user, activity=task, delta="1d")
+        activities_services.activity_snooze(
+            tenant=in_tenant, actor=admin_member.user, activity=task, delta="1d"
+        )
 
 
 def test_task_buckets_use_the_tenant_day(in_tenant, admin_member):
     account = AccountFactory(tenant=in_tenant)
     now = timezone.now()
     for days in (-2, 0, 3, 40):
-        services.activity_log(
+        activities_services.activity_log(
             tenant=in_tenant,
             actor=admin_member.user,
             kind="task",
@@ -343,10 +369,10 @@ def test_task_buckets_use_the_tenant_day(in_tenant, admin_member):
             account=account,
             due_at=now + datetime.timedelta(days=days),
         )
-    services.activity_log(
+    activities_services.activity_log(
         tenant=in_tenant, actor=admin_member.user, kind="task", subject="none", account=account
     )
-    buckets = selectors.task_buckets(tenant=in_tenant, membership=admin_member)
+    buckets = activities_selectors.task_buckets(tenant=in_tenant, membership=admin_member)
     assert [t.subject for t in buckets.overdue] == ["d-2"]
     assert [t.subject for t in buckets.today] == ["d0"]
     assert [t.subject for t in buckets.upcoming] == ["d3"]
@@ -356,27 +382,27 @@ def test_task_buckets_use_the_tenant_day(in_tenant, admin_member):
 def test_rates_change_reprices_through_the_deals_hook(
     in_tenant, admin_member, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from accounts.services import deals
+    from accounts.services import rates
 
     calls = []
     monkeypatch.setattr(
-        deals, "opportunities_reprice", lambda *, tenant, currency: calls.append(currency), raising=False
+        rates, "opportunities_reprice", lambda *, tenant, currency: calls.append(currency), raising=False
     )
     with django_capture_on_commit_callbacks(execute=True):
-        rate = services.exchange_rate_create(
+        rate = rates_services.exchange_rate_create(
             tenant=in_tenant,
             actor=admin_member.user,
             currency="usd",
             valid_from=datetime.date(2026, 1, 1),
             rate=Decimal("7"),
         )
-        services.exchange_rate_update(
+        rates_services.exchange_rate_update(
             tenant=in_tenant, actor=admin_member.user, exchange_rate=rate, currency="EUR"
         )
-        services.exchange_rate_delete(tenant=in_tenant, actor=admin_member.user, exchange_rate=rate)
+        rates_services.exchange_rate_delete(tenant=in_tenant, actor=admin_member.user, exchange_rate=rate)
     assert sorted(calls) == ["EUR", "EUR", "USD", "USD"]
     with pytest.raises(ValidationError):
-        services.exchange_rate_create(
+        rates_services.exchange_rate_create(
             tenant=in_tenant,
             actor=admin_member.user,
             currency="CNY",
@@ -384,7 +410,7 @@ def test_rates_change_reprices_through_the_deals_hook(
             rate=1,
         )
     with pytest.raises(ValidationError):
-        services.exchange_rate_create(
+        rates_services.exchange_rate_create(
             tenant=in_tenant,
             actor=admin_member.user,
             currency="USD",
@@ -396,9 +422,9 @@ def test_rates_change_reprices_through_the_deals_hook(
 def test_reporting_converter_matches_to_reporting(in_tenant):
     ExchangeRateFactory(tenant=in_tenant, currency="USD", valid_from=datetime.date(2025, 1, 1), rate="7")
     ExchangeRateFactory(tenant=in_tenant, currency="USD", valid_from=datetime.date(2025, 6, 1), rate="7.5")
-    convert = services.reporting_converter(tenant=in_tenant)
+    convert = rates_services.reporting_converter(tenant=in_tenant)
     for day in (datetime.date(2024, 1, 1), datetime.date(2025, 3, 1), datetime.date(2025, 7, 1)):
-        assert convert(100, "USD", day) == services.to_reporting(
+        assert convert(100, "USD", day) == rates_services.to_reporting(
             tenant=in_tenant, amount=100, currency="USD", on_date=day
         )
     assert convert("12.345", "CNY") == Decimal("12.35")
@@ -407,8 +433,8 @@ def test_reporting_converter_matches_to_reporting(in_tenant):
 
 
 def test_normalize_company_name():
-    assert services.normalize_company_name("Müller GmbH & Co. KG") == "Müller"
-    assert services.normalize_company_name("Becker Robotics B.V.") == "Becker Robotics"
-    assert services.normalize_company_name("Acme Co., Ltd.") == "Acme"
-    assert services.normalize_company_name("上海华信科技股份有限公司") == "上海华信科技"
-    assert services.normalize_domain("HTTPS://www.Example.com/about") == "example.com"
+    assert crm_normalize.normalize_company_name("Müller GmbH & Co. KG") == "Müller"
+    assert crm_normalize.normalize_company_name("Becker Robotics B.V.") == "Becker Robotics"
+    assert crm_normalize.normalize_company_name("Acme Co., Ltd.") == "Acme"
+    assert crm_normalize.normalize_company_name("上海华信科技股份有限公司") == "上海华信科技"
+    assert crm_normalize.normalize_domain("HTTPS://www.Example.com/about") == "example.com"

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.selectors import records as selectors
-from accounts.services import records as services
+from accounts.selectors import activities as activities_selectors
+from accounts.services import activities as activities_services
 from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _task(tenant, actor, account, subject, days):
-    services.activity_log(
+    activities_services.activity_log(
         tenant=tenant,
         actor=actor,
         kind="task",
@@ -31,7 +31,7 @@ def test_tasks_after_thirty_days_are_in_the_later_bucket(in_tenant, admin_member
     account = deal_account(in_tenant, owner=admin_member.user)
     for days in (400, 3, 45, 29):
         _task(in_tenant, admin_member.user, account, f"d{days}", days)
-    buckets = selectors.task_buckets(tenant=in_tenant, membership=admin_member)
+    buckets = activities_selectors.task_buckets(tenant=in_tenant, membership=admin_member)
     assert [t.subject for t in buckets.upcoming] == ["d3", "d29"]
     assert [t.subject for t in buckets.later] == ["d45", "d400"]
 

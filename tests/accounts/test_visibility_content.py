@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Activity, ActivityKind, OpportunityType, StageKind
-from accounts.selectors import records as selectors
-from accounts.services.deals import pipeline_default
+from accounts.selectors import accounts as accounts_selectors
+from accounts.services.pipelines import pipeline_default
 from crm.models import Membership, Role
 from crm.tenancy import tenant_context
 from tests.factories_accounts import AccountFactory, ActivityFactory, ContactFactory
@@ -166,8 +166,8 @@ def test_account_timeline_shows_only_visible_activities(world, client_for, role)
 
 
 def test_account_360_cut_lists_say_so_and_totals_cover_every_deal(world, client_for, monkeypatch):
-    monkeypatch.setattr(selectors, "ACCOUNT_PROFILE_DEALS", 2)
-    monkeypatch.setattr(selectors, "ACCOUNT_PROFILE_CONTACTS", 1)
+    monkeypatch.setattr(accounts_selectors, "ACCOUNT_PROFILE_DEALS", 2)
+    monkeypatch.setattr(accounts_selectors, "ACCOUNT_PROFILE_CONTACTS", 1)
     ContactFactory(account=world.harbor, first_name="Second")
     response = page(client_for(world.people["admin"]), "account-detail", world.tenant, pk=world.harbor.pk)
     html = response.content.decode()
@@ -186,7 +186,7 @@ def test_account_360_cut_lists_say_so_and_totals_cover_every_deal(world, client_
 
 def test_account_360_cut_list_links_lead_to_the_same_deals(world, client_for, monkeypatch):
     """The "showing N of M" link opens the deal list filtered by the account: the same M deals."""
-    monkeypatch.setattr(selectors, "ACCOUNT_PROFILE_DEALS", 1)
+    monkeypatch.setattr(accounts_selectors, "ACCOUNT_PROFILE_DEALS", 1)
     client = client_for(world.people["rep2"])
     response = page(client, "account-detail", world.tenant, pk=world.harbor.pk)
     assert "Showing 1 of 2." in response.content.decode()

@@ -1,7 +1,7 @@
 """Sales journeys (issue 3): a rep works a lead into a won deal; a stale edit of a deal shows a conflict that
 loses nothing; stale leads return to the public pool, a manager watches it and a rep claims up to the cap.
 
-Who edits whose deal follows DESIGN.md "Roles and visibility" as accounts.selectors.deals.DealAccess implements
+Who edits whose deal follows DESIGN.md "Roles and visibility" as accounts.selectors.visibility.DealAccess implements
 it: a sales rep edits only the deals they own (another rep sees a shared account's deals read only), a sales
 manager edits the deals of their team. So the "second person" of the stale-edit journey is the rep's manager.
 """
@@ -25,8 +25,8 @@ from accounts.models import (
     StageChange,
     StageKind,
 )
-from accounts.services import deals as deal_services
-from accounts.services import records as account_services
+from accounts.services import accounts as accounts_services
+from accounts.services import opportunities as opportunities_services
 from crm import services as crm_services
 from crm.models import Role, Tenant, User
 from crm.tenancy import tenant_context
@@ -86,8 +86,8 @@ def _stage(tenant: Tenant, name: str) -> Stage:
 def _deal(tenant: Tenant, *, owner: User, account_name: str, stage: str, **fields: object) -> Opportunity:
     """A deal created the way the app creates one (the service records its first stage change)."""
     with tenant_context(tenant):
-        account = account_services.account_create(tenant=tenant, actor=owner, name=account_name, owner=owner)
-        return deal_services.opportunity_create(
+        account = accounts_services.account_create(tenant=tenant, actor=owner, name=account_name, owner=owner)
+        return opportunities_services.opportunity_create(
             tenant=tenant, actor=owner, account=account, owner=owner, stage=_stage(tenant, stage), **fields
         )
 
@@ -322,7 +322,7 @@ def test_a_stale_board_move_puts_the_card_back_and_says_so(page: Page, live_url:
     qualification, proposal = _column(page, "Qualification"), _column(page, "Proposal")
     expect(qualification.get_by_test_id("board-card")).to_have_count(1)
     with tenant_context(tenant):  # renamed meanwhile (another tab): the board's version is stale
-        deal_services.opportunity_update(
+        opportunities_services.opportunity_update(
             tenant=tenant, actor=rep, opportunity=deal, version=deal.version, name="Harbor – 45 robots"
         )
     card = page.get_by_test_id("board-card").filter(has_text="Harbor – 40 robots")

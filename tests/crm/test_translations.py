@@ -18,8 +18,9 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.urls import reverse
 
-from accounts.services import deals as deal_services
-from accounts.services import records as record_services
+from accounts.services import accounts as accounts_services
+from accounts.services import activities as activities_services
+from accounts.services import opportunities as opportunities_services
 from crm.models import Role, User
 from crm.tenancy import tenant_context
 from leads.services import leads as lead_services
@@ -234,19 +235,19 @@ def records(tenant, zh_rep):
         lead_services.lead_update(
             tenant=tenant, actor=user, lead=lead, version=None, company="华信科技有限公司"
         )
-        account = record_services.account_create(
+        account = accounts_services.account_create(
             tenant=tenant, actor=user, name="上海华信科技有限公司", industry="制造业", region="华东"
         )
-        record_services.account_update(
+        accounts_services.account_update(
             tenant=tenant, actor=user, account=account, version=None, region="华北"
         )
-        deal = deal_services.opportunity_create(
+        deal = opportunities_services.opportunity_create(
             tenant=tenant, actor=user, account=account, name="MES 二期", amount=Decimal("120000")
         )
-        record_services.activity_log(
+        activities_services.activity_log(
             tenant=tenant, actor=user, kind="call", subject="电话沟通需求", lead=lead
         )
-        record_services.activity_log(
+        activities_services.activity_log(
             tenant=tenant, actor=user, kind="task", subject="发送报价", account=account
         )
     return {"lead": lead, "account": account, "deal": deal}

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Activity, ActivityKind
-from accounts.services.records import activity_complete, activity_log
+from accounts.services.activities import activity_complete, activity_log
 from crm.models import Role
 from crm.tenancy import tenant_context
 from leads import tasks

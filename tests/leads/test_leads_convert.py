@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import Account, Activity, ActivityKind, Contact, Opportunity
-from accounts.services.records import activity_log
+from accounts.services.activities import activity_log
 from crm.errors import AppError
 from crm.models import Role
 from leads.models import Lead, LeadStatus

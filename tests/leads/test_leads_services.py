@@ -181,7 +181,7 @@ def test_record_activity_moves_new_to_working(tenant, member, in_tenant):
 
 
 def test_activity_log_calls_the_hook(tenant, member, in_tenant):
-    from accounts.services.records import activity_log
+    from accounts.services.activities import activity_log
 
     rep = member()
     lead = LeadFactory(tenant=tenant, owner=rep.user)
@@ -257,7 +257,7 @@ def test_duplicates_by_email_phone_and_company(tenant, member, in_tenant, admin_
 
 
 def test_merge_and_undo_restore_exactly(tenant, member, in_tenant, admin_member):
-    from accounts.services.records import activity_log
+    from accounts.services.activities import activity_log
 
     rep = member()
     source = LeadSourceFactory(tenant=tenant)

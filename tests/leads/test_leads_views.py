@@ -212,7 +212,7 @@ def test_inbox_query_count_does_not_grow(tenant, client_for, admin_member, djang
 
 
 def test_detail_query_count_does_not_grow(tenant, client_for, member, django_assert_num_queries):
-    from accounts.services.records import activity_log
+    from accounts.services.activities import activity_log
 
     rep = member()
     lead = LeadFactory(tenant=tenant, owner=rep.user)

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Account, StageKind
-from accounts.services.deals import opportunity_create, opportunity_move_stage, pipeline_default
+from accounts.services.opportunities import opportunity_create, opportunity_move_stage
+from accounts.services.pipelines import pipeline_default
 from crm.tenancy import tenant_context
 from lifecycle import tasks
 from lifecycle.models import LifecycleChange

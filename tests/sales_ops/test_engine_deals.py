@@ -27,7 +27,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import ForecastCategory
-from accounts.services.deals import opportunities_reprice
+from accounts.services.rates import opportunities_reprice
 from crm.tenancy import tenant_context
 from sales_ops.services.engine import kpi_recompute
 from tests.factories import ExchangeRateFactory, OpportunityFactory, QuotaFactory

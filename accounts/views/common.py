@@ -1,0 +1,120 @@
+"""Helpers shared by the accounts pages: who writes and merges, the visible record behind a URL id, paging,
+the way back, service errors and the conflict panel of a stale edit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+from rest_framework.request import Request as DrfRequest
+
+from accounts.links import lead_link
+from accounts.models import Account, Contact, Opportunity
+from accounts.selectors import accounts as accounts_selectors
+from accounts.selectors import contacts as contacts_selectors
+from accounts.selectors import visibility as visibility_selectors
+from accounts.selectors.opportunities import opportunity_get
+from crm.models import Role
+from crm.viewutils import apply_validation_error
+
+WRITERS = [Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP, Role.CS]
+
+
+MERGERS = [Role.ADMIN, Role.SALES_MANAGER, Role.CS]
+
+
+def _lead_for(request: HttpRequest, pk: int) -> Any:
+    """A lead the member may see (the leads app's selector, through accounts.links)."""
+    link = lead_link()
+    try:
+        return link.get(tenant=request.tenant, membership=request.membership, pk=pk)
+    except link.model.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _opportunity_for(request: HttpRequest, pk: int) -> Opportunity:
+    try:
+        return opportunity_get(tenant=request.tenant, membership=request.membership, pk=pk)
+    except Opportunity.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _account_for(request: HttpRequest, pk: int, *, for_edit: bool = False) -> Account:
+    try:
+        return accounts_selectors.account_get(
+            tenant=request.tenant, membership=request.membership, pk=pk, for_edit=for_edit
+        )
+    except Account.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _contact_for(request: HttpRequest, pk: int, *, for_edit: bool = False) -> Contact:
+    try:
+        return contacts_selectors.contact_get(
+            tenant=request.tenant, membership=request.membership, pk=pk, for_edit=for_edit
+        )
+    except Contact.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _paginate(request: HttpRequest, qs: Any, paginator: Any) -> tuple[list, str | None, str | None]:
+    drf_request = DrfRequest(request)
+    rows = paginator.paginate_queryset(qs, drf_request)
+    return list(rows or []), paginator.get_next_link(), paginator.get_previous_link()
+
+
+def _back(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+def _service_error(form: Any, exc: Exception) -> None:
+    if isinstance(exc, ValidationError):
+        apply_validation_error(form, exc)
+    else:
+        form.add_error(None, str(exc))
+
+
+def _conflict_rows(form: Any, current: dict[str, Any], fields: list[str]) -> list[dict[str, Any]]:
+    """Their values vs the current values, side by side, for the conflict panel."""
+    rows = []
+    for name in fields:
+        field = form.fields.get(name)
+        if field is None:
+            continue
+        mine = form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else None
+        theirs = current.get(name)
+        mine_label = getattr(mine, "pk", mine)
+        if mine_label in (None, "") and theirs in (None, ""):
+            continue
+        if str(mine_label if mine_label is not None else "") == str(theirs if theirs is not None else ""):
+            continue
+        rows.append({"label": field.label, "mine": mine, "theirs": theirs, "name": name})
+    return rows
+
+
+def _conflict_display(request: HttpRequest, current: dict[str, Any]) -> dict[str, Any]:
+    """Current values of a conflicting account or contact, readable: the owner by name, a parent or contact's
+    account by name when the member may see it, else by its id (a hidden account reads like a missing one)."""
+    from crm.models import User
+
+    values = dict(current)
+    if current.get("owner"):
+        owner = User.objects.filter(pk=current["owner"]).first()
+        values["owner"] = owner.display_name if owner else current["owner"]
+    for key in ("parent", "account"):
+        if current.get(key):
+            visible = visibility_selectors.account_queryset(
+                tenant=request.tenant, membership=request.membership
+            )
+            account = visible.filter(pk=current[key]).only("name").first()
+            values[key] = account.name if account else f"#{current[key]}"
+    return values
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
