@@ -102,13 +102,13 @@ class SubscriptionFilterSet(_TenantFilterSet):
         label=_("Ending from"),
         field_name="end_date",
         lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     ending_before = django_filters.DateFilter(
         label=_("Ending until"),
         field_name="end_date",
         lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     owner = django_filters.ModelChoiceFilter(
         label=_("Account owner"),

@@ -23,11 +23,11 @@ class SubscriptionForm(StyledForm):
     plan = forms.CharField(label=_("Plan"), max_length=200, required=False)
     mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)
     currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
-    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs=DATE))
+    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
     end_date = forms.DateField(
         label=_("End date"),
         required=False,
-        widget=forms.DateInput(attrs=DATE),
+        widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"),
         help_text=_("Empty: open-ended."),
     )
     renews_from = forms.ModelChoiceField(
@@ -93,8 +93,10 @@ class NextTermForm(StyledForm):
     plan = forms.CharField(label=_("Plan"), max_length=200, required=False)
     mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)
     currency = forms.CharField(label=_("Currency"), max_length=3)
-    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs=DATE))
-    end_date = forms.DateField(label=_("End date"), required=False, widget=forms.DateInput(attrs=DATE))
+    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
+    end_date = forms.DateField(
+        label=_("End date"), required=False, widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")
+    )
 
 
 class RenewalAssignForm(StyledForm):

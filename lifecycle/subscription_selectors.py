@@ -162,6 +162,14 @@ CONTRACT_EVENT_LABELS = {
     ContractEvent.CHURN: _("Churn"),
 }
 
+CONTRACT_EVENT_BADGES = {
+    ContractEvent.NEW: "text-bg-primary",
+    ContractEvent.RENEWAL: "text-bg-secondary",
+    ContractEvent.EXPANSION: "text-bg-success",
+    ContractEvent.CONTRACTION: "text-bg-warning",
+    ContractEvent.CHURN: "text-bg-danger",
+}
+
 
 @dataclass(frozen=True)
 class ContractEntry:
@@ -177,6 +185,11 @@ class ContractEntry:
     @property
     def label(self) -> str:
         return str(CONTRACT_EVENT_LABELS[self.kind])
+
+    @property
+    def badge(self) -> str:
+        """The Bootstrap badge colour of the kind."""
+        return CONTRACT_EVENT_BADGES[self.kind]
 
     @property
     def mrr_change(self) -> Decimal | None:
