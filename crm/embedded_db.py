@@ -15,7 +15,7 @@ from crm.dbroles import ensure_app_role
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_ROLE = "crm_app"
-APP_PASSWORD = "crm_app"  # local socket with trust auth; the password is never used over a network
+APP_PASSWORD = "crm_app"  # noqa: S105 -- local socket with trust auth; the password is never used over a network
 APP_DB = "crm"
 
 

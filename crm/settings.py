@@ -60,10 +60,8 @@ def _local_secret_key() -> str:
     return key
 
 
-if PRODUCTION:
-    SECRET_KEY = os.environ["SECRET_KEY"]  # required: no default in production
-else:
-    SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
+# Required in production (a missing key fails the start-up); locally a generated key is kept between runs.
+SECRET_KEY = os.environ["SECRET_KEY"] if PRODUCTION else os.environ.get("SECRET_KEY") or _local_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -116,7 +116,8 @@ class ImportJobCreateSerializer(serializers.Serializer):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         kind_field = self.fields["kind"]
-        assert isinstance(kind_field, serializers.ChoiceField)
+        if not isinstance(kind_field, serializers.ChoiceField):  # declared just above; narrows the type
+            raise TypeError("kind must be a ChoiceField")
         kind_field.choices = [kind.key for kind in all_kinds()]
 
 

@@ -17,6 +17,7 @@ class ImportForm(StyledForm):
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         kind_field = self.fields["kind"]
-        assert isinstance(kind_field, forms.ChoiceField)
+        if not isinstance(kind_field, forms.ChoiceField):  # declared just above; narrows the type
+            raise TypeError("kind must be a ChoiceField")
         kind_field.choices = [(kind.key, kind.label) for kind in importable_kinds(membership)]
         self.fields["file"].widget.attrs["accept"] = ".csv,text/csv"

@@ -200,7 +200,9 @@ class Row:
             return None
         if decimal_places is not None:
             exponent = number.normalize().as_tuple().exponent
-            assert isinstance(exponent, int)  # finite numbers have an int exponent
+            # finite numbers have an int exponent (only "n", "N" and "F" have a str one)
+            if not isinstance(exponent, int):
+                raise TypeError("a finite decimal has an int exponent")
             if -exponent > decimal_places:
                 self.fail(column, _("Use at most %(n)d decimal places.") % {"n": decimal_places})
                 return None
@@ -218,7 +220,8 @@ class Row:
     def decimal_for(self, column: str, model: type[models.Model], field_name: str) -> Decimal | None:
         """`decimal` bounded by the precision of `model.field_name` (a DecimalField)."""
         model_field = model._meta.get_field(field_name)
-        assert isinstance(model_field, models.DecimalField)
+        if not isinstance(model_field, models.DecimalField):
+            raise TypeError(f"{model.__name__}.{field_name} is not a DecimalField")
         return self.decimal(
             column, max_digits=model_field.max_digits, decimal_places=model_field.decimal_places
         )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import factory
 
+from crm.dates import tenant_today
 from leads.models import (
     Campaign,
     Channel,
@@ -46,7 +47,7 @@ class CampaignFactory(TenantOwnedFactory):
     source_kind = SourceKind.INBOUND
     cost = Decimal("1000.00")
     currency = "CNY"
-    start_date = factory.LazyFunction(lambda: datetime.date.today() - datetime.timedelta(days=30))
+    start_date = factory.LazyAttribute(lambda o: tenant_today(o.tenant) - datetime.timedelta(days=30))
     end_date = factory.LazyAttribute(lambda o: o.start_date + datetime.timedelta(days=14))
 
 

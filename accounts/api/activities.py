@@ -259,9 +259,12 @@ class ActivityViewSet(viewsets.GenericViewSet):
             .first()
         )
         visible = visibility_selectors.activity_visibility_q(req.membership)
-        if activity is not None and visible is not None:
-            if not Activity.objects.filter(tenant=req.tenant, pk=activity.pk).filter(visible).exists():
-                activity = None
+        if (
+            activity is not None
+            and visible is not None
+            and not Activity.objects.filter(tenant=req.tenant, pk=activity.pk).filter(visible).exists()
+        ):
+            activity = None
         if activity is None or (
             activity.owner_id != req.user.pk and req.membership.role not in (Role.ADMIN, Role.SALES_MANAGER)
         ):

@@ -85,9 +85,12 @@ def _incoming_relations(model: type[models.Model]) -> list[ForeignObjectRel]:
 def _unique_groups(model: type[models.Model], field_name: str) -> list[tuple[str, ...]]:
     groups = [tuple(g) for g in model._meta.unique_together if field_name in g]
     for constraint in model._meta.constraints:
-        if isinstance(constraint, models.UniqueConstraint) and constraint.condition is None:
-            if field_name in (constraint.fields or ()):
-                groups.append(tuple(constraint.fields))
+        if (
+            isinstance(constraint, models.UniqueConstraint)
+            and constraint.condition is None
+            and field_name in (constraint.fields or ())
+        ):
+            groups.append(tuple(constraint.fields))
     return groups
 
 

@@ -146,7 +146,8 @@ class LeadFilterSet(django_filters.FilterSet):
         self.filters["owner"].extra["choices"] = _LazyChoices(self._owner_choices)
 
     def _owner_choices(self) -> list[tuple[str, str]]:
-        assert self.membership is not None, "the owner choices need the member (pages and API pass one)"
+        if self.membership is None:
+            raise TypeError("the owner choices need the member (pages and API pass one)")
         members = Membership.objects.filter(tenant=self.tenant, status=MembershipStatus.ACTIVE)
         scope = owner_scope(self.membership)
         if scope is not None:
@@ -176,7 +177,8 @@ class LeadFilterSet(django_filters.FilterSet):
         return queryset.filter(owner_id=int(value))
 
     def _local_midnight(self, day: datetime.date) -> datetime.datetime:
-        assert self.tenant is not None, "date filters need the tenant (pages and API pass one)"
+        if self.tenant is None:
+            raise TypeError("date filters need the tenant (pages and API pass one)")
         return datetime.datetime.combine(day, datetime.time.min, tzinfo=self.tenant.tzinfo)
 
     def filter_created_from(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:

@@ -137,7 +137,8 @@ def _ordered(qs: QuerySet, sort: Sort, forward: bool, narrowed: bool = False) ->
     field: Func | F = F(sort.field)
     if narrowed:
         model_field = Lead._meta.get_field(sort.field)
-        assert isinstance(model_field, Field)
+        if not isinstance(model_field, Field):  # the sort keys are concrete columns, never relations
+            raise TypeError(f"Lead.{sort.field} is not a concrete field")
         field = Func(F(sort.field), function="COALESCE", output_field=model_field)
     if sort.nullable:
         # Walking forward: values first (newest first), nulls last; walking back mirrors it.

@@ -24,9 +24,7 @@ def territory_matches(territory: Territory, *, region: str, industry: str, size_
         criterion_norm(i) for i in territory.industries
     }:
         return False
-    if territory.size_bands and (size_band or "") not in set(territory.size_bands):
-        return False
-    return True
+    return not territory.size_bands or (size_band or "") in set(territory.size_bands)
 
 
 def assignable_user_ids(*, tenant: Tenant) -> set[int]:

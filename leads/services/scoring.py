@@ -143,7 +143,7 @@ def _scores_cte(*, tenant: Tenant, rules: Sequence[RuleSpec]) -> tuple[str, list
     every updated row, which is quadratic."""
     if rules:
         rows = ", ".join(["(%s::int, %s::text, %s::text, %s::int, %s::int, %s::text)"] * len(rules))
-        rules_sql = f"SELECT * FROM (VALUES {rows}) AS v(ord, field, value, threshold, points, text)"
+        rules_sql = f"SELECT * FROM (VALUES {rows}) AS v(ord, field, value, threshold, points, text)"  # noqa: S608 -- {rows} holds only %s placeholders; every value is bound
         params: list = []
         for ord_, r in enumerate(rules):
             params += [ord_, r.field, r.value, r.threshold, r.points, r.text]
@@ -187,7 +187,7 @@ def _scores_cte(*, tenant: Tenant, rules: Sequence[RuleSpec]) -> tuple[str, list
         FROM leads_lead l LEFT JOIN matched m ON m.lead_id = l.id
         WHERE l.tenant_id = %s
         GROUP BY l.id
-    )"""
+    )"""  # noqa: S608 -- {rules_sql} is placeholders only (above); every value is bound
     return sql, params + [tenant.pk, _recent_since(), tenant.pk, tenant.pk]
 
 
@@ -200,7 +200,7 @@ def leads_rescore_all(*, tenant: Tenant) -> int:
     UPDATE leads_lead l SET score = s.score, score_reasons = s.reasons
     FROM scores s
     WHERE l.id = s.lead_id AND l.tenant_id = %s
-      AND (l.score IS DISTINCT FROM s.score OR l.score_reasons IS DISTINCT FROM s.reasons)"""
+      AND (l.score IS DISTINCT FROM s.score OR l.score_reasons IS DISTINCT FROM s.reasons)"""  # noqa: S608 -- {cte} from _scores_cte (placeholders only); values are bound
     with connection.cursor() as cursor:
         cursor.execute(sql, params + [tenant.pk])
         return cursor.rowcount
@@ -211,7 +211,7 @@ def scoring_preview_count(*, tenant: Tenant, rules: Sequence[RuleSpec], above: i
     cte, params = _scores_cte(tenant=tenant, rules=rules)
     sql = f"""{cte}
     SELECT count(*) FROM scores s JOIN leads_lead l ON l.id = s.lead_id
-    WHERE l.tenant_id = %s AND l.deleted_at IS NULL AND l.status NOT IN (%s, %s) AND s.score > %s"""
+    WHERE l.tenant_id = %s AND l.deleted_at IS NULL AND l.status NOT IN (%s, %s) AND s.score > %s"""  # noqa: S608 -- {cte} from _scores_cte (placeholders only); values are bound
     with connection.cursor() as cursor:
         cursor.execute(sql, params + [tenant.pk, LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED, above])
         return cursor.fetchone()[0]

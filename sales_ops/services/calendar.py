@@ -44,7 +44,7 @@ def calendar_cte() -> str:
     """`cal(grain, period_start, period_end)`: every period of every grain from the period holding %(start)s to
     the one holding %(end)s, from generate_series (so a period with no records still has its `all` row)."""
     return (
-        "cal AS ("
+        "cal AS ("  # noqa: S608 -- column names from GRAINS_SQL and period_start(); values are bound
         " SELECT g.grain, p.ps::date AS period_start, (p.ps + g.step)::date AS period_end"
         f" FROM {GRAINS_SQL}"
         " CROSS JOIN LATERAL generate_series("
@@ -124,7 +124,7 @@ def keyed_cte(aggregates: list[str], *, last_period: str = "%(today)s") -> str:
     zero counts) plus the other dimensions' groups (non-null values) inside the calendar."""
     columns = ", ".join(f"a.{name}" for name in aggregates)
     return (
-        "keyed AS ("
+        "keyed AS ("  # noqa: S608 -- columns from the families' AGGREGATES constants; values are bound
         " SELECT cal.grain, cal.period_start, cal.period_end, 'all'::text AS dimension,"
         f" ''::text AS dimension_value, {columns}"
         " FROM cal LEFT JOIN agg a ON a.dimension = 'all' AND a.grain = cal.grain"

@@ -133,10 +133,9 @@ def test_raw_sql_cannot_read_or_write_another_tenant(tenant, other_tenant):
 
 def test_tenant_context_restores_previous_tenant(tenant, other_tenant):
     with tenant_context(tenant):
-        with tenant_context(other_tenant):
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT current_setting('app.tenant_id')")
-                assert cursor.fetchone()[0] == str(other_tenant.pk)
+        with tenant_context(other_tenant), connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('app.tenant_id')")
+            assert cursor.fetchone()[0] == str(other_tenant.pk)
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('app.tenant_id')")
             assert cursor.fetchone()[0] == str(tenant.pk)

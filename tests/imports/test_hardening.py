@@ -135,7 +135,7 @@ def test_sane_date_validators_for_django_and_drf():
         validate_sane_date(datetime.date(1, 1, 1))
     assert RANGE in caught.value.messages[0]
     with pytest.raises(ValidationError):
-        validate_sane_datetime(datetime.datetime(2201, 1, 1))
+        validate_sane_datetime(datetime.datetime(2201, 1, 1, tzinfo=datetime.UTC))
 
     class Dated(serializers.Serializer):
         day = serializers.DateField(validators=SANE_DATE_VALIDATORS)

@@ -64,10 +64,9 @@ def test_feedback_schedules_one_health_recompute_on_commit(
     monkeypatch.setattr(tasks.recompute_health, "delay", lambda tid, ids=None: calls.append((tid, ids)))
     with tenant_context(tenant):
         account = customer(tenant)
-    with django_capture_on_commit_callbacks(execute=True):
-        with tenant_context(tenant):
-            feedback_create(tenant=tenant, actor=None, account=account, kind="nps", score=3)
-            feedback_create(tenant=tenant, actor=None, account=account, kind="csat", score=2)
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(tenant):
+        feedback_create(tenant=tenant, actor=None, account=account, kind="nps", score=3)
+        feedback_create(tenant=tenant, actor=None, account=account, kind="csat", score=2)
     assert calls == [(tenant.pk, [account.pk])]
 
 

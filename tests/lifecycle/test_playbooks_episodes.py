@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from accounts.models import Activity, LifecycleStageName
+from crm.dates import tenant_today
 from crm.models import Role
 from lifecycle.models import LifecycleChange, PlaybookRun, PlaybookTemplate, PlaybookTrigger
 from lifecycle.services.health import health_recompute, health_settings_update
@@ -51,7 +52,7 @@ def test_onboarding_playbook_once_per_conversion_entry(in_tenant, member):
     tenant = in_tenant
     owner = member(role=Role.SALES_REP)
     account = customer(tenant, stage=LifecycleStageName.CONVERSION, owner=owner.user)
-    today = dt.date.today()
+    today = tenant_today(tenant)
     LifecycleChange.objects.create(
         tenant=tenant,
         account=account,

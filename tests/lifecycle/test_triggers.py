@@ -56,23 +56,22 @@ def test_deals_won_in_one_transaction_give_one_recompute_after_commit(
 ):
     one = AccountFactory(tenant=tenant, created_at=CLOSED - dt.timedelta(days=30))
     two = AccountFactory(tenant=tenant, created_at=CLOSED - dt.timedelta(days=30))
-    with django_capture_on_commit_callbacks(execute=True), tenant_context(tenant):
-        with transaction.atomic():
-            for account in (one, two, one):
-                opportunity_create(
-                    tenant=tenant,
-                    actor=admin_member.user,
-                    account=account,
-                    name="Deal",
-                    amount=100,
-                    stage=won_stage(tenant),
-                    created_at=CLOSED,
-                    closed_at=CLOSED,
-                )
-            subscription_create(
-                tenant=tenant, actor=admin_member.user, account=two, start_date=dt.date(2025, 3, 1), mrr=10
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(tenant), transaction.atomic():
+        for account in (one, two, one):
+            opportunity_create(
+                tenant=tenant,
+                actor=admin_member.user,
+                account=account,
+                name="Deal",
+                amount=100,
+                stage=won_stage(tenant),
+                created_at=CLOSED,
+                closed_at=CLOSED,
             )
-            assert recomputes == []  # nothing before commit
+        subscription_create(
+            tenant=tenant, actor=admin_member.user, account=two, start_date=dt.date(2025, 3, 1), mrr=10
+        )
+        assert recomputes == []  # nothing before commit
     assert recomputes == [(tenant.pk, sorted([one.pk, two.pk]))]
     assert stage_of(tenant, one) != "acquisition"
     with tenant_context(tenant):

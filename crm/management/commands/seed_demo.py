@@ -19,7 +19,7 @@ from crm.demo import seed_all
 from crm.models import Membership, Role, Tenant
 from crm.tenancy import tenant_context
 
-DEMO_PASSWORD = "demo-pass-1234"
+DEMO_PASSWORD = "demo-pass-1234"  # noqa: S105 -- the demo's published logins (README, printed by make demo)
 DEMO_TENANTS = [
     {
         "slug": "acme",
@@ -96,6 +96,6 @@ class Command(BaseCommand):
                     password=DEMO_PASSWORD,
                 )
                 members[login] = Membership.objects.select_related("user", "team").get(pk=membership.pk)
-            rng = random.Random(20260101 + index)
+            rng = random.Random(20260101 + index)  # noqa: S311 -- seeded for repeatable demo data, not secrets
             seed_all(tenant=tenant, members=members, rng=rng)
         return tenant
