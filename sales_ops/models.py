@@ -170,3 +170,43 @@ class Quota(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"Quota {self.month:%Y-%m}: {self.amount}"
+
+
+class ForecastGrain(models.TextChoices):
+    MONTH = "month", _("Month")
+    QUARTER = "quarter", _("Quarter")
+
+
+class ForecastSnapshot(TenantOwnedModel):
+    """The forecast of one owner, team or the tenant (`all`) for one open month or quarter, as it stood when the
+    weekly snapshot was taken (KPIS.md). Kept, one per local week: `forecast_accuracy` compares a closed period's
+    won amount with the commit of the snapshot taken nearest to the period's start."""
+
+    week_start = models.DateField(_("week"), help_text=_("Monday (local) of the week the snapshot belongs to."))
+    taken_on = models.DateField(_("taken on"), help_text=_("Local date the snapshot was taken."))
+    taken_at = models.DateTimeField(_("taken at"))
+    grain = models.CharField(max_length=8, choices=ForecastGrain.choices)
+    period_start = models.DateField(_("period start"))
+    dimension = models.CharField(max_length=12, choices=Dimension.choices, default=Dimension.ALL)
+    dimension_value = models.CharField(max_length=254, blank=True, default="")
+    commit = models.DecimalField(_("commit"), max_digits=20, decimal_places=2)
+    best_case = models.DecimalField(_("best case"), max_digits=20, decimal_places=2)
+    weighted = models.DecimalField(_("weighted"), max_digits=20, decimal_places=2)
+
+    class Meta:
+        ordering = ["-week_start", "grain", "period_start", "dimension", "dimension_value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "week_start", "grain", "period_start", "dimension", "dimension_value"],
+                name="sales_ops_fcsnap_week_uniq",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "grain", "period_start", "dimension", "dimension_value"],
+                name="sales_ops_fcsnap_period_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Forecast {self.week_start} {self.grain} {self.period_start} {self.dimension}={self.dimension_value}"
