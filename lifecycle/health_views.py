@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from accounts.selectors.accounts import account_get
 from accounts.selectors.contacts import contact_get
 from crm.decorators import tenant_member_required, tenant_roles_required
 from crm.models import Role
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from lifecycle.feedback_filters import FeedbackFilterSet
 from lifecycle.feedback_selectors import can_edit_feedback, feedback_for_account, feedback_get, feedback_list
@@ -43,11 +44,11 @@ CS_EDITORS = [Role.ADMIN, Role.CS]
 PAGE_SIZE = 25
 
 
-def _page(request: HttpRequest, qs: Any) -> Any:
+def _page(request: TenantHttpRequest, qs: Any) -> Any:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _query_without_page(request: HttpRequest) -> str:
+def _query_without_page(request: TenantHttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
@@ -57,7 +58,7 @@ def _query_without_page(request: HttpRequest) -> str:
 
 
 @tenant_member_required
-def at_risk(request: HttpRequest, slug: str) -> HttpResponse:
+def at_risk(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """Visible accounts under the threshold with their reasons, the most MRR at stake first (paginated)."""
     page = _page(request, at_risk_list(tenant=request.tenant, membership=request.membership))
     rows = [{"health": health, "reasons": health_reasons(health.components)} for health in page]
@@ -74,7 +75,7 @@ def at_risk(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @tenant_roles_required(CS_EDITORS)
-def health_settings(request: HttpRequest, slug: str) -> HttpResponse:
+def health_settings(request: TenantHttpRequest, slug: str) -> HttpResponse:
     current = health_settings_get(tenant=request.tenant)
     initial = {
         name: getattr(current, name)
@@ -97,7 +98,7 @@ def health_settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @tenant_member_required
-def feedback_list_view(request: HttpRequest, slug: str) -> HttpResponse:
+def feedback_list_view(request: TenantHttpRequest, slug: str) -> HttpResponse:
     tenant, membership = request.tenant, request.membership
     filterset = FeedbackFilterSet(
         request.GET or None,
@@ -125,7 +126,7 @@ def feedback_list_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @tenant_roles_required(CS_EDITORS)
 @require_POST
-def feedback_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+def feedback_create_view(request: TenantHttpRequest, slug: str) -> HttpResponse:
     tenant, membership = request.tenant, request.membership
     account = None
     if request.POST.get("account_fixed"):
@@ -174,7 +175,7 @@ def feedback_create_view(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _account(request: HttpRequest, pk: Any) -> Account:
+def _account(request: TenantHttpRequest, pk: Any) -> Account:
     try:
         return account_get(tenant=request.tenant, membership=request.membership, pk=int(pk))
     except (Account.DoesNotExist, TypeError, ValueError) as exc:
@@ -182,14 +183,14 @@ def _account(request: HttpRequest, pk: Any) -> Account:
 
 
 def _account_feedback_partial(
-    request: HttpRequest, account: Account, form: Any, message: str
+    request: TenantHttpRequest, account: Account, form: Any, message: str
 ) -> HttpResponse:
     context = feedback_partial_context(request, account)
     context.update({"form": form, "message": message})
     return render(request, "lifecycle/partials/_feedback_list.html", context)
 
 
-def feedback_partial_context(request: HttpRequest, account: Account) -> dict[str, Any]:
+def feedback_partial_context(request: TenantHttpRequest, account: Account) -> dict[str, Any]:
     """What lifecycle/partials/_feedback_list.html reads, for the account page (include it with this context)."""
     tenant, membership = request.tenant, request.membership
     can_edit = can_edit_feedback(membership)
@@ -202,7 +203,7 @@ def feedback_partial_context(request: HttpRequest, account: Account) -> dict[str
 
 
 @tenant_member_required
-def account_feedback(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def account_feedback(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """The account's feedback partial on its own (htmx-loadable from the account page)."""
     account = _account(request, pk)
     return render(
@@ -212,7 +213,7 @@ def account_feedback(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_roles_required(CS_EDITORS)
 @require_POST
-def feedback_delete_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def feedback_delete_view(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         feedback = feedback_get(tenant=request.tenant, membership=request.membership, pk=pk)
     except Feedback.DoesNotExist as exc:
@@ -226,7 +227,7 @@ def feedback_delete_view(request: HttpRequest, slug: str, pk: int) -> HttpRespon
 
 
 @tenant_roles_required(CS_EDITORS)
-def playbook_list(request: HttpRequest, slug: str) -> HttpResponse:
+def playbook_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     tenant = request.tenant
     playbook_templates_ensure_defaults(tenant=tenant)
     form = PlaybookTemplateForm(request.POST or None)
@@ -242,7 +243,7 @@ def playbook_list(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "lifecycle/playbook_list.html", {"templates": templates, "form": form})
 
 
-def _template(request: HttpRequest, pk: int) -> PlaybookTemplate:
+def _template(request: TenantHttpRequest, pk: int) -> PlaybookTemplate:
     found = PlaybookTemplate.objects.filter(tenant=request.tenant, pk=pk).first()
     if found is None:
         raise Http404
@@ -250,7 +251,7 @@ def _template(request: HttpRequest, pk: int) -> PlaybookTemplate:
 
 
 @tenant_roles_required(CS_EDITORS)
-def playbook_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def playbook_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     template = _template(request, pk)
     initial = {
         name: getattr(template, name)
@@ -272,7 +273,7 @@ def playbook_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_roles_required(CS_EDITORS)
 @require_POST
-def playbook_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def playbook_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     playbook_template_delete(tenant=request.tenant, actor=request.user, template=_template(request, pk))
     messages.success(request, _("Playbook task deleted."))
     return redirect("lifecycle:playbook-list", slug=slug)
@@ -282,7 +283,7 @@ def playbook_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @tenant_roles_required(CS_EDITORS)
-def survey_link(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def survey_link(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Make a survey link for a contact (POST kind); the partial shows it to copy."""
     try:
         contact = contact_get(tenant=request.tenant, membership=request.membership, pk=pk)

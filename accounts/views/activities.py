@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -30,9 +30,10 @@ from accounts.views.common import (
 from crm.decorators import tenant_member_required
 from crm.errors import AppError
 from crm.models import Role
+from crm.types import TenantHttpRequest
 
 
-def _task_for(request: HttpRequest, pk: int) -> Activity:
+def _task_for(request: TenantHttpRequest, pk: int) -> Activity:
     """Tasks are completed and snoozed by their owner; admins and managers may do it for what they see."""
     try:
         task = activities_selectors.activity_get(tenant=request.tenant, membership=request.membership, pk=pk)
@@ -45,7 +46,7 @@ def _task_for(request: HttpRequest, pk: int) -> Activity:
 
 @tenant_member_required
 @require_POST
-def activity_create(request: HttpRequest, slug: str) -> HttpResponse:
+def activity_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """The quick-log form: log an activity on the posted record(s) and answer with the refreshed timeline
     (plus a fresh form out of band); with an error, answer with the form and its errors."""
     form = ActivityQuickForm(request.POST)
@@ -107,7 +108,7 @@ TIMELINE_TARGETS = ("opportunity", "contact", "lead", "account")
 
 @tenant_member_required
 @require_GET
-def timeline_more(request: HttpRequest, slug: str) -> HttpResponse:
+def timeline_more(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """The timeline's "Show more" (htmx): the next page of items after `cursor`, for the one record named in
     the query (`account`, `contact`, `opportunity` or `lead` = id). A record the member may not see is a 404."""
     name = next((n for n in TIMELINE_TARGETS if request.GET.get(n)), None)
@@ -137,12 +138,12 @@ def timeline_more(request: HttpRequest, slug: str) -> HttpResponse:
 
 @tenant_member_required
 @require_GET
-def task_list(request: HttpRequest, slug: str) -> HttpResponse:
+def task_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     buckets = activities_selectors.task_buckets(tenant=request.tenant, membership=request.membership)
     return render(request, "accounts/task_list.html", {"buckets": buckets})
 
 
-def _task_response(request: HttpRequest, slug: str, task: Activity, message: str) -> HttpResponse:
+def _task_response(request: TenantHttpRequest, slug: str, task: Activity, message: str) -> HttpResponse:
     if request.htmx:
         return render(
             request, "accounts/partials/_activity_task_row.html", {"task": task, "message": message}
@@ -153,7 +154,7 @@ def _task_response(request: HttpRequest, slug: str, task: Activity, message: str
 
 @tenant_member_required
 @require_POST
-def task_complete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def task_complete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     task = _task_for(request, pk)
     task = activities_services.activity_complete(tenant=request.tenant, actor=request.user, activity=task)
     return _task_response(request, slug, task, _("Done."))
@@ -161,7 +162,7 @@ def task_complete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_member_required
 @require_POST
-def task_snooze(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def task_snooze(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     task = _task_for(request, pk)
     try:
         task = activities_services.activity_snooze(

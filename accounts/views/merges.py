@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,9 +19,10 @@ from accounts.services import merges as merges_services
 from accounts.views.common import MERGERS, _account_for, _contact_for, _service_error
 from crm.decorators import tenant_roles_required
 from crm.errors import AppError
+from crm.types import TenantHttpRequest
 
 
-def _merge_page(request: HttpRequest, slug: str, pk: int, *, entity: str) -> HttpResponse:
+def _merge_page(request: TenantHttpRequest, slug: str, pk: int, *, entity: str) -> HttpResponse:
     is_account = entity == MergeEntity.ACCOUNT
     getter = _account_for if is_account else _contact_for
     record = getter(request, pk, for_edit=True)
@@ -102,18 +103,18 @@ def _merge_page(request: HttpRequest, slug: str, pk: int, *, entity: str) -> Htt
 
 
 @tenant_roles_required(MERGERS)
-def account_merge(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def account_merge(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _merge_page(request, slug, pk, entity=MergeEntity.ACCOUNT)
 
 
 @tenant_roles_required(MERGERS)
-def contact_merge(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def contact_merge(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _merge_page(request, slug, pk, entity=MergeEntity.CONTACT)
 
 
 @tenant_roles_required(MERGERS)
 @require_POST
-def merge_undo(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def merge_undo(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         record = merges_selectors.merge_record_get(tenant=request.tenant, pk=pk)
     except MergeRecord.DoesNotExist as exc:

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -34,6 +34,7 @@ from accounts.services import opportunity_contacts as opportunity_contacts_servi
 from accounts.services import pipelines as pipelines_services
 from crm.decorators import tenant_member_required
 from crm.errors import ConflictError
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 
 LIST_FILTER_FIELDS = [
@@ -53,7 +54,7 @@ LIST_FILTER_FIELDS = [
 ]
 
 
-def _get_deal(request: HttpRequest, pk: int, *, include_deleted: bool = False) -> Opportunity:
+def _get_deal(request: TenantHttpRequest, pk: int, *, include_deleted: bool = False) -> Opportunity:
     try:
         return opportunities_selectors.opportunity_get(
             tenant=request.tenant, membership=request.membership, pk=pk, include_deleted=include_deleted
@@ -62,11 +63,13 @@ def _get_deal(request: HttpRequest, pk: int, *, include_deleted: bool = False) -
         raise Http404 from exc
 
 
-def _deal_url(request: HttpRequest, opportunity: Opportunity) -> str:
+def _deal_url(request: TenantHttpRequest, opportunity: Opportunity) -> str:
     return reverse("accounts:opportunity-detail", kwargs={"slug": request.tenant.slug, "pk": opportunity.pk})
 
 
-def _filtered(request: HttpRequest, data: Any = None) -> tuple[OpportunityFilter, QuerySet[Opportunity]]:
+def _filtered(
+    request: TenantHttpRequest, data: Any = None
+) -> tuple[OpportunityFilter, QuerySet[Opportunity]]:
     base = opportunities_selectors.opportunity_list(tenant=request.tenant, membership=request.membership)
     filterset = OpportunityFilter(data if data is not None else request.GET, queryset=base, request=request)
     return filterset, filterset.qs
@@ -78,7 +81,7 @@ def _error_payload(exc: ValidationError) -> dict[str, Any]:
     return {"errors": {"__all__": exc.messages}}
 
 
-def _querystring(request: HttpRequest, drop: tuple[str, ...] = ()) -> str:
+def _querystring(request: TenantHttpRequest, drop: tuple[str, ...] = ()) -> str:
     params = request.GET.copy()
     for key in drop:
         params.pop(key, None)
@@ -86,7 +89,7 @@ def _querystring(request: HttpRequest, drop: tuple[str, ...] = ()) -> str:
 
 
 @tenant_member_required
-def opportunity_list(request: HttpRequest, slug: str) -> HttpResponse:
+def opportunity_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     filterset, deals = _filtered(request)
     page = opportunity_pages_selectors.opportunity_page(
         deals, sort=request.GET.get("sort"), cursor=request.GET.get("cursor")
@@ -121,7 +124,7 @@ def opportunity_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @tenant_member_required
-def opportunity_create(request: HttpRequest, slug: str) -> HttpResponse:
+def opportunity_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     access = visibility_selectors.DealAccess(request.membership)
     if not access.can_create:
         raise Http404
@@ -171,7 +174,7 @@ def opportunity_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _conflict_context(
-    request: HttpRequest, form: OpportunityForm, opportunity: Opportunity, exc: ConflictError
+    request: TenantHttpRequest, form: OpportunityForm, opportunity: Opportunity, exc: ConflictError
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The conflict panel (your values vs the current ones) and the merged initial values: your changes
     re-applied onto the current version, so saving again loses nothing you typed."""
@@ -220,7 +223,7 @@ def _conflict_context(
 
 
 @tenant_member_required
-def opportunity_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def opportunity_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         opportunity = opportunities_selectors.opportunity_detail(
             tenant=request.tenant, membership=request.membership, pk=pk
@@ -289,7 +292,7 @@ def opportunity_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse
 
 @tenant_member_required
 @require_POST
-def opportunity_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def opportunity_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     opportunity = _get_deal(request, pk)
     try:
         opportunities_services.opportunity_delete(
@@ -305,7 +308,7 @@ def opportunity_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse
 
 @tenant_member_required
 @require_POST
-def opportunity_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def opportunity_restore(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     opportunity = _get_deal(request, pk, include_deleted=True)
     try:
         opportunities_services.opportunity_restore(
@@ -319,7 +322,7 @@ def opportunity_restore(request: HttpRequest, slug: str, pk: int) -> HttpRespons
 
 
 def _contacts_response(
-    request: HttpRequest, opportunity: Opportunity, form: OpportunityContactForm | None = None
+    request: TenantHttpRequest, opportunity: Opportunity, form: OpportunityContactForm | None = None
 ):  # type: ignore[no-untyped-def]
     if not request.htmx:
         return redirect(_deal_url(request, opportunity))
@@ -339,7 +342,7 @@ def _contacts_response(
 
 @tenant_member_required
 @require_POST
-def opportunity_contact_add(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def opportunity_contact_add(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     opportunity = _get_deal(request, pk)
     contacts = opportunities_selectors.opportunity_contact_choices(
         tenant=request.tenant, membership=request.membership, opportunity=opportunity
@@ -366,7 +369,9 @@ def opportunity_contact_add(request: HttpRequest, slug: str, pk: int) -> HttpRes
     return _contacts_response(request, opportunity, form)
 
 
-def _contact_link(request: HttpRequest, pk: int, link_pk: int) -> tuple[Opportunity, OpportunityContact]:
+def _contact_link(
+    request: TenantHttpRequest, pk: int, link_pk: int
+) -> tuple[Opportunity, OpportunityContact]:
     opportunity = _get_deal(request, pk)
     try:
         link = opportunities_selectors.opportunity_contact_get(
@@ -379,7 +384,7 @@ def _contact_link(request: HttpRequest, pk: int, link_pk: int) -> tuple[Opportun
 
 @tenant_member_required
 @require_POST
-def opportunity_contact_remove(request: HttpRequest, slug: str, pk: int, link_pk: int) -> HttpResponse:
+def opportunity_contact_remove(request: TenantHttpRequest, slug: str, pk: int, link_pk: int) -> HttpResponse:
     opportunity, link = _contact_link(request, pk, link_pk)
     try:
         opportunity_contacts_services.opportunity_contact_remove(
@@ -392,7 +397,7 @@ def opportunity_contact_remove(request: HttpRequest, slug: str, pk: int, link_pk
 
 @tenant_member_required
 @require_POST
-def opportunity_contact_primary(request: HttpRequest, slug: str, pk: int, link_pk: int) -> HttpResponse:
+def opportunity_contact_primary(request: TenantHttpRequest, slug: str, pk: int, link_pk: int) -> HttpResponse:
     opportunity, link = _contact_link(request, pk, link_pk)
     try:
         opportunity_contacts_services.opportunity_contact_update(

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -26,12 +26,13 @@ from accounts.views.common import _wants_json
 from accounts.views.opportunities import _deal_url, _error_payload, _filtered, _get_deal
 from crm.decorators import tenant_member_required
 from crm.errors import ConflictError
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 
 BOARD_FILTER_FIELDS = ["q", "owner", "team", "type", "close", "close_from", "close_to"]
 
 
-def _board_pipeline(request: HttpRequest, pipelines: list[Pipeline]) -> Pipeline:
+def _board_pipeline(request: TenantHttpRequest, pipelines: list[Pipeline]) -> Pipeline:
     wanted = request.GET.get("pipeline")
     for pipeline in pipelines:
         if wanted and str(pipeline.pk) == wanted:
@@ -42,7 +43,7 @@ def _board_pipeline(request: HttpRequest, pipelines: list[Pipeline]) -> Pipeline
 
 
 @tenant_member_required
-def opportunity_board(request: HttpRequest, slug: str) -> HttpResponse:
+def opportunity_board(request: TenantHttpRequest, slug: str) -> HttpResponse:
     pipelines = list(pipelines_selectors.pipeline_choices(tenant=request.tenant))
     if not pipelines:
         pipelines = [pipelines_services.pipeline_default(tenant=request.tenant)]
@@ -77,7 +78,7 @@ def opportunity_board(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @tenant_member_required
-def opportunity_board_column(request: HttpRequest, slug: str) -> HttpResponse:
+def opportunity_board_column(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """The next cards of one column ("show more")."""
     try:
         stage = pipelines_selectors.stage_get(tenant=request.tenant, pk=int(request.GET.get("stage", "")))
@@ -108,7 +109,7 @@ def opportunity_board_column(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _board_rows(
-    request: HttpRequest, opportunity: Opportunity
+    request: TenantHttpRequest, opportunity: Opportunity
 ) -> tuple[list[Stage], dict[int, Mapping[str, Any]], dict[str, Any]]:
     """The stages of the moved deal's pipeline, the per-stage totals of the board the move came from (its filters
     ride on the query string) and the open summary line, so the page updates without reloading: 2 queries."""
@@ -129,7 +130,7 @@ def _board_rows(
     return stages, rows, summary
 
 
-def _move_json(request: HttpRequest, opportunity: Opportunity, message: str) -> JsonResponse:
+def _move_json(request: TenantHttpRequest, opportunity: Opportunity, message: str) -> JsonResponse:
     _stages, rows, summary = _board_rows(request, opportunity)
     totals = {
         str(stage_id): {"count": row["count"], "amount": str(row["amount"]), "weighted": str(row["weighted"])}
@@ -155,7 +156,7 @@ def _move_json(request: HttpRequest, opportunity: Opportunity, message: str) -> 
 
 
 def _move_htmx(
-    request: HttpRequest, opportunity: Opportunity, message: str, from_stage_id: int
+    request: TenantHttpRequest, opportunity: Opportunity, message: str, from_stage_id: int
 ) -> HttpResponse:
     """Out-of-band swaps for the board (the moved card, the totals of the column it left and of the one it
     entered, the summary line, the status line), rendered from the partials the board page itself uses."""
@@ -178,12 +179,12 @@ def _move_htmx(
     return render(request, "accounts/partials/_board_moved.html", context)
 
 
-def _board_htmx(request: HttpRequest) -> bool:
+def _board_htmx(request: TenantHttpRequest) -> bool:
     """An htmx request from the board (not a boosted plain form)."""
     return bool(request.htmx) and not request.htmx.boosted
 
 
-def _move_response(request: HttpRequest, opportunity: Opportunity, message: str) -> HttpResponse:
+def _move_response(request: TenantHttpRequest, opportunity: Opportunity, message: str) -> HttpResponse:
     if _wants_json(request):
         return _move_json(request, opportunity, message)
     messages.success(request, message)
@@ -191,7 +192,7 @@ def _move_response(request: HttpRequest, opportunity: Opportunity, message: str)
 
 
 def _move_error(
-    request: HttpRequest, opportunity: Opportunity, exc: Exception, *, board: bool = False
+    request: TenantHttpRequest, opportunity: Opportunity, exc: Exception, *, board: bool = False
 ) -> HttpResponse:
     """JSON for the board (fetch, or htmx when `board`: htmx swaps no 4xx body, board.js reads the message and
     puts the card back), a message and a redirect to the deal page for a plain form."""
@@ -214,7 +215,7 @@ def _move_error(
 
 @tenant_member_required
 @require_POST
-def opportunity_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def opportunity_move(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Move a deal to a stage (board drag and drop, the stage path on the deal page). Lost needs a reason."""
     opportunity = _get_deal(request, pk)
     from_stage_id = opportunity.stage_id
@@ -241,7 +242,7 @@ def opportunity_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_member_required
 @require_POST
-def opportunity_won(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def opportunity_won(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     opportunity = _get_deal(request, pk)
     version = request.POST.get("version") or None
     try:
@@ -254,7 +255,7 @@ def opportunity_won(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @tenant_member_required
-def opportunity_lost(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def opportunity_lost(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """GET: the lost-reason form (a modal body for htmx); POST: mark the deal lost."""
     opportunity = _get_deal(request, pk)
     form = LostForm(request.POST or None, initial={"version": opportunity.version})

@@ -6,7 +6,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,29 +18,30 @@ from accounts.selectors import pipelines as pipelines_selectors
 from accounts.services import pipelines as pipelines_services
 from accounts.views.common import _wants_json
 from crm.decorators import tenant_admin_required
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 
 
-def _get_pipeline(request: HttpRequest, pk: int) -> Pipeline:
+def _get_pipeline(request: TenantHttpRequest, pk: int) -> Pipeline:
     try:
         return pipelines_selectors.pipeline_get(tenant=request.tenant, pk=pk)
     except Pipeline.DoesNotExist as exc:
         raise Http404 from exc
 
 
-def _get_stage(request: HttpRequest, pipeline: Pipeline, stage_pk: int) -> Stage:
+def _get_stage(request: TenantHttpRequest, pipeline: Pipeline, stage_pk: int) -> Stage:
     try:
         return pipelines_selectors.stage_get(tenant=request.tenant, pk=stage_pk, pipeline=pipeline)
     except Stage.DoesNotExist as exc:
         raise Http404 from exc
 
 
-def _pipeline_url(request: HttpRequest, pipeline: Pipeline) -> str:
+def _pipeline_url(request: TenantHttpRequest, pipeline: Pipeline) -> str:
     return reverse("accounts:pipeline-detail", kwargs={"slug": request.tenant.slug, "pk": pipeline.pk})
 
 
 @tenant_admin_required
-def pipeline_list(request: HttpRequest, slug: str) -> HttpResponse:
+def pipeline_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     form = PipelineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,7 +61,7 @@ def pipeline_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _pipeline_page(
-    request: HttpRequest,
+    request: TenantHttpRequest,
     pipeline: Pipeline,
     *,
     form: PipelineForm | None = None,
@@ -89,7 +90,7 @@ def _pipeline_page(
 
 
 @tenant_admin_required
-def pipeline_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def pipeline_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     pipeline = _get_pipeline(request, pk)
     if request.method == "POST":
         form = PipelineForm(request.POST)
@@ -113,7 +114,7 @@ def pipeline_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_admin_required
 @require_POST
-def pipeline_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def pipeline_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     pipeline = _get_pipeline(request, pk)
     try:
         pipelines_services.pipeline_delete(tenant=request.tenant, actor=request.user, pipeline=pipeline)
@@ -127,7 +128,7 @@ def pipeline_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_admin_required
 @require_POST
-def stage_create(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def stage_create(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     pipeline = _get_pipeline(request, pk)
     form = StageForm(request.POST, prefix="new")
     if form.is_valid():
@@ -145,7 +146,7 @@ def stage_create(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_admin_required
 @require_POST
-def stage_update(request: HttpRequest, slug: str, pk: int, stage_pk: int) -> HttpResponse:
+def stage_update(request: TenantHttpRequest, slug: str, pk: int, stage_pk: int) -> HttpResponse:
     pipeline = _get_pipeline(request, pk)
     stage = _get_stage(request, pipeline, stage_pk)
     form = StageForm(request.POST, prefix=f"stage-{stage.pk}")
@@ -164,7 +165,7 @@ def stage_update(request: HttpRequest, slug: str, pk: int, stage_pk: int) -> Htt
 
 @tenant_admin_required
 @require_POST
-def stage_move(request: HttpRequest, slug: str, pk: int, stage_pk: int) -> HttpResponse:
+def stage_move(request: TenantHttpRequest, slug: str, pk: int, stage_pk: int) -> HttpResponse:
     pipeline = _get_pipeline(request, pk)
     stage = _get_stage(request, pipeline, stage_pk)
     direction = "up" if request.POST.get("direction") == "up" else "down"
@@ -176,7 +177,7 @@ def stage_move(request: HttpRequest, slug: str, pk: int, stage_pk: int) -> HttpR
 
 @tenant_admin_required
 @require_POST
-def stage_reorder(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def stage_reorder(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Drag and drop on the stage table: `stages` is the full list of ids in the new order."""
     pipeline = _get_pipeline(request, pk)
     raw = request.POST.getlist("stages")
@@ -199,7 +200,7 @@ def stage_reorder(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @tenant_admin_required
-def stage_delete(request: HttpRequest, slug: str, pk: int, stage_pk: int) -> HttpResponse:
+def stage_delete(request: TenantHttpRequest, slug: str, pk: int, stage_pk: int) -> HttpResponse:
     """GET: confirm (and, when the stage has deals, ask where to move them); POST: delete."""
     pipeline = _get_pipeline(request, pk)
     stage = _get_stage(request, pipeline, stage_pk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,10 +16,11 @@ from accounts.services import rates as rates_services
 from accounts.views.common import _service_error
 from crm.decorators import tenant_admin_required
 from crm.errors import AppError
+from crm.types import TenantHttpRequest
 
 
 @tenant_admin_required
-def rate_list(request: HttpRequest, slug: str) -> HttpResponse:
+def rate_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     form = ExchangeRateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -42,7 +43,7 @@ def rate_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @tenant_admin_required
-def rate_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def rate_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         rate = rates_selectors.exchange_rate_get(tenant=request.tenant, pk=pk)
     except ExchangeRate.DoesNotExist as exc:
@@ -63,7 +64,7 @@ def rate_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_admin_required
 @require_POST
-def rate_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def rate_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         rate = rates_selectors.exchange_rate_get(tenant=request.tenant, pk=pk)
     except ExchangeRate.DoesNotExist as exc:

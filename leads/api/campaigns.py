@@ -9,11 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer, extend_schema_view
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.pagination import CursorPagination
 from crm.schema import request_example, response_example
+from crm.types import TenantRequest
 from leads.api.setup_base import ActiveMemberField, FunnelSerializer, SetupViewSet
 from leads.filters.campaigns import CampaignFilter
 from leads.models import Campaign, LeadSource
@@ -72,7 +72,7 @@ CAMPAIGN_REPLACE_EXAMPLE = request_example(
 
 @extend_schema_serializer(examples=[CAMPAIGN_RESPONSE_EXAMPLE])
 class CampaignSerializer(serializers.ModelSerializer):
-    source = _SourceField(required=False, allow_null=True)
+    source = _SourceField(required=False, allow_null=True)  # type: ignore[assignment]  # a field named like an attribute of DRF's Field in the stubs
     owner = ActiveMemberField(required=False, allow_null=True)
     currency = serializers.CharField(
         max_length=3, required=False, help_text=_("Default: the tenant's currency.")
@@ -104,7 +104,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
         # The services check uniqueness and dates (one set of rules and messages for pages and API).
         validators: list = []
-        extra_kwargs = {"external_id": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"external_id": {"validators": []}}
 
 
 @extend_schema_serializer(
@@ -139,7 +139,7 @@ class CampaignFunnelSerializer(FunnelSerializer):
 
 
 class CampaignPagination(CursorPagination):
-    ordering = ("-start_date", "-id")
+    ordering = ("-start_date", "-id")  # type: ignore[assignment]  # DRF takes a tuple of fields; the stubs say str
 
 
 @extend_schema_view(
@@ -181,12 +181,12 @@ class CampaignViewSet(SetupViewSet):
             tenant=self.request.tenant, membership=self.request.membership
         )
 
-    def _create(self, serializer: serializers.Serializer) -> Any:
+    def _create(self, serializer: serializers.BaseSerializer) -> Any:
         return campaigns_services.campaign_create(
             tenant=self.request.tenant, actor=self.request.user, **self._fields(serializer)
         )
 
-    def _update(self, instance: Any, serializer: serializers.Serializer) -> Any:
+    def _update(self, instance: Any, serializer: serializers.BaseSerializer) -> Any:
         return campaigns_services.campaign_update(
             tenant=self.request.tenant, actor=self.request.user, campaign=instance, **self._fields(serializer)
         )
@@ -198,7 +198,7 @@ class CampaignViewSet(SetupViewSet):
 
     @extend_schema(responses={200: CampaignFunnelSerializer}, filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
-    def funnel(self, request: Request, slug: str, pk: str) -> Response:
+    def funnel(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """The campaign's leads funnel (created → MQL → SQL → converted → won) and cost per lead / MQL / won deal
         (cost figures only for admin and ops, who see all of the campaign's leads; null otherwise)."""
         campaign = self.get_object()

@@ -7,16 +7,17 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.schema import response_example
+from crm.types import TenantRequest
+from leads.api.actions_base import LeadActionsBase
 from leads.api.errors import service_errors
 from leads.api.lead_serializers import LEAD_VALUE, LeadConvertSerializer, LeadSerializer
 from leads.services import conversion as conversion_services
 
 
-class LeadConversionActions:
+class LeadConversionActions(LeadActionsBase):
     """The convert action of LeadViewSet."""
 
     @extend_schema(
@@ -53,7 +54,7 @@ class LeadConversionActions:
         ],
     )
     @action(detail=True, methods=["post"])
-    def convert(self, request: Request, slug: str, pk: str) -> Response:
+    def convert(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """Convert in one transaction: account (link or create), contact (link or create), optional deal."""
         from accounts.selectors import visibility as visibility_selectors
 

@@ -172,7 +172,7 @@ class LeadWriteSerializer(_TenantChoicesMixin, serializers.Serializer):
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
     industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
     size_band = serializers.ChoiceField(choices=SizeBand.choices, required=False, allow_blank=True)
-    source = serializers.PrimaryKeyRelatedField(
+    source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # named like Field.source in the stubs
         queryset=LeadSource.objects.none(), required=False, allow_null=True
     )
     campaign = serializers.PrimaryKeyRelatedField(
@@ -230,7 +230,8 @@ class LeadConvertSerializer(serializers.Serializer):
     )
     create_deal = serializers.BooleanField(default=True)
     deal_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    deal_amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)
+    # The stubs want a Decimal default; DRF takes any number, and 0 is what the schema has always shown.
+    deal_amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)  # type: ignore[arg-type]
     deal_currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
     deal_close_date = serializers.DateField(required=False, allow_null=True, default=None)
 
@@ -276,7 +277,8 @@ class LeadCreatedSerializer(LeadSerializer):
 
     @extend_schema_field(LeadDuplicateSerializer(many=True))
     def get_duplicates(self, lead: Lead) -> list:
-        return LeadDuplicateSerializer(self.context.get("duplicates", []), many=True).data
+        # many=True gives a ReturnList; the stubs type every .data as ReturnDict
+        return LeadDuplicateSerializer(self.context.get("duplicates", []), many=True).data  # type: ignore[return-value]
 
 
 HISTORY_EXAMPLE = OpenApiExample(
@@ -300,7 +302,8 @@ class LeadCursorPagination(BasePagination):
     page_size = 50
     max_page_size = 200
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:
+    # Only LeadViewSet uses it, always with a queryset (the base also allows a plain sequence).
+    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list:  # type: ignore[override]
         self.request = request
         try:
             size = int(request.query_params.get("page_size", self.page_size))

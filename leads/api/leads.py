@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from accounts.api.history import HistoryEntrySerializer
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
+from crm.types import TenantRequest, tenant_request
 from leads.api.conversion import LeadConversionActions
 from leads.api.errors import service_errors
 from leads.api.lead_serializers import (
@@ -87,15 +88,16 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
     filterset_class = LeadFilterSet
     pagination_class = LeadCursorPagination
     filter_backends = [
-        *[backend for backend in viewsets.GenericViewSet.filter_backends],
+        *[backend for backend in viewsets.GenericViewSet.filter_backends],  # type: ignore[misc]  # the class default
         filters.OrderingFilter,
     ]
     # Documented for the schema; LeadCursorPagination applies the order as a keyset (value, id).
     ordering_fields = ["created_at", "score", "company"]
+    request: TenantRequest  # TenantMiddleware and the authentication leave a member's request
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        if request.membership.role not in selectors.LEAD_ROLES:
+        if tenant_request(request).membership.role not in selectors.LEAD_ROLES:
             raise Http404  # cs: leads do not exist for them, as on the pages
 
     def get_queryset(self) -> QuerySet[Lead]:
@@ -127,12 +129,12 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
         if self.request.membership.role not in selectors.ASSIGNABLE_ROLES:
             raise PermissionDenied(_("Your role cannot change leads."))
 
-    def list(self, request: Request, slug: str) -> Response:
+    def list(self, request: TenantRequest, slug: str) -> Response:
         qs = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(LeadSerializer(page, many=True).data)
 
-    def retrieve(self, request: Request, slug: str, pk: str) -> Response:
+    def retrieve(self, request: TenantRequest, slug: str, pk: str) -> Response:
         return Response(LeadSerializer(self.get_object()).data)
 
     @extend_schema(
@@ -141,7 +143,7 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
         responses={201: LeadCreatedSerializer},
         examples=[CREATE_EXAMPLE, LEAD_CREATED_RESPONSE_EXAMPLE],
     )
-    def create(self, request: Request, slug: str) -> Response:
+    def create(self, request: TenantRequest, slug: str) -> Response:
         self._writer()
         payload = LeadCreateSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
@@ -170,7 +172,7 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
         responses={200: LeadSerializer, 409: LeadConflictSerializer},
         examples=[LEAD_UPDATE_EXAMPLE, LEAD_RESPONSE_EXAMPLE],
     )
-    def update(self, request: Request, slug: str, pk: str) -> Response:
+    def update(self, request: TenantRequest, slug: str, pk: str) -> Response:
         self._writer()
         lead = self._lead()
         payload = LeadUpdateSerializer(
@@ -196,11 +198,11 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
         responses={200: LeadSerializer, 409: LeadConflictSerializer},
         examples=[LEAD_UPDATE_EXAMPLE, LEAD_RESPONSE_EXAMPLE],
     )
-    def partial_update(self, request: Request, slug: str, pk: str) -> Response:
+    def partial_update(self, request: TenantRequest, slug: str, pk: str) -> Response:
         return self.update(request, slug, pk)
 
     @extend_schema(tags=["leads"], responses={204: None})
-    def destroy(self, request: Request, slug: str, pk: str) -> Response:
+    def destroy(self, request: TenantRequest, slug: str, pk: str) -> Response:
         self._writer()
         lead = self._lead()
         service_errors(lambda: services.lead_delete(tenant=request.tenant, actor=request.user, lead=lead))
@@ -208,7 +210,7 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
 
     @extend_schema(tags=["leads"], request=None, responses={200: LeadSerializer})
     @action(detail=True, methods=["post"])
-    def restore(self, request: Request, slug: str, pk: str) -> Response:
+    def restore(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """Undo a delete."""
         self._writer()
         try:
@@ -241,7 +243,7 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
         ],
     )
     @action(detail=True, methods=["post"])
-    def status(self, request: Request, slug: str, pk: str) -> Response:
+    def status(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """Move along new → working → mql → sql, disqualify (reason required) or reopen."""
         self._writer()
         lead = self._lead()
@@ -261,7 +263,7 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
         examples=[OpenApiExample("Assign", value={"owner": 12}, request_only=True), LEAD_RESPONSE_EXAMPLE],
     )
     @action(detail=True, methods=["post"])
-    def assign(self, request: Request, slug: str, pk: str) -> Response:
+    def assign(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """Give the lead to an active member (a manual assignment overrides the rules), or null: the pool."""
         self._writer()
         lead = self._lead()
@@ -281,7 +283,7 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
         examples=[HISTORY_EXAMPLE],
     )
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
-    def history(self, request: Request, slug: str, pk: str) -> Response:
+    def history(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """Newest first, like the accounts' and contacts' history (leads merged into this one included)."""
         from accounts.selectors.history import history_for
 

@@ -8,9 +8,10 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.types import TenantRequest
+from leads.api.actions_base import LeadActionsBase
 from leads.api.errors import service_errors
 from leads.api.lead_serializers import LeadSerializer
 from leads.api.merge_serializers import (
@@ -26,7 +27,7 @@ from leads.selectors import leads as selectors
 from leads.services import merges as merges_services
 
 
-class LeadMergeActions:
+class LeadMergeActions(LeadActionsBase):
     """Duplicate and merge actions of LeadViewSet."""
 
     @extend_schema(
@@ -39,7 +40,7 @@ class LeadMergeActions:
         ],
     )
     @action(detail=True, methods=["post"])
-    def merge(self, request: Request, slug: str, pk: str) -> Response:
+    def merge(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """Merge another visible lead into this one; the answer is the merge record (undo with merge-undo)."""
         self._writer()
         survivor = self._lead()
@@ -61,7 +62,7 @@ class LeadMergeActions:
 
     @extend_schema(tags=["leads"], request=None, responses={200: LeadSerializer})
     @action(detail=True, methods=["post"], url_path=r"merges/(?P<record_id>\d+)/undo")
-    def merge_undo(self, request: Request, slug: str, pk: str, record_id: str) -> Response:
+    def merge_undo(self, request: TenantRequest, slug: str, pk: str, record_id: str) -> Response:
         """Undo a merge into this lead: the merged lead comes back with its activities and deals."""
         from accounts.models import MergeRecord
         from accounts.selectors.merges import merge_record_get
@@ -87,7 +88,7 @@ class LeadMergeActions:
         examples=[DUPLICATES_EXAMPLE],
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
-    def duplicates(self, request: Request, slug: str) -> Response:
+    def duplicates(self, request: TenantRequest, slug: str) -> Response:
         """Only leads you may see; the same email, the same phone (with or without the country code) or a
         similar company name."""
         exclude = request.query_params.get("exclude", "")

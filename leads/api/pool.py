@@ -7,10 +7,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.models import Role
+from crm.types import TenantRequest
+from leads.api.actions_base import LeadActionsBase
 from leads.api.errors import service_errors
 from leads.api.lead_serializers import LeadSerializer
 from leads.api.pool_serializers import (
@@ -25,12 +26,12 @@ from leads.services import pool as pool_services
 HEALTH_ROLES = (Role.ADMIN, Role.OPS, Role.SALES_MANAGER)
 
 
-class LeadPoolActions:
+class LeadPoolActions(LeadActionsBase):
     """Pool actions of LeadViewSet."""
 
     @extend_schema(tags=["leads"], request=None, responses={200: LeadSerializer})
     @action(detail=True, methods=["post"])
-    def claim(self, request: Request, slug: str, pk: str) -> Response:
+    def claim(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """Claim an open lead from the pool (up to the tenant's per-rep cap)."""
         lead = self.get_object()
         service_errors(lambda: pool_services.lead_claim(tenant=request.tenant, actor=request.user, lead=lead))
@@ -42,7 +43,7 @@ class LeadPoolActions:
         responses={200: LeadSerializer(many=True)},
     )
     @action(detail=False, methods=["get"])
-    def pool(self, request: Request, slug: str) -> Response:
+    def pool(self, request: TenantRequest, slug: str) -> Response:
         qs = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(LeadSerializer(page, many=True).data)
@@ -56,7 +57,7 @@ class LeadPoolActions:
     @action(
         detail=False, methods=["get"], url_path="pool/health", pagination_class=None, filterset_class=None
     )
-    def pool_health(self, request: Request, slug: str) -> Response:
+    def pool_health(self, request: TenantRequest, slug: str) -> Response:
         """Admins, ops and sales managers (managers: their team's claims)."""
         if request.membership.role not in HEALTH_ROLES:
             raise PermissionDenied(_("Pool health is for admins, ops and sales managers."))
@@ -77,7 +78,7 @@ class LeadPoolActions:
         pagination_class=None,
         filterset_class=None,
     )
-    def pool_settings(self, request: Request, slug: str) -> Response:
+    def pool_settings(self, request: TenantRequest, slug: str) -> Response:
         """Everyone who works leads reads them; admins and ops change them."""
         current = pool_selectors.lead_settings_get(tenant=request.tenant)
         if request.method == "GET":

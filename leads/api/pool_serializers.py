@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 
 class PoolAgeBucketSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like an attribute of DRF's Field in the stubs
     count = serializers.IntegerField()
 
 

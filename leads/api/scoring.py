@@ -95,12 +95,12 @@ class ScoringRuleViewSet(SetupViewSet):
             tenant=self.request.tenant, membership=self.request.membership
         )
 
-    def _create(self, serializer: serializers.Serializer) -> Any:
+    def _create(self, serializer: serializers.BaseSerializer) -> Any:
         return scoring_services.scoring_rule_create(
             tenant=self.request.tenant, actor=self.request.user, **self._fields(serializer)
         )
 
-    def _update(self, instance: Any, serializer: serializers.Serializer) -> Any:
+    def _update(self, instance: Any, serializer: serializers.BaseSerializer) -> Any:
         return scoring_services.scoring_rule_update(
             tenant=self.request.tenant, actor=self.request.user, rule=instance, **self._fields(serializer)
         )

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from crm.models import MembershipStatus, User
 from crm.tenancy import schema_queryset
+from crm.types import TenantRequest
 from leads.models import LeadSource
 from leads.selectors import setup_roles as setup_roles_selectors
 
@@ -60,6 +61,7 @@ class SetupViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     read_roles: frozenset = setup_roles_selectors.SOURCE_READ_ROLES
     model: type = LeadSource
+    request: TenantRequest  # TenantMiddleware and the authentication leave a member's request
 
     def _selector_list(self) -> QuerySet:
         raise NotImplementedError
@@ -69,7 +71,7 @@ class SetupViewSet(viewsets.ModelViewSet):
             return schema_queryset(self.model)
         return self._selector_list()
 
-    def _fields(self, serializer: serializers.Serializer) -> dict[str, Any]:
+    def _fields(self, serializer: serializers.BaseSerializer) -> dict[str, Any]:
         return dict(serializer.validated_data)
 
     def _reload(self, pk: int) -> Any:
@@ -88,8 +90,8 @@ class SetupViewSet(viewsets.ModelViewSet):
         self._update(instance, serializer)
         return Response(self.get_serializer(self._reload(instance.pk)).data)
 
-    def _create(self, serializer: serializers.Serializer) -> Any:
+    def _create(self, serializer: serializers.BaseSerializer) -> Any:
         raise NotImplementedError
 
-    def _update(self, instance: Any, serializer: serializers.Serializer) -> Any:
+    def _update(self, instance: Any, serializer: serializers.BaseSerializer) -> Any:
         raise NotImplementedError

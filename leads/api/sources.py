@@ -14,11 +14,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.pagination import CursorPagination
 from crm.schema import request_example, response_example
+from crm.types import TenantRequest
 from leads.api.setup_base import FunnelSerializer, SetupViewSet
 from leads.filters.sources import LeadSourceFilter
 from leads.models import LeadSource
@@ -196,12 +196,12 @@ class LeadSourceViewSet(SetupViewSet):
     def _selector_list(self) -> QuerySet:
         return sources_selectors.source_list(tenant=self.request.tenant, membership=self.request.membership)
 
-    def _create(self, serializer: serializers.Serializer) -> Any:
+    def _create(self, serializer: serializers.BaseSerializer) -> Any:
         return sources_services.source_create(
             tenant=self.request.tenant, actor=self.request.user, **self._fields(serializer)
         )
 
-    def _update(self, instance: Any, serializer: serializers.Serializer) -> Any:
+    def _update(self, instance: Any, serializer: serializers.BaseSerializer) -> Any:
         return sources_services.source_update(
             tenant=self.request.tenant, actor=self.request.user, source=instance, **self._fields(serializer)
         )
@@ -220,7 +220,7 @@ class LeadSourceViewSet(SetupViewSet):
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
-    def quality(self, request: Request, slug: str) -> Response:
+    def quality(self, request: TenantRequest, slug: str) -> Response:
         """Per source and per kind (inbound vs incentive): leads created in the period and the fractions that
         reached MQL, SQL (of MQL), converted, and a won deal (KPIS.md "Acquisition"). Rates are null when there
         are no leads. Counts cover the leads you can see."""

@@ -15,11 +15,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.pagination import CursorPagination
 from crm.schema import request_example, response_example
+from crm.types import TenantRequest
 from leads.api.setup_base import SetupViewSet
 from leads.filters.territories import TerritoryFilter
 from leads.models import SizeBand, Territory
@@ -113,7 +113,7 @@ class TerritorySerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"name": {"validators": []}}
         validators: list = []
 
     def get_next_user(self, territory: Territory) -> int | None:
@@ -142,7 +142,7 @@ class TerritoryMatchSerializer(serializers.Serializer):
 
 
 class TerritoryPagination(CursorPagination):
-    ordering = ("priority", "id")
+    ordering = ("priority", "id")  # type: ignore[assignment]  # DRF takes a tuple of fields; the stubs say str
 
 
 @extend_schema_view(
@@ -184,19 +184,19 @@ class TerritoryViewSet(SetupViewSet):
         ).distinct()
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if not getattr(self, "swagger_fake_view", False) and getattr(self.request, "tenant", None):
             if not hasattr(self, "_active_ids"):
                 self._active_ids = territories_selectors.active_user_ids(tenant=self.request.tenant)
             context["active_ids"] = self._active_ids
         return context
 
-    def _create(self, serializer: serializers.Serializer) -> Any:
+    def _create(self, serializer: serializers.BaseSerializer) -> Any:
         return territories_services.territory_create(
             tenant=self.request.tenant, actor=self.request.user, **self._fields(serializer)
         )
 
-    def _update(self, instance: Any, serializer: serializers.Serializer) -> Any:
+    def _update(self, instance: Any, serializer: serializers.BaseSerializer) -> Any:
         return territories_services.territory_update(
             tenant=self.request.tenant,
             actor=self.request.user,
@@ -219,7 +219,7 @@ class TerritoryViewSet(SetupViewSet):
         filters=False,
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
-    def match(self, request: Request, slug: str) -> Response:
+    def match(self, request: TenantRequest, slug: str) -> Response:
         """Which territory a lead with these attributes would get and who is next (nothing is assigned)."""
         preview = territories_selectors.territory_preview(
             tenant=request.tenant,

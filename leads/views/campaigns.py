@@ -8,12 +8,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.filters.campaigns import CampaignFilter
 from leads.forms.campaigns import CampaignForm
@@ -28,7 +29,7 @@ CAMPAIGNS_PER_PAGE = 25
 
 
 @read_sources
-def campaign_list(request: HttpRequest, slug: str) -> HttpResponse:
+def campaign_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     base = campaigns_selectors.campaign_list(tenant=request.tenant, membership=request.membership)
     filterset = CampaignFilter(request.GET or None, queryset=base, request=request)
     queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base
@@ -61,7 +62,7 @@ def _campaign_fields(form: CampaignForm) -> dict[str, Any]:
 
 
 @edit_only
-def campaign_create(request: HttpRequest, slug: str) -> HttpResponse:
+def campaign_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     form = CampaignForm(request.POST or None, tenant=request.tenant, initial={"owner": request.user})
     if request.method == "POST" and form.is_valid():
         try:
@@ -77,7 +78,7 @@ def campaign_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @edit_only
-def campaign_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def campaign_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_or_404(
         campaigns_selectors.campaign_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -110,7 +111,7 @@ def campaign_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 @read_sources
-def campaign_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def campaign_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_or_404(
         campaigns_selectors.campaign_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -130,7 +131,7 @@ def campaign_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @edit_only
 @require_POST
-def campaign_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def campaign_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_or_404(
         campaigns_selectors.campaign_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -140,7 +141,7 @@ def campaign_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @edit_only
 @require_POST
-def campaign_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def campaign_restore(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     campaign = get_or_404(
         campaigns_selectors.campaign_get,
         tenant=request.tenant,

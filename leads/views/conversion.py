@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from crm.decorators import tenant_roles_required
 from crm.errors import AppError
+from crm.types import TenantHttpRequest
 from leads.forms.leads import ConvertForm
 from leads.models import LeadStatus
 from leads.services import conversion as conversion_services
@@ -17,7 +18,7 @@ from leads.views.helpers import WRITERS, lead_detail_redirect, lead_or_404
 
 
 @tenant_roles_required(WRITERS)
-def lead_convert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_convert(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     from accounts import models as accounts_models
     from accounts.selectors import duplicates as duplicates_selectors
     from accounts.selectors import visibility as visibility_selectors

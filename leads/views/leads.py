@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.decorators import tenant_roles_required
 from crm.errors import AppError, ConflictError
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.forms.leads import AssignForm, BulkForm, LeadForm, StatusForm
 from leads.models import Lead, LeadStatus
@@ -48,7 +49,7 @@ def _int_list(values: list[str]) -> list[int]:
 
 @require_GET
 @tenant_roles_required(LEAD_ROLES)
-def lead_list(request: HttpRequest, slug: str) -> HttpResponse:
+def lead_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     tenant, membership = request.tenant, request.membership
     scopes = selectors.lead_scopes(membership)
     scope = request.GET.get("scope")
@@ -86,7 +87,7 @@ def lead_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @tenant_roles_required(WRITERS)
-def lead_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+def lead_bulk(request: TenantHttpRequest, slug: str) -> HttpResponse:
     tenant, membership = request.tenant, request.membership
     back = safe_next(request, reverse("leads:lead-list", kwargs={"slug": slug}))
     ids = _int_list(request.POST.getlist("ids"))
@@ -121,7 +122,7 @@ def lead_bulk(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @tenant_roles_required(WRITERS)
-def lead_create(request: HttpRequest, slug: str) -> HttpResponse:
+def lead_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     tenant, membership = request.tenant, request.membership
     form = LeadForm(request.POST or None, tenant=tenant, membership=membership)
     duplicates: list = []
@@ -161,7 +162,7 @@ def lead_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @tenant_roles_required(LEAD_ROLES)
-def lead_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     tenant, membership = request.tenant, request.membership
     lead = lead_or_404(request, pk)
     if not lead.can_edit:
@@ -233,7 +234,7 @@ def _conflict_context(form: LeadForm, exc: ConflictError) -> dict[str, Any]:
 
 @require_POST
 @tenant_roles_required(WRITERS)
-def lead_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     lead = lead_or_404(request, pk)
     try:
         services.lead_delete(tenant=request.tenant, actor=request.user, lead=lead)
@@ -248,7 +249,7 @@ def lead_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @tenant_roles_required(WRITERS)
-def lead_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_restore(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         lead = selectors.lead_get_deleted(tenant=request.tenant, membership=request.membership, pk=pk)
     except Lead.DoesNotExist as exc:
@@ -265,12 +266,12 @@ def lead_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_GET
 @tenant_roles_required(LEAD_ROLES)
-def lead_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     lead = lead_or_404(request, pk)
     return render(request, "leads/lead_detail.html", lead_detail_context(request, lead))
 
 
-def lead_detail_context(request: HttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
+def lead_detail_context(request: TenantHttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
     from accounts.selectors.merges import merges_into
     from accounts.selectors.timeline import timeline_for
 
@@ -322,7 +323,7 @@ def _steps(lead: Lead) -> list[dict[str, Any]]:
 
 @require_POST
 @tenant_roles_required(WRITERS)
-def lead_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_status(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     lead = lead_or_404(request, pk)
     form = StatusForm(request.POST)
     if form.is_valid():

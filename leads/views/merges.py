@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.decorators import tenant_roles_required
 from crm.errors import AppError
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.forms.leads import MergeForm
 from leads.models import Lead
@@ -19,7 +20,7 @@ from leads.views.helpers import WRITERS, error_message, lead_detail_redirect, le
 
 
 @tenant_roles_required(WRITERS)
-def lead_merge(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_merge(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Compare this lead with a duplicate (GET) and merge them (POST: which one stays)."""
     lead = lead_or_404(request, pk)
     other_id = request.POST.get("other") or request.GET.get("other")
@@ -64,7 +65,7 @@ def lead_merge(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @tenant_roles_required(WRITERS)
-def lead_merge_undo(request: HttpRequest, slug: str, pk: int, record_id: int) -> HttpResponse:
+def lead_merge_undo(request: TenantHttpRequest, slug: str, pk: int, record_id: int) -> HttpResponse:
     from accounts.models import MergeRecord
     from accounts.selectors.merges import merge_record_get
 

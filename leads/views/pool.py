@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.decorators import tenant_roles_required
 from crm.errors import AppError
 from crm.models import Role
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.forms.leads import AssignForm, LeadSettingsForm
 from leads.selectors import inbox as inbox_selectors
@@ -39,7 +40,7 @@ HEALTH_ROLES = (Role.ADMIN, Role.OPS, Role.SALES_MANAGER)
 
 @require_POST
 @tenant_roles_required(WRITERS)
-def lead_assign(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_assign(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     lead = lead_or_404(request, pk)
     form = AssignForm(request.POST, tenant=request.tenant, membership=request.membership)
     if form.is_valid():
@@ -73,7 +74,7 @@ def lead_assign(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_POST
 @tenant_roles_required(selectors.CLAIM_ROLES)
-def lead_claim(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def lead_claim(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     lead = lead_or_404(request, pk)
     try:
         pool_services.lead_claim(tenant=request.tenant, actor=request.user, lead=lead)
@@ -86,7 +87,7 @@ def lead_claim(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @require_GET
 @tenant_roles_required(LEAD_ROLES)
-def pool(request: HttpRequest, slug: str) -> HttpResponse:
+def pool(request: TenantHttpRequest, slug: str) -> HttpResponse:
     tenant, membership = request.tenant, request.membership
     filterset, qs = pool_selectors.pool_inbox(tenant=tenant, membership=membership, params=request.GET)
     page = inbox_selectors.lead_inbox_page(
@@ -126,7 +127,7 @@ def pool(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 @tenant_roles_required(SETTINGS_ROLES)
-def pool_settings(request: HttpRequest, slug: str) -> HttpResponse:
+def pool_settings(request: TenantHttpRequest, slug: str) -> HttpResponse:
     form = LeadSettingsForm(request.POST)
     if form.is_valid():
         try:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.forms.scoring import ScoringRuleForm
 from leads.models import ScoringRule, SourceKind
@@ -21,7 +22,7 @@ PREVIEW_ABOVE = 50
 
 
 @read_config
-def scoring_rules(request: HttpRequest, slug: str) -> HttpResponse:
+def scoring_rules(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """The rules, and (for admin and ops) the form that adds one, with a live preview."""
     form = ScoringRuleForm(request.POST or None, initial={"is_active": True, "points": 10})
     if request.method == "POST":
@@ -61,7 +62,7 @@ def scoring_rules(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @edit_only
-def scoring_rule_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def scoring_rule_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     rule = get_or_404(
         scoring_selectors.scoring_rule_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -91,7 +92,7 @@ def scoring_rule_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @edit_only
 @require_POST
-def scoring_rule_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def scoring_rule_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     rule = get_or_404(
         scoring_selectors.scoring_rule_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -102,7 +103,7 @@ def scoring_rule_delete(request: HttpRequest, slug: str, pk: int) -> HttpRespons
 
 @edit_only
 @require_POST
-def scoring_preview(request: HttpRequest, slug: str) -> HttpResponse:
+def scoring_preview(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """ "N open leads would score above 50" with the rules as they would be after saving the form: the current
     active rules, without the rule being edited (`rule` = its id), plus the draft when it is valid and active."""
     form = ScoringRuleForm(request.POST)

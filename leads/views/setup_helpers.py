@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from crm.decorators import tenant_roles_required
+from crm.types import TenantHttpRequest
 from leads.models import Campaign, LeadSource, ScoringRule, Territory
 from leads.selectors import setup_roles as setup_roles_selectors
 
@@ -28,5 +29,5 @@ def get_or_404(getter: Any, **kwargs: Any) -> Any:
         raise Http404 from None
 
 
-def setup_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def setup_context(request: TenantHttpRequest, **extra: Any) -> dict[str, Any]:
     return {"can_edit": setup_roles_selectors.can_edit(request.membership), **extra}

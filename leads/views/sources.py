@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.forms.sources import PeriodForm, SourceForm
 from leads.models import LeadSource, SourceKind
@@ -60,7 +61,7 @@ def quality_chart(quality: funnels_selectors.Quality) -> dict[str, Any]:
 
 
 @read_sources
-def source_list(request: HttpRequest, slug: str) -> HttpResponse:
+def source_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     period = PeriodForm(request.GET or None)
     dates = period.cleaned_data if period.is_valid() else {}
     quality = funnels_selectors.source_quality(
@@ -92,7 +93,7 @@ def _source_fields(form: SourceForm) -> dict[str, Any]:
 
 
 @edit_only
-def source_create(request: HttpRequest, slug: str) -> HttpResponse:
+def source_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     form = SourceForm(request.POST or None, initial={"kind": SourceKind.INBOUND, "is_active": True})
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,7 +109,7 @@ def source_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @edit_only
-def source_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def source_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     source = get_or_404(
         sources_selectors.source_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -129,7 +130,7 @@ def source_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @edit_only
 @require_POST
-def source_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def source_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     source = get_or_404(
         sources_selectors.source_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -139,7 +140,7 @@ def source_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @edit_only
 @require_POST
-def source_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def source_restore(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     source = get_or_404(
         sources_selectors.source_get,
         tenant=request.tenant,

@@ -6,12 +6,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.forms.territories import TerritoryForm, TerritoryTestForm
 from leads.selectors import territories as territories_selectors
@@ -19,7 +20,7 @@ from leads.services import territories as territories_services
 from leads.views.setup_helpers import edit_only, get_or_404, read_config, setup_context
 
 
-def _territory_preview(request: HttpRequest) -> tuple[TerritoryTestForm, Any]:
+def _territory_preview(request: TenantHttpRequest) -> tuple[TerritoryTestForm, Any]:
     form = TerritoryTestForm(request.GET if request.GET else None)
     if not form.is_valid():
         return form, None
@@ -33,7 +34,7 @@ def _territory_preview(request: HttpRequest) -> tuple[TerritoryTestForm, Any]:
 
 
 @read_config
-def territory_list(request: HttpRequest, slug: str) -> HttpResponse:
+def territory_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     territories = list(
         territories_selectors.territory_list(tenant=request.tenant, membership=request.membership)
     )
@@ -52,7 +53,7 @@ def territory_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @read_config
-def territory_test(request: HttpRequest, slug: str) -> HttpResponse:
+def territory_test(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """ "Test a lead": which territory a lead with these attributes gets, and who is next (nothing changes).
     Without htmx the territory page shows the answer."""
     if not request.htmx:
@@ -72,7 +73,7 @@ def _territory_fields(form: TerritoryForm) -> dict[str, Any]:
 
 
 @edit_only
-def territory_create(request: HttpRequest, slug: str) -> HttpResponse:
+def territory_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     form = TerritoryForm(request.POST or None, tenant=request.tenant)
     if request.method == "POST" and form.is_valid():
         try:
@@ -88,7 +89,7 @@ def territory_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @edit_only
-def territory_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def territory_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     territory = get_or_404(
         territories_selectors.territory_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -122,7 +123,7 @@ def territory_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @edit_only
 @require_POST
-def territory_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def territory_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     territory = get_or_404(
         territories_selectors.territory_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -133,7 +134,7 @@ def territory_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @edit_only
 @require_POST
-def territory_move(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def territory_move(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     territory = get_or_404(
         territories_selectors.territory_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
