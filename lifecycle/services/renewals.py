@@ -127,7 +127,12 @@ def subscription_create_renewal_deal(*, tenant: Tenant, subscription_id: int) ->
         )
         # The link is the system's bookkeeping, not a user's edit: it does not move `version` (an open edit form
         # would otherwise conflict with a change the user cannot see).
-        Subscription.objects.filter(tenant=tenant, pk=subscription.pk).update(renewal_opportunity=deal)
+        linked = Subscription.objects.filter(
+            tenant=tenant, pk=subscription.pk, renewal_opportunity__isnull=True
+        ).update(renewal_opportunity=deal)
+        if not linked:  # a guard only: the row lock above already serialises the runs
+            transaction.set_rollback(True)
+            return None
         return deal
 
 

@@ -205,3 +205,36 @@ def test_bulk_assign_by_cs_and_managers_limits(tenant, with_deal, member):
             renewal_deals_assign(
                 tenant=tenant, actor=manager.user, membership=manager, opportunities=[deal], owner=cs.user
             )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_runs_create_one_deal(tenant, ending):
+    """Two workers at once: the second waits on the subscription's row lock, then finds the deal and stops."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with tenant_context(tenant):
+                barrier.wait(timeout=10)
+                results.append(subscription_create_renewal_deal(tenant=tenant, subscription_id=ending.pk))
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    assert sum(result is not None for result in results) == 1
+    with tenant_context(tenant):
+        assert Opportunity.objects.filter(type=OpportunityType.RENEWAL).count() == 1
+        assert Subscription.objects.get(pk=ending.pk).renewal_opportunity_id is not None
