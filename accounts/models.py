@@ -47,6 +47,8 @@ class LifecycleStageName(models.TextChoices):
     pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["search_text"]
 )
 class Account(TenantOwnedModel):
+    # Not a column: the selectors and views set it on fetched rows for the templates and the API.
+    can_edit: bool
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     name = models.CharField(_("name"), max_length=200)
     domain = models.CharField(_("domain"), max_length=200, blank=True)
@@ -128,6 +130,8 @@ class AccountMember(TenantOwnedModel):
     pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["search_text"]
 )
 class Contact(TenantOwnedModel):
+    # Not a column: the selectors and views set it on fetched rows for the templates and the API.
+    can_edit: bool
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     account = models.ForeignKey(
         Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts"
@@ -259,6 +263,8 @@ class ForecastCategory(models.TextChoices):
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Opportunity(TenantOwnedModel):
+    # Not a column: the selectors and views set it on fetched rows for the templates and the API.
+    can_edit: bool
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="opportunities")
     lead = models.ForeignKey(

@@ -1,7 +1,9 @@
-"""Bootstrap classes on every form widget, so templates render fields with plain `{{ field }}`."""
+"""Bootstrap classes on every form widget, so templates render fields with plain `{{ field }}`; typed access to
+the choice fields of a form."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -37,3 +39,20 @@ class StyledForm(StyledFormMixin, forms.Form):
 
 class StyledModelForm(StyledFormMixin, forms.ModelForm):
     pass
+
+
+def model_choice_field(fields: Mapping[str, forms.Field], name: str) -> forms.ModelChoiceField:
+    """`fields[name]` as the ModelChoiceField it is declared as (a form's fields are plain Fields to the type
+    checker), to set its queryset per request."""
+    field = fields[name]
+    if not isinstance(field, forms.ModelChoiceField):
+        raise TypeError(f"{name} is not a ModelChoiceField")
+    return field
+
+
+def choice_field(fields: Mapping[str, forms.Field], name: str) -> forms.ChoiceField:
+    """`fields[name]` as the ChoiceField it is declared as, to set or read its choices."""
+    field = fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a ChoiceField")
+    return field

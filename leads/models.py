@@ -147,6 +147,8 @@ class TerritoryMember(TenantOwnedModel):
     exclude=["search_text", "phone_tail", "company_key"],
 )
 class Lead(TenantOwnedModel):
+    # Not a column: the selectors and views set it on fetched rows for the templates and the API.
+    can_edit: bool
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -81,7 +82,7 @@ def _merge(view: Any, request: Request, pk: str, *, entity: str) -> Response:
         raise serializers.ValidationError(
             {"merged": [_("No such record, or you cannot change it.")]}
         ) from exc
-    merge_service = (
+    merge_service: Callable[..., MergeRecord] = (
         merges_services.account_merge if entity == MergeEntity.ACCOUNT else merges_services.contact_merge
     )
     record = merge_service(

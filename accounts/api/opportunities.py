@@ -48,7 +48,7 @@ from crm.types import tenant_request
 
 
 class OpportunityPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
+    ordering = ("-created_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple of fields; the stubs say str
 
 
 CREATE_EXAMPLE = OpenApiExample(

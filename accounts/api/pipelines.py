@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -335,7 +335,8 @@ class StageViewSet(_AdminWrites, mixins.ListModelMixin, mixins.RetrieveModelMixi
         stage = self.get_object()
         req = tenant_request(request)
         move_to = None
-        raw = request.query_params.get("move_to") or (request.data or {}).get("move_to")
+        body = cast(dict[str, Any], request.data or {})  # this endpoint takes a JSON object or a form
+        raw = request.query_params.get("move_to") or body.get("move_to")
         if raw:
             try:
                 move_to = pipelines_selectors.stage_get(

@@ -19,7 +19,7 @@ from accounts.forms.common import (
 from accounts.models import Account, AccountAccess
 from accounts.selectors import accounts as accounts_selectors
 from accounts.selectors import members as members_selectors
-from crm.formstyle import StyledForm, StyledModelForm
+from crm.formstyle import StyledForm, StyledModelForm, model_choice_field
 from crm.models import Membership, Tenant, User
 
 
@@ -51,7 +51,9 @@ class AccountForm(_PickerMixin, StyledModelForm):
 
     def __init__(self, *args: Any, tenant: Tenant, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = members_selectors.members_for_choices(tenant=tenant)
+        model_choice_field(self.fields, "owner").queryset = members_selectors.members_for_choices(
+            tenant=tenant
+        )
         parents = accounts_selectors.account_choices(tenant=tenant, membership=membership)
         if self.instance.pk:
             parents = parents.exclude(pk=self.instance.pk)
@@ -62,10 +64,13 @@ class AccountForm(_PickerMixin, StyledModelForm):
             parents = Account.objects.filter(tenant=tenant).filter(
                 Q(pk__in=parents.values("pk")) | Q(pk=hidden_parent_id)
             )
-        self.fields["parent"].queryset = parents
+        model_choice_field(self.fields, "parent").queryset = parents
         chosen = self._chosen("parent", parents)
         _setup_picker(
-            self.fields["parent"], tenant=tenant, instance_value=chosen, exclude_id=self.instance.pk
+            model_choice_field(self.fields, "parent"),
+            tenant=tenant,
+            instance_value=chosen,
+            exclude_id=self.instance.pk,
         )
         if chosen is not None and chosen.pk == hidden_parent_id:
             self.fields["parent"].widget.chosen_label = _("An account you cannot see (#%(id)s)") % {
@@ -96,4 +101,6 @@ class AccountMemberForm(StyledForm):
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = members_selectors.members_for_choices(tenant=tenant)
+        model_choice_field(self.fields, "user").queryset = members_selectors.members_for_choices(
+            tenant=tenant
+        )

@@ -32,7 +32,8 @@ class ActivityQuickForm(StyledForm):
     timeline_id = forms.SlugField(required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not any(data.get(name) for name in ("lead", "account", "contact", "opportunity")):
             raise forms.ValidationError(_("Log the activity on a lead, account, contact or deal."))
         if data.get("kind") == ActivityKind.TASK and not data.get("subject"):

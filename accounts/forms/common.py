@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
@@ -24,7 +25,7 @@ class AccountPickerWidget(forms.Widget):
         self.exclude_id: int | None = None
         self.chosen_label = ""
 
-    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> SafeString:
         attrs = {**self.attrs, **(attrs or {})}
         field_id = attrs.get("id") or f"id_{name}"
         value = "" if value in (None, "") else str(getattr(value, "pk", value))

@@ -18,7 +18,7 @@ from accounts.forms.common import (
 from accounts.models import Account, Contact
 from accounts.selectors import accounts as accounts_selectors
 from accounts.selectors import members as members_selectors
-from crm.formstyle import StyledModelForm
+from crm.formstyle import StyledModelForm, model_choice_field
 from crm.models import Membership, Tenant, User
 
 
@@ -42,10 +42,14 @@ class ContactForm(_PickerMixin, StyledModelForm):
     def __init__(self, *args: Any, tenant: Tenant, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         accounts = accounts_selectors.account_choices(tenant=tenant, membership=membership)
-        self.fields["account"].queryset = accounts
+        model_choice_field(self.fields, "account").queryset = accounts
         chosen = self._chosen("account", accounts)
-        _setup_picker(self.fields["account"], tenant=tenant, instance_value=chosen, exclude_id=None)
-        self.fields["owner"].queryset = members_selectors.members_for_choices(tenant=tenant)
+        _setup_picker(
+            model_choice_field(self.fields, "account"), tenant=tenant, instance_value=chosen, exclude_id=None
+        )
+        model_choice_field(self.fields, "owner").queryset = members_selectors.members_for_choices(
+            tenant=tenant
+        )
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         _live_duplicate_check(

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.formstyle import StyledForm
+from crm.formstyle import StyledForm, choice_field
 from crm.models import User
 
 MERGE_PICK = [("survivor", _("Keep")), ("merged", _("Take"))]
@@ -25,7 +25,10 @@ class MergeForm(StyledForm):
     def __init__(self, *args: Any, left: Any, right: Any, fields: tuple[str, ...], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.left, self.right, self.merge_fields = left, right, fields
-        self.fields["survivor"].choices = [(str(left.pk), str(left)), (str(right.pk), str(right))]
+        choice_field(self.fields, "survivor").choices = [
+            (str(left.pk), str(left)),
+            (str(right.pk), str(right)),
+        ]
         self.fields["survivor"].initial = str(left.pk)
         for name in fields:
             # Default: keep this record's value, unless it is empty and the other one has a value.

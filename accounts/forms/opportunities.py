@@ -20,7 +20,7 @@ from accounts.models import (
     Stage,
 )
 from accounts.selectors.opportunities import deal_account_choices, deal_owner_choices
-from crm.formstyle import StyledForm
+from crm.formstyle import StyledForm, choice_field, model_choice_field
 from crm.models import Membership, Tenant, User
 
 # Fields of the deal form that the conflict panel compares (in this order).
@@ -107,7 +107,7 @@ class OpportunityForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.opportunity = opportunity
-        self.fields["currency"].choices = currency_choices(tenant)
+        choice_field(self.fields, "currency").choices = currency_choices(tenant)
         stages = (
             Stage.objects.filter(tenant=tenant)
             .select_related("pipeline")
@@ -115,18 +115,20 @@ class OpportunityForm(StyledForm):
         )
         if opportunity is not None:
             stages = stages.filter(pipeline_id=opportunity.pipeline_id)
-        self.fields["stage"].queryset = stages
+        model_choice_field(self.fields, "stage").queryset = stages
         owners = deal_owner_choices(tenant=tenant, membership=membership)
         owner_ids = owners.values("user_id")
         # The current owner stays selectable even when the editor could not pick them (e.g. a cs edit).
         keep = (
             Q(pk=opportunity.owner_id) if opportunity is not None and opportunity.owner_id else Q(pk__in=[])
         )
-        self.fields["owner"].queryset = User.objects.filter(Q(pk__in=owner_ids) | keep).order_by(
-            "full_name", "email"
-        )
+        model_choice_field(self.fields, "owner").queryset = User.objects.filter(
+            Q(pk__in=owner_ids) | keep
+        ).order_by("full_name", "email")
         if opportunity is None:
-            self.fields["account"].queryset = deal_account_choices(tenant=tenant, membership=membership)
+            model_choice_field(self.fields, "account").queryset = deal_account_choices(
+                tenant=tenant, membership=membership
+            )
             del self.fields["version"]
             del self.fields["original"]
         else:
@@ -172,7 +174,7 @@ def comparable_values(values: dict[str, Any]) -> dict[str, str]:
     """Field values as strings (ids for relations) so loaded, typed and current values compare equal."""
     result = {}
     for name in EDIT_FIELDS:
-        value = values.get(name)
+        value: Any = values.get(name)
         if hasattr(value, "pk"):
             value = value.pk
         if value is None:
@@ -203,4 +205,4 @@ class OpportunityContactForm(StyledForm):
 
     def __init__(self, *args: Any, contacts: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = contacts
+        model_choice_field(self.fields, "contact").queryset = contacts

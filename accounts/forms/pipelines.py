@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Stage, StageKind
-from crm.formstyle import StyledForm
+from crm.formstyle import StyledForm, model_choice_field
 
 
 class PipelineForm(StyledForm):
@@ -31,6 +31,6 @@ class StageDeleteForm(StyledForm):
 
     def __init__(self, *args: Any, stage: Stage, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["move_to"].queryset = Stage.objects.filter(
+        model_choice_field(self.fields, "move_to").queryset = Stage.objects.filter(
             pipeline_id=stage.pipeline_id, kind=stage.kind
         ).exclude(pk=stage.pk)

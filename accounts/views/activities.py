@@ -127,11 +127,12 @@ def timeline_more(request: TenantHttpRequest, slug: str) -> HttpResponse:
             raise Http404 from exc
     else:
         record = getters[name](request, pk)
+    scope: dict[str, Any] = {name: record}
     timeline = timeline_selectors.timeline_for(
         tenant=request.tenant,
         membership=request.membership,
         cursor=request.GET.get("cursor"),
-        **{name: record},
+        **scope,
     )
     return render(request, "accounts/partials/_timeline_items.html", {"timeline": timeline})
 

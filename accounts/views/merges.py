@@ -74,7 +74,7 @@ def _merge_page(request: TenantHttpRequest, slug: str, pk: int, *, entity: str) 
             candidates = list(
                 base.filter(search_text__contains=q.lower()).exclude(pk=record.pk).order_by("pk")[:20]
             )
-        elif is_account:
+        elif isinstance(record, Account):
             candidates = duplicates_selectors.account_duplicates(
                 tenant=request.tenant,
                 name=record.name,

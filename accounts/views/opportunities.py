@@ -34,6 +34,7 @@ from accounts.services import opportunity_contacts as opportunity_contacts_servi
 from accounts.services import pipelines as pipelines_services
 from crm.decorators import tenant_member_required
 from crm.errors import ConflictError
+from crm.formstyle import choice_field, model_choice_field
 from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 
@@ -183,11 +184,11 @@ def _conflict_context(
     current_initial = OpportunityForm.initial_for(current)
     theirs = comparable_values(current_initial)
     original = form.original_values() or theirs
-    stage_names = {str(s.pk): str(s) for s in form.fields["stage"].queryset}
-    owner_names = {str(u.pk): u.display_name for u in form.fields["owner"].queryset}
+    stage_names = {str(s.pk): str(s) for s in model_choice_field(form.fields, "stage").queryset}
+    owner_names = {str(u.pk): u.display_name for u in model_choice_field(form.fields, "owner").queryset}
     choices = {
-        "type": dict(form.fields["type"].choices),
-        "forecast_category": dict(form.fields["forecast_category"].choices),
+        "type": dict(choice_field(form.fields, "type").choices),
+        "forecast_category": dict(choice_field(form.fields, "forecast_category").choices),
     }
 
     def display(name: str, value: str) -> str:
@@ -233,7 +234,11 @@ def opportunity_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpRe
     access = visibility_selectors.DealAccess(request.membership)
     can_edit = access.can_edit(opportunity) and opportunity.deleted_at is None
     conflict = None
-    form_kwargs = {"tenant": request.tenant, "membership": request.membership, "opportunity": opportunity}
+    form_kwargs: dict[str, Any] = {
+        "tenant": request.tenant,
+        "membership": request.membership,
+        "opportunity": opportunity,
+    }
     if request.method == "POST":
         if not can_edit:
             raise Http404 if opportunity.deleted_at else PermissionDenied
@@ -348,6 +353,7 @@ def opportunity_contact_add(request: TenantHttpRequest, slug: str, pk: int) -> H
         tenant=request.tenant, membership=request.membership, opportunity=opportunity
     )
     form = OpportunityContactForm(request.POST, contacts=contacts)
+    shown: OpportunityContactForm | None = form  # None after a successful add: the panel shows a fresh form
     if form.is_valid():
         try:
             opportunity_contacts_services.opportunity_contact_add(
@@ -363,10 +369,10 @@ def opportunity_contact_add(request: TenantHttpRequest, slug: str, pk: int) -> H
         except PermissionDenied as exc:
             form.add_error(None, str(exc))
         else:
-            form = None
+            shown = None
     elif not request.htmx:
         messages.error(request, _("Choose a contact of the deal's account."))
-    return _contacts_response(request, opportunity, form)
+    return _contacts_response(request, opportunity, shown)
 
 
 def _contact_link(

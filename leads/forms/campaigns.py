@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.formstyle import StyledForm
+from crm.formstyle import StyledForm, model_choice_field
 from crm.models import MembershipStatus, Tenant, User
 from leads.forms.leads import DATE_INPUT
 from leads.models import Channel, LeadSource, SourceKind
@@ -50,9 +50,9 @@ class CampaignForm(StyledForm):
         sources = sources_selectors.source_choices(tenant=tenant)
         if current_source is not None:
             sources = (sources | LeadSource.objects.filter(pk=current_source.pk)).distinct()
-        self.fields["source"].queryset = sources
+        model_choice_field(self.fields, "source").queryset = sources
         # Any active member may own a campaign (usually ops).
-        self.fields["owner"].queryset = User.objects.filter(
+        model_choice_field(self.fields, "owner").queryset = User.objects.filter(
             memberships__tenant=tenant, memberships__status=MembershipStatus.ACTIVE
         ).order_by("full_name", "email")
         self.fields["currency"].initial = tenant.currency
@@ -61,7 +61,8 @@ class CampaignForm(StyledForm):
         return self.cleaned_data["currency"].strip().upper()
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("The end date cannot be before the start date."))

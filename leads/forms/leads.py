@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.formstyle import StyledForm
+from crm.formstyle import StyledForm, choice_field, model_choice_field
 from crm.models import Membership, Tenant, User
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SizeBand
 from leads.selectors import leads as selectors
@@ -73,10 +73,12 @@ class LeadForm(StyledForm):
             campaigns = Campaign.objects.filter(tenant=tenant).filter(
                 pk__in=campaigns.values("pk").union(Campaign.objects.filter(pk=lead.campaign_id).values("pk"))
             )
-        self.fields["source"].queryset = sources.order_by("name")
-        self.fields["campaign"].queryset = campaigns.order_by("-start_date", "name")
+        model_choice_field(self.fields, "source").queryset = sources.order_by("name")
+        model_choice_field(self.fields, "campaign").queryset = campaigns.order_by("-start_date", "name")
         if lead is None:
-            self.fields["owner"].queryset = selectors.owner_choices(tenant=tenant, membership=membership)
+            model_choice_field(self.fields, "owner").queryset = selectors.owner_choices(
+                tenant=tenant, membership=membership
+            )
             if membership.role == "sales_rep":
                 self.fields["owner"].initial = membership.user_id
         else:
@@ -112,7 +114,9 @@ class AssignForm(StyledForm):
 
     def __init__(self, *args: Any, tenant: Tenant, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = selectors.owner_choices(tenant=tenant, membership=membership)
+        model_choice_field(self.fields, "owner").queryset = selectors.owner_choices(
+            tenant=tenant, membership=membership
+        )
 
 
 class BulkForm(StyledForm):
@@ -126,13 +130,15 @@ class BulkForm(StyledForm):
         label=_("Owner"), queryset=User.objects.none(), required=False, empty_label=_("Nobody (pool)")
     )
     status = forms.ChoiceField(
-        label=_("Status"), choices=StatusForm.base_fields["status"].choices, required=False
+        label=_("Status"), choices=choice_field(StatusForm.base_fields, "status").choices, required=False
     )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
     def __init__(self, *args: Any, tenant: Tenant, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = selectors.owner_choices(tenant=tenant, membership=membership)
+        model_choice_field(self.fields, "owner").queryset = selectors.owner_choices(
+            tenant=tenant, membership=membership
+        )
 
 
 class ConvertForm(StyledForm):

@@ -39,7 +39,8 @@ class ScoringRuleForm(StyledForm):
         return initial
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         field = data.get("field")
         if field == ScoringField.SIZE_BAND:
             data["value"] = data.get("size_band_value") or ""

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.formstyle import StyledForm
+from crm.formstyle import StyledForm, choice_field
 from crm.models import Tenant
 from leads.models import SizeBand
 from leads.selectors import territories as territories_selectors
@@ -54,7 +54,7 @@ class TerritoryForm(StyledForm):
         current = current_member_ids or []
         # Current members first, in their round-robin order, then everyone else.
         members.sort(key=lambda m: (current.index(m.user_id) if m.user_id in current else len(current), 0))
-        self.fields["members"].choices = [
+        choice_field(self.fields, "members").choices = [
             (str(m.user_id), f"{m.user.display_name} · {m.get_role_display()}") for m in members
         ]
 

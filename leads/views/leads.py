@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.decorators import tenant_roles_required
 from crm.errors import AppError, ConflictError
+from crm.formstyle import model_choice_field
 from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.forms.leads import AssignForm, BulkForm, LeadForm, StatusForm
@@ -98,7 +99,7 @@ def lead_bulk(request: TenantHttpRequest, slug: str) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return redirect(back)
     try:
         leads = selectors.leads_for_ids(tenant=tenant, membership=membership, ids=ids)
@@ -217,7 +218,10 @@ def _conflict_context(form: LeadForm, exc: ConflictError) -> dict[str, Any]:
     so "Save mine" overwrites knowingly and nothing typed is lost."""
     current = exc.extra["current"]
     rows = []
-    lookups = {"source": form.fields["source"].queryset, "campaign": form.fields["campaign"].queryset}
+    lookups = {
+        "source": model_choice_field(form.fields, "source").queryset,
+        "campaign": model_choice_field(form.fields, "campaign").queryset,
+    }
     for name, field in form.fields.items():
         if name in ("version", "confirm_duplicates", "owner"):
             continue
@@ -308,12 +312,13 @@ def _steps(lead: Lead) -> list[dict[str, Any]]:
     """The status track: each step with its timestamp and whether it was reached (KPIS.md rule)."""
     rows = []
     for status in STEPS:
-        stamp = status_services.STATUS_STAMP.get(status)
         rows.append(
             {
                 "status": status,
                 "label": LeadStatus(status).label,
-                "at": lead.created_at if status == LeadStatus.NEW else getattr(lead, stamp),
+                "at": lead.created_at
+                if status == LeadStatus.NEW
+                else getattr(lead, status_services.STATUS_STAMP[status]),
                 "reached": status_services.lead_status_reached(lead, status),
                 "current": lead.status == status,
             }

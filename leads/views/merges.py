@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Field
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,6 +19,14 @@ from leads.forms.leads import MergeForm
 from leads.models import Lead
 from leads.services import merges as merges_services
 from leads.views.helpers import WRITERS, error_message, lead_detail_redirect, lead_or_404
+
+
+def _column_label(name: str) -> str | Promise:
+    """The verbose name of one of the lead's own columns."""
+    field = Lead._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"Lead.{name} is not a column")
+    return field.verbose_name
 
 
 @tenant_roles_required(WRITERS)
@@ -49,7 +59,7 @@ def lead_merge(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     for name in ("first_name", "last_name", "email", "phone", "company", "title", "region", "industry"):
         rows.append(
             {
-                "label": Lead._meta.get_field(name).verbose_name,
+                "label": _column_label(name),
                 "this": getattr(lead, name),
                 "other": getattr(other, name),
             }

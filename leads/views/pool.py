@@ -53,12 +53,11 @@ def lead_assign(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
         except (AppError, PermissionDenied) as exc:
             form.add_error(None, str(exc))
         else:
-            if lead.owner_id is None:
+            owner = lead.owner
+            if owner is None:
                 messages.success(request, _("Lead released to the pool."))
             else:
-                messages.success(
-                    request, _("Lead assigned to %(owner)s.") % {"owner": lead.owner.display_name}
-                )
+                messages.success(request, _("Lead assigned to %(owner)s.") % {"owner": owner.display_name})
             if (
                 selectors.lead_queryset(tenant=request.tenant, membership=request.membership)
                 .filter(pk=lead.pk)
@@ -139,5 +138,5 @@ def pool_settings(request: TenantHttpRequest, slug: str) -> HttpResponse:
     else:
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
     return redirect("leads:pool", slug=slug)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from leads.forms.scoring import ScoringRuleForm
-from leads.models import ScoringRule, SourceKind
+from leads.models import ScoringCategory, ScoringRule, SourceKind
 from leads.selectors import scoring as scoring_selectors
 from leads.selectors import setup_roles as setup_roles_selectors
 from leads.services import scoring as scoring_services
@@ -44,10 +44,7 @@ def scoring_rules(request: TenantHttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, _("Rule added; scores are being updated."))
                 return redirect("leads:scoring-rules", slug=slug)
     rules = list(scoring_selectors.scoring_rule_list(tenant=request.tenant, membership=request.membership))
-    groups = [
-        (label, [r for r in rules if r.category == key])
-        for key, label in ScoringRule._meta.get_field("category").choices
-    ]
+    groups = [(label, [r for r in rules if r.category == key]) for key, label in ScoringCategory.choices]
     context = setup_context(
         request,
         groups=groups,
