@@ -1,7 +1,7 @@
 """The KPI engine: one tenant's full recompute into a new snapshot set, swapped in atomically.
 
 - `kpi_set_build` writes a new, not-current set: one INSERT ... SELECT per metric family (leads, deals,
-  activities; lifecycle joins FAMILIES when that app is in), each in its own short transaction so the job's
+  activities, forecast accuracy, the lifecycle sub-families), each in its own short transaction so the job's
   progress is visible meanwhile;
 - `kpi_set_publish` flips the tenant's current set in one short transaction (readers join rows to the current
   set, so they see the old set or the new one, never half of each), then deletes the old sets;
@@ -24,7 +24,7 @@ from django.utils import timezone
 from crm.models import Tenant
 from crm.tenancy import tenant_context
 from sales_ops.models import KpiRecompute, KpiSnapshotSet, RecomputeStatus
-from sales_ops.services import activities, deals, leads
+from sales_ops.services import activities, customers, deals, forecasts, leads
 from sales_ops.services.calendar import Bounds
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,12 @@ FAMILIES: list[tuple[str, Callable[[Bounds], int]]] = [
     ("leads", leads.write),
     ("deals", deals.write),
     ("activities", activities.write),
+    # After deals: forecast_accuracy reads the won_amount rows the deals family wrote into the same set.
+    ("forecasts", forecasts.write_accuracy),
+    ("lifecycle", customers.write_stock),
+    ("renewals", customers.write_renewals),
+    ("feedback", customers.write_feedback),
+    ("health", customers.write_health),
 ]
 
 # First key of the two-key advisory lock (the second is the tenant id): "KPI" in ASCII.
@@ -73,7 +79,15 @@ def _bounds(tenant: Tenant, snapshot_set: KpiSnapshotSet, now: datetime.datetime
                  WHERE tenant_id = %(tenant)s AND deleted_at IS NULL),
                 (SELECT (min(occurred_at) AT TIME ZONE %(tz)s)::date FROM accounts_activity
                  WHERE tenant_id = %(tenant)s AND deleted_at IS NULL AND done),
-                (SELECT min(month) FROM sales_ops_quota WHERE tenant_id = %(tenant)s)
+                (SELECT min(month) FROM sales_ops_quota WHERE tenant_id = %(tenant)s),
+                (SELECT (min(created_at) AT TIME ZONE %(tz)s)::date FROM accounts_account
+                 WHERE tenant_id = %(tenant)s AND deleted_at IS NULL),
+                (SELECT min(date) FROM lifecycle_lifecyclechange WHERE tenant_id = %(tenant)s),
+                (SELECT min(start_date) FROM lifecycle_subscription
+                 WHERE tenant_id = %(tenant)s AND deleted_at IS NULL),
+                (SELECT min(start_date) FROM leads_campaign WHERE tenant_id = %(tenant)s AND deleted_at IS NULL),
+                (SELECT (min(received_at) AT TIME ZONE %(tz)s)::date FROM lifecycle_feedback
+                 WHERE tenant_id = %(tenant)s)
             ), GREATEST(
                 (SELECT max(o.expected_close_date) FROM accounts_opportunity o
                  JOIN accounts_stage s ON s.id = o.stage_id
