@@ -35,6 +35,13 @@ COMPANIES = {
 }
 
 
+def _lead_columns() -> list[str]:
+    kind = get_kind("leads")
+    if kind is None:  # the leads app registers it in ready(), before any demo runs
+        raise LookupError("the leads import kind is not registered")
+    return list(kind.columns)
+
+
 def _csv(tenant: Tenant, members: dict, rng: random.Random) -> bytes:
     lang = "zh" if tenant.default_locale.startswith("zh") else "en"
     surnames, given = NAMES[lang]
@@ -42,7 +49,7 @@ def _csv(tenant: Tenant, members: dict, rng: random.Random) -> bytes:
     now = timezone.now()
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(get_kind("leads").columns)
+    writer.writerow(_lead_columns())
     for number in range(ROWS):
         created = now - datetime.timedelta(days=400 - number * 7, hours=rng.randint(0, 9))
         status = STATUSES[number % len(STATUSES)]
@@ -71,7 +78,7 @@ def _csv(tenant: Tenant, members: dict, rng: random.Random) -> bytes:
             ]
         )
     # What a real migration file carries: a status the CRM does not know, a broken date, a departed colleague.
-    columns = list(get_kind("leads").columns)
+    columns = _lead_columns()
     for external_id, column, value in (
         ("legacy-bad-1", "status", "hot"),
         ("legacy-bad-2", "created_at", "2025-13-40"),

@@ -108,7 +108,7 @@ def seed(*, tenant: Any, members: dict, rng: random.Random) -> None:
     owners = [members[k].user for k in ("rep", "rep2", "manager") if k in members]
     industries = ZH_INDUSTRIES if lang == "zh" else EN_INDUSTRIES
     regions = ZH_REGIONS if lang == "zh" else EN_REGIONS
-    sizes_by_tier = {
+    sizes_by_tier: dict[str, list[SizeBand]] = {
         Tier.KEY: [SizeBand.XL, SizeBand.XXL],
         Tier.STRATEGIC: [SizeBand.L, SizeBand.XL],
         Tier.STANDARD: [SizeBand.M, SizeBand.L, SizeBand.S],

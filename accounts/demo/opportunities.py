@@ -92,7 +92,7 @@ CONTACT_ROLES = {
 
 
 # Amount ranges in CNY by tier (EUR tenants divide by 8).
-AMOUNTS = {
+AMOUNTS: dict[str, tuple[int, int]] = {
     Tier.KEY: (300_000, 2_500_000),
     Tier.STRATEGIC: (100_000, 800_000),
     Tier.STANDARD: (30_000, 250_000),
@@ -181,7 +181,7 @@ def seed(*, tenant: Any, members: dict, rng: random.Random) -> None:  # type: ig
         at = created
         previous: Stage | None = None
         if outcome == "open":
-            path = open_stages[: target_index + 1]
+            path = open_stages[: (target_index or 0) + 1]
         else:
             reached = (
                 rng.randint(min(2, len(open_stages)), len(open_stages))
@@ -215,7 +215,9 @@ def seed(*, tenant: Any, members: dict, rng: random.Random) -> None:  # type: ig
             else:
                 forecast = ForecastCategory.PIPELINE
         else:
-            expected = close_day + dt.timedelta(days=rng.randint(-20, 20))
+            expected = (close_day or today) + dt.timedelta(
+                days=rng.randint(-20, 20)
+            )  # closed: close_day is set
             forecast = ForecastCategory.CLOSED if final.kind == StageKind.WON else ForecastCategory.OMITTED
         owner_id = account.owner_id if account.owner_id in seller_ids else rng.choice(sellers).pk
         if deal_type == OpportunityType.RENEWAL:

@@ -266,7 +266,7 @@ EN_TITLES = [
 ]
 
 
-SUBJECTS = {
+SUBJECTS: dict[str, dict[str, list[str]]] = {
     "zh": {
         ActivityKind.CALL: ["电话沟通需求", "跟进报价", "确认预算", "技术交流电话", "回访客户", "确认决策人"],
         ActivityKind.EMAIL: ["发送产品资料", "报价单邮件", "会议纪要", "合同条款确认", "发送案例介绍"],

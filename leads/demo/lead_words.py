@@ -8,7 +8,7 @@ from typing import Any
 
 from leads.models import SizeBand
 
-ZH = {
+ZH: dict[str, Any] = {
     "surnames": "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈",
     "given": [
         "伟",
@@ -127,7 +127,7 @@ ZH = {
 }
 
 
-EN = {
+EN: dict[str, Any] = {
     "first": [
         "Anna",
         "Lukas",

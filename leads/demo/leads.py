@@ -56,13 +56,13 @@ def _walk(
 ) -> None:
     """Stamp the status timestamps from created_at towards `final` (strictly increasing); a step that would land
     in the future stops the walk there (the lead stays at the last status reached)."""
-    steps = {
+    steps: dict[str, tuple[float, int]] = {
         LeadStatus.WORKING: (0.05, 3),
         LeadStatus.MQL: (1, 18),
         LeadStatus.SQL: (2, 25),
         LeadStatus.CONVERTED: (3, 35),
     }
-    order = [LeadStatus.WORKING, LeadStatus.MQL, LeadStatus.SQL, LeadStatus.CONVERTED]
+    order: list[str] = [LeadStatus.WORKING, LeadStatus.MQL, LeadStatus.SQL, LeadStatus.CONVERTED]
     target = (
         final
         if final != LeadStatus.DISQUALIFIED
@@ -348,10 +348,14 @@ def _pool(tenant: Any, leads: list[Lead], members: dict, rng: random.Random, now
             lead.owner, lead.pooled_at, lead.assigned_at = None, returned_at, None
             pooled.append(lead)
     # Reps claimed some pooled leads back in the last weeks (kept under the cap, worked since).
-    recent = [lead for lead in pooled if lead.pooled_at > now - datetime.timedelta(days=50)]
-    for lead in rng.sample(recent, min(len(recent) // 3, 12 * len(reps))):
+    recent = [
+        (lead, lead.pooled_at)
+        for lead in pooled
+        if lead.pooled_at is not None and lead.pooled_at > now - datetime.timedelta(days=50)
+    ]
+    for lead, pooled_at in rng.sample(recent, min(len(recent) // 3, 12 * len(reps))):
         rep = rng.choice(reps)
-        at = lead.pooled_at + datetime.timedelta(days=rng.uniform(0.5, 10))
+        at = pooled_at + datetime.timedelta(days=rng.uniform(0.5, 10))
         if at >= now - HOUR:
             continue
         lead.owner, lead.claimed_at, lead.assigned_at, lead.pooled_at = rep, at, at, None

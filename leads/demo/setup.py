@@ -103,7 +103,7 @@ CAMPAIGN_TEMPLATES = [
 ]
 
 
-TERRITORIES = {
+TERRITORIES: dict[str, list[tuple[str, int, list[str], list[str], list[str], list[str]]]] = {
     "zh": [
         # (name, priority, regions, industries, size bands, member keys)
         ("重点客户", 5, [], [], ["1001-5000", "5000+"], ["manager"]),
@@ -170,7 +170,7 @@ def seed(*, tenant: Tenant, members: dict, rng: random.Random) -> None:
     ops_user = members["ops"].user
     today = timezone.localdate(now, tenant.tzinfo)
     rate = Decimal(1) if tenant.currency == "CNY" else Decimal(1) / Decimal(7)
-    campaigns = []
+    campaigns: list[Campaign] = []
     # One to three campaigns a month, from 15 months ago up to this month (the current ones still running).
     for months_back in range(15, -1, -1):
         first = (today.replace(day=1) - datetime.timedelta(days=months_back * 30.44)).replace(day=1)
