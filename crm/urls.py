@@ -53,6 +53,7 @@ urlpatterns = [
     path("t/<slug:slug>/", include("accounts.urls")),
     path("t/<slug:slug>/", include("imports.urls")),
     path("t/<slug:slug>/", include("lifecycle.urls")),
+    path("t/<slug:slug>/", include("sales_ops.urls")),
     path("survey/", include("lifecycle.survey_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/auth/token/", api.TokenObtainView.as_view(), name="api-token"),

@@ -10,3 +10,7 @@ class SalesOpsConfig(AppConfig):
         from sales_ops import receivers
 
         receivers.connect()
+
+        from sales_ops import navigation
+
+        navigation.register()
