@@ -51,4 +51,4 @@ class FeedbackFilterSet(django_filters.FilterSet):
 
 
 class FeedbackCursorPagination(CursorPagination):
-    ordering = ("-received_at", "-id")
+    ordering = ("-received_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple of fields; the stubs say str

@@ -136,7 +136,7 @@ class HealthScoreSerializer(serializers.ModelSerializer):
 
 
 class HealthCursorPagination(CursorPagination):
-    ordering = ("score", "account_id")
+    ordering = ("score", "account_id")  # type: ignore[assignment]  # DRF takes a tuple of fields; the stubs say str
 
 
 @extend_schema_view(
@@ -167,7 +167,7 @@ class HealthViewSet(viewsets.GenericViewSet):
         return health_list(tenant=req.tenant, membership=req.membership)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if not getattr(self, "swagger_fake_view", False):
             context["threshold"] = lifecycle_settings_get(
                 tenant=tenant_request(self.request).tenant
@@ -326,8 +326,10 @@ class FeedbackWriteSerializer(serializers.Serializer):
         tenant = getattr(request, "tenant", None)
         membership = getattr(request, "membership", None)
         if tenant is not None and membership is not None:
-            self.fields["account"].queryset = account_queryset(tenant=tenant, membership=membership)
-            self.fields["contact"].queryset = contact_queryset(tenant=tenant, membership=membership)
+            # Both are PrimaryKeyRelatedFields; the stubs type self.fields as plain Fields, and narrowing does not
+            # help (RelatedField.queryset includes Manager, which mypy then reads as a descriptor).
+            self.fields["account"].queryset = account_queryset(tenant=tenant, membership=membership)  # type: ignore[attr-defined]
+            self.fields["contact"].queryset = contact_queryset(tenant=tenant, membership=membership)  # type: ignore[attr-defined]
 
 
 FEEDBACK_WRITE_EXAMPLE = request_example(

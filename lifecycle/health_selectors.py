@@ -53,7 +53,8 @@ def at_risk_list(*, tenant: Tenant, membership: Membership) -> QuerySet[HealthSc
     return (
         health_list(tenant=tenant, membership=membership)
         .filter(score__lt=threshold)
-        .order_by("-mrr", "score", "account_id")
+        # mrr is health_list's annotation, which the django-stubs plugin does not follow across functions
+        .order_by("-mrr", "score", "account_id")  # type: ignore[misc]
     )
 
 
@@ -63,7 +64,7 @@ def health_for_account(*, tenant: Tenant, membership: Membership, account: Accou
 
 def _tier_label(tier: str | None) -> str:
     try:
-        return str(Tier(tier).label).lower()
+        return str(Tier(tier or "").label).lower()  # no tier raises ValueError like an unknown one
     except ValueError:
         return str(tier or "")
 
@@ -84,7 +85,7 @@ def health_reasons(components: dict[str, Any]) -> list[str]:
 
 def _reason_text(name: str, part: dict[str, Any]) -> str:  # noqa: PLR0911 - one branch per reason code
     reason = part["reason"]
-    value = part.get("value")
+    value: Any = part.get("value")
     if reason == "no_touch":
         return _("No touch yet")
     if reason == "last_touch" and name == "recency":

@@ -5,6 +5,8 @@ over the limit, 429 and nothing read or written."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -57,7 +59,11 @@ def survey_answer_view(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, "invalid", 400)
     with translation.override(tenant.default_locale), tenant_context(tenant):
         low, high = FEEDBACK_RANGES[link.kind]
-        context = {"tenant_name": tenant.name, "kind": link.kind, "scores": range(low, high + 1)}
+        context: dict[str, Any] = {
+            "tenant_name": tenant.name,
+            "kind": link.kind,
+            "scores": range(low, high + 1),
+        }
         if survey_link_used(tenant=tenant, link=link):
             return _refused(request, "used", 410)
         form = SurveyAnswerForm(request.POST or None)

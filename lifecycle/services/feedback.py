@@ -58,7 +58,7 @@ def _clean(tenant: Tenant, feedback: Feedback) -> None:
         errors["account"] = [_("Choose an account.")]
     if feedback.contact_id:
         contact = feedback.contact
-        if contact.tenant_id != tenant.pk or contact.deleted_at is not None:
+        if contact is None or contact.tenant_id != tenant.pk or contact.deleted_at is not None:
             errors["contact"] = [_("Choose a contact.")]
         elif account is not None and contact.account_id != account.pk:
             errors["contact"] = [_("Choose a contact of this account.")]
@@ -104,7 +104,8 @@ def feedback_create(
         score=score,
         comment=comment or "",
         channel=channel,
-        received_at=received_at,
+        # None until _clean() stamps now; the stubs type the constructor as for a saved row
+        received_at=received_at,  # type: ignore[misc]
         external_id=external_id or "",
         survey_nonce=survey_nonce,
         created_by=actor,
