@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sales_ops.tasks.recompute_kpis_all_tenants",
         "schedule": crontab(minute="7,22,37,52"),
     },
+    # Weekly forecast snapshots (KPIS.md): hourly, and each tenant's task takes one only once per local week.
+    "sales-ops-forecast-snapshots": {
+        "task": "sales_ops.tasks.take_forecast_snapshots_all_tenants",
+        "schedule": crontab(minute=3),
+    },
 }
 # A change to leads, deals, activities or quotas queues one recompute of its tenant this many seconds later.
 KPI_RECOMPUTE_ON_CHANGE = env_bool("KPI_RECOMPUTE_ON_CHANGE", True)

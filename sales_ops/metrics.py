@@ -1,5 +1,4 @@
-"""The metric keys of KPIS.md, by family. The engine computes the families listed in `COMPUTED`; the others are
-valid keys (the API filter accepts them) whose rows appear once their family is built."""
+"""The metric keys of KPIS.md, by family; the engine computes every one (sales_ops.services.engine.FAMILIES)."""
 
 from __future__ import annotations
 
@@ -33,7 +32,7 @@ DEAL_METRICS = (
     "sales_velocity",
 )
 
-# Needs the weekly forecast snapshots (issue 9, forecasts part): not computed yet.
+# From the weekly forecast snapshots (sales_ops.services.forecasts).
 FORECAST_METRICS = ("forecast_accuracy",)
 
 ACTIVITY_METRICS = (
@@ -44,8 +43,7 @@ ACTIVITY_METRICS = (
     "activities_per_rep_day",
 )
 
-# Lifecycle and retention (KPIS.md "Lifecycle of an account"): computed by a `lifecycle` family in
-# sales_ops/services/ once the lifecycle app is in (it registers in engine.FAMILIES).
+# Lifecycle and retention (KPIS.md "Lifecycle of an account"): sales_ops.services.customers.
 LIFECYCLE_METRICS = (
     "accounts_acquisition",
     "accounts_conversion",

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.core.cache import cache
 
 from crm.models import Tenant
-from crm.tasks import fan_out
+from crm.tasks import fan_out, tenant_task
 from crm.tenancy import tenant_context
 
 # A recompute that finds the tenant locked (another one running) comes back this much later, at most this often.
@@ -50,3 +50,26 @@ def recompute_kpis_all_tenants() -> int:
     """Beat: one full recompute per active tenant (catches what no signal reports: bulk updates, rate changes,
     the passing of time for current periods)."""
     return fan_out(recompute_kpis)
+
+
+@tenant_task(name="sales_ops.tasks.take_forecast_snapshot", skipped=0, atomic=False)
+def take_forecast_snapshot(tenant: Tenant) -> int:
+    """This local week's forecast snapshot of the tenant, once a week (a later run in the same week does nothing):
+    a fresh recompute first (the current set otherwise, when another recompute holds the lock), then the copy.
+    Returns the number of snapshot rows written."""
+    from sales_ops.services.engine import kpi_recompute
+    from sales_ops.services.forecasts import forecast_snapshot_due, forecast_snapshot_take
+
+    with tenant_context(tenant):
+        if not forecast_snapshot_due(tenant=tenant):
+            return 0
+    kpi_recompute(tenant=tenant)
+    with tenant_context(tenant):
+        return forecast_snapshot_take(tenant=tenant)
+
+
+@shared_task(name="sales_ops.tasks.take_forecast_snapshots_all_tenants", ignore_result=True)
+def take_forecast_snapshots_all_tenants() -> int:
+    """Beat runs this every hour: each tenant's snapshot is taken once per local week, in the first hour after its
+    Monday begins (or at the next run after a worker outage)."""
+    return fan_out(take_forecast_snapshot)
