@@ -1,0 +1,152 @@
+"""Record mechanics every app's services share: the acting user's membership, the optimistic-locked update (a
+stale version is a ConflictError carrying both versions and the current values for the conflict screen), soft
+delete and restore. Each write is booked in history to its actor (and an optional reason) via crm.history.
+
+The helpers take the queryset that scopes the row (tenant, live only or not) from the calling service, so the
+entity's own rules (who may edit, what a merged record may do) stay in its app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.errors import ConflictError
+from crm.history import history_actor
+from crm.models import Membership, MembershipStatus, Tenant, User
+
+M = TypeVar("M", bound=models.Model)
+
+# Where actor_membership keeps the membership it read on the user instance (one query per request and tenant).
+_CACHE_ATTR = "_crm_membership_cache"
+
+
+def actor_membership(*, tenant: Tenant, actor: User | None) -> Membership | None:
+    """The actor's active membership (team loaded); None for system actors (tasks, imports without a user).
+    Raises PermissionDenied when the actor is not an active member of the tenant."""
+    if actor is None:
+        return None
+    cached = getattr(actor, _CACHE_ATTR, None)
+    if cached is not None and cached.tenant_id == tenant.pk:
+        return cached
+    membership = (
+        Membership.objects.select_related("team")
+        .filter(tenant=tenant, user=actor, status=MembershipStatus.ACTIVE)
+        .first()
+    )
+    if membership is None:
+        raise PermissionDenied(_("You are not a member of this company."))
+    setattr(actor, _CACHE_ATTR, membership)
+    return membership
+
+
+def _history(actor: User | None, reason: str | None) -> Any:
+    return history_actor(actor, reason=reason) if reason else history_actor(actor)
+
+
+def record_conflict(
+    *,
+    current: models.Model,
+    your_version: int | None,
+    snapshot: Callable[[Any], Mapping[str, Any]],
+    message: str,
+) -> ConflictError:
+    """The error of a stale edit: the message, the version the user loaded, the current one and the current values
+    (the API answers 409 with all of it; the pages show both versions side by side)."""
+    return ConflictError(
+        message,
+        your_version=your_version,
+        current_version=current.version,  # type: ignore[attr-defined]  # versioned models only
+        current=dict(snapshot(current)),
+    )
+
+
+def record_check_version(
+    *,
+    current: models.Model,
+    expected_version: int | None,
+    snapshot: Callable[[Any], Mapping[str, Any]],
+    message: str,
+) -> None:
+    """For services that read the row under a lock first: a version other than the one the user loaded (None: no
+    check, internal callers) is a conflict."""
+    if expected_version is not None and int(expected_version) != current.version:  # type: ignore[attr-defined]
+        raise record_conflict(
+            current=current, your_version=int(expected_version), snapshot=snapshot, message=message
+        )
+
+
+def record_update_versioned(
+    *,
+    queryset: QuerySet[M],
+    instance: M,
+    expected_version: int | None,
+    values: Mapping[str, Any],
+    actor: User | None,
+    snapshot: Callable[[Any], Mapping[str, Any]],
+    message: str,
+    reason: str | None = None,
+    reread: QuerySet[M] | None = None,
+    refresh: bool = True,
+) -> M:
+    """UPDATE ... SET values, version = version + 1 WHERE <queryset> AND pk AND version = expected (None: no version
+    check), booked to `actor`. No row updated: the row changed (or went) meanwhile; it is read again from `reread`
+    (default: `queryset`) and a ConflictError with both versions raised, or DoesNotExist if it is gone.
+    `refresh`: reload `instance` from the database afterwards (callers that read it their own way pass False)."""
+    scoped = queryset.filter(pk=instance.pk)
+    guarded = scoped if expected_version is None else scoped.filter(version=expected_version)
+    with _history(actor, reason):
+        updated = guarded.update(**values, version=F("version") + 1, updated_at=timezone.now())
+    if not updated:
+        current = (reread if reread is not None else queryset).filter(pk=instance.pk).first()
+        if current is None:
+            raise queryset.model.DoesNotExist  # type: ignore[attr-defined]  # every concrete model has it
+        raise record_conflict(
+            current=current, your_version=expected_version, snapshot=snapshot, message=message
+        )
+    if refresh:
+        instance.refresh_from_db()
+    return instance
+
+
+def record_soft_delete(
+    *,
+    queryset: QuerySet[M],
+    instance: M,
+    actor: User | None,
+    reason: str | None = None,
+    bump_version: bool = True,
+) -> M:
+    """Soft delete (restorable with record_restore): stamp `deleted_at` on the row if it is live, bump `version`
+    (an open edit form of it becomes stale; models without one pass bump_version=False), book it to `actor`."""
+    now = timezone.now()
+    values: dict[str, Any] = {"deleted_at": now, "updated_at": now}
+    if bump_version:
+        values["version"] = F("version") + 1
+    with _history(actor, reason):
+        queryset.filter(pk=instance.pk, deleted_at__isnull=True).update(**values)
+    instance.refresh_from_db()
+    return instance
+
+
+def record_restore(
+    *,
+    queryset: QuerySet[M],
+    instance: M,
+    actor: User | None,
+    reason: str | None = None,
+    bump_version: bool = True,
+) -> M:
+    """Undo a soft delete (the row is left alone if it is live), booked to `actor`."""
+    values: dict[str, Any] = {"deleted_at": None, "updated_at": timezone.now()}
+    if bump_version:
+        values["version"] = F("version") + 1
+    with _history(actor, reason):
+        queryset.filter(pk=instance.pk, deleted_at__isnull=False).update(**values)
+    instance.refresh_from_db()
+    return instance
