@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -21,9 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.common import (
-    CONFLICT_RESPONSE,
     SORT_PARAM,
-    _require_version,
     _require_writer,
     _service_fields,
     _VisibleChoicesMixin,
@@ -43,6 +40,7 @@ from accounts.selectors import duplicates as duplicates_selectors
 from accounts.selectors import history as history_selectors
 from accounts.selectors import visibility as visibility_selectors
 from accounts.services import accounts as accounts_services
+from crm.api_records import CONFLICT_RESPONSE, VersionedRecordMixin
 from crm.models import User
 from crm.permissions import IsTenantMember
 from crm.schema import request_example, response_example
@@ -109,7 +107,8 @@ class AccountSerializer(serializers.ModelSerializer):
         # Only the selectors' rows carry `parent_visible`; anything else keeps the name back (fail closed).
         if account.parent_id is None or not getattr(account, "parent_visible", False):
             return None
-        return account.parent.name
+        parent = account.parent
+        return parent.name if parent is not None else None
 
 
 class AccountWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
@@ -125,7 +124,7 @@ class AccountWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(), required=False, allow_null=True, help_text="User id; default: you."
     )
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # named like Field.parent in the stubs
         queryset=Account.objects.none(), required=False, allow_null=True
     )
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -183,7 +182,7 @@ ACCOUNT_UPDATE_EXAMPLE = request_example("Change the tier", {"version": 3, "tier
     list=extend_schema(tags=["accounts"], summary="Accounts you may see", parameters=[SORT_PARAM]),
     retrieve=extend_schema(tags=["accounts"]),
 )
-class AccountViewSet(viewsets.GenericViewSet):
+class AccountViewSet(VersionedRecordMixin, viewsets.GenericViewSet):
     """Accounts (customer companies). Role visibility as on the pages; deletes are soft (`restore` undoes)."""
 
     serializer_class = AccountSerializer
@@ -243,14 +242,10 @@ class AccountViewSet(viewsets.GenericViewSet):
         account = self._editable(pk)
         payload = AccountWriteSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
-        version = _require_version(payload.validated_data)
+        version, fields = self.versioned_fields(payload.validated_data)
         req = tenant_request(request)
         accounts_services.account_update(
-            tenant=req.tenant,
-            actor=req.user,
-            account=account,
-            version=version,
-            **_service_fields(payload.validated_data),
+            tenant=req.tenant, actor=req.user, account=account, version=version, **fields
         )
         account = accounts_selectors.account_get(tenant=req.tenant, membership=req.membership, pk=account.pk)
         return Response(AccountSerializer(account).data)
@@ -268,8 +263,9 @@ class AccountViewSet(viewsets.GenericViewSet):
     def destroy(self, request: Request, slug: str, pk: str) -> Response:
         account = self._editable(pk)
         req = tenant_request(request)
-        accounts_services.account_delete(tenant=req.tenant, actor=req.user, account=account)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.soft_destroy(
+            lambda: accounts_services.account_delete(tenant=req.tenant, actor=req.user, account=account)
+        )
 
     @extend_schema(tags=["accounts"], request=None, responses={200: AccountSerializer})
     @action(detail=True, methods=["post"])
@@ -277,14 +273,20 @@ class AccountViewSet(viewsets.GenericViewSet):
         """Undo a delete."""
         _require_writer(request)
         req = tenant_request(request)
-        account = accounts_selectors.account_deleted_get(tenant=req.tenant, membership=req.membership, pk=pk)
-        if account is None:
-            raise Http404
-        accounts_services.account_restore(tenant=req.tenant, actor=req.user, account=account)
-        return Response(
-            AccountSerializer(
-                accounts_selectors.account_get(tenant=req.tenant, membership=req.membership, pk=account.pk)
-            ).data
+        return self.restore_deleted(
+            find=lambda: accounts_selectors.account_deleted_get(
+                tenant=req.tenant, membership=req.membership, pk=pk
+            ),
+            restore=lambda account: accounts_services.account_restore(
+                tenant=req.tenant, actor=req.user, account=account
+            ),
+            represent=lambda account: (
+                AccountSerializer(
+                    accounts_selectors.account_get(
+                        tenant=req.tenant, membership=req.membership, pk=account.pk
+                    )
+                ).data
+            ),
         )
 
     @extend_schema(

@@ -1,5 +1,5 @@
-"""What the accounts API viewsets share: the roles that write and merge, the version and writer checks, the
-409 conflict response, the sort parameter and the serializer mixin that limits choices to visible records."""
+"""What the accounts API viewsets share: the roles that write and merge, the writer check, the sort parameter and
+the serializer mixin that limits choices to visible records (versions, soft delete, 409: crm.api_records)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
@@ -60,32 +59,13 @@ def _visible_leads(tenant: Any, membership: Any) -> QuerySet:
     return lead_link().queryset(tenant=tenant, membership=membership)
 
 
-class RecordConflictSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    your_version = serializers.IntegerField(allow_null=True)
-    current_version = serializers.IntegerField()
-    current = serializers.DictField()
-
-
 def _require_writer(request: Request) -> None:
     if tenant_request(request).membership.role not in WRITERS:
         raise PermissionDenied(_("Your role cannot change these records."))
 
 
-def _require_version(data: dict) -> int:
-    version = data.get("version")
-    if version is None:
-        raise serializers.ValidationError(
-            {"version": [_("Send the version you loaded (optimistic locking).")]}
-        )
-    return int(version)
-
-
 def _service_fields(data: dict) -> dict:
     return {key: value for key, value in data.items() if key != "version"}
-
-
-CONFLICT_RESPONSE = {409: RecordConflictSerializer}
 
 
 SORT_PARAM = OpenApiParameter(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -21,9 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.common import (
-    CONFLICT_RESPONSE,
     SORT_PARAM,
-    _require_version,
     _require_writer,
     _service_fields,
     _VisibleChoicesMixin,
@@ -43,6 +40,7 @@ from accounts.selectors import duplicates as duplicates_selectors
 from accounts.selectors import history as history_selectors
 from accounts.selectors import visibility as visibility_selectors
 from accounts.services import contacts as contacts_services
+from crm.api_records import CONFLICT_RESPONSE, VersionedRecordMixin
 from crm.models import User
 from crm.permissions import IsTenantMember
 from crm.schema import request_example, response_example
@@ -150,7 +148,7 @@ class DuplicateContactSerializer(ContactSerializer):
     list=extend_schema(tags=["contacts"], summary="Contacts you may see", parameters=[SORT_PARAM]),
     retrieve=extend_schema(tags=["contacts"]),
 )
-class ContactViewSet(viewsets.GenericViewSet):
+class ContactViewSet(VersionedRecordMixin, viewsets.GenericViewSet):
     """People at accounts. A contact follows its account's visibility (without an account: its owner's)."""
 
     serializer_class = ContactSerializer
@@ -224,14 +222,10 @@ class ContactViewSet(viewsets.GenericViewSet):
         contact = self._editable()
         payload = ContactWriteSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
-        version = _require_version(payload.validated_data)
+        version, fields = self.versioned_fields(payload.validated_data)
         req = tenant_request(request)
         contacts_services.contact_update(
-            tenant=req.tenant,
-            actor=req.user,
-            contact=contact,
-            version=version,
-            **_service_fields(payload.validated_data),
+            tenant=req.tenant, actor=req.user, contact=contact, version=version, **fields
         )
         contact = contacts_selectors.contact_get(tenant=req.tenant, membership=req.membership, pk=contact.pk)
         return Response(ContactSerializer(contact).data)
@@ -249,22 +243,29 @@ class ContactViewSet(viewsets.GenericViewSet):
     def destroy(self, request: Request, slug: str, pk: str) -> Response:
         contact = self._editable()
         req = tenant_request(request)
-        contacts_services.contact_delete(tenant=req.tenant, actor=req.user, contact=contact)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.soft_destroy(
+            lambda: contacts_services.contact_delete(tenant=req.tenant, actor=req.user, contact=contact)
+        )
 
     @extend_schema(tags=["contacts"], request=None, responses={200: ContactSerializer})
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, slug: str, pk: str) -> Response:
         _require_writer(request)
         req = tenant_request(request)
-        contact = contacts_selectors.contact_deleted_get(tenant=req.tenant, membership=req.membership, pk=pk)
-        if contact is None:
-            raise Http404
-        contacts_services.contact_restore(tenant=req.tenant, actor=req.user, contact=contact)
-        return Response(
-            ContactSerializer(
-                contacts_selectors.contact_get(tenant=req.tenant, membership=req.membership, pk=contact.pk)
-            ).data
+        return self.restore_deleted(
+            find=lambda: contacts_selectors.contact_deleted_get(
+                tenant=req.tenant, membership=req.membership, pk=pk
+            ),
+            restore=lambda contact: contacts_services.contact_restore(
+                tenant=req.tenant, actor=req.user, contact=contact
+            ),
+            represent=lambda contact: (
+                ContactSerializer(
+                    contacts_selectors.contact_get(
+                        tenant=req.tenant, membership=req.membership, pk=contact.pk
+                    )
+                ).data
+            ),
         )
 
     @extend_schema(

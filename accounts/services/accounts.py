@@ -12,8 +12,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountAccess, AccountMember, LifecycleStageName
@@ -22,7 +20,6 @@ from accounts.services.common import (
     _check_live,
     _check_member,
     _history,
-    _locked_update,
     _same_tenant,
     _unknown_fields,
 )
@@ -30,6 +27,7 @@ from crm.errors import AppError
 from crm.history import history_actor
 from crm.models import Tenant, User
 from crm.normalize import normalize_domain
+from crm.records import record_restore, record_soft_delete, record_update_versioned
 
 ACCOUNT_FIELDS = (
     "external_id",
@@ -122,33 +120,30 @@ def account_update(
     attnames = [_attname(Account, name) for name in fields]
     values = {attname: getattr(draft, attname) for attname in attnames}
     values["search_text"] = draft.search_text
-    with _history(actor):
-        return _locked_update(
-            Account, account, tenant=tenant, version=version, values=values, snapshot=account_snapshot
-        )
+    return record_update_versioned(
+        queryset=Account.objects.filter(tenant=tenant),
+        instance=account,
+        expected_version=version,
+        values=values,
+        actor=actor,
+        snapshot=account_snapshot,
+        message=_(
+            "This record was changed by someone else since you opened it. Review their changes and save again."
+        ),
+    )
 
 
 @transaction.atomic
 def account_delete(*, tenant: Tenant, actor: User | None, account: Account) -> Account:
     """Soft delete; the account disappears from lists and can be restored (Undo)."""
-    with _history(actor):
-        Account.objects.filter(tenant=tenant, pk=account.pk, deleted_at=None).update(
-            deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
-        )
-    account.refresh_from_db()
-    return account
+    return record_soft_delete(queryset=Account.objects.filter(tenant=tenant), instance=account, actor=actor)
 
 
 @transaction.atomic
 def account_restore(*, tenant: Tenant, actor: User | None, account: Account) -> Account:
     if account.merged_into_id:
         raise AppError(_("This account was merged into another one; undo the merge instead."))
-    with _history(actor):
-        Account.objects.filter(tenant=tenant, pk=account.pk).exclude(deleted_at=None).update(
-            deleted_at=None, version=F("version") + 1, updated_at=timezone.now()
-        )
-    account.refresh_from_db()
-    return account
+    return record_restore(queryset=Account.objects.filter(tenant=tenant), instance=account, actor=actor)
 
 
 @transaction.atomic

@@ -7,8 +7,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Contact
@@ -17,13 +15,13 @@ from accounts.services.common import (
     _check_live,
     _check_member,
     _history,
-    _locked_update,
     _same_tenant,
     _unknown_fields,
 )
 from crm.errors import AppError
 from crm.models import Tenant, User
 from crm.normalize import phone_digits
+from crm.records import record_restore, record_soft_delete, record_update_versioned
 
 CONTACT_FIELDS = ("external_id", "account", "first_name", "last_name", "email", "phone", "title", "owner")
 
@@ -92,29 +90,26 @@ def contact_update(
     attnames = [_attname(Contact, name) for name in fields]
     values = {attname: getattr(draft, attname) for attname in attnames}
     values["search_text"] = draft.search_text
-    with _history(actor):
-        return _locked_update(
-            Contact, contact, tenant=tenant, version=version, values=values, snapshot=contact_snapshot
-        )
+    return record_update_versioned(
+        queryset=Contact.objects.filter(tenant=tenant),
+        instance=contact,
+        expected_version=version,
+        values=values,
+        actor=actor,
+        snapshot=contact_snapshot,
+        message=_(
+            "This record was changed by someone else since you opened it. Review their changes and save again."
+        ),
+    )
 
 
 @transaction.atomic
 def contact_delete(*, tenant: Tenant, actor: User | None, contact: Contact) -> Contact:
-    with _history(actor):
-        Contact.objects.filter(tenant=tenant, pk=contact.pk, deleted_at=None).update(
-            deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
-        )
-    contact.refresh_from_db()
-    return contact
+    return record_soft_delete(queryset=Contact.objects.filter(tenant=tenant), instance=contact, actor=actor)
 
 
 @transaction.atomic
 def contact_restore(*, tenant: Tenant, actor: User | None, contact: Contact) -> Contact:
     if contact.merged_into_id:
         raise AppError(_("This contact was merged into another one; undo the merge instead."))
-    with _history(actor):
-        Contact.objects.filter(tenant=tenant, pk=contact.pk).exclude(deleted_at=None).update(
-            deleted_at=None, version=F("version") + 1, updated_at=timezone.now()
-        )
-    contact.refresh_from_db()
-    return contact
+    return record_restore(queryset=Contact.objects.filter(tenant=tenant), instance=contact, actor=actor)

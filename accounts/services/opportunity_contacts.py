@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Contact, Opportunity, OpportunityContact
-from accounts.services.common import _membership
 from accounts.services.opportunity_rules import _check_can_edit
 from crm.history import stamps_actor
 from crm.models import Tenant, User
+from crm.records import actor_membership
 
 
 @transaction.atomic
@@ -25,7 +25,7 @@ def opportunity_contact_add(
     is_primary: bool = False,
 ) -> OpportunityContact:
     """Link a contact of the deal's account to the deal with a role; a new primary replaces the old one."""
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=opportunity)
     if contact.tenant_id != tenant.pk or contact.account_id != opportunity.account_id or contact.deleted_at:
         raise ValidationError({"contact": _("Choose a contact of the deal's account.")})
@@ -52,7 +52,7 @@ def opportunity_contact_update(
     role: str | None = None,
     is_primary: bool | None = None,
 ) -> OpportunityContact:
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=link.opportunity)
     if role is not None:
         link.role = role.strip()[:100]
@@ -69,6 +69,6 @@ def opportunity_contact_update(
 @transaction.atomic
 @stamps_actor
 def opportunity_contact_remove(*, tenant: Tenant, actor: User | None, link: OpportunityContact) -> None:
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=link.opportunity)
     link.delete()

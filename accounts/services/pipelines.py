@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Opportunity, Pipeline, Stage, StageChange, StageKind
-from accounts.services.common import _membership
 from crm.history import stamps_actor
 from crm.models import Role, Tenant, User
+from crm.records import actor_membership
 
 DEFAULT_PIPELINE_NAME = "Sales"
 
@@ -32,7 +32,7 @@ DEFAULT_STAGES: list[tuple[str, str, str]] = [
 
 
 def _require_admin(*, tenant: Tenant, actor: User | None) -> None:
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     if membership is not None and membership.role != Role.ADMIN:
         raise PermissionDenied(_("Only admins can change pipelines."))
 

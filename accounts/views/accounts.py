@@ -26,12 +26,18 @@ from accounts.views.common import (
     WRITERS,
     _account_for,
     _conflict_display,
-    _conflict_rows,
     _paginate,
     _service_error,
 )
 from crm.decorators import tenant_member_required, tenant_roles_required
 from crm.errors import AppError, ConflictError
+from crm.viewutils import (
+    conflict_context,
+    conflict_rows,
+    data_with_version,
+    delete_with_undo,
+    restore_deleted,
+)
 
 
 @tenant_member_required
@@ -148,18 +154,14 @@ def account_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                     **form.service_fields(),
                 )
             except ConflictError as exc:
-                conflict = {
-                    "message": str(exc),
-                    "rows": _conflict_rows(
-                        form, _conflict_display(request, exc.extra["current"]), list(form.fields)
-                    ),
-                    "current_version": exc.extra["current_version"],
-                }
+                rows = conflict_rows(form, exc.extra["current"], display=_conflict_display(request))
+                conflict = conflict_context(exc, rows)
                 # Saving again overwrites: the form now carries the current version, and keeps what they typed.
-                data = request.POST.copy()
-                data["version"] = exc.extra["current_version"]
                 form = AccountForm(
-                    data, instance=account, tenant=request.tenant, membership=request.membership
+                    data_with_version(request.POST, exc.extra["current_version"]),
+                    instance=account,
+                    tenant=request.tenant,
+                    membership=request.membership,
                 )
                 form.is_valid()
             except (ValidationError, AppError) as exc:
@@ -181,8 +183,14 @@ def account_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def account_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     account = _account_for(request, pk, for_edit=True)
-    accounts_services.account_delete(tenant=request.tenant, actor=request.user, account=account)
-    return redirect(reverse("accounts:account-list", kwargs={"slug": slug}) + f"?deleted={account.pk}")
+    return delete_with_undo(
+        request,
+        delete=lambda: accounts_services.account_delete(
+            tenant=request.tenant, actor=request.user, account=account
+        ),
+        done_url=reverse("accounts:account-list", kwargs={"slug": slug}) + f"?deleted={account.pk}",
+        error_url=reverse("accounts:account-detail", kwargs={"slug": slug, "pk": account.pk}),
+    )
 
 
 @tenant_roles_required(WRITERS)
@@ -193,13 +201,15 @@ def account_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
     if account is None:
         raise Http404
-    try:
-        accounts_services.account_restore(tenant=request.tenant, actor=request.user, account=account)
-    except AppError as exc:
-        messages.error(request, str(exc))
-        return redirect("accounts:account-list", slug=slug)
-    messages.success(request, _("Account restored."))
-    return redirect("accounts:account-detail", slug=slug, pk=account.pk)
+    return restore_deleted(
+        request,
+        restore=lambda: accounts_services.account_restore(
+            tenant=request.tenant, actor=request.user, account=account
+        ),
+        done_url=reverse("accounts:account-detail", kwargs={"slug": slug, "pk": account.pk}),
+        error_url=reverse("accounts:account-list", kwargs={"slug": slug}),
+        message=_("Account restored."),
+    )
 
 
 @tenant_member_required

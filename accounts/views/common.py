@@ -1,8 +1,9 @@
 """Helpers shared by the accounts pages: who writes and merges, the visible record behind a URL id, paging,
-the way back, service errors and the conflict panel of a stale edit."""
+the way back, service errors and how the conflict screen of a stale edit names saved values."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -79,41 +80,25 @@ def _service_error(form: Any, exc: Exception) -> None:
         form.add_error(None, str(exc))
 
 
-def _conflict_rows(form: Any, current: dict[str, Any], fields: list[str]) -> list[dict[str, Any]]:
-    """Their values vs the current values, side by side, for the conflict panel."""
-    rows = []
-    for name in fields:
-        field = form.fields.get(name)
-        if field is None:
-            continue
-        mine = form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else None
-        theirs = current.get(name)
-        mine_label = getattr(mine, "pk", mine)
-        if mine_label in (None, "") and theirs in (None, ""):
-            continue
-        if str(mine_label if mine_label is not None else "") == str(theirs if theirs is not None else ""):
-            continue
-        rows.append({"label": field.label, "mine": mine, "theirs": theirs, "name": name})
-    return rows
-
-
-def _conflict_display(request: HttpRequest, current: dict[str, Any]) -> dict[str, Any]:
-    """Current values of a conflicting account or contact, readable: the owner by name, a parent or contact's
-    account by name when the member may see it, else by its id (a hidden account reads like a missing one)."""
+def _conflict_display(request: HttpRequest) -> Callable[[str, Any], Any]:
+    """How the conflict screen shows a saved value of an account or contact: the owner by name, a parent or
+    contact's account by name when the member may see it, else by its id (a hidden account reads like a missing
+    one)."""
     from crm.models import User
 
-    values = dict(current)
-    if current.get("owner"):
-        owner = User.objects.filter(pk=current["owner"]).first()
-        values["owner"] = owner.display_name if owner else current["owner"]
-    for key in ("parent", "account"):
-        if current.get(key):
+    def display(name: str, value: Any) -> Any:
+        if name == "owner":
+            owner = User.objects.filter(pk=value).first()
+            return owner.display_name if owner else value
+        if name in ("parent", "account"):
             visible = visibility_selectors.account_queryset(
                 tenant=request.tenant, membership=request.membership
             )
-            account = visible.filter(pk=current[key]).only("name").first()
-            values[key] = account.name if account else f"#{current[key]}"
-    return values
+            account = visible.filter(pk=value).only("name").first()
+            return account.name if account else f"#{value}"
+        return value
+
+    return display
 
 
 def _wants_json(request: HttpRequest) -> bool:

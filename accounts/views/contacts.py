@@ -28,13 +28,19 @@ from accounts.views.common import (
     WRITERS,
     _account_for,
     _conflict_display,
-    _conflict_rows,
     _contact_for,
     _paginate,
     _service_error,
 )
 from crm.decorators import tenant_member_required, tenant_roles_required
 from crm.errors import AppError, ConflictError
+from crm.viewutils import (
+    conflict_context,
+    conflict_rows,
+    data_with_version,
+    delete_with_undo,
+    restore_deleted,
+)
 
 
 @tenant_member_required
@@ -153,17 +159,13 @@ def contact_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                     **form.service_fields(),
                 )
             except ConflictError as exc:
-                conflict = {
-                    "message": str(exc),
-                    "rows": _conflict_rows(
-                        form, _conflict_display(request, exc.extra["current"]), list(form.fields)
-                    ),
-                    "current_version": exc.extra["current_version"],
-                }
-                data = request.POST.copy()
-                data["version"] = exc.extra["current_version"]
+                rows = conflict_rows(form, exc.extra["current"], display=_conflict_display(request))
+                conflict = conflict_context(exc, rows)
                 form = ContactForm(
-                    data, instance=contact, tenant=request.tenant, membership=request.membership
+                    data_with_version(request.POST, exc.extra["current_version"]),
+                    instance=contact,
+                    tenant=request.tenant,
+                    membership=request.membership,
                 )
                 form.is_valid()
             except (ValidationError, AppError) as exc:
@@ -185,8 +187,14 @@ def contact_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def contact_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     contact = _contact_for(request, pk, for_edit=True)
-    contacts_services.contact_delete(tenant=request.tenant, actor=request.user, contact=contact)
-    return redirect(reverse("accounts:contact-list", kwargs={"slug": slug}) + f"?deleted={contact.pk}")
+    return delete_with_undo(
+        request,
+        delete=lambda: contacts_services.contact_delete(
+            tenant=request.tenant, actor=request.user, contact=contact
+        ),
+        done_url=reverse("accounts:contact-list", kwargs={"slug": slug}) + f"?deleted={contact.pk}",
+        error_url=reverse("accounts:contact-detail", kwargs={"slug": slug, "pk": contact.pk}),
+    )
 
 
 @tenant_roles_required(WRITERS)
@@ -197,13 +205,15 @@ def contact_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     )
     if contact is None:
         raise Http404
-    try:
-        contacts_services.contact_restore(tenant=request.tenant, actor=request.user, contact=contact)
-    except AppError as exc:
-        messages.error(request, str(exc))
-        return redirect("accounts:contact-list", slug=slug)
-    messages.success(request, _("Contact restored."))
-    return redirect("accounts:contact-detail", slug=slug, pk=contact.pk)
+    return restore_deleted(
+        request,
+        restore=lambda: contacts_services.contact_restore(
+            tenant=request.tenant, actor=request.user, contact=contact
+        ),
+        done_url=reverse("accounts:contact-detail", kwargs={"slug": slug, "pk": contact.pk}),
+        error_url=reverse("accounts:contact-list", kwargs={"slug": slug}),
+        message=_("Contact restored."),
+    )
 
 
 @tenant_member_required
