@@ -10,7 +10,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,16 +23,15 @@ from accounts.models import (
     StageChange,
     StageKind,
 )
-from accounts.services.common import _membership
 from accounts.services.opportunity_rules import (
     UPDATABLE_FIELDS,
     _account_visible,
     _apply_stage,
     _check_can_edit,
     _check_can_own,
+    _check_deal_version,
     _check_owner_is_member,
     _closed_stage,
-    _deal_conflict,
     _derived_forecast,
     _emit_stage_changed,
     _locked,
@@ -45,6 +43,7 @@ from accounts.services.pipelines import _as_decimal, _validate_probability, pipe
 from crm.history import stamps_actor
 from crm.models import Tenant, User
 from crm.money import round_cents
+from crm.records import actor_membership, record_restore, record_soft_delete
 
 
 @transaction.atomic
@@ -74,7 +73,7 @@ def opportunity_create(
 
     Side effects: the initial StageChange at created_at; amount_reporting computed; `opportunity_stage_changed`.
     """
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     if account.tenant_id != tenant.pk:
         raise Account.DoesNotExist
     if owner is None:
@@ -180,11 +179,10 @@ def opportunity_move_stage(
 
     Side effects: a StageChange (time, actor, from/to, amount, probability); amount_reporting re-converted.
     """
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     current = _locked(tenant=tenant, opportunity=opportunity)
     _check_can_edit(membership=membership, opportunity=current)
-    if version is not None and int(version) != current.version:
-        raise _deal_conflict(current.pk)
+    _check_deal_version(current, version)
     target = _resolve_stage(pipeline=current.pipeline, stage=stage)
     if target.pk == current.stage_id:
         if (
@@ -279,11 +277,10 @@ def opportunity_update(
     unknown = set(fields) - set(UPDATABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     current = _locked(tenant=tenant, opportunity=opportunity)
     _check_can_edit(membership=membership, opportunity=current)
-    if version is not None and int(version) != current.version:
-        raise _deal_conflict(current.pk)
+    _check_deal_version(current, version)
     changes: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if "name" in fields:
@@ -381,26 +378,21 @@ def opportunity_update(
 @stamps_actor
 def opportunity_delete(*, tenant: Tenant, actor: User | None, opportunity: Opportunity) -> Opportunity:
     """Soft-delete (restorable with opportunity_restore)."""
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=opportunity)
-    now = timezone.now()
-    Opportunity.objects.filter(tenant=tenant, pk=opportunity.pk, deleted_at__isnull=True).update(
-        deleted_at=now, version=F("version") + 1, updated_at=now
+    return record_soft_delete(
+        queryset=Opportunity.objects.filter(tenant=tenant), instance=opportunity, actor=actor
     )
-    opportunity.refresh_from_db()
-    return opportunity
 
 
 @transaction.atomic
 @stamps_actor
 def opportunity_restore(*, tenant: Tenant, actor: User | None, opportunity: Opportunity) -> Opportunity:
-    membership = _membership(tenant=tenant, actor=actor)
+    membership = actor_membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=opportunity)
-    Opportunity.objects.filter(tenant=tenant, pk=opportunity.pk, deleted_at__isnull=False).update(
-        deleted_at=None, version=F("version") + 1, updated_at=timezone.now()
+    return record_restore(
+        queryset=Opportunity.objects.filter(tenant=tenant), instance=opportunity, actor=actor
     )
-    opportunity.refresh_from_db()
-    return opportunity
 
 
 def opportunities_link_leads(*, tenant: Tenant, links: Sequence[tuple[int, int]]) -> None:

@@ -10,8 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
-from django.utils import timezone
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from accounts.models import (
@@ -27,8 +26,8 @@ from accounts.models import (
 from accounts.selectors.opportunities import deal_account_choices
 from accounts.services.rates import _local_date, reporting_amount
 from accounts.signals import opportunity_stage_changed
-from crm.errors import ConflictError
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
+from crm.records import record_check_version, record_update_versioned
 from crm.visibility import can_edit_owned
 
 # Fields opportunity_update may change; stage goes through the move logic.
@@ -157,13 +156,17 @@ def opportunity_snapshot(opportunity: Opportunity) -> dict[str, Any]:
     }
 
 
-def _deal_conflict(opportunity_id: int) -> ConflictError:
-    current = Opportunity.objects.select_related("stage", "owner").filter(pk=opportunity_id).first()
-    if current is None:
-        raise Opportunity.DoesNotExist
-    return ConflictError(
-        _("Someone else changed this deal since you opened it. Review their changes and save again."),
-        current=opportunity_snapshot(current),
+def _deal_conflict_message() -> str:
+    return _("Someone else changed this deal since you opened it. Review their changes and save again.")
+
+
+def _check_deal_version(current: Opportunity, version: int | None) -> None:
+    """A deal read under lock (`_locked`) must still have the version the user loaded (None: no check)."""
+    record_check_version(
+        current=current,
+        expected_version=version,
+        snapshot=opportunity_snapshot,
+        message=_deal_conflict_message(),
     )
 
 
@@ -253,14 +256,20 @@ def _save_changes(
         )
     real = {k: v for k, v in changes.items() if _differs(opportunity, k, v)}
     if not real:
-        if version is not None and int(version) != opportunity.version:
-            raise _deal_conflict(opportunity.pk)
+        _check_deal_version(opportunity, version)
         return opportunity
-    updated = Opportunity.objects.filter(
-        tenant=tenant, pk=opportunity.pk, version=expected, deleted_at__isnull=True
-    ).update(**real, version=F("version") + 1, updated_at=timezone.now())
-    if updated == 0:
-        raise _deal_conflict(opportunity.pk)
+    record_update_versioned(
+        queryset=Opportunity.objects.filter(tenant=tenant, deleted_at__isnull=True),
+        instance=opportunity,
+        expected_version=expected,
+        values=real,
+        actor=actor,
+        snapshot=opportunity_snapshot,
+        message=_deal_conflict_message(),
+        # The current values of a deal deleted meanwhile are still shown (a conflict, not a 404).
+        reread=Opportunity.objects.select_related("stage", "owner").filter(tenant=tenant),
+        refresh=False,
+    )
     to_stage = real.get("stage")
     if to_stage is not None:
         probability = real.get("probability", opportunity.probability)

@@ -36,7 +36,7 @@ from crm.decorators import tenant_member_required
 from crm.errors import ConflictError
 from crm.formstyle import choice_field, model_choice_field
 from crm.types import TenantHttpRequest
-from crm.viewutils import apply_validation_error
+from crm.viewutils import apply_validation_error, conflict_context, delete_with_undo, restore_deleted
 
 LIST_FILTER_FIELDS = [
     "q",
@@ -219,7 +219,7 @@ def _conflict_context(
         )
     merged["version"] = current.version
     merged["original"] = current_initial["original"]
-    conflict = {"message": str(exc), "rows": rows, "current": current}
+    conflict = conflict_context(exc, rows, current=current)
     return conflict, merged
 
 
@@ -299,31 +299,33 @@ def opportunity_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpRe
 @require_POST
 def opportunity_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     opportunity = _get_deal(request, pk)
-    try:
-        opportunities_services.opportunity_delete(
+    return delete_with_undo(
+        request,
+        delete=lambda: opportunities_services.opportunity_delete(
             tenant=request.tenant, actor=request.user, opportunity=opportunity
-        )
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-        return redirect(_deal_url(request, opportunity))
-    request.session["deal_undo"] = opportunity.pk
-    messages.success(request, _("Deal “%(deal)s” deleted.") % {"deal": opportunity.name})
-    return redirect("accounts:opportunity-list", slug=slug)
+        ),
+        done_url=reverse("accounts:opportunity-list", kwargs={"slug": slug}),
+        error_url=_deal_url(request, opportunity),
+        message=_("Deal “%(deal)s” deleted.") % {"deal": opportunity.name},
+        undo_session=("deal_undo", opportunity.pk),
+        errors=(PermissionDenied,),
+    )
 
 
 @tenant_member_required
 @require_POST
 def opportunity_restore(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     opportunity = _get_deal(request, pk, include_deleted=True)
-    try:
-        opportunities_services.opportunity_restore(
+    return restore_deleted(
+        request,
+        restore=lambda: opportunities_services.opportunity_restore(
             tenant=request.tenant, actor=request.user, opportunity=opportunity
-        )
-    except PermissionDenied as exc:
-        messages.error(request, str(exc))
-        return redirect("accounts:opportunity-list", slug=slug)
-    messages.success(request, _("Deal “%(deal)s” restored.") % {"deal": opportunity.name})
-    return redirect(_deal_url(request, opportunity))
+        ),
+        done_url=_deal_url(request, opportunity),
+        error_url=reverse("accounts:opportunity-list", kwargs={"slug": slug}),
+        message=_("Deal “%(deal)s” restored.") % {"deal": opportunity.name},
+        errors=(PermissionDenied,),
+    )
 
 
 def _contacts_response(
