@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -28,6 +27,7 @@ from accounts.models import Account, Activity, ActivityKind, Contact, Opportunit
 from accounts.selectors import activities as activities_selectors
 from accounts.selectors import visibility as visibility_selectors
 from accounts.services import activities as activities_services
+from crm.api_records import VersionedRecordMixin
 from crm.models import Role, User
 from crm.permissions import IsTenantMember
 from crm.schema import request_example, response_example
@@ -140,7 +140,7 @@ class SnoozeSerializer(serializers.Serializer):
     ),
     retrieve=extend_schema(tags=["activities"]),
 )
-class ActivityViewSet(viewsets.GenericViewSet):
+class ActivityViewSet(VersionedRecordMixin, viewsets.GenericViewSet):
     """Calls, emails, meetings, notes (done, counted at occurred_at) and tasks (open until completed)."""
 
     serializer_class = ActivitySerializer
@@ -245,14 +245,26 @@ class ActivityViewSet(viewsets.GenericViewSet):
     def destroy(self, request: Request, slug: str, pk: str) -> Response:
         activity = self._own()
         req = tenant_request(request)
-        activities_services.activity_delete(tenant=req.tenant, actor=req.user, activity=activity)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.soft_destroy(
+            lambda: activities_services.activity_delete(tenant=req.tenant, actor=req.user, activity=activity)
+        )
 
     @extend_schema(tags=["activities"], request=None, responses={200: ActivitySerializer})
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, slug: str, pk: str) -> Response:
         req = tenant_request(request)
         _require_writer(request)
+        return self.restore_deleted(
+            find=lambda: self._own_deleted(pk),
+            restore=lambda activity: activities_services.activity_restore(
+                tenant=req.tenant, actor=req.user, activity=activity
+            ),
+            represent=lambda activity: ActivitySerializer(activity).data,
+        )
+
+    def _own_deleted(self, pk: str) -> Activity | None:
+        """A deleted activity the member may see and restore (their own; admins and managers any visible one)."""
+        req = tenant_request(self.request)
         activity = (
             Activity.objects.filter(tenant=req.tenant, pk=pk if str(pk).isdecimal() else None)
             .exclude(deleted_at=None)
@@ -268,9 +280,8 @@ class ActivityViewSet(viewsets.GenericViewSet):
         if activity is None or (
             activity.owner_id != req.user.pk and req.membership.role not in (Role.ADMIN, Role.SALES_MANAGER)
         ):
-            raise Http404
-        activity = activities_services.activity_restore(tenant=req.tenant, actor=req.user, activity=activity)
-        return Response(ActivitySerializer(activity).data)
+            return None
+        return activity
 
     @extend_schema(tags=["activities"], request=None, responses={200: ActivitySerializer})
     @action(detail=True, methods=["post"])

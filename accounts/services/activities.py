@@ -18,6 +18,7 @@ from accounts.services.common import _check_live, _check_member, _history, _same
 from accounts.signals import activity_logged, activity_logging
 from crm.errors import AppError
 from crm.models import Tenant, User
+from crm.records import record_restore, record_soft_delete
 
 ACTIVITY_FIELDS = (
     "kind",
@@ -194,22 +195,17 @@ def activity_snooze(
 
 @transaction.atomic
 def activity_delete(*, tenant: Tenant, actor: User | None, activity: Activity) -> Activity:
-    with _history(actor):
-        Activity.objects.filter(tenant=tenant, pk=activity.pk).update(
-            deleted_at=timezone.now(), updated_at=timezone.now()
-        )
-    activity.refresh_from_db()
-    return activity
+    # Activities carry no version (nobody edits one in a long-open form).
+    return record_soft_delete(
+        queryset=Activity.objects.filter(tenant=tenant), instance=activity, actor=actor, bump_version=False
+    )
 
 
 @transaction.atomic
 def activity_restore(*, tenant: Tenant, actor: User | None, activity: Activity) -> Activity:
-    with _history(actor):
-        Activity.objects.filter(tenant=tenant, pk=activity.pk).update(
-            deleted_at=None, updated_at=timezone.now()
-        )
-    activity.refresh_from_db()
-    return activity
+    return record_restore(
+        queryset=Activity.objects.filter(tenant=tenant), instance=activity, actor=actor, bump_version=False
+    )
 
 
 def activity_notes_create_for_leads(
