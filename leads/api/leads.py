@@ -16,13 +16,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import filters, serializers, status, viewsets
+from rest_framework import filters, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.api.history import HistoryEntrySerializer
+from crm.api_records import VersionedRecordMixin
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import TenantRequest, tenant_request
@@ -81,7 +82,9 @@ LEAD_UPDATE_EXAMPLE = request_example("Fix the phone", {"version": 3, "phone": "
     list=extend_schema(tags=["leads"], summary="Leads you may see", parameters=[SCOPE_PARAM]),
     retrieve=extend_schema(tags=["leads"]),
 )
-class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, viewsets.GenericViewSet):
+class LeadViewSet(
+    VersionedRecordMixin, LeadConversionActions, LeadMergeActions, LeadPoolActions, viewsets.GenericViewSet
+):
     """Leads. Role visibility as on the pages (cs: none); deletes are soft (`restore` undoes)."""
 
     serializer_class = LeadSerializer
@@ -179,12 +182,7 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
             data=request.data, context={"request": request, "lead": lead}, partial=True
         )
         payload.is_valid(raise_exception=True)
-        data = dict(payload.validated_data)
-        if "version" not in data:
-            raise serializers.ValidationError(
-                {"version": [_("Send the version you loaded (optimistic locking).")]}
-            )
-        version = data.pop("version")
+        version, data = self.versioned_fields(payload.validated_data)
         service_errors(
             lambda: services.lead_update(
                 tenant=request.tenant, actor=request.user, lead=lead, version=version, **data
@@ -205,22 +203,34 @@ class LeadViewSet(LeadConversionActions, LeadMergeActions, LeadPoolActions, view
     def destroy(self, request: TenantRequest, slug: str, pk: str) -> Response:
         self._writer()
         lead = self._lead()
-        service_errors(lambda: services.lead_delete(tenant=request.tenant, actor=request.user, lead=lead))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.soft_destroy(
+            lambda: service_errors(
+                lambda: services.lead_delete(tenant=request.tenant, actor=request.user, lead=lead)
+            )
+        )
 
     @extend_schema(tags=["leads"], request=None, responses={200: LeadSerializer})
     @action(detail=True, methods=["post"])
     def restore(self, request: TenantRequest, slug: str, pk: str) -> Response:
         """Undo a delete."""
         self._writer()
+        return self.restore_deleted(
+            find=lambda: self._deleted(pk),
+            restore=lambda lead: service_errors(
+                lambda: services.lead_restore(tenant=request.tenant, actor=request.user, lead=lead)
+            ),
+            represent=lambda lead: self._fresh(lead).data,
+        )
+
+    def _deleted(self, pk: str) -> Lead | None:
+        """A deleted lead the member may see (None: 404, like a missing one)."""
+        request = tenant_request(self.request)
         try:
-            lead = selectors.lead_get_deleted(
+            return selectors.lead_get_deleted(
                 tenant=request.tenant, membership=request.membership, pk=int(pk)
             )
-        except (Lead.DoesNotExist, ValueError) as exc:
-            raise Http404 from exc
-        service_errors(lambda: services.lead_restore(tenant=request.tenant, actor=request.user, lead=lead))
-        return self._fresh(lead)
+        except (Lead.DoesNotExist, ValueError):
+            return None
 
     @extend_schema(
         tags=["leads"],

@@ -1,43 +1,17 @@
-"""Checks every lead write shares: the actor's membership, edit rights on a lead, who may own a lead, same-tenant
-references, and the actor stamp in the pghistory context."""
+"""Checks every lead write shares: edit rights on a lead, who may own a lead, same-tenant references (the actor's
+membership and the history stamp are crm.records.actor_membership and crm.history.history_actor)."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from crm.history import history_actor
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.visibility import can_edit_owned
 from leads.models import Lead
 from leads.selectors.leads import ASSIGNABLE_ROLES, lead_can_edit
-
-
-def lead_history(actor: User | None, **extra: Any) -> AbstractContextManager[Any]:
-    """Stamp the actor (None: the system) and a reason into the pghistory context of the writes that follow; a
-    context is opened for the system too, so no earlier actor of the same transaction is credited."""
-    return history_actor(actor, **extra)
-
-
-def actor_membership(*, tenant: Tenant, actor: User | None) -> Membership | None:
-    """The actor's active membership; None for system actors (tasks, imports without a user)."""
-    if actor is None:
-        return None
-    cached = getattr(actor, "_lead_membership_cache", None)
-    if cached is not None and cached.tenant_id == tenant.pk:
-        return cached
-    membership = (
-        Membership.objects.select_related("team")
-        .filter(tenant=tenant, user=actor, status=MembershipStatus.ACTIVE)
-        .first()
-    )
-    if membership is None:
-        raise PermissionDenied(_("You are not a member of this company."))
-    actor._lead_membership_cache = membership  # type: ignore[attr-defined]  # a per-instance cache
-    return membership
 
 
 def check_can_edit(membership: Membership | None, lead: Lead) -> None:

@@ -13,9 +13,9 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from crm.models import Tenant, User
+from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
 from leads.selectors.leads import CLAIM_ROLES, lead_can_edit
-from leads.services.access import actor_membership
 
 WORKING_KINDS = {"call", "email", "meeting"}
 

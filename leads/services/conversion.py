@@ -17,9 +17,11 @@ from accounts.services.activities import activities_attach_lead_to_account
 from accounts.services.opportunities import opportunity_create
 from accounts.services.opportunity_contacts import opportunity_contact_add
 from crm.errors import AppError
+from crm.history import history_actor
 from crm.models import Tenant, User
+from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
-from leads.services.access import actor_membership, check_can_edit, check_same_tenant, lead_history
+from leads.services.access import check_can_edit, check_same_tenant
 from leads.services.status import status_values
 
 
@@ -75,7 +77,7 @@ def lead_convert(
     owner = locked.owner or actor
     check_same_tenant(tenant, account, "account")
     check_same_tenant(tenant, contact, "contact")
-    with lead_history(actor):
+    with history_actor(actor):
         if account is None:
             fields: dict[str, Any] = {
                 "name": (account_name or locked.company or locked.full_name or locked.email).strip(),

@@ -14,23 +14,18 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.errors import AppError, ConflictError
+from crm.errors import AppError
+from crm.history import history_actor
 from crm.models import Tenant, User
 from crm.normalize import company_key, phone_digits
+from crm.records import actor_membership, record_restore, record_soft_delete, record_update_versioned
 from leads.models import Lead, LeadStatus, SizeBand
 from leads.selectors.duplicates import phone_tail
 from leads.selectors.leads import ASSIGNABLE_ROLES
-from leads.services.access import (
-    actor_membership,
-    check_can_edit,
-    check_owner,
-    check_same_tenant,
-    lead_history,
-)
+from leads.services.access import check_can_edit, check_owner, check_same_tenant
 from leads.services.assignment import lead_assign_by_rules
 from leads.services.scoring import lead_rescore
 from leads.services.status import STATUS_STAMP
@@ -160,7 +155,7 @@ def lead_create(
         _apply_rules_and_score(tenant=tenant, lead=lead)
     if lead.owner_id:
         lead.assigned_at = lead.created_at
-    with lead_history(actor):
+    with history_actor(actor):
         lead.save()
     return lead
 
@@ -211,24 +206,17 @@ def lead_update(
     values = {name: getattr(candidate, name) for name in fields}
     values.update(imported)
     values.update(lead_derived_values(candidate))
-    qs = Lead.objects.filter(tenant=tenant, pk=lead.pk, deleted_at=None)
-    if version is not None:
-        qs = qs.filter(version=version)
-    with lead_history(actor):
-        updated = qs.update(**values, version=F("version") + 1, updated_at=timezone.now())
-    if not updated:
-        current = Lead.objects.filter(tenant=tenant, pk=lead.pk, deleted_at=None).first()
-        if current is None:
-            raise Lead.DoesNotExist
-        raise ConflictError(
-            _(
-                "This lead was changed by someone else since you opened it. Review their changes and save again."
-            ),
-            your_version=version,
-            current_version=current.version,
-            current=lead_snapshot(current),
-        )
-    lead.refresh_from_db()
+    record_update_versioned(
+        queryset=Lead.objects.filter(tenant=tenant, deleted_at=None),
+        instance=lead,
+        expected_version=version,
+        values=values,
+        actor=actor,
+        snapshot=lead_snapshot,
+        message=_(
+            "This lead was changed by someone else since you opened it. Review their changes and save again."
+        ),
+    )
     lead_rescore(tenant=tenant, lead=lead)
     return lead
 
@@ -237,12 +225,7 @@ def lead_update(
 def lead_delete(*, tenant: Tenant, actor: User | None, lead: Lead) -> Lead:
     """Soft delete (the inbox offers Undo = lead_restore)."""
     check_can_edit(actor_membership(tenant=tenant, actor=actor), lead)
-    with lead_history(actor):
-        Lead.objects.filter(tenant=tenant, pk=lead.pk, deleted_at=None).update(
-            deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
-        )
-    lead.refresh_from_db()
-    return lead
+    return record_soft_delete(queryset=Lead.objects.filter(tenant=tenant), instance=lead, actor=actor)
 
 
 @transaction.atomic
@@ -250,9 +233,4 @@ def lead_restore(*, tenant: Tenant, actor: User | None, lead: Lead) -> Lead:
     check_can_edit(actor_membership(tenant=tenant, actor=actor), lead)
     if lead.merged_into_id:
         raise AppError(_("This lead was merged into another one: undo the merge instead."))
-    with lead_history(actor):
-        Lead.objects.filter(tenant=tenant, pk=lead.pk).exclude(deleted_at=None).update(
-            deleted_at=None, version=F("version") + 1, updated_at=timezone.now()
-        )
-    lead.refresh_from_db()
-    return lead
+    return record_restore(queryset=Lead.objects.filter(tenant=tenant), instance=lead, actor=actor)

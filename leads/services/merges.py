@@ -15,9 +15,11 @@ from django.utils.translation import gettext as _
 from accounts.models import MergeEntity, MergeRecord
 from accounts.services.merges import lead_records_reassign, merge_record_create, merge_record_mark_undone
 from crm.errors import AppError
+from crm.history import history_actor
 from crm.models import Tenant, User
+from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
-from leads.services.access import actor_membership, check_can_edit, lead_history
+from leads.services.access import check_can_edit
 from leads.services.leads import lead_derived_values
 from leads.services.scoring import lead_rescore
 
@@ -105,7 +107,7 @@ def lead_merge(*, tenant: Tenant, actor: User | None, survivor: Lead, merged: Le
     if gone.last_activity_at and (not keep.last_activity_at or gone.last_activity_at > keep.last_activity_at):
         filled["last_activity_at"] = gone.last_activity_at
     filled.update(lead_derived_values(keep))
-    with lead_history(actor, reason="lead_merge"):
+    with history_actor(actor, reason="lead_merge"):
         Lead.objects.filter(tenant=tenant, pk=keep.pk).update(
             **filled, version=F("version") + 1, updated_at=now
         )
@@ -162,7 +164,7 @@ def lead_merge_undo(*, tenant: Tenant, actor: User | None, record: MergeRecord) 
     for column, value in restore.items():
         setattr(keep, column, value)
     restore.update(lead_derived_values(keep))
-    with lead_history(actor, reason="lead_merge_undo"):
+    with history_actor(actor, reason="lead_merge_undo"):
         Lead.objects.filter(tenant=tenant, pk=keep.pk).update(
             **restore, version=F("version") + 1, updated_at=now
         )

@@ -15,11 +15,13 @@ from django.utils.translation import ngettext
 
 from accounts.services.activities import activity_notes_create_for_leads
 from crm.errors import AppError
+from crm.history import history_actor
 from crm.models import Membership, Role, Tenant, User
+from crm.records import actor_membership
 from leads.models import Lead, LeadPoolEvent, LeadSettings, PoolEventKind
 from leads.selectors.leads import CLAIM_ROLES, OPEN_STATUSES
 from leads.selectors.pool import lead_settings_get, open_claims_count
-from leads.services.access import actor_membership, check_can_edit, check_owner, lead_history
+from leads.services.access import check_can_edit, check_owner
 
 
 def _assign_values(owner: User | None, now: datetime.datetime) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def lead_assign(*, tenant: Tenant, actor: User | None, lead: Lead, owner: User |
         return lead
     now = timezone.now()
     previous_owner = lead.owner_id
-    with lead_history(actor):
+    with history_actor(actor):
         Lead.objects.filter(tenant=tenant, pk=lead.pk).update(
             **_assign_values(owner, now), version=F("version") + 1, updated_at=now
         )
@@ -66,7 +68,7 @@ def leads_bulk_assign(*, tenant: Tenant, actor: User | None, leads: list[Lead], 
     if not ids:
         return 0
     now = timezone.now()
-    with lead_history(actor):
+    with history_actor(actor):
         count = Lead.objects.filter(tenant=tenant, pk__in=ids).update(
             **_assign_values(owner, now), version=F("version") + 1, updated_at=now
         )
@@ -110,7 +112,7 @@ def lead_claim(*, tenant: Tenant, actor: User, lead: Lead) -> Lead:
             % {"cap": settings.pool_claim_cap}
         )
     now = timezone.now()
-    with lead_history(actor):
+    with history_actor(actor):
         Lead.objects.filter(tenant=tenant, pk=lead.pk).update(
             owner=actor,
             claimed_at=now,
@@ -160,7 +162,7 @@ def leads_return_stale_to_pool(*, tenant: Tenant, now: datetime.datetime | None 
     now = now or timezone.now()
     settings = lead_settings_get(tenant=tenant)
     cutoff = now - datetime.timedelta(days=settings.pool_window_days)
-    with lead_history(None, reason="pool_return"), connection.cursor() as cursor:
+    with history_actor(None, reason="pool_return"), connection.cursor() as cursor:
         cursor.execute(
             _RETURN_SQL.format(clock=_CLOCK_SQL), {"tenant": tenant.pk, "cutoff": cutoff, "now": now}
         )

@@ -13,10 +13,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.history import history_actor
 from crm.models import Tenant, User
+from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
 from leads.selectors.leads import STATUS_ORDER
-from leads.services.access import actor_membership, check_can_edit, lead_history
+from leads.services.access import check_can_edit
 
 STATUS_STAMP: dict[str, str] = {
     LeadStatus.WORKING: "working_at",
@@ -73,7 +75,7 @@ def lead_change_status(
     if status == lead.status and status != LeadStatus.DISQUALIFIED:
         return lead
     at = at or timezone.now()
-    with lead_history(actor):
+    with history_actor(actor):
         Lead.objects.filter(tenant=tenant, pk=lead.pk).update(
             **status_values(status, at, reason), version=F("version") + 1, updated_at=timezone.now()
         )
@@ -96,7 +98,7 @@ def leads_bulk_change_status(
     if not ids:
         return 0
     now = timezone.now()
-    with lead_history(actor):
+    with history_actor(actor):
         return Lead.objects.filter(tenant=tenant, pk__in=ids).update(
             **status_values(status, now, reason), version=F("version") + 1, updated_at=now
         )

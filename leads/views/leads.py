@@ -17,7 +17,13 @@ from crm.decorators import tenant_roles_required
 from crm.errors import AppError, ConflictError
 from crm.formstyle import model_choice_field
 from crm.types import TenantHttpRequest
-from crm.viewutils import apply_validation_error
+from crm.viewutils import (
+    apply_validation_error,
+    conflict_context,
+    conflict_rows,
+    delete_with_undo,
+    restore_deleted,
+)
 from leads.forms.leads import AssignForm, BulkForm, LeadForm, StatusForm
 from leads.models import Lead, LeadStatus
 from leads.selectors import duplicates as duplicates_selectors
@@ -214,41 +220,35 @@ def lead_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def _conflict_context(form: LeadForm, exc: ConflictError) -> dict[str, Any]:
-    """Their values vs the values now saved, side by side; the form keeps the user's values and the new version,
-    so "Save mine" overwrites knowingly and nothing typed is lost."""
-    current = exc.extra["current"]
-    rows = []
+    """Their values vs the values now saved, side by side (a source or campaign by name); the form keeps the user's
+    values and the new version, so "Save mine" overwrites knowingly and nothing typed is lost."""
     lookups = {
         "source": model_choice_field(form.fields, "source").queryset,
         "campaign": model_choice_field(form.fields, "campaign").queryset,
     }
-    for name, field in form.fields.items():
-        if name in ("version", "confirm_duplicates", "owner"):
-            continue
-        mine = form.cleaned_data.get(name)
-        theirs = current.get(name)
-        mine_key = getattr(mine, "pk", mine)
-        if (mine_key or "") == (theirs or ""):
-            continue
-        if name in lookups and theirs:
-            theirs = next((str(obj) for obj in lookups[name] if obj.pk == theirs), theirs)
-        rows.append({"label": field.label, "mine": mine, "theirs": theirs})
-    return {"rows": rows, "version": exc.extra["current_version"], "message": str(exc)}
+
+    def display(name: str, value: Any) -> Any:
+        if name in lookups:
+            return next((str(obj) for obj in lookups[name] if obj.pk == value), value)
+        return value
+
+    rows = conflict_rows(form, exc.extra["current"], skip=("owner",), display=display)
+    return conflict_context(exc, rows)
 
 
 @require_POST
 @tenant_roles_required(WRITERS)
 def lead_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     lead = lead_or_404(request, pk)
-    try:
-        services.lead_delete(tenant=request.tenant, actor=request.user, lead=lead)
-    except (AppError, PermissionDenied) as exc:
-        error_message(request, exc)
-        return lead_detail_redirect(lead, slug)
     undo = reverse("leads:lead-restore", kwargs={"slug": slug, "pk": lead.pk})
-    request.session["lead_undo"] = {"url": undo, "name": str(lead)}
-    messages.success(request, _("Lead “%(name)s” deleted.") % {"name": lead})
-    return redirect("leads:lead-list", slug=slug)
+    return delete_with_undo(
+        request,
+        delete=lambda: services.lead_delete(tenant=request.tenant, actor=request.user, lead=lead),
+        done_url=reverse("leads:lead-list", kwargs={"slug": slug}),
+        error_url=reverse("leads:lead-detail", kwargs={"slug": slug, "pk": lead.pk}),
+        message=_("Lead “%(name)s” deleted.") % {"name": lead},
+        undo_session=("lead_undo", {"url": undo, "name": str(lead)}),
+    )
 
 
 @require_POST
@@ -259,13 +259,13 @@ def lead_restore(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse
     except Lead.DoesNotExist as exc:
         raise Http404 from exc
     request.session.pop("lead_undo", None)
-    try:
-        services.lead_restore(tenant=request.tenant, actor=request.user, lead=lead)
-    except (AppError, PermissionDenied) as exc:
-        error_message(request, exc)
-        return redirect("leads:lead-list", slug=slug)
-    messages.success(request, _("Lead restored."))
-    return lead_detail_redirect(lead, slug)
+    return restore_deleted(
+        request,
+        restore=lambda: services.lead_restore(tenant=request.tenant, actor=request.user, lead=lead),
+        done_url=reverse("leads:lead-detail", kwargs={"slug": slug, "pk": lead.pk}),
+        error_url=reverse("leads:lead-list", kwargs={"slug": slug}),
+        message=_("Lead restored."),
+    )
 
 
 @require_GET
