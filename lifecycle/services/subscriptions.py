@@ -12,14 +12,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
-from crm.errors import ConflictError
 from crm.history import history_actor
 from crm.models import Tenant, User
+from crm.records import record_check_version, record_restore, record_soft_delete, record_update_versioned
 from lifecycle.models import Subscription
 from lifecycle.services.stages import lifecycle_schedule_recompute
 
@@ -161,21 +160,22 @@ def subscription_create(
     return subscription
 
 
-def _conflict(tenant: Tenant, subscription_id: int) -> ConflictError:
-    current = Subscription.objects.filter(tenant=tenant, pk=subscription_id).first()
-    if current is None:
-        raise Subscription.DoesNotExist
-    return ConflictError(
-        _("Someone else changed this subscription since you opened it. Review their changes and save again."),
-        current={
-            "plan": current.plan,
-            "mrr": str(current.mrr),
-            "currency": current.currency,
-            "start_date": current.start_date.isoformat(),
-            "end_date": current.end_date.isoformat() if current.end_date else None,
-            "churn_reason": current.churn_reason,
-            "version": current.version,
-        },
+def subscription_snapshot(subscription: Subscription) -> dict[str, Any]:
+    """The current values a stale edit shows (and the API returns with 409)."""
+    return {
+        "plan": subscription.plan,
+        "mrr": str(subscription.mrr),
+        "currency": subscription.currency,
+        "start_date": subscription.start_date.isoformat(),
+        "end_date": subscription.end_date.isoformat() if subscription.end_date else None,
+        "churn_reason": subscription.churn_reason,
+        "version": subscription.version,
+    }
+
+
+def _conflict_message() -> str:
+    return _(
+        "Someone else changed this subscription since you opened it. Review their changes and save again."
     )
 
 
@@ -201,15 +201,23 @@ def subscription_update(
     )
     if current is None:
         raise Subscription.DoesNotExist
-    if version is not None and int(version) != current.version:
-        raise _conflict(tenant, current.pk)
+    record_check_version(
+        current=current, expected_version=version, snapshot=subscription_snapshot, message=_conflict_message()
+    )
     clean = _clean(tenant, fields, current=current)
     real = {name: value for name, value in clean.items() if getattr(current, name) != value}
     if real:
-        with history_actor(actor):
-            Subscription.objects.filter(tenant=tenant, pk=current.pk).update(
-                **real, version=F("version") + 1, updated_at=timezone.now()
-            )
+        # The row is locked: the version read above is still the one in the database.
+        record_update_versioned(
+            queryset=Subscription.objects.filter(tenant=tenant),
+            instance=current,
+            expected_version=current.version,
+            values=real,
+            actor=actor,
+            snapshot=subscription_snapshot,
+            message=_conflict_message(),
+            refresh=False,
+        )
         if recompute:
             lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[current.account_id])
     current.refresh_from_db()
@@ -219,21 +227,15 @@ def subscription_update(
 @transaction.atomic
 def subscription_delete(*, tenant: Tenant, actor: User | None, subscription: Subscription) -> Subscription:
     """Soft-delete (restorable); a deleted subscription no longer counts for the lifecycle."""
-    with history_actor(actor):
-        Subscription.objects.filter(tenant=tenant, pk=subscription.pk, deleted_at__isnull=True).update(
-            deleted_at=timezone.now(), version=F("version") + 1, updated_at=timezone.now()
-        )
+    record_soft_delete(
+        queryset=Subscription.objects.filter(tenant=tenant), instance=subscription, actor=actor
+    )
     lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[subscription.account_id])
-    subscription.refresh_from_db()
     return subscription
 
 
 @transaction.atomic
 def subscription_restore(*, tenant: Tenant, actor: User | None, subscription: Subscription) -> Subscription:
-    with history_actor(actor):
-        Subscription.objects.filter(tenant=tenant, pk=subscription.pk, deleted_at__isnull=False).update(
-            deleted_at=None, version=F("version") + 1, updated_at=timezone.now()
-        )
+    record_restore(queryset=Subscription.objects.filter(tenant=tenant), instance=subscription, actor=actor)
     lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[subscription.account_id])
-    subscription.refresh_from_db()
     return subscription
