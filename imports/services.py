@@ -32,6 +32,7 @@ from crm.tenancy import tenant_context
 from imports.models import MAX_ROW_ERRORS, ImportJob, ImportStatus
 from imports.registry import CREATED, ImportKind, RowImporter, get_kind
 from imports.rows import ImportContext, Row, RowError, RowErrors, cell_from_import
+from imports.signals import import_job_context, import_job_finished
 
 logger = logging.getLogger(__name__)
 
@@ -362,6 +363,18 @@ def _run_job(tenant: Tenant, job_id: int) -> None:
     if started is None:
         return
     job, kind, membership = started
+    try:
+        with import_job_context(tenant.pk):
+            _run_started_job(tenant, job_id, job, kind, membership)
+    finally:
+        # Once per job, after its last commit (also when it stopped after some chunks): the apps that held back
+        # their per-record reactions while it ran (imports.signals) react now.
+        import_job_finished.send(sender=ImportJob, tenant=tenant, job_id=job_id, kind=kind.key)
+
+
+def _run_started_job(
+    tenant: Tenant, job_id: int, job: ImportJob, kind: ImportKind, membership: Membership
+) -> None:
     user = membership.user
     context = ImportContext(
         tenant=tenant,

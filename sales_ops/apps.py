@@ -7,9 +7,10 @@ class SalesOpsConfig(AppConfig):
     verbose_name = "Sales ops"
 
     def ready(self) -> None:
-        from sales_ops import receivers
+        from sales_ops import quota_import, receivers
 
         receivers.connect()
+        quota_import.register_kind()
 
         from sales_ops import navigation
 

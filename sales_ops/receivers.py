@@ -1,11 +1,16 @@
-"""Changes that move KPIs schedule a debounced recompute of their tenant (sales_ops.services.triggers)."""
+"""Changes that move KPIs schedule a debounced recompute of their tenant (sales_ops.services.triggers): records
+of every metric family and the settings and rates they are computed with; the lifecycle app's set-based rewrites
+of stage history and health (its signal); and the end of an import job (once per job: while it runs, its rows'
+saves hold back, see imports.signals)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
 
-def _changed(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     from sales_ops.services.triggers import kpi_recompute_soon
 
     tenant_id = getattr(instance, "tenant_id", None)
@@ -13,11 +18,51 @@ def _changed(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def
         kpi_recompute_soon(tenant_id=tenant_id)
 
 
-def connect() -> None:
-    from accounts.models import Activity, Opportunity
-    from leads.models import Lead
-    from sales_ops.models import Quota
+def _tenant_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
+    # Time zone, fiscal year start and reporting currency cut every period and amount.
+    from sales_ops.services.triggers import kpi_recompute_soon
 
-    for model in (Lead, Opportunity, Activity, Quota):
+    if not created and instance.pk is not None:
+        kpi_recompute_soon(tenant_id=instance.pk)
+
+
+def _tenant_id_signal(sender: Any, tenant_id: int, **kwargs: Any) -> None:
+    from sales_ops.services.triggers import kpi_recompute_soon
+
+    kpi_recompute_soon(tenant_id=tenant_id)
+
+
+def _import_finished(sender: Any, tenant: Any, **kwargs: Any) -> None:
+    from sales_ops.services.triggers import kpi_recompute_soon
+
+    kpi_recompute_soon(tenant_id=tenant.pk)
+
+
+def connect() -> None:
+    from accounts.models import Activity, ExchangeRate, Opportunity
+    from crm.models import Tenant
+    from imports.signals import import_job_finished
+    from leads.models import Campaign, Lead, LeadSource
+    from lifecycle.models import Feedback, LifecycleSettings, Subscription
+    from lifecycle.signals import customer_data_recomputed
+    from sales_ops.models import KpiSettings, Quota
+
+    models = (
+        Lead,
+        Opportunity,
+        Activity,
+        Quota,
+        Subscription,
+        Feedback,
+        Campaign,
+        LeadSource,
+        ExchangeRate,
+        KpiSettings,
+        LifecycleSettings,
+    )
+    for model in models:
         post_save.connect(_changed, sender=model, dispatch_uid=f"sales_ops.{model.__name__}.saved")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"sales_ops.{model.__name__}.deleted")
+    post_save.connect(_tenant_changed, sender=Tenant, dispatch_uid="sales_ops.Tenant.saved")
+    customer_data_recomputed.connect(_tenant_id_signal, dispatch_uid="sales_ops.customer_data_recomputed")
+    import_job_finished.connect(_import_finished, dispatch_uid="sales_ops.import_job_finished")

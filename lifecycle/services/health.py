@@ -37,7 +37,7 @@ from accounts.models import LifecycleStageName, OpportunityType, StageKind
 from crm.dates import tenant_today
 from crm.history import history_actor
 from crm.models import Tenant, User
-from lifecycle.models import DEFAULT_TOUCH_CADENCE, HealthComponent, HealthSettings
+from lifecycle.models import DEFAULT_TOUCH_CADENCE, HealthComponent, HealthScore, HealthSettings
 from lifecycle.services.settings import lifecycle_settings_get, lifecycle_settings_update
 
 WEIGHT_FIELDS = tuple(f"weight_{name}" for name in HealthComponent.values)
@@ -330,6 +330,9 @@ def health_recompute(
         from lifecycle.services.playbooks import playbooks_run
 
         playbooks_run(tenant=tenant, account_ids=ids)
+    from lifecycle.signals import customer_data_recomputed
+
+    customer_data_recomputed.send(sender=HealthScore, tenant_id=tenant.pk)
     return written
 
 

@@ -186,6 +186,9 @@ def lifecycle_recompute(
     from lifecycle.services.health import health_schedule_recompute
 
     health_schedule_recompute(tenant_id=tenant.pk, account_ids=ids)
+    from lifecycle.signals import customer_data_recomputed
+
+    customer_data_recomputed.send(sender=LifecycleChange, tenant_id=tenant.pk)
     return written
 
 

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from imports.signals import import_job_running
+
 
 def pending_key(tenant_id: int) -> str:
     return f"sales_ops:kpi-recompute-pending:t{tenant_id}"
@@ -19,9 +21,12 @@ def debounce_seconds() -> int:
 
 def kpi_recompute_soon(*, tenant_id: int) -> None:
     """After the current transaction commits, queue a recompute of the tenant unless one is already queued.
-    Off when settings.KPI_RECOMPUTE_ON_CHANGE is False (the test suite outside tests/sales_ops)."""
+    Off when settings.KPI_RECOMPUTE_ON_CHANGE is False (the test suite outside tests/sales_ops), and while an
+    import job of the tenant runs in this context (its end queues one)."""
     if not getattr(settings, "KPI_RECOMPUTE_ON_CHANGE", True):
         return
+    if import_job_running(tenant_id):
+        return  # the job's end queues one recompute (sales_ops.receivers), not one per committed chunk
     transaction.on_commit(lambda: queue_recompute(tenant_id=tenant_id))
 
 
