@@ -117,7 +117,7 @@ class QuotaCellSerializer(serializers.Serializer):
     ]
 )
 class QuotaBulkSerializer(serializers.Serializer):
-    cells = QuotaCellSerializer(many=True, allow_empty=False, max_length=5000)
+    cells = serializers.ListField(child=QuotaCellSerializer(), allow_empty=False, max_length=5000)
 
 
 class QuotaBulkResultSerializer(serializers.Serializer):
@@ -125,7 +125,8 @@ class QuotaBulkResultSerializer(serializers.Serializer):
 
 
 class QuotaPagination(CursorPagination):
-    ordering = ("month", "id")
+    # By month, then id (unique, as a cursor needs); DRF accepts a tuple where the stubs say str.
+    ordering = ("month", "id")  # type: ignore[assignment]
 
 
 @extend_schema(tags=["quotas"])

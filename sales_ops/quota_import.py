@@ -92,8 +92,9 @@ class QuotaImporter(RowImporter):
 
 def _quotas(tenant: Tenant, membership: Membership, params: QueryDict) -> Any:
     rows = quota_list(tenant=tenant, membership=membership)
-    if params.get("year", "").isdigit():
-        rows = rows.filter(month__year=int(params["year"]))
+    year = str(params.get("year") or "")
+    if year.isdigit():
+        rows = rows.filter(month__year=int(year))
     return rows.order_by("month", "id")
 
 

@@ -79,7 +79,10 @@ def book(fy_tenant, people):
         for month, day, stage in changes:
             LifecycleChangeFactory(
                 tenant=fy_tenant,
-                account=accounts[key], from_stage=previous, to_stage=stage, date=D(2024, month, day)
+                account=accounts[key],
+                from_stage=previous,
+                to_stage=stage,
+                date=D(2024, month, day),
             )
             previous = stage
 
@@ -100,13 +103,24 @@ def book(fy_tenant, people):
         won_deal(accounts["E"], local(2024, 5, 20, 23, 30), owner=rep2)
 
     CampaignFactory(
-        tenant=fy_tenant, cost=Decimal("3100"), currency="CNY", start_date=D(2024, 1, 17), end_date=D(2024, 2, 16)
+        tenant=fy_tenant,
+        cost=Decimal("3100"),
+        currency="CNY",
+        start_date=D(2024, 1, 17),
+        end_date=D(2024, 2, 16),
     )
     CampaignFactory(
-        tenant=fy_tenant, cost=Decimal("200"), currency="USD", start_date=D(2024, 5, 1), end_date=D(2024, 5, 10)
+        tenant=fy_tenant,
+        cost=Decimal("200"),
+        currency="USD",
+        start_date=D(2024, 5, 1),
+        end_date=D(2024, 5, 10),
     )
     CampaignFactory(  # deleted: never counts
-        tenant=fy_tenant, cost=Decimal("99999"), start_date=D(2024, 5, 1), end_date=D(2024, 5, 2),
+        tenant=fy_tenant,
+        cost=Decimal("99999"),
+        start_date=D(2024, 5, 1),
+        end_date=D(2024, 5, 2),
         deleted_at=local(2024, 5, 3),
     )
 
@@ -243,7 +257,12 @@ def test_nps_csat_and_health(rows):
     assert value(rows, "csat", "month", JUNE) is None
     assert value(rows, "nps", "quarter", FQ1) == 0  # 10, 9, 7, 3, 0: 100 x (2 - 2) / 5
     # Health now (X is not a customer): mean of 80, 35, 20; at risk below 40: E and B.
-    for grain, period in (("month", JUNE), ("quarter", FQ1), ("day", D(2024, 6, 15)), ("week", D(2024, 6, 10))):
+    for grain, period in (
+        ("month", JUNE),
+        ("quarter", FQ1),
+        ("day", D(2024, 6, 15)),
+        ("week", D(2024, 6, 10)),
+    ):
         assert value(rows, "avg_health_score", grain, period) == 45
         assert value(rows, "at_risk_accounts", grain, period) == 2
     assert ("avg_health_score", "month", MAY, "all", "") not in rows  # "now": current periods only
@@ -256,7 +275,9 @@ def test_gross_margin_and_at_risk_threshold_settings(fy_tenant, book):
 
     KpiSettingsFactory(tenant=fy_tenant, gross_margin=Decimal("0.5"))
     with tenant_context(fy_tenant):
-        LifecycleSettings.objects.update_or_create(tenant=fy_tenant, defaults={"health_at_risk_threshold": 30})
+        LifecycleSettings.objects.update_or_create(
+            tenant=fy_tenant, defaults={"health_at_risk_threshold": 30}
+        )
     kpi_recompute(tenant=fy_tenant, now=NOW)
     rows = snapshot(fy_tenant)
     assert value(rows, "ltv", "month", MAY) == Decimal("5400")  # 900 x 0.5 x 12
