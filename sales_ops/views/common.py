@@ -190,15 +190,26 @@ def visibility(request: TenantHttpRequest) -> Q | None:
     return cached if isinstance(cached, Q) else None
 
 
-def can_see(request: TenantHttpRequest, dimension: str, value: str) -> bool:
-    """Whether the member reads rows of (dimension, value): the same rule as the rows themselves."""
+def can_see(request: TenantHttpRequest, dimension: str, value: str, people_: People) -> bool:
+    """Whether the member reads rows of (dimension, value): the same rule as the rows themselves
+    (sales_ops.selectors.snapshot_visibility: a manager's own team and its active members, themselves)."""
     membership = request.membership
     if membership.role in (Role.ADMIN, Role.OPS) or dimension == Dimension.ALL:
         return True
     if membership.role == Role.SALES_MANAGER:
         if dimension == Dimension.TEAM:
             return membership.team is not None and membership.team.name == value
-        return dimension == Dimension.OWNER
+        if dimension != Dimension.OWNER:
+            return False
+        if value == membership.user.email:
+            return True
+        member = people_.by_email.get(value)
+        return (
+            member is not None
+            and membership.team_id is not None
+            and member.team_id == membership.team_id
+            and member.status == MembershipStatus.ACTIVE
+        )
     if membership.role == Role.SALES_REP:
         return dimension == Dimension.OWNER and value == membership.user.email
     return False

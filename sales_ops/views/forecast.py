@@ -127,12 +127,16 @@ def default_scope(req: TenantHttpRequest) -> tuple[str, str]:
     return Dimension.ALL, ""
 
 
-def parse_scope(req: TenantHttpRequest) -> tuple[str, str]:
+def parse_scope(req: TenantHttpRequest, people: common.People) -> tuple[str, str]:
     raw = req.GET.get("scope") or ""
     dimension, _sep, value = raw.partition(":")
     if dimension == Dimension.ALL:
         return Dimension.ALL, ""
-    if dimension in (Dimension.TEAM, Dimension.OWNER) and value and common.can_see(req, dimension, value):
+    if (
+        dimension in (Dimension.TEAM, Dimension.OWNER)
+        and value
+        and common.can_see(req, dimension, value, people)
+    ):
         return dimension, value
     return default_scope(req)
 
@@ -176,7 +180,9 @@ def build(request: HttpRequest) -> dict[str, Any]:
     quota = quotas(tenant, period, people)
     targets: list[tuple[str, str, str]] = [(Dimension.ALL, "", _("Whole company"))]
     teams = sorted(set(people.team_ids) | set(values.values_of(Dimension.TEAM)))
-    targets += [(Dimension.TEAM, team, team) for team in teams if common.can_see(req, Dimension.TEAM, team)]
+    targets += [
+        (Dimension.TEAM, team, team) for team in teams if common.can_see(req, Dimension.TEAM, team, people)
+    ]
     owners = {
         email
         for email, member in people.by_email.items()
@@ -186,11 +192,11 @@ def build(request: HttpRequest) -> dict[str, Any]:
         (
             (Dimension.OWNER, email, people.owner_name(email))
             for email in owners
-            if common.can_see(req, Dimension.OWNER, email)
+            if common.can_see(req, Dimension.OWNER, email, people)
         ),
         key=lambda t: t[2].lower(),
     )
-    scope = parse_scope(req)
+    scope = parse_scope(req, people)
     table = Table(
         "forecast",
         _("Forecast"),

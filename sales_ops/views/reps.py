@@ -57,7 +57,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
         } | set(values.values_of(Dimension.OWNER))
     else:
         keys = set(people.team_ids) | set(values.values_of(Dimension.TEAM))
-    keys = {key for key in keys if common.can_see(req, rows_by, key)}
+    keys = {key for key in keys if common.can_see(req, rows_by, key, people)}
     entries: list[dict[str, Any]] = []
     for key in keys:
         if rows_by == Dimension.OWNER:

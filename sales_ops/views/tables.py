@@ -19,6 +19,8 @@ def format_value(value: Decimal | int | str | None, kind: str) -> str:
     if kind == "text":
         return str(value)
     number = Decimal(value)
+    if kind.startswith("delta") and number == 0:
+        return "0"
     if kind == "count":
         return f"{number:,.0f}"
     if kind == "money":

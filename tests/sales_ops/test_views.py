@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+
 import pytest
 
+from crm.models import Role
 from tests.sales_ops.dashboard_seed import seed_people, seed_records
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +43,279 @@ def test_pages_render_for_every_role(url, client_for, admin_member, team, data):
         response = client_for(who).get(url)
         assert response.status_code == 200, (who.role, url)
         assert 'data-testid="as-of"' in _text(response)
+
+
+def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def _table_texts(html: str, key: str) -> list[list[str]]:
+    """The header and cell texts of the table `key` on a page (tags stripped)."""
+    block = html.split(f'data-testid="table-{key}"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", block, re.S)
+    out = []
+    for row in rows:
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        out.append([re.sub(r"<[^>]+>", "", cell).strip() for cell in cells])
+    return out
+
+
+def test_rep_sees_only_own_rows_in_the_leaderboard(client_for, team, data):
+    html = _text(client_for(team["rep1"]).get("/t/alpha/dashboards/reps/"))
+    assert "Rita Rep" in html
+    assert "Wes West" not in html
+    manager_html = _text(client_for(team["manager"]).get("/t/alpha/dashboards/reps/"))
+    assert "Rita Rep" in manager_html and "Mia Manager" in manager_html
+    assert "Wes West" not in manager_html
+    ops_html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/reps/"))
+    assert "Rita Rep" in ops_html and "Wes West" in ops_html
+
+
+def test_forecast_rows_follow_the_kpi_visibility(client_for, admin_member, team, data):
+    ops = _text(client_for(team["ops"]).get("/t/alpha/dashboards/forecast/"))
+    assert 'data-testid="forecast-who-team-West"' in ops and 'data-testid="forecast-who-team-East"' in ops
+    manager = _text(client_for(team["manager"]).get("/t/alpha/dashboards/forecast/"))
+    assert 'data-testid="forecast-who-team-East"' in manager
+    assert 'data-testid="forecast-who-team-West"' not in manager
+    assert "forecast-who-owner-rep2@dash.test" not in manager
+    cs = _text(client_for(team["cs"]).get("/t/alpha/dashboards/forecast/"))
+    assert 'data-testid="forecast-who-all-"' in cs
+    assert "forecast-who-team-" not in cs and "forecast-who-owner-" not in cs
+    rep = _text(client_for(team["rep1"]).get("/t/alpha/dashboards/forecast/"))
+    assert "forecast-who-owner-rep1@dash.test" in rep and "forecast-who-owner-rep2@dash.test" not in rep
+
+
+def test_forecast_numbers_and_quota_rules(client_for, team, data):
+    html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/forecast/"))
+    # East: won 1,000 this month + commit deal 2,000; quota from its member rep1 (3,000): no team row.
+    assert re.search(r'data-testid="forecast-forecast_commit-team-East"><a [^>]+>3,000.00<', html)
+    assert re.search(r'data-testid="forecast-quota-team-East">3,000.00<', html)
+    # West has its own team row (2,500); the company has no tenant row: the sum of owner rows (5,000).
+    assert re.search(r'data-testid="forecast-quota-team-West">2,500.00<', html)
+    assert re.search(r'data-testid="forecast-quota-all-">5,000.00<', html)
+
+
+def test_null_shows_a_dash_never_zero(client_for, team, data):
+    html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/unit-economics/"))
+    assert re.search(r'data-testid="economics-nrr">—<', html)
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("/t/alpha/dashboards/funnel/?dimension=source_kind", "funnel"),
+        ("/t/alpha/dashboards/funnel/", "funnel"),
+        ("/t/alpha/dashboards/pipeline/", "summary"),
+        ("/t/alpha/dashboards/pipeline/", "trends"),
+        ("/t/alpha/dashboards/reps/?sort=calls_logged&dir=desc", "leaderboard"),
+        ("/t/alpha/dashboards/unit-economics/", "trends"),
+        ("/t/alpha/dashboards/forecast/", "forecast"),
+    ],
+)
+def test_csv_export_is_the_table_on_screen(client_for, team, data, url, key):
+    client = client_for(team["ops"])
+    shown = _table_texts(_text(client.get(url)), key)
+    joiner = "&" if "?" in url else "?"
+    response = client.get(f"{url}{joiner}export={key}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert _csv(response) == shown
+
+
+def test_unknown_export_is_404(client_for, team, data):
+    assert client_for(team["ops"]).get("/t/alpha/dashboards/funnel/?export=nope").status_code == 404
+
+
+def test_other_tenants_member_gets_404(client_for, other_tenant, team, data):
+    from crm.models import Membership
+    from crm.tenancy import tenant_context
+
+    with tenant_context(other_tenant):
+        outsider = Membership.objects.select_related("user").get(role=Role.ADMIN)
+    client = client_for(outsider)
+    for url in PAGES + ["/t/alpha/dashboards/quotas/"]:
+        assert client.get(url).status_code == 404
+    assert client.post("/t/alpha/dashboards/recompute/").status_code == 404
+
+
+def test_quotas_grid_is_for_admin_ops_and_managers(client_for, admin_member, team, data):
+    assert client_for(team["rep1"]).get("/t/alpha/dashboards/quotas/").status_code == 404
+    assert client_for(team["cs"]).get("/t/alpha/dashboards/quotas/").status_code == 404
+    for who in (admin_member, team["ops"], team["manager"]):
+        assert client_for(who).get("/t/alpha/dashboards/quotas/").status_code == 200
+
+
+def test_quotas_grid_saves_and_a_manager_edits_only_the_team(client_for, team, data, tenant):
+    from crm.tenancy import tenant_context
+    from sales_ops.models import Quota
+
+    month = data["month"]
+    rep1, rep2 = team["rep1"].user, team["rep2"].user
+    client = client_for(team["manager"])
+    html = _text(
+        client.get(
+            f"/t/alpha/dashboards/quotas/?year={month.year if tenant.fiscal_year_start_month <= month.month else month.year - 1}"
+        )
+    )
+    assert f'name="q-owner-{rep1.pk}-{month:%Y-%m}"' in html
+    assert f'name="q-owner-{rep2.pk}-{month:%Y-%m}"' not in html  # West: read only
+    year = month.year if tenant.fiscal_year_start_month <= month.month else month.year - 1
+    response = client.post(
+        "/t/alpha/dashboards/quotas/",
+        {"year": year, f"q-owner-{rep1.pk}-{month:%Y-%m}": "4,500", f"q-owner-{rep2.pk}-{month:%Y-%m}": "1"},
+    )
+    assert response.status_code == 302
+    with tenant_context(tenant):
+        assert Quota.objects.get(owner=rep1, month=month).amount == 4500
+        assert Quota.objects.get(owner=rep2, month=month).amount == 2000  # not the manager's to change
+    response = client.post(
+        "/t/alpha/dashboards/quotas/", {"year": year, f"q-owner-{rep1.pk}-{month:%Y-%m}": "abc"}
+    )
+    assert response.status_code == 200
+    assert "enter a number" in _text(response)
+    client.post("/t/alpha/dashboards/quotas/", {"year": year, f"q-owner-{rep1.pk}-{month:%Y-%m}": ""})
+    with tenant_context(tenant):
+        assert not Quota.objects.filter(owner=rep1, month=month).exists()
+
+
+def test_recompute_button_and_progress(client_for, team, data, tenant, django_capture_on_commit_callbacks):
+    from crm.tenancy import tenant_context
+    from sales_ops.models import KpiRecompute
+
+    client = client_for(team["ops"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/t/alpha/dashboards/recompute/",
+            {"next": "/t/alpha/dashboards/pipeline/"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response.status_code == 200
+    with tenant_context(tenant):
+        job = KpiRecompute.objects.get()
+    assert 'data-testid="recompute-progress"' in _text(response)
+    assert job.status == "done"  # tasks run eagerly after commit in tests
+    progress = client.get(f"/t/alpha/dashboards/recompute/{job.pk}/?next=/t/alpha/dashboards/pipeline/")
+    assert 'data-testid="recompute-done"' in _text(progress)
+    assert 'href="/t/alpha/dashboards/pipeline/"' in _text(progress)
+    # No htmx: back to the page.
+    assert client.post("/t/alpha/dashboards/recompute/", {"next": "/t/alpha/dashboards/reps/"}).url == (
+        "/t/alpha/dashboards/reps/"
+    )
+    # Reps and cs cannot start one (the API's roles).
+    assert client_for(team["rep1"]).post("/t/alpha/dashboards/recompute/").status_code == 404
+    assert client_for(team["cs"]).get(f"/t/alpha/dashboards/recompute/{job.pk}/").status_code == 404
+
+
+def test_running_job_shows_a_polling_progress_bar(client_for, team, data, tenant):
+    from tests.factories import KpiRecomputeFactory
+
+    job = KpiRecomputeFactory(tenant=tenant, status="running", progress=35)
+    html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/funnel/"))
+    assert f"/t/alpha/dashboards/recompute/{job.pk}/" in html
+    assert 'hx-trigger="every 1s"' in html and 'value="35"' in html
+
+
+def test_stale_warning_follows_the_setting(client_for, team, data, tenant):
+    from tests.factories import KpiSettingsFactory
+
+    client = client_for(team["ops"])
+    assert 'data-testid="stale-warning"' not in _text(client.get("/t/alpha/dashboards/funnel/"))
+    KpiSettingsFactory(tenant=tenant, stale_after_minutes=0)
+    assert 'data-testid="stale-warning"' in _text(client.get("/t/alpha/dashboards/funnel/"))
+
+
+def test_manager_changes_a_forecast_category_inline(client_for, team, data, tenant):
+    from crm.tenancy import tenant_context
+
+    deal = data["deals"]["best"]
+    client = client_for(team["manager"])
+    url = f"/t/alpha/dashboards/forecast/deals/{deal.pk}/category/"
+    response = client.post(
+        url, {"version": deal.version, "forecast_category": "commit"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert 'data-testid="forecast-saved"' in _text(response)
+    with tenant_context(tenant):
+        deal.refresh_from_db()
+    assert deal.forecast_category == "commit"
+    # A stale version: the conflict is said and the current category shown.
+    stale = client.post(url, {"version": deal.version - 1, "forecast_category": "pipeline"})
+    assert "Someone else changed this deal" in _text(stale)
+    with tenant_context(tenant):
+        deal.refresh_from_db()
+    assert deal.forecast_category == "commit"
+    # West's deal is not the East manager's: 404, like a missing deal; reps cannot touch others' deals.
+    west = data["deals"]["west"]
+    assert (
+        client.post(
+            f"/t/alpha/dashboards/forecast/deals/{west.pk}/category/",
+            {"version": west.version, "forecast_category": "commit"},
+        ).status_code
+        == 404
+    )
+    assert (
+        client_for(team["rep1"])
+        .post(
+            f"/t/alpha/dashboards/forecast/deals/{west.pk}/category/",
+            {"version": west.version, "forecast_category": "commit"},
+        )
+        .status_code
+        == 404
+    )
+
+
+def test_forecast_drill_down_lists_only_visible_deals(client_for, team, data):
+    html = _text(client_for(team["manager"]).get("/t/alpha/dashboards/forecast/?scope=all:"))
+    assert "Big commit" in html and "Maybe deal" in html
+    assert "West deal" not in html
+    ops = _text(client_for(team["ops"]).get("/t/alpha/dashboards/forecast/?scope=all:"))
+    assert "West deal" in ops
+
+
+def test_funnel_drill_down_links_to_the_leads_list(client_for, team, data):
+    html = _text(
+        client_for(team["ops"]).get("/t/alpha/dashboards/funnel/?dimension=source_kind&value=inbound")
+    )
+    link = re.search(r'data-testid="funnel-leads"><a href="([^"]+)"', html)
+    assert link is not None
+    assert "/t/alpha/leads/?" in link.group(1) and "source_kind=inbound" in link.group(1)
+
+
+QUERY_PAGES = {
+    "dashboards/funnel/": 9,
+    "dashboards/funnel/?dimension=source_kind": 10,
+    "dashboards/pipeline/": 9,
+    "dashboards/reps/": 9,
+    "dashboards/unit-economics/": 9,
+    "dashboards/forecast/": 11,
+    "dashboards/quotas/": 9,
+}
+
+
+def _count(client, url: str) -> int:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_exact_query_counts_do_not_grow_with_the_data(client_for, team, data):
+    from crm.models import Membership
+    from crm.tenancy import tenant_context
+    from tests.conftest import make_tenant
+
+    big = make_tenant("gamma")
+    big_team = seed_people(big, domain="big.test")
+    seed_records(big, big_team, scale=4)
+    with tenant_context(big):
+        Membership.objects.get(user=big_team["ops"].user)
+    small_client, big_client = client_for(team["ops"]), client_for(big_team["ops"])
+    counts = {}
+    for page in QUERY_PAGES:
+        small = _count(small_client, f"/t/alpha/{page}")
+        large = _count(big_client, f"/t/gamma/{page}")
+        counts[page] = (small, large)
+        assert small == large, page
+    assert {page: small for page, (small, _large) in counts.items()} == QUERY_PAGES
