@@ -282,13 +282,13 @@ def test_funnel_drill_down_links_to_the_leads_list(client_for, team, data):
 
 
 QUERY_PAGES = {
-    "dashboards/funnel/": 9,
-    "dashboards/funnel/?dimension=source_kind": 10,
-    "dashboards/pipeline/": 9,
-    "dashboards/reps/": 9,
-    "dashboards/unit-economics/": 9,
-    "dashboards/forecast/": 11,
-    "dashboards/quotas/": 9,
+    "dashboards/funnel/": 13,
+    "dashboards/funnel/?dimension=source_kind": 14,
+    "dashboards/pipeline/": 14,
+    "dashboards/reps/": 14,
+    "dashboards/unit-economics/": 13,
+    "dashboards/forecast/": 16,
+    "dashboards/quotas/": 15,
 }
 
 
