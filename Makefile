@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Translations: each committed .po is compiled to its .mo by the set-up (needs gettext's msgfmt).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: setup assets demo test lint typecheck migrations-check check messages clean-demo bench
+.PHONY: setup assets demo test lint typecheck migrations-check check messages clean-demo bench bench-kpi
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,9 @@ messages: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+bench-kpi: setup
+	$(PY) bench/kpi.py --reuse
 
 clean-demo:
 	rm -rf var/pgdata
