@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 
 class StyledFormMixin:
@@ -56,3 +57,11 @@ def choice_field(fields: Mapping[str, forms.Field], name: str) -> forms.ChoiceFi
     if not isinstance(field, forms.ChoiceField):
         raise TypeError(f"{name} is not a ChoiceField")
     return field
+
+
+def field_queryset(fields: Mapping[str, forms.Field], name: str) -> QuerySet[Any]:
+    """The queryset of the ModelChoiceField `fields[name]`, which the form's __init__ has set."""
+    queryset = model_choice_field(fields, name).queryset
+    if queryset is None:
+        raise TypeError(f"{name} has no queryset")
+    return queryset

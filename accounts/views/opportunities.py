@@ -34,7 +34,7 @@ from accounts.services import opportunity_contacts as opportunity_contacts_servi
 from accounts.services import pipelines as pipelines_services
 from crm.decorators import tenant_member_required
 from crm.errors import ConflictError
-from crm.formstyle import choice_field, model_choice_field
+from crm.formstyle import choice_field, field_queryset
 from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error, conflict_context, delete_with_undo, restore_deleted
 
@@ -184,11 +184,11 @@ def _conflict_context(
     current_initial = OpportunityForm.initial_for(current)
     theirs = comparable_values(current_initial)
     original = form.original_values() or theirs
-    stage_names = {str(s.pk): str(s) for s in model_choice_field(form.fields, "stage").queryset}
-    owner_names = {str(u.pk): u.display_name for u in model_choice_field(form.fields, "owner").queryset}
+    stage_names = {str(s.pk): str(s) for s in field_queryset(form.fields, "stage")}
+    owner_names = {str(u.pk): u.display_name for u in field_queryset(form.fields, "owner")}
     choices = {
-        "type": dict(choice_field(form.fields, "type").choices),
-        "forecast_category": dict(choice_field(form.fields, "forecast_category").choices),
+        "type": dict(choice_field(form.fields, "type").choices),  # type: ignore[arg-type]  # the getter gives the normalized pairs; the stubs give it the setter's type
+        "forecast_category": dict(choice_field(form.fields, "forecast_category").choices),  # type: ignore[arg-type]  # the getter gives the normalized pairs; the stubs give it the setter's type
     }
 
     def display(name: str, value: str) -> str:

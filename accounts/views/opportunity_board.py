@@ -244,7 +244,8 @@ def opportunity_move(request: TenantHttpRequest, slug: str, pk: int) -> HttpResp
 @require_POST
 def opportunity_won(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     opportunity = _get_deal(request, pk)
-    version = request.POST.get("version") or None
+    posted_version = request.POST.get("version")
+    version = int(posted_version) if posted_version else None  # as the service's version check reads it
     try:
         won = opportunities_services.opportunity_mark_won(
             tenant=request.tenant, actor=request.user, opportunity=opportunity, version=version

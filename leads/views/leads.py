@@ -15,12 +15,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.decorators import tenant_roles_required
 from crm.errors import AppError, ConflictError
-from crm.formstyle import model_choice_field
+from crm.formstyle import field_queryset
 from crm.types import TenantHttpRequest
 from crm.viewutils import (
     apply_validation_error,
     conflict_context,
     conflict_rows,
+    data_with_version,
     delete_with_undo,
     restore_deleted,
 )
@@ -143,8 +144,9 @@ def lead_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
             company=data["company"],
         )
         if duplicates and not data.get("confirm_duplicates"):
-            form.data = form.data.copy()
-            form.data["confirm_duplicates"] = "1"
+            confirmed = request.POST.copy()  # the bound form's data (request.POST itself is immutable)
+            confirmed["confirm_duplicates"] = "1"
+            form.data = confirmed
         else:
             try:
                 lead = services.lead_create(
@@ -190,8 +192,9 @@ def lead_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
                 exclude_id=lead.pk,
             )
         if duplicates and not data.get("confirm_duplicates"):
-            form.data = form.data.copy()
-            form.data["confirm_duplicates"] = "1"
+            confirmed = request.POST.copy()  # the bound form's data (request.POST itself is immutable)
+            confirmed["confirm_duplicates"] = "1"
+            form.data = confirmed
         else:
             try:
                 services.lead_update(
@@ -203,8 +206,7 @@ def lead_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
                 )
             except ConflictError as exc:
                 conflict = _conflict_context(form, exc)
-                form.data = form.data.copy()
-                form.data["version"] = str(exc.extra["current_version"])
+                form.data = data_with_version(request.POST, str(exc.extra["current_version"]))
             except ValidationError as exc:
                 apply_validation_error(form, exc)
             except (AppError, PermissionDenied) as exc:
@@ -223,8 +225,8 @@ def _conflict_context(form: LeadForm, exc: ConflictError) -> dict[str, Any]:
     """Their values vs the values now saved, side by side (a source or campaign by name); the form keeps the user's
     values and the new version, so "Save mine" overwrites knowingly and nothing typed is lost."""
     lookups = {
-        "source": model_choice_field(form.fields, "source").queryset,
-        "campaign": model_choice_field(form.fields, "campaign").queryset,
+        "source": field_queryset(form.fields, "source"),
+        "campaign": field_queryset(form.fields, "campaign"),
     }
 
     def display(name: str, value: Any) -> Any:
