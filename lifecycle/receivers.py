@@ -1,7 +1,13 @@
-"""What the lifecycle app listens to: changes of deals (accounts app) and of its own subscriptions that can move an
-account's stage. Each schedules a recompute of the affected account after commit, debounced per transaction (an
-import chunk of a thousand rows gives one recompute). Settings changes schedule a whole-tenant recompute from
-their service."""
+"""What the lifecycle app listens to.
+
+Stages: changes of deals (accounts app) and of its own subscriptions that can move an account's stage. Each
+schedules a recompute of the affected account after commit, debounced per transaction (an import chunk of a
+thousand rows gives one recompute). Settings changes schedule a whole-tenant recompute from their service.
+
+Health (besides feedback, whose service schedules it): activities saved on an account (logged, edited, completed
+through a save) and moves of renewal deals. Each schedules a recompute of the account's health after commit,
+debounced per transaction (lifecycle.services.health.health_schedule_recompute).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +15,12 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
-from accounts.models import Opportunity, Stage, StageChange, StageKind
+from accounts.models import Activity, Opportunity, OpportunityType, Stage, StageChange, StageKind
 from lifecycle.models import Subscription
+from lifecycle.services.health import health_schedule_recompute
 from lifecycle.services.stages import lifecycle_schedule_recompute
+
+# --- stages -------------------------------------------------------------------------------------------------------
 
 
 def _account_changed(sender: Any, instance: Opportunity | Subscription, **kwargs: Any) -> None:
@@ -44,6 +53,28 @@ def _deal_stage_changed(sender: Any, instance: StageChange, created: bool = Fals
         )
 
 
+# --- health -------------------------------------------------------------------------------------------------------
+
+
+def _activity_saved(sender: Any, instance: Activity, **kwargs: Any) -> None:
+    if instance.account_id:
+        health_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[instance.account_id])
+
+
+def _renewal_saved(sender: Any, instance: Opportunity, **kwargs: Any) -> None:
+    if instance.type == OpportunityType.RENEWAL:
+        health_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[instance.account_id])
+
+
+def _deal_moved(sender: Any, instance: StageChange, created: bool = False, **kwargs: Any) -> None:
+    # Deals move with a queryset update (no post_save of the deal): the StageChange row is the event.
+    if not created:
+        return
+    opportunity = instance.opportunity
+    if opportunity.type == OpportunityType.RENEWAL:
+        health_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[opportunity.account_id])
+
+
 def connect() -> None:
     for model in (Opportunity, Subscription):
         post_save.connect(_account_changed, sender=model, dispatch_uid=f"lifecycle.{model.__name__}.saved")
@@ -51,3 +82,6 @@ def connect() -> None:
             _account_changed, sender=model, dispatch_uid=f"lifecycle.{model.__name__}.deleted"
         )
     post_save.connect(_deal_stage_changed, sender=StageChange, dispatch_uid="lifecycle.deal_stage_changed")
+    post_save.connect(_activity_saved, sender=Activity, dispatch_uid="lifecycle.health.activity_saved")
+    post_save.connect(_renewal_saved, sender=Opportunity, dispatch_uid="lifecycle.health.renewal_saved")
+    post_save.connect(_deal_moved, sender=StageChange, dispatch_uid="lifecycle.health.deal_moved")

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from crm.tenancy import tenant_context
-from lifecycle.selectors import first_customer_dates
+from lifecycle.selectors.stages import first_customer_dates
 from tests.factories_accounts import AccountFactory
 from tests.factories_lifecycle import SubscriptionFactory, won_deal
 

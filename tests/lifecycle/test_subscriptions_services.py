@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from crm.errors import ConflictError
 from crm.models import Role
 from lifecycle.models import Subscription
+from lifecycle.selectors.subscriptions import ContractEvent, classify_contracts, contract_history
 from lifecycle.services.renewals import add_months, renewal_amount, term_months
 from lifecycle.services.subscriptions import (
     subscription_create,
@@ -19,7 +20,6 @@ from lifecycle.services.subscriptions import (
     subscription_restore,
     subscription_update,
 )
-from lifecycle.subscription_selectors import ContractEvent, classify_contracts, contract_history
 from tests.factories_accounts import AccountFactory
 from tests.factories_lifecycle import SubscriptionFactory
 

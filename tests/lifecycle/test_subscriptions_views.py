@@ -160,7 +160,7 @@ def test_list_page_query_count(tenant, member, client_for, django_assert_num_que
 def test_subscription_partial_for_the_account_page(tenant, admin_member, rf, own_sub):
     from django.template.loader import render_to_string
 
-    from lifecycle.subscription_selectors import contract_history, subscriptions_for_account
+    from lifecycle.selectors.subscriptions import contract_history, subscriptions_for_account
 
     with tenant_context(tenant):
         rows = subscriptions_for_account(tenant=tenant, membership=admin_member, account=own_sub.account)

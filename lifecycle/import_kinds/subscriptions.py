@@ -19,11 +19,11 @@ from crm.models import Membership, Role, Tenant
 from imports.kinds.common import column_values, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
+from lifecycle.filters.subscriptions import SubscriptionFilterSet
 from lifecycle.models import Subscription
+from lifecycle.selectors.subscriptions import subscription_account_q, subscription_list
 from lifecycle.services.stages import lifecycle_schedule_recompute
 from lifecycle.services.subscriptions import subscription_create, subscription_update
-from lifecycle.subscription_filters import SubscriptionFilterSet
-from lifecycle.subscription_selectors import subscription_account_q, subscription_list
 
 SUBSCRIPTION_COLUMNS = (
     "external_id",

@@ -25,7 +25,7 @@ def feedback_list(
         "account", "contact", "created_by"
     )
     if filters:
-        from lifecycle.feedback_filters import FeedbackFilterSet
+        from lifecycle.filters.feedback import FeedbackFilterSet
 
         filterset = FeedbackFilterSet(filters, queryset=qs, tenant=tenant, membership=membership)
         qs = filterset.qs if filterset.is_valid() else qs.none()

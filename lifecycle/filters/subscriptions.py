@@ -17,7 +17,7 @@ from crm.formstyle import StyledForm
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.pagination import CursorPagination
 from lifecycle.models import Subscription
-from lifecycle.subscription_selectors import status_expression, subscription_accounts
+from lifecycle.selectors.subscriptions import status_expression, subscription_accounts
 
 STATUS_CHOICES = [("active", _("Active")), ("future", _("Future")), ("ended", _("Ended"))]
 SUBSCRIPTION_SORTS: dict[str, tuple[str, ...]] = {

@@ -4,7 +4,7 @@ on one row (MRR at stake, health, last touch, the renewal deal's stage and owner
 Windows (by the end date, in the tenant's local days; `today` excluded from overdue):
 - overdue: ended in the last grace_days days (after that the account churns: KPIS.md);
 - 30: ends today .. in 30 days; 60: in 31 .. 60 days; 90: in 61 .. 90 days.
-Only terms with no successor count (see lifecycle.subscription_selectors: linked or implied renewals); a term
+Only terms with no successor count (see lifecycle.selectors.subscriptions: linked or implied renewals); a term
 whose renewal deal is won but whose next term is not yet accepted shows in "won, next term to accept".
 """
 
@@ -20,8 +20,8 @@ from accounts.models import Activity, StageKind
 from crm.dates import tenant_today
 from crm.models import Membership, Tenant
 from lifecycle.models import HealthScore, Subscription
+from lifecycle.selectors.subscriptions import subscription_queryset, successor_exists
 from lifecycle.services.settings import lifecycle_settings_get
-from lifecycle.subscription_selectors import subscription_queryset, successor_exists
 
 WINDOWS = ("overdue", "30", "60", "90", "won")
 WINDOW_LABELS = {

@@ -21,19 +21,30 @@ from rest_framework.request import Request as DrfRequest
 from crm.decorators import tenant_member_required
 from crm.errors import AppError, ConflictError
 from crm.types import tenant_request
-from crm.viewutils import apply_validation_error
+from crm.viewutils import (
+    apply_validation_error,
+    conflict_context,
+    conflict_rows,
+    data_with_version,
+    delete_with_undo,
+    restore_deleted,
+)
+from lifecycle.filters.subscriptions import SubscriptionCursorPagination, SubscriptionFilterSet
+from lifecycle.forms.renewals import NextTermForm
+from lifecycle.forms.subscriptions import SubscriptionForm
 from lifecycle.models import Subscription
-from lifecycle.services import subscriptions as services
-from lifecycle.services.renewals import next_term_proposal, subscription_accept_next_term
-from lifecycle.subscription_filters import SubscriptionCursorPagination, SubscriptionFilterSet
-from lifecycle.subscription_forms import NextTermForm, SubscriptionForm
-from lifecycle.subscription_selectors import (
+from lifecycle.selectors.subscriptions import (
     can_edit_subscriptions,
     contract_history,
     subscription_deleted_get,
     subscription_get,
     subscription_list,
 )
+from lifecycle.services import subscriptions as services
+from lifecycle.services.renewals import next_term_proposal, subscription_accept_next_term
+
+# The fields a stale edit compares (the account and the renewal link are not edited here).
+CONFLICT_FIELDS = ("plan", "mrr", "currency", "start_date", "end_date", "churn_reason")
 
 
 def _paginate(request: HttpRequest, qs: Any, paginator: Any) -> tuple[list, str | None, str | None]:
@@ -153,17 +164,6 @@ def _service_error(form: Any, exc: Exception) -> None:
         form.add_error(None, str(exc))
 
 
-def _conflict_rows(form: SubscriptionForm, current: dict[str, Any]) -> list[dict[str, Any]]:
-    rows = []
-    for name in ("plan", "mrr", "currency", "start_date", "end_date", "churn_reason"):
-        mine = form.cleaned_data.get(name)
-        theirs = current.get(name)
-        if str(mine if mine is not None else "") == str(theirs if theirs is not None else ""):
-            continue
-        rows.append({"label": form.fields[name].label, "mine": mine, "theirs": theirs})
-    return rows
-
-
 @tenant_member_required
 def subscription_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     req = tenant_request(request)
@@ -183,11 +183,14 @@ def subscription_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             )
         except ConflictError as exc:
             current = cast(dict[str, Any], exc.extra["current"])
-            conflict = {"message": str(exc), "rows": _conflict_rows(form, current)}
+            conflict = conflict_context(exc, conflict_rows(form, current, fields=CONFLICT_FIELDS))
             # Saving again overwrites: the form now carries the current version and keeps what they typed.
-            data = request.POST.copy()
-            data["version"] = current["version"]
-            form = SubscriptionForm(data, tenant=req.tenant, membership=req.membership, instance=subscription)
+            form = SubscriptionForm(
+                data_with_version(request.POST, current["version"]),
+                tenant=req.tenant,
+                membership=req.membership,
+                instance=subscription,
+            )
             form.is_valid()
         except (ValidationError, AppError) as exc:
             _service_error(form, exc)
@@ -203,9 +206,15 @@ def subscription_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def subscription_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     req = tenant_request(request)
     subscription = _subscription_for(request, pk, for_edit=True)
-    services.subscription_delete(tenant=req.tenant, actor=req.user, subscription=subscription)
     url = reverse("lifecycle:subscription-list", kwargs={"slug": slug})
-    return redirect(f"{url}?deleted={subscription.pk}")
+    return delete_with_undo(
+        request,
+        delete=lambda: services.subscription_delete(
+            tenant=req.tenant, actor=req.user, subscription=subscription
+        ),
+        done_url=f"{url}?deleted={subscription.pk}",
+        error_url=reverse("lifecycle:subscription-detail", kwargs={"slug": slug, "pk": subscription.pk}),
+    )
 
 
 @tenant_member_required
@@ -215,9 +224,15 @@ def subscription_restore(request: HttpRequest, slug: str, pk: int) -> HttpRespon
     subscription = subscription_deleted_get(tenant=req.tenant, membership=req.membership, pk=pk)
     if subscription is None:
         raise Http404
-    services.subscription_restore(tenant=req.tenant, actor=req.user, subscription=subscription)
-    messages.success(request, _("Subscription restored."))
-    return redirect("lifecycle:subscription-detail", slug=slug, pk=subscription.pk)
+    return restore_deleted(
+        request,
+        restore=lambda: services.subscription_restore(
+            tenant=req.tenant, actor=req.user, subscription=subscription
+        ),
+        done_url=reverse("lifecycle:subscription-detail", kwargs={"slug": slug, "pk": subscription.pk}),
+        error_url=reverse("lifecycle:subscription-list", kwargs={"slug": slug}),
+        message=_("Subscription restored."),
+    )
 
 
 @tenant_member_required

@@ -23,8 +23,10 @@ from accounts.models import Opportunity, OpportunityType
 from crm.decorators import tenant_member_required
 from crm.errors import AppError
 from crm.types import tenant_request
+from lifecycle.filters.subscriptions import RenewalCursorPagination, RenewalFilterSet
+from lifecycle.forms.renewals import NextTermForm, RenewalAssignForm
 from lifecycle.models import Subscription
-from lifecycle.renewal_selectors import (
+from lifecycle.selectors.renewals import (
     DEFAULT_WINDOW,
     WINDOW_LABELS,
     WINDOWS,
@@ -32,10 +34,8 @@ from lifecycle.renewal_selectors import (
     renewal_counts,
     renewal_rows,
 )
+from lifecycle.selectors.subscriptions import can_edit_subscriptions
 from lifecycle.services.renewals import next_term_proposal, renewal_deals_assign
-from lifecycle.subscription_filters import RenewalCursorPagination, RenewalFilterSet
-from lifecycle.subscription_forms import NextTermForm, RenewalAssignForm
-from lifecycle.subscription_selectors import can_edit_subscriptions
 
 EXPORT_CAP = 10_000
 

@@ -1,7 +1,9 @@
-"""The customer-facing survey page at /survey/<token>/: no login, outside /t/<slug>/ (the tenant middleware does
-not run), so the tenant is set here, explicitly, and only after the token's signature is verified. The page is
-in the tenant's language and shows nothing of the tenant but its name. Requests are rate-limited per IP (cache):
-over the limit, 429 and nothing read or written."""
+"""Survey pages. The link a CS member makes for a contact (in the tenant), and the customer-facing survey page
+at /survey/<token>/: no login, outside /t/<slug>/ (the tenant middleware does not run), so the tenant is set
+here, explicitly, and only after the token's signature is verified. The page is in the tenant's language and
+shows nothing of the tenant but its name. Requests are rate-limited per IP (cache): over the limit, 429 and
+nothing read or written.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +12,46 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 
+from accounts.models import Contact
+from accounts.selectors.contacts import contact_get
+from crm.decorators import tenant_roles_required
 from crm.models import Tenant
 from crm.tenancy import tenant_context
-from lifecycle.health_forms import SurveyAnswerForm
+from crm.types import TenantHttpRequest
+from lifecycle.forms.survey import SurveyAnswerForm, SurveyLinkForm
 from lifecycle.models import FEEDBACK_RANGES
-from lifecycle.services.survey import SurveyLinkError, survey_answer, survey_link_read, survey_link_used
+from lifecycle.services.survey import (
+    SurveyLinkError,
+    survey_answer,
+    survey_link_make,
+    survey_link_read,
+    survey_link_used,
+)
+from lifecycle.views.common import CS_EDITORS
+
+
+@tenant_roles_required(CS_EDITORS)
+def survey_link(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Make a survey link for a contact (POST kind); the partial shows it to copy."""
+    try:
+        contact = contact_get(tenant=request.tenant, membership=request.membership, pk=pk)
+    except Contact.DoesNotExist as exc:
+        raise Http404 from exc
+    form = SurveyLinkForm(request.POST or None)
+    url = None
+    if request.method == "POST" and form.is_valid() and contact.account_id:
+        token = survey_link_make(tenant=request.tenant, contact=contact, kind=form.cleaned_data["kind"])
+        url = request.build_absolute_uri(reverse("survey:answer", kwargs={"token": token}))
+    context = {"contact": contact, "form": form, "survey_url": url}
+    template = "lifecycle/partials/_survey_link.html" if request.htmx else "lifecycle/survey_link.html"
+    return render(request, template, context)
 
 
 def _client_ip(request: HttpRequest) -> str:

@@ -17,8 +17,8 @@ from crm.models import Membership, Role, Tenant
 from imports.kinds.common import column_values, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, export_id
-from lifecycle.feedback_selectors import feedback_list
 from lifecycle.models import Feedback, FeedbackChannel, FeedbackKind
+from lifecycle.selectors.feedback import feedback_list
 from lifecycle.services.feedback import feedback_create, feedback_update
 
 FEEDBACK_COLUMNS = ("external_id", "account_external_id", "kind", "score", "comment", "received_at")

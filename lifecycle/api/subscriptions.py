@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,24 +22,16 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.models import Account
-from crm.permissions import IsTenantAdmin, IsTenantMember
+from crm.api_records import VersionedRecordMixin
+from crm.permissions import IsTenantMember
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
-from lifecycle.models import LifecycleChange, LifecycleSettings, Subscription
-from lifecycle.renewal_selectors import DEFAULT_WINDOW, WINDOWS, renewal_list
-from lifecycle.services import subscriptions as services
-from lifecycle.services.settings import lifecycle_settings_get, lifecycle_settings_update
-from lifecycle.subscription_filters import (
-    RenewalCursorPagination,
-    RenewalFilterSet,
-    SubscriptionCursorPagination,
-    SubscriptionFilterSet,
-)
-from lifecycle.subscription_selectors import (
+from lifecycle.filters.subscriptions import SubscriptionCursorPagination, SubscriptionFilterSet
+from lifecycle.models import Subscription
+from lifecycle.selectors.subscriptions import (
     can_edit_subscriptions,
     subscription_accounts,
     subscription_deleted_get,
@@ -48,8 +39,7 @@ from lifecycle.subscription_selectors import (
     subscription_list,
     subscription_queryset,
 )
-
-# --- serializers ------------------------------------------------------------------------------------------------
+from lifecycle.services import subscriptions as services
 
 SUBSCRIPTION_VALUE: dict[str, Any] = {
     "id": 31,
@@ -145,83 +135,6 @@ class SubscriptionConflictSerializer(serializers.Serializer):
     current = serializers.DictField()
 
 
-RENEWAL_VALUE: dict[str, Any] = {
-    "id": 31,
-    "window": "30",
-    "account": 17,
-    "account_name": "Shanghai Huaxin Technology Co., Ltd.",
-    "plan": "Enterprise",
-    "end_date": "2027-01-01",
-    "mrr": "12000.00",
-    "currency": "CNY",
-    "health": 72,
-    "last_touch": "2026-11-18T15:30:00+08:00",
-    "renewal_opportunity": 204,
-    "deal_stage": "Proposal",
-    "deal_owner": 7,
-    "deal_owner_name": "Li Wei",
-}
-
-
-@extend_schema_serializer(examples=[response_example("Due within 30 days", RENEWAL_VALUE)])
-class RenewalSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The subscription.")
-    window = serializers.ChoiceField(choices=list(WINDOWS))
-    account = serializers.IntegerField(source="account_id")
-    account_name = serializers.CharField(source="account.name")
-    plan = serializers.CharField()
-    end_date = serializers.DateField()
-    mrr = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="MRR at stake.")
-    currency = serializers.CharField()
-    health = serializers.IntegerField(allow_null=True)
-    last_touch = serializers.DateTimeField(
-        allow_null=True, help_text="The latest done activity on the account."
-    )
-    renewal_opportunity = serializers.IntegerField(source="renewal_opportunity_id", allow_null=True)
-    deal_stage = serializers.CharField(source="renewal_opportunity.stage.name", allow_null=True, default=None)
-    deal_owner = serializers.IntegerField(
-        source="renewal_opportunity.owner_id", allow_null=True, default=None
-    )
-    deal_owner_name = serializers.CharField(
-        source="renewal_opportunity.owner.display_name", allow_null=True, default=None
-    )
-
-
-SETTINGS_VALUE = {"onboarding_days": 90, "grace_days": 30, "lapse_days": 365, "renewal_lead_days": 90}
-
-
-@extend_schema_serializer(
-    examples=[
-        response_example("The defaults", SETTINGS_VALUE),
-        request_example("Create renewal deals 120 days ahead", {"renewal_lead_days": 120}),
-    ]
-)
-class LifecycleSettingsSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = LifecycleSettings
-        fields = ["onboarding_days", "grace_days", "lapse_days", "renewal_lead_days"]
-        extra_kwargs = {name: {"required": False} for name in fields}
-
-
-HISTORY_VALUE = {
-    "account": 17,
-    "from_stage": "conversion",
-    "to_stage": "retention",
-    "date": "2026-04-01",
-    "cause": "onboarding_done",
-}
-
-
-@extend_schema_serializer(examples=[response_example("Onboarding over", HISTORY_VALUE)])
-class LifecycleChangeSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = LifecycleChange
-        fields = ["account", "from_stage", "to_stage", "date", "cause"]
-        read_only_fields = fields
-
-
-# --- subscriptions -----------------------------------------------------------------------------------------------
-
 SORT_PARAM = OpenApiParameter(
     "sort", str, description="-start | start | end | -end (keyset pagination follows it)", required=False
 )
@@ -232,20 +145,11 @@ def _require_editor(request: Request) -> None:
         raise PermissionDenied(_("Your role can read subscriptions but not change them."))
 
 
-def _require_version(data: dict) -> int:
-    version = data.get("version")
-    if version is None:
-        raise serializers.ValidationError(
-            {"version": [_("Send the version you loaded (optimistic locking).")]}
-        )
-    return int(version)
-
-
 @extend_schema_view(
     list=extend_schema(tags=["subscriptions"], summary="Subscriptions you may see", parameters=[SORT_PARAM]),
     retrieve=extend_schema(tags=["subscriptions"]),
 )
-class SubscriptionViewSet(viewsets.GenericViewSet):
+class SubscriptionViewSet(VersionedRecordMixin, viewsets.GenericViewSet):
     """Subscriptions (contract terms). cs and admins write; others read what they see. Deletes are soft."""
 
     serializer_class = SubscriptionSerializer
@@ -303,8 +207,7 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
         subscription = self.get_object()
         payload = SubscriptionWriteSerializer(data=request.data, context={"request": request})
         payload.is_valid(raise_exception=True)
-        version = _require_version(payload.validated_data)
-        fields = {key: value for key, value in payload.validated_data.items() if key != "version"}
+        version, fields = self.versioned_fields(payload.validated_data)
         account = fields.pop("account", None)
         if account is not None and account.pk != subscription.account_id:
             raise serializers.ValidationError(
@@ -330,94 +233,19 @@ class SubscriptionViewSet(viewsets.GenericViewSet):
         _require_editor(request)
         subscription = self.get_object()
         req = tenant_request(request)
-        services.subscription_delete(tenant=req.tenant, actor=req.user, subscription=subscription)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        return self.soft_destroy(
+            lambda: services.subscription_delete(tenant=req.tenant, actor=req.user, subscription=subscription)
+        )
 
     @extend_schema(tags=["subscriptions"], request=None, responses={200: SubscriptionSerializer})
     @action(detail=True, methods=["post"])
     def restore(self, request: Request, slug: str, pk: str) -> Response:
         """Undo a delete."""
         req = tenant_request(request)
-        subscription = subscription_deleted_get(tenant=req.tenant, membership=req.membership, pk=pk)
-        if subscription is None:
-            raise Http404
-        services.subscription_restore(tenant=req.tenant, actor=req.user, subscription=subscription)
-        return Response(SubscriptionSerializer(self._fresh(subscription.pk)).data)
-
-
-# --- renewals ------------------------------------------------------------------------------------------------------
-
-WINDOW_PARAM = OpenApiParameter(
-    "window",
-    str,
-    enum=list(WINDOWS),
-    description="overdue | 30 | 60 | 90 (days until the end date) | won (next term to accept); default 30",
-    required=False,
-)
-
-
-@extend_schema_view(
-    list=extend_schema(
-        tags=["renewals"], summary="Renewals due in a window", parameters=[WINDOW_PARAM, SORT_PARAM]
-    ),
-)
-class RenewalViewSet(viewsets.GenericViewSet):
-    """The renewals page's rows (read only): terms ending in the window without a successor."""
-
-    serializer_class = RenewalSerializer
-    filterset_class = RenewalFilterSet
-    pagination_class = RenewalCursorPagination
-    permission_classes = [IsTenantMember]
-
-    def get_queryset(self) -> QuerySet[Subscription]:
-        if getattr(self, "swagger_fake_view", False):
-            return schema_queryset(Subscription)
-        request = tenant_request(self.request)
-        window = self.request.query_params.get("window") or DEFAULT_WINDOW
-        if window not in WINDOWS:
-            raise serializers.ValidationError({"window": [_("Choose overdue, 30, 60, 90 or won.")]})
-        return renewal_list(tenant=request.tenant, membership=request.membership, window=window)
-
-    def list(self, request: Request, slug: str) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response(RenewalSerializer(page, many=True).data)
-
-
-# --- settings and history --------------------------------------------------------------------------------------------
-
-
-class LifecycleSettingsView(APIView):
-    """The tenant's lifecycle windows (admins). A change of a stage window recomputes every account's stages."""
-
-    permission_classes = [IsTenantAdmin]
-    serializer_class = LifecycleSettingsSerializer
-
-    @extend_schema(tags=["lifecycle"], responses={200: LifecycleSettingsSerializer})
-    def get(self, request: Request, slug: str) -> Response:
-        settings = lifecycle_settings_get(tenant=tenant_request(request).tenant)
-        return Response(LifecycleSettingsSerializer(settings).data)
-
-    @extend_schema(
-        tags=["lifecycle"], request=LifecycleSettingsSerializer, responses={200: LifecycleSettingsSerializer}
-    )
-    def put(self, request: Request, slug: str) -> Response:
-        req = tenant_request(request)
-        payload = LifecycleSettingsSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        settings = lifecycle_settings_update(tenant=req.tenant, actor=req.user, **payload.validated_data)
-        return Response(LifecycleSettingsSerializer(settings).data)
-
-
-class LifecycleHistoryView(APIView):
-    """An account's lifecycle stage changes, oldest first (the account must be one whose subscriptions you see)."""
-
-    permission_classes = [IsTenantMember]
-    serializer_class = LifecycleChangeSerializer
-
-    @extend_schema(tags=["lifecycle"], responses={200: LifecycleChangeSerializer(many=True)})
-    def get(self, request: Request, slug: str, pk: int) -> Response:
-        req = tenant_request(request)
-        if not subscription_accounts(tenant=req.tenant, membership=req.membership).filter(pk=pk).exists():
-            raise Http404
-        changes = LifecycleChange.objects.filter(tenant=req.tenant, account_id=pk).order_by("date")
-        return Response(LifecycleChangeSerializer(changes, many=True).data)
+        return self.restore_deleted(
+            find=lambda: subscription_deleted_get(tenant=req.tenant, membership=req.membership, pk=pk),
+            restore=lambda subscription: services.subscription_restore(
+                tenant=req.tenant, actor=req.user, subscription=subscription
+            ),
+            represent=lambda subscription: SubscriptionSerializer(self._fresh(subscription.pk)).data,
+        )

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from crm.decorators import tenant_admin_required
 from crm.types import tenant_request
 from crm.viewutils import apply_validation_error
+from lifecycle.forms.settings import LifecycleSettingsForm
 from lifecycle.services.settings import lifecycle_settings_get, lifecycle_settings_update
-from lifecycle.subscription_forms import LifecycleSettingsForm
 
 FORM_FIELDS = ("onboarding_days", "grace_days", "lapse_days", "renewal_lead_days")
 

@@ -1,5 +1,6 @@
-"""Forms of the subscription, renewal and lifecycle settings pages. They parse input only; the services validate
-the rules (and their errors land back on these forms, keeping what the user typed)."""
+"""The subscription form. It parses input only; the services validate the rules (and their errors land back
+on the form, keeping what the user typed).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
 from crm.formstyle import StyledForm
-from crm.models import Membership, Tenant, User
-from lifecycle.models import MAX_WINDOW_DAYS, Subscription
-from lifecycle.services.renewals import renewal_assignable_owners
-from lifecycle.subscription_selectors import subscription_accounts, subscription_queryset
+from crm.models import Membership, Tenant
+from lifecycle.models import Subscription
+from lifecycle.selectors.subscriptions import subscription_accounts, subscription_queryset
 
 DATE = {"type": "date"}
 
@@ -85,55 +85,3 @@ class SubscriptionForm(StyledForm):
         }
         fields["external_id"] = data.get("external_id") or ""
         return fields
-
-
-class NextTermForm(StyledForm):
-    """The next term a won renewal proposes: pre-filled, editable, one click to accept."""
-
-    plan = forms.CharField(label=_("Plan"), max_length=200, required=False)
-    mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)
-    currency = forms.CharField(label=_("Currency"), max_length=3)
-    start_date = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d"))
-    end_date = forms.DateField(
-        label=_("End date"), required=False, widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")
-    )
-
-
-class RenewalAssignForm(StyledForm):
-    """Bulk hand-over of renewal deals; the deal ids come as a list of checkboxes (`deal`)."""
-
-    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
-
-    def __init__(self, *args: Any, tenant: Tenant, membership: Membership, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        allowed = renewal_assignable_owners(tenant=tenant, membership=membership).values("user_id")
-        field = cast(forms.ModelChoiceField, self.fields["owner"])
-        field.queryset = User.objects.filter(pk__in=allowed).order_by("full_name", "email")
-        field.label_from_instance = lambda user: user.display_name  # type: ignore[method-assign,assignment]
-
-
-class LifecycleSettingsForm(StyledForm):
-    onboarding_days = forms.IntegerField(
-        label=_("Onboarding days"),
-        min_value=1,
-        max_value=MAX_WINDOW_DAYS,
-        help_text=_("How long a new customer counts as onboarding (conversion)."),
-    )
-    grace_days = forms.IntegerField(
-        label=_("Grace days"),
-        min_value=0,
-        max_value=MAX_WINDOW_DAYS,
-        help_text=_("Days after the last subscription ends before the account churns."),
-    )
-    lapse_days = forms.IntegerField(
-        label=_("Lapse days"),
-        min_value=1,
-        max_value=MAX_WINDOW_DAYS,
-        help_text=_("A customer without subscriptions churns this many days after its last won deal."),
-    )
-    renewal_lead_days = forms.IntegerField(
-        label=_("Renewal lead days"),
-        min_value=1,
-        max_value=MAX_WINDOW_DAYS,
-        help_text=_("The renewal deal is created this many days before a subscription ends."),
-    )
