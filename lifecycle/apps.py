@@ -7,7 +7,7 @@ class LifecycleConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import opportunity_stage_changed
-        from lifecycle import navigation, receivers
+        from lifecycle import navigation, panels, receivers
         from lifecycle.import_kinds import feedback, subscriptions
         from lifecycle.services.renewals import on_deal_stage_changed
 
@@ -18,3 +18,5 @@ class LifecycleConfig(AppConfig):
         feedback.register_kind()
         subscriptions.register_kind()
         navigation.register()
+        # Lifecycle on the account, deal and contact pages (accounts.panels).
+        panels.register()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import panels
 from accounts.filters.accounts import AccountFilterSet
 from accounts.filters.sorting import AccountCursorPagination
 from accounts.forms.accounts import AccountForm, AccountMemberForm
@@ -91,6 +92,7 @@ def account_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "merge": merge,
         "member_form": AccountMemberForm(tenant=request.tenant) if profile.account.can_edit else None,
         "can_merge": request.membership.role in MERGERS and profile.account.can_edit,
+        "panels": panels.panels_for(panels.ACCOUNT, request=request, record=profile.account),
     }
     return render(request, "accounts/account_detail.html", context)
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import panels
 from accounts.filters.contacts import ContactFilterSet
 from accounts.filters.sorting import ContactCursorPagination
 from accounts.forms.contacts import ContactForm
@@ -92,6 +93,7 @@ def contact_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "deals": contacts_selectors.contact_opportunities(
             tenant=request.tenant, membership=request.membership, contact=contact
         ),
+        "panels": panels.panels_for(panels.CONTACT, request=request, record=contact),
     }
     return render(request, "accounts/contact_detail.html", context)
 

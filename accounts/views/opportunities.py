@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import panels
 from accounts.filters.opportunities import OpportunityFilter
 from accounts.forms.opportunities import (
     EDIT_FIELDS,
@@ -290,6 +291,7 @@ def opportunity_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpRe
         if can_edit
         else None,
         "lost_form": LostForm(initial={"version": opportunity.version}),
+        "panels": panels.panels_for(panels.DEAL, request=request, record=opportunity),
     }
     status = 409 if conflict else 200
     return render(request, "accounts/opportunity_detail.html", context, status=status)

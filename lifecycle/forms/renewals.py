@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.formstyle import StyledForm
 from crm.models import Membership, Tenant, User
 from lifecycle.forms.subscriptions import DATE
-from lifecycle.services.renewals import renewal_assignable_owners
+from lifecycle.services.renewals import NextTerm, renewal_assignable_owners
 
 
 class NextTermForm(StyledForm):
@@ -23,6 +23,21 @@ class NextTermForm(StyledForm):
     end_date = forms.DateField(
         label=_("End date"), required=False, widget=forms.DateInput(attrs=DATE, format="%Y-%m-%d")
     )
+
+    @classmethod
+    def for_proposal(cls, proposal: NextTerm, data: Any = None) -> NextTermForm:
+        """The form pre-filled with a won renewal's proposal (the subscription page's and the deal page's)."""
+        return cls(
+            data,
+            initial={
+                "plan": proposal.plan,
+                "mrr": proposal.mrr,
+                "currency": proposal.currency,
+                "start_date": proposal.start_date,
+                "end_date": proposal.end_date,
+            },
+            prefix=f"next-{proposal.subscription.pk}",
+        )
 
 
 class RenewalAssignForm(StyledForm):

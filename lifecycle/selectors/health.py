@@ -15,7 +15,7 @@ from accounts.models import Account, Tier
 from accounts.selectors.visibility import account_queryset
 from crm.dates import tenant_today
 from crm.models import Membership, Tenant
-from lifecycle.models import HealthScore, Subscription
+from lifecycle.models import HealthComponent, HealthScore, Subscription
 from lifecycle.services.settings import lifecycle_settings_get
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -81,6 +81,25 @@ def health_reasons(components: dict[str, Any]) -> list[str]:
             found.append((lost, text))
     found.sort(key=lambda item: -item[0])
     return [text for _lost, text in found]
+
+
+def health_component_rows(components: dict[str, Any]) -> list[dict[str, Any]]:
+    """The components of a score in their fixed order for a table: label, points of weight, reason in words."""
+    rows = []
+    for name, label in HealthComponent.choices:
+        part = (components or {}).get(name)
+        if not isinstance(part, dict):
+            continue
+        rows.append(
+            {
+                "key": name,
+                "label": label,
+                "points": int(part.get("points") or 0),
+                "weight": int(part.get("weight") or 0),
+                "reason": _reason_text(name, part) if part.get("reason") else "",
+            }
+        )
+    return rows
 
 
 def _reason_text(name: str, part: dict[str, Any]) -> str:  # noqa: PLR0911 - one branch per reason code

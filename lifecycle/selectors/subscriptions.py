@@ -47,6 +47,19 @@ def subscription_account_q(membership: Membership) -> Q | None:
     return Q(owner_id=membership.user_id)
 
 
+def subscriptions_visible_for(membership: Membership, account: Account) -> bool:
+    """Whether the member sees `account`'s subscriptions (subscription_account_q for one loaded account, in
+    Python; a manager's team is one query)."""
+    role = membership.role
+    if role in (Role.ADMIN, Role.OPS):
+        return True
+    if role == Role.CS:
+        return account.lifecycle_stage in CUSTOMER_STAGES or account.owner_id == membership.user_id
+    if role == Role.SALES_MANAGER:
+        return account.owner_id in team_user_ids(membership)
+    return account.owner_id == membership.user_id
+
+
 def can_edit_subscriptions(membership: Membership) -> bool:
     """cs and admins write subscriptions (of the accounts they see); everyone else reads."""
     return membership.role in EDITORS
