@@ -120,6 +120,7 @@ class QuotaBulkSerializer(serializers.Serializer):
     cells = serializers.ListField(child=QuotaCellSerializer(), allow_empty=False, max_length=5000)
 
 
+@extend_schema_serializer(examples=[response_example("Four cells changed", {"changed": 4})])
 class QuotaBulkResultSerializer(serializers.Serializer):
     changed = serializers.IntegerField(help_text="Quotas created, changed or deleted.")
 

@@ -8,10 +8,11 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from sales_ops.models import KpiRecompute, KpiSettings, KpiSnapshot, KpiSnapshotSet, Quota
+from sales_ops.models import ForecastSnapshot, KpiRecompute, KpiSettings, KpiSnapshot, KpiSnapshotSet, Quota
 from tests.factories import TenantOwnedFactory
 
 __all__ = [
+    "ForecastSnapshotFactory",
     "KpiRecomputeFactory",
     "KpiSettingsFactory",
     "KpiSnapshotFactory",
@@ -67,3 +68,19 @@ class QuotaFactory(TenantOwnedFactory):
     team = None
     month = factory.Sequence(lambda n: datetime.date(2020 + n // 12, n % 12 + 1, 1))
     amount = Decimal("50000.00")
+
+
+class ForecastSnapshotFactory(TenantOwnedFactory):
+    """A weekly forecast snapshot row (normally copied from the KPI set by the weekly task)."""
+
+    class Meta:
+        model = ForecastSnapshot
+
+    week_start = factory.Sequence(lambda n: datetime.date(2026, 1, 5) + datetime.timedelta(weeks=n))
+    taken_on = factory.SelfAttribute("week_start")
+    taken_at = factory.LazyFunction(timezone.now)
+    grain = "month"
+    period_start = datetime.date(2026, 2, 1)
+    commit = Decimal("1000.00")
+    best_case = Decimal("1500.00")
+    weighted = Decimal("800.00")
