@@ -4,12 +4,11 @@ service works."""
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
 # Through the module, so the function is looked up when the task runs (tests replace it there).
 from accounts.services import rates as rates_services
 from crm.models import Tenant
-from crm.tasks import tenant_task
+from crm.tasks import fan_out_at_local_midnight, tenant_task
 
 
 @tenant_task(name="accounts.tasks.opportunities_reprice")
@@ -29,12 +28,4 @@ def opportunities_reprice_open_task(tenant: Tenant) -> int:
 def opportunities_reprice_due_all_tenants() -> int:
     """Beat runs this every hour; it fans out one reprice of open deals per tenant whose local day has just begun,
     so a rate dated today is applied to open deals within the hour it comes into force (daily per tenant)."""
-    now = timezone.now()
-    tenant_ids = [
-        tenant.pk
-        for tenant in Tenant.objects.filter(is_active=True).only("pk", "time_zone")
-        if timezone.localtime(now, tenant.tzinfo).hour == 0
-    ]
-    for tenant_id in tenant_ids:
-        opportunities_reprice_open_task.delay(tenant_id)
-    return len(tenant_ids)
+    return fan_out_at_local_midnight(opportunities_reprice_open_task)

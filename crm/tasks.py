@@ -12,6 +12,7 @@ import psycopg
 import redis.exceptions
 from celery import shared_task
 from django import db
+from django.utils import timezone
 
 from crm.health import record_heartbeat
 from crm.models import Tenant
@@ -89,6 +90,21 @@ def fan_out(task) -> int:  # type: ignore[no-untyped-def]
     """Periodic jobs fan out one task per active tenant (STYLE.md "Celery"): queue `task(tenant_id)` for each and
     return how many were queued."""
     tenant_ids = list(Tenant.objects.filter(is_active=True).values_list("pk", flat=True))
+    for tenant_id in tenant_ids:
+        task.delay(tenant_id)
+    return len(tenant_ids)
+
+
+def fan_out_at_local_midnight(task) -> int:  # type: ignore[no-untyped-def]
+    """Beat runs a daily job every hour through this: queue `task(tenant_id)` for each active tenant whose local
+    day has just begun (its local hour is 0), so the job runs once a day on the tenant's own date whatever its time
+    zone (one fixed UTC hour would be most of a day late somewhere). Returns how many were queued."""
+    now = timezone.now()
+    tenant_ids = [
+        tenant.pk
+        for tenant in Tenant.objects.filter(is_active=True).only("pk", "time_zone")
+        if timezone.localtime(now, tenant.tzinfo).hour == 0
+    ]
     for tenant_id in tenant_ids:
         task.delay(tenant_id)
     return len(tenant_ids)

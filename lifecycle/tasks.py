@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
 from crm.models import Tenant
-from crm.tasks import fan_out, tenant_task
-from crm.tenancy import tenant_context
+from crm.tasks import fan_out, fan_out_at_local_midnight, tenant_task
 
 
-@shared_task(name="lifecycle.tasks.recompute_lifecycle", acks_late=True, ignore_result=True)
-def recompute_lifecycle(tenant_id: int, account_ids: list[int] | None = None) -> int:
-    """Recompute the stage history of the tenant's accounts (all, or `account_ids`). Idempotent; an inactive or
-    deleted tenant is skipped."""
+@tenant_task(name="lifecycle.tasks.recompute_lifecycle", skipped=0)
+def recompute_lifecycle(tenant: Tenant, account_ids: list[int] | None = None) -> int:
+    """Recompute the stage history of the tenant's accounts (all, or `account_ids`). Idempotent."""
     from lifecycle.services.stages import lifecycle_recompute
 
-    tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
-    if tenant is None:
-        return 0
-    with tenant_context(tenant):
-        return lifecycle_recompute(tenant=tenant, account_ids=account_ids)
+    return lifecycle_recompute(tenant=tenant, account_ids=account_ids)
 
 
 @shared_task(name="lifecycle.tasks.recompute_lifecycle_all_tenants", ignore_result=True)
@@ -34,15 +27,7 @@ def recompute_lifecycle_due_all_tenants() -> int:
     """Beat runs this every hour; it fans out one recompute per tenant whose local day has just begun, so
     onboarding ends, grace and lapse periods run out on the tenant's own date (daily per tenant), whatever its
     time zone (a fixed UTC hour would be most of a day late somewhere)."""
-    now = timezone.now()
-    tenant_ids = [
-        tenant.pk
-        for tenant in Tenant.objects.filter(is_active=True).only("pk", "time_zone")
-        if timezone.localtime(now, tenant.tzinfo).hour == 0
-    ]
-    for tenant_id in tenant_ids:
-        recompute_lifecycle.delay(tenant_id)
-    return len(tenant_ids)
+    return fan_out_at_local_midnight(recompute_lifecycle)
 
 
 @tenant_task(name="lifecycle.tasks.recompute_health", skipped=0)
@@ -74,15 +59,7 @@ def create_renewal_deals(tenant: Tenant) -> int:
 def create_renewal_deals_due_all_tenants() -> int:
     """Beat runs this every hour; it queues the renewal deals of each tenant whose local day has just begun (daily
     per tenant, on the tenant's own date)."""
-    now = timezone.now()
-    tenant_ids = [
-        tenant.pk
-        for tenant in Tenant.objects.filter(is_active=True).only("pk", "time_zone")
-        if timezone.localtime(now, tenant.tzinfo).hour == 0
-    ]
-    for tenant_id in tenant_ids:
-        create_renewal_deals.delay(tenant_id)
-    return len(tenant_ids)
+    return fan_out_at_local_midnight(create_renewal_deals)
 
 
 @shared_task(name="lifecycle.tasks.create_renewal_deals_all_tenants", ignore_result=True)
