@@ -1,12 +1,17 @@
 """Debounced recompute: a burst of changes to one tenant's records queues ONE recompute, `countdown` seconds
 after the first change. A cache key per tenant marks "a recompute is queued"; the task deletes it when it starts,
-so changes made while it runs queue the next one."""
+so changes made while it runs queue the next one. One transaction registers one on-commit callback per tenant
+whatever the number of its changes: with tasks run in-process (no REDIS_URL, the embedded demo) the task starts,
+and clears the key, inside the first callback, so one callback per change would run one full recompute each."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field
+
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from imports.signals import import_job_running
 
@@ -27,7 +32,39 @@ def kpi_recompute_soon(*, tenant_id: int) -> None:
         return
     if import_job_running(tenant_id):
         return  # the job's end queues one recompute (sales_ops.receivers), not one per committed chunk
-    transaction.on_commit(lambda: queue_recompute(tenant_id=tenant_id))
+    pending = getattr(_local, "pending", None)
+    if pending is None or not _registered(pending):
+        pending = _Pending()
+        _local.pending = pending
+        pending.tenant_ids.add(tenant_id)
+        transaction.on_commit(pending)
+        return
+    pending.tenant_ids.add(tenant_id)
+
+
+@dataclass
+class _Pending:
+    """The tenants whose recompute the current transaction queues when it commits."""
+
+    tenant_ids: set[int] = field(default_factory=set)
+    flushed: bool = False
+
+    def __call__(self) -> None:
+        self.flushed = True
+        for tenant_id in sorted(self.tenant_ids):
+            queue_recompute(tenant_id=tenant_id)
+
+
+_local = threading.local()
+
+
+def _registered(pending: _Pending) -> bool:
+    """Still waiting for this transaction's commit (not run, not dropped by a rollback)."""
+    return (
+        not pending.flushed
+        and connection.in_atomic_block
+        and any(entry[1] is pending for entry in connection.run_on_commit)
+    )
 
 
 def queue_recompute(*, tenant_id: int) -> bool:

@@ -125,6 +125,26 @@ def test_500_saves_queue_one_recompute(fy_tenant, kpi_settings_on, django_captur
     cache.delete(pending_key(fy_tenant.pk))
 
 
+def test_one_transaction_queues_one_recompute_when_tasks_run_at_once(
+    fy_tenant, kpi_settings_on, django_capture_on_commit_callbacks
+):
+    """In-process tasks (the embedded demo) start at once and clear the key: still one run per transaction."""
+    cache.delete(pending_key(fy_tenant.pk))
+    queued = []
+
+    def run_at_once(args, countdown):  # type: ignore[no-untyped-def]
+        queued.append(args)
+        cache.delete(pending_key(args[0]))
+
+    with (
+        mock.patch.object(tasks.recompute_kpis, "apply_async", side_effect=run_at_once),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        LeadFactory.create_batch(20, tenant=fy_tenant)
+    assert queued == [(fy_tenant.pk,)]
+    cache.delete(pending_key(fy_tenant.pk))
+
+
 def test_changes_do_not_queue_when_switched_off(fy_tenant, django_capture_on_commit_callbacks):
     cache.delete(pending_key(fy_tenant.pk))
     with (
