@@ -86,9 +86,27 @@ def test_members_see_only_their_own_jobs(tenant, admin_member, member, client_fo
     assert client.get(url("import-errors", tenant, pk=theirs.pk)).status_code == 404
     listing = client.get(url("import-list", tenant)).content.decode()
     assert "rep-file.csv" in listing and "admin-file.csv" not in listing
-    # A rep imports leads only; a CS member imports nothing: the page does not exist for them.
+    # A rep imports leads only.
     assert client.get(url("import-template", tenant, kind="accounts")).status_code == 404
-    assert client_for(member(role=Role.CS)).get(url("import-list", tenant)).status_code == 404
+    # A CS member imports subscriptions and feedback (issue 8): the page opens with only their own jobs, and other
+    # members' jobs stay 404 for them (and theirs for the others).
+    cs = member(role=Role.CS)
+    cs_job = ImportJobFactory(
+        tenant=tenant, created_by=cs.user, kind="subscriptions", file_name="cs-file.csv"
+    )
+    cs_client = client_for(cs)
+    cs_listing = cs_client.get(url("import-list", tenant))
+    assert cs_listing.status_code == 200
+    cs_body = cs_listing.content.decode()
+    assert "cs-file.csv" in cs_body and "rep-file.csv" not in cs_body and "admin-file.csv" not in cs_body
+    assert cs_client.get(url("import-detail", tenant, pk=cs_job.pk)).status_code == 200
+    assert cs_client.get(url("import-detail", tenant, pk=mine.pk)).status_code == 404
+    assert cs_client.get(url("import-detail", tenant, pk=theirs.pk)).status_code == 404
+    assert cs_client.get(url("import-errors", tenant, pk=theirs.pk)).status_code == 404
+    assert cs_client.get(url("import-template", tenant, kind="accounts")).status_code == 404
+    assert cs_client.get(url("import-template", tenant, kind="subscriptions")).status_code == 200
+    assert client.get(url("import-detail", tenant, pk=cs_job.pk)).status_code == 404
+    assert "cs-file.csv" not in client.get(url("import-list", tenant)).content.decode()
 
 
 def test_list_pages_offer_export_and_import(tenant, admin_member, member, client_for):

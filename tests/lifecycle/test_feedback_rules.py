@@ -16,7 +16,7 @@ from lifecycle.services.feedback import feedback_create
 from lifecycle.services.health import health_recompute, health_settings_update
 from tests.factories_accounts import ContactFactory
 from tests.factories_cs import FeedbackFactory
-from tests.lifecycle.cs_helpers import NOW, customer
+from tests.lifecycle.cs_helpers import NOW, customer, overdue_task
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,8 @@ def test_feedback_api_crud_filters_and_visibility(tenant, member, api_client_for
     # the rep sees the feedback of their own account, read-only, and not the other account's
     rep_api = api_client_for(rep)
     assert [r["id"] for r in rep_api.get(base).json()["results"]] == [pk]
-    hidden = Feedback.all_tenants.get(account=other).pk
+    with tenant_context(tenant):
+        hidden = Feedback.objects.get(account=other).pk
     assert rep_api.get(f"{base}{hidden}/").status_code == 404
     assert rep_api.patch(f"{base}{pk}/", {"score": 1}, format="json").status_code == 403
     assert (
@@ -145,7 +146,10 @@ def test_at_risk_page_reasons_order_and_query_count(tenant, member, client_for, 
     client = client_for(cs)
     url = f"/t/{tenant.slug}/at-risk/"
     client.get(url)
-    with django_assert_num_queries(11):
+    # session, user, tenant, savepoint, SET LOCAL, membership, lifecycle settings, count, rows (MRR and
+    # owner in the row query), the lifecycle settings read a second time, the tenant switcher, reset,
+    # release: the same with 2 or 6 rows (test_page_queries_do_not_grow_with_rows)
+    with django_assert_num_queries(13):
         response = client.get(url)
     assert response.status_code == 200
     names = [a.name for a in reversed(accounts)]
@@ -166,7 +170,9 @@ def test_feedback_page_query_count_and_rep_visibility(tenant, member, client_for
     client = client_for(cs)
     url = f"/t/{tenant.slug}/feedback/"
     client.get(url)
-    with django_assert_num_queries(11):
+    # the request's own queries, the count, the rows (account and contact joined), the filter's account and
+    # contact choices and the tenant switcher: the same with 2 or 6 rows (test_page_queries_do_not_grow_with_rows)
+    with django_assert_num_queries(14):
         response = client.get(url)
     assert response.content.decode().count('data-testid="feedback-row"') == 6
     rep_page = client_for(rep).get(url).content.decode()
@@ -221,3 +227,55 @@ def test_feedback_import_exact_columns_update_and_bad_rows(
     with tenant_context(tenant):
         assert Feedback.objects.filter(external_id="FB-1").get().score == 3
         assert Feedback.objects.count() == 2
+
+
+def _at_risk_page_queries(tenant, client, n: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories_lifecycle import SubscriptionFactory
+
+    with tenant_context(tenant):
+        for i in range(n):
+            account = customer(tenant, tier="key", name=f"Risky {n}-{i}")
+            SubscriptionFactory(account=account, mrr=1000 + i, start_date=dt.date(2024, 1, 1))
+            overdue_task(account)
+            FeedbackFactory(account=account, kind="nps", score=3)
+        health_settings_update(tenant=tenant, actor=None, at_risk_threshold=50)
+        health_recompute(tenant=tenant, playbooks=False)
+    url = f"/t/{tenant.slug}/at-risk/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode().count(f"Risky {n}-") == n
+    return len(queries)
+
+
+def _feedback_page_queries(tenant, client, n: int) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with tenant_context(tenant):
+        for _ in range(n):
+            account = customer(tenant)
+            FeedbackFactory(account=account, contact=ContactFactory(account=account))
+    url = f"/t/{tenant.slug}/feedback/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.content.decode().count('data-testid="feedback-row"') == n
+    return len(queries)
+
+
+@pytest.mark.parametrize("page", [_at_risk_page_queries, _feedback_page_queries])
+def test_page_queries_do_not_grow_with_rows(page, member, client_for):
+    """The same number of queries for 2 and for 6 rows (no query per row), on two tenants of equal shape."""
+    from tests.conftest import make_tenant
+
+    counts = []
+    for slug, n in (("rows-two", 2), ("rows-six", 6)):
+        tenant = make_tenant(slug)
+        cs = member(role=Role.CS, tenant=tenant)
+        counts.append(page(tenant, client_for(cs), n))
+    assert counts[0] == counts[1], counts
