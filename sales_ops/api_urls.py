@@ -1,8 +1,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from sales_ops import api
-from sales_ops.quota_api import QuotaViewSet
+from sales_ops.api import kpis as api
+from sales_ops.api.quotas import QuotaViewSet
 
 router = SimpleRouter()
 router.register("quotas", QuotaViewSet, basename="quota")

@@ -7,7 +7,8 @@ class SalesOpsConfig(AppConfig):
     verbose_name = "Sales ops"
 
     def ready(self) -> None:
-        from sales_ops import quota_import, receivers
+        from sales_ops import receivers
+        from sales_ops.import_kinds import quotas as quota_import
 
         receivers.connect()
         quota_import.register_kind()

@@ -182,7 +182,9 @@ class ForecastSnapshot(TenantOwnedModel):
     weekly snapshot was taken (KPIS.md). Kept, one per local week: `forecast_accuracy` compares a closed period's
     won amount with the commit of the snapshot taken nearest to the period's start."""
 
-    week_start = models.DateField(_("week"), help_text=_("Monday (local) of the week the snapshot belongs to."))
+    week_start = models.DateField(
+        _("week"), help_text=_("Monday (local) of the week the snapshot belongs to.")
+    )
     taken_on = models.DateField(_("taken on"), help_text=_("Local date the snapshot was taken."))
     taken_at = models.DateTimeField(_("taken at"))
     grain = models.CharField(max_length=8, choices=ForecastGrain.choices)

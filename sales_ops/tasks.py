@@ -14,17 +14,16 @@ LOCK_RETRY_SECONDS = 30
 MAX_LOCK_RETRIES = 20
 
 
-@shared_task(name="sales_ops.tasks.recompute_kpis", acks_late=True, ignore_result=True)
-def recompute_kpis(tenant_id: int, job_id: int | None = None, attempt: int = 0) -> str:
-    """Full KPI recompute of one tenant (idempotent). Returns "done", "skipped" (tenant gone or inactive),
-    "requeued" (another recompute of the tenant holds the lock) or "busy" (gave up after MAX_LOCK_RETRIES)."""
+@tenant_task(name="sales_ops.tasks.recompute_kpis", skipped="skipped", atomic=False)
+def recompute_kpis(tenant: Tenant, job_id: int | None = None, attempt: int = 0) -> str:
+    """Full KPI recompute of one tenant (idempotent; the engine runs its own short transactions). Returns "done",
+    "skipped" (tenant gone or inactive), "requeued" (another recompute of the tenant holds the lock) or "busy"
+    (gave up after MAX_LOCK_RETRIES)."""
     from sales_ops.models import KpiRecompute, RecomputeStatus
     from sales_ops.services.engine import kpi_recompute
     from sales_ops.services.triggers import pending_key
 
-    tenant = Tenant.objects.filter(pk=tenant_id, is_active=True).first()
-    if tenant is None:
-        return "skipped"
+    tenant_id = tenant.pk
     # Changes from now on must queue another run: this one may start reading before they commit.
     cache.delete(pending_key(tenant_id))
     job = None

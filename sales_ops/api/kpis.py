@@ -22,9 +22,9 @@ from crm.permissions import IsTenantMember, role_in
 from crm.schema import response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
-from sales_ops import selectors
 from sales_ops.filters import KpiSnapshotFilter
 from sales_ops.models import KpiRecompute, KpiSnapshot
+from sales_ops.selectors import kpis as selectors
 from sales_ops.services.jobs import kpi_recompute_request
 
 KPI_ROW_EXAMPLE = {

@@ -1,7 +1,7 @@
 """Quota API under /api/v1/t/<slug>/quotas/: list (filters `year` = calendar year of the month, `period_start`,
 `owner_email`, `team`), read, create, update, delete, and `POST quotas/bulk/` (the grid: many cells at once, all
 or nothing). Fields are the CSV columns of KPIS.md (external_id, owner_email, team, period_start, amount) plus
-`id`. Reads follow sales_ops.quota_selectors (an invisible quota is a 404); writes sales_ops.services.quotas
+`id`. Reads follow sales_ops.selectors.quotas (an invisible quota is a 404); writes sales_ops.services.quotas
 (who may edit which quota: admin and ops all, a manager their team's; others get 403)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
 from sales_ops.models import Quota
-from sales_ops.quota_selectors import quota_list
+from sales_ops.selectors.quotas import quota_list
 from sales_ops.services import quotas as services
 
 QUOTA_VALUE: dict[str, Any] = {

@@ -2,7 +2,7 @@
 registered in the imports registry from SalesOpsConfig.ready(). Rows are written through
 sales_ops.services.quotas (validation and who may edit which quota: admin and ops all, a manager their team's);
 a known external_id updates its quota. The KPI recompute follows once, when the job ends (imports'
-job-finished signal, see sales_ops.receivers), not once per row. Exports read sales_ops.quota_selectors."""
+job-finished signal, see sales_ops.receivers), not once per row. Exports read sales_ops.selectors.quotas."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from imports.kinds.common import column_values, email_of, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from sales_ops.models import Quota
-from sales_ops.quota_selectors import quota_list
+from sales_ops.selectors.quotas import quota_list
 from sales_ops.services.quotas import quota_create, quota_owner_lookup, quota_update
 
 QUOTA_COLUMNS = ("external_id", "owner_email", "team", "period_start", "amount")

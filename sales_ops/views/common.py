@@ -29,7 +29,7 @@ from sales_ops.models import (
     KpiSnapshotSet,
     RecomputeStatus,
 )
-from sales_ops.selectors import snapshot_visibility
+from sales_ops.selectors.kpis import snapshot_visibility
 from sales_ops.views.periods import Period, parse_period, period_choices
 
 # Who may start a recompute (the same roles as the API's POST kpis/recompute/).
@@ -182,7 +182,7 @@ def people(tenant: Tenant) -> People:
 
 
 def visibility(request: TenantHttpRequest) -> Q | None:
-    """The KPI API's rule (sales_ops.selectors.snapshot_visibility), computed once per request."""
+    """The KPI API's rule (sales_ops.selectors.kpis.snapshot_visibility), computed once per request."""
     cached = getattr(request, "_kpi_visibility", False)
     if cached is False:
         cached = snapshot_visibility(request.membership)
@@ -192,7 +192,7 @@ def visibility(request: TenantHttpRequest) -> Q | None:
 
 def can_see(request: TenantHttpRequest, dimension: str, value: str, people_: People) -> bool:
     """Whether the member reads rows of (dimension, value): the same rule as the rows themselves
-    (sales_ops.selectors.snapshot_visibility: a manager's own team and its active members, themselves)."""
+    (sales_ops.selectors.kpis.snapshot_visibility: a manager's own team and its active members, themselves)."""
     membership = request.membership
     if membership.role in (Role.ADMIN, Role.OPS) or dimension == Dimension.ALL:
         return True

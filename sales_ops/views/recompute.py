@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.decorators import tenant_member_required, tenant_roles_required
 from crm.types import tenant_request
-from sales_ops.selectors import kpi_recompute_queryset
+from sales_ops.selectors.kpis import kpi_recompute_queryset
 from sales_ops.services.jobs import kpi_recompute_request
 from sales_ops.views.common import RECOMPUTE_ROLES
 

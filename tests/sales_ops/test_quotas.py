@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from crm.models import Role
 from crm.tenancy import tenant_context
 from sales_ops.models import Quota
-from sales_ops.quota_selectors import fiscal_months, quota_grid, quota_list
+from sales_ops.selectors.quotas import fiscal_months, quota_grid, quota_list
 from sales_ops.services.quotas import MAX_AMOUNT, quota_create, quota_delete, quota_update
 from tests.factories import MembershipFactory, QuotaFactory, TeamFactory, UserFactory
 

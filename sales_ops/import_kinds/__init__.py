@@ -1,0 +1,1 @@
+"""The import/export kinds sales_ops registers with the imports app."""

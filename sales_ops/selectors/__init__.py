@@ -1,0 +1,1 @@
+"""Reads of sales_ops: KPI snapshots with their visibility rule, quotas and the quota grid."""
