@@ -1,4 +1,4 @@
-"""Signals the accounts app sends so that apps above it (leads) can react without accounts importing them."""
+"""Signals the accounts app sends so that apps above it (leads, lifecycle) can react without accounts importing them."""
 
 from django.dispatch import Signal
 
@@ -14,3 +14,8 @@ activity_logged = Signal()
 # Sent on commit after a deal changed stage (incl. creation): `tenant`, `opportunity`, `from_stage`, `to_stage`,
 # `actor`. Lifecycle and KPI code listen here instead of importing the deal services' internals.
 opportunity_stage_changed = Signal()
+
+# Sent on commit after an activity changed through a queryset update (no post_save): a task completed or reopened,
+# snoozed, an activity deleted or restored. `tenant_id`, `activity_id`, `account_id` (None when not on an account),
+# `change` ("completed", "reopened", "snoozed", "deleted", "restored"). Lifecycle recomputes the account's health.
+activity_changed = Signal()

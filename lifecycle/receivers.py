@@ -4,9 +4,10 @@ Stages: changes of deals (accounts app) and of its own subscriptions that can mo
 schedules a recompute of the affected account after commit, debounced per transaction (an import chunk of a
 thousand rows gives one recompute). Settings changes schedule a whole-tenant recompute from their service.
 
-Health (besides feedback, whose service schedules it): activities saved on an account (logged, edited, completed
-through a save) and moves of renewal deals. Each schedules a recompute of the account's health after commit,
-debounced per transaction (lifecycle.services.health.health_schedule_recompute).
+Health (besides feedback, whose service schedules it): activities saved on an account (logged, edited), the
+activity changes accounts makes with a queryset update (a task completed or reopened, snoozed, deleted, restored:
+accounts.signals.activity_changed) and moves of renewal deals. Each schedules a recompute of the account's health
+after commit, debounced per transaction (lifecycle.services.health.health_schedule_recompute).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Activity, Opportunity, OpportunityType, Stage, StageChange, StageKind
+from accounts.signals import activity_changed
 from lifecycle.models import Subscription
 from lifecycle.services.health import health_schedule_recompute
 from lifecycle.services.stages import lifecycle_schedule_recompute
@@ -61,6 +63,12 @@ def _activity_saved(sender: Any, instance: Activity, **kwargs: Any) -> None:
         health_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[instance.account_id])
 
 
+def _activity_changed(sender: Any, tenant_id: int, account_id: int | None, **kwargs: Any) -> None:
+    # Sent on commit, outside the transaction: the recompute is queued at once.
+    if account_id:
+        health_schedule_recompute(tenant_id=tenant_id, account_ids=[account_id])
+
+
 def _renewal_saved(sender: Any, instance: Opportunity, **kwargs: Any) -> None:
     if instance.type == OpportunityType.RENEWAL:
         health_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[instance.account_id])
@@ -83,5 +91,6 @@ def connect() -> None:
         )
     post_save.connect(_deal_stage_changed, sender=StageChange, dispatch_uid="lifecycle.deal_stage_changed")
     post_save.connect(_activity_saved, sender=Activity, dispatch_uid="lifecycle.health.activity_saved")
+    activity_changed.connect(_activity_changed, dispatch_uid="lifecycle.health.activity_changed")
     post_save.connect(_renewal_saved, sender=Opportunity, dispatch_uid="lifecycle.health.renewal_saved")
     post_save.connect(_deal_moved, sender=StageChange, dispatch_uid="lifecycle.health.deal_moved")

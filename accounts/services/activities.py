@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Activity, ActivityKind, Contact, Opportunity
 from accounts.services.common import _check_live, _check_member, _history, _same_tenant, _unknown_fields
-from accounts.signals import activity_logged, activity_logging
+from accounts.signals import activity_changed, activity_logged, activity_logging
 from crm.errors import AppError
 from crm.models import Tenant, User
 from crm.records import record_restore, record_soft_delete
@@ -161,6 +161,7 @@ def activity_complete(
     activity.refresh_from_db()
     if activity.lead_id:
         _notify_lead(tenant, activity.lead, at, kind=activity.kind, done=True)
+    _changed_on_commit(tenant, activity, "completed")
     return activity
 
 
@@ -171,6 +172,7 @@ def activity_reopen(*, tenant: Tenant, actor: User | None, activity: Activity) -
             done=False, occurred_at=None, updated_at=timezone.now()
         )
     activity.refresh_from_db()
+    _changed_on_commit(tenant, activity, "reopened")
     return activity
 
 
@@ -190,21 +192,40 @@ def activity_snooze(
     with _history(actor):
         Activity.objects.filter(tenant=tenant, pk=activity.pk).update(due_at=base + delta, updated_at=now)
     activity.refresh_from_db()
+    _changed_on_commit(tenant, activity, "snoozed")
     return activity
 
 
 @transaction.atomic
 def activity_delete(*, tenant: Tenant, actor: User | None, activity: Activity) -> Activity:
     # Activities carry no version (nobody edits one in a long-open form).
-    return record_soft_delete(
+    deleted = record_soft_delete(
         queryset=Activity.objects.filter(tenant=tenant), instance=activity, actor=actor, bump_version=False
     )
+    _changed_on_commit(tenant, deleted, "deleted")
+    return deleted
 
 
 @transaction.atomic
 def activity_restore(*, tenant: Tenant, actor: User | None, activity: Activity) -> Activity:
-    return record_restore(
+    restored = record_restore(
         queryset=Activity.objects.filter(tenant=tenant), instance=activity, actor=actor, bump_version=False
+    )
+    _changed_on_commit(tenant, restored, "restored")
+    return restored
+
+
+def _changed_on_commit(tenant: Tenant, activity: Activity, change: str) -> None:
+    """Tell the apps above (lifecycle's health) after commit: these writes are queryset updates, no post_save."""
+    tenant_id, activity_id, account_id = tenant.pk, activity.pk, activity.account_id
+    transaction.on_commit(
+        lambda: activity_changed.send(
+            sender=Activity,
+            tenant_id=tenant_id,
+            activity_id=activity_id,
+            account_id=account_id,
+            change=change,
+        )
     )
 
 
