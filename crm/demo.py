@@ -1,6 +1,7 @@
 """The registry of demo seeders. `manage.py seed_demo` creates the demo tenants and their people, then calls
 every registered seeder inside the tenant's context, lowest order first (accounts, then leads that convert into
-accounts and deals, then imports). Apps register in their AppConfig.ready():
+accounts and deals, then lifecycle's subscriptions and feedback, then imports). Apps register in their
+AppConfig.ready():
 
     from crm.demo import register_demo_seeder
     register_demo_seeder("accounts", seed, order=10)

@@ -20,3 +20,8 @@ class LifecycleConfig(AppConfig):
         navigation.register()
         # Lifecycle on the account, deal and contact pages (accounts.panels).
         panels.register()
+        # Demo data (after the accounts and leads seeds, whose won deals and activities it reads; before imports).
+        from crm.demo import register_demo_seeder
+        from lifecycle.demo import seed as seed_demo
+
+        register_demo_seeder("lifecycle", seed_demo, order=25)
