@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from accounts.views.common import (
 )
 from crm.decorators import tenant_member_required, tenant_roles_required
 from crm.errors import AppError, ConflictError
+from crm.types import TenantHttpRequest
 from crm.viewutils import (
     conflict_context,
     conflict_rows,
@@ -46,7 +47,7 @@ from crm.viewutils import (
 
 @tenant_member_required
 @require_GET
-def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
+def contact_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     base = contacts_selectors.contact_list(tenant=request.tenant, membership=request.membership)
     filterset = ContactFilterSet(request.GET or None, queryset=base, request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else base
@@ -76,7 +77,7 @@ def contact_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 @tenant_member_required
 @require_GET
-def contact_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def contact_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     contact = _contact_for(request, pk)
     merge = None
     if request.GET.get("merged"):
@@ -99,7 +100,7 @@ def contact_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 
 def _contact_duplicates_for_form(
-    request: HttpRequest, form: ContactForm, exclude_id: int | None
+    request: TenantHttpRequest, form: ContactForm, exclude_id: int | None
 ) -> list[Contact]:
     return duplicates_selectors.contact_duplicates(
         tenant=request.tenant,
@@ -111,7 +112,7 @@ def _contact_duplicates_for_form(
 
 
 @tenant_roles_required(WRITERS)
-def contact_create(request: HttpRequest, slug: str) -> HttpResponse:
+def contact_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     initial: dict[str, Any] = {}
     account_id = request.GET.get("account")
     if account_id and account_id.isdecimal():
@@ -140,7 +141,7 @@ def contact_create(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @tenant_roles_required(WRITERS)
-def contact_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def contact_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     contact = _contact_for(request, pk, for_edit=True)
     form = ContactForm(
         request.POST or None, instance=contact, tenant=request.tenant, membership=request.membership
@@ -187,7 +188,7 @@ def contact_edit(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_roles_required(WRITERS)
 @require_POST
-def contact_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def contact_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     contact = _contact_for(request, pk, for_edit=True)
     return delete_with_undo(
         request,
@@ -201,7 +202,7 @@ def contact_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_roles_required(WRITERS)
 @require_POST
-def contact_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+def contact_restore(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     contact = contacts_selectors.contact_deleted_get(
         tenant=request.tenant, membership=request.membership, pk=pk
     )
@@ -220,7 +221,7 @@ def contact_restore(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @tenant_member_required
 @require_GET
-def contact_duplicates(request: HttpRequest, slug: str) -> HttpResponse:
+def contact_duplicates(request: TenantHttpRequest, slug: str) -> HttpResponse:
     exclude = request.GET.get("exclude") or None
     duplicates = duplicates_selectors.contact_duplicates(
         tenant=request.tenant,
