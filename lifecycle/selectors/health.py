@@ -118,6 +118,8 @@ def _reason_text(name: str, part: dict[str, Any]) -> str:  # noqa: PLR0911 - one
             "cadence": part.get("cadence") or 0,
         }
     if reason == "low_activity":
+        if not value:
+            return _("No activity in 90 days")
         return ngettext("Only %(n)d activity in 90 days", "Only %(n)d activities in 90 days", value) % {
             "n": value
         }
