@@ -72,6 +72,10 @@ NON_TENANT_ROUTES: dict[str, str] = {
         "invitation link, open to non-members; probed separately by "
         "test_invitation_link_with_foreign_token_is_404"
     ),
+    "survey/<str:token>/": (
+        "customer survey link, no login and no tenant in the URL: the signed token names the tenant and contact, "
+        "so a forged or foreign token is refused and writes nothing (tests/lifecycle/test_survey_links.py)"
+    ),
 }
 
 TENANT_PREFIXES = ("t/<slug:slug>/", "api/v1/t/<slug:slug>/")
