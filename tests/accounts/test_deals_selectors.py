@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.filters.opportunities import PeriodChoice, period_range
 from accounts.models import AccountMember, Opportunity, Pipeline
@@ -15,6 +14,7 @@ from accounts.selectors import opportunities as opportunities_selectors
 from accounts.selectors import opportunity_board as opportunity_board_selectors
 from accounts.selectors import visibility as visibility_selectors
 from accounts.services import opportunities as opportunities_services
+from crm.dates import tenant_today
 from crm.models import Role
 from crm.tenancy import tenant_context
 from tests.factories_deals import deal_account
@@ -217,7 +217,7 @@ def test_period_ranges_follow_fiscal_year(tenant):
 
 def test_close_period_filter_uses_close_date_of_closed_deals(tenant, world, client_for):
     people, accounts, deals = world
-    today = timezone.localdate()
+    today = tenant_today(tenant)  # "this month" is the tenant's month, not the server's
     with tenant_context(tenant):
         opportunities_services.opportunity_update(
             tenant=tenant,

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account, LifecycleStageName, OpportunityType, StageKind
 from accounts.services.pipelines import pipeline_default
+from crm.dates import tenant_today
 from crm.tenancy import tenant_context
 from tests.factories_accounts import AccountFactory, ActivityFactory
 from tests.factories_deals import OpportunityFactory
@@ -41,5 +42,5 @@ def renewal_deal(account: Account, stage_name: str = "Qualification", days_left:
         account=account,
         type=OpportunityType.RENEWAL,
         stage=stage,
-        expected_close_date=timezone.localdate() + dt.timedelta(days=days_left),
+        expected_close_date=tenant_today(account.tenant) + dt.timedelta(days=days_left),
     )
