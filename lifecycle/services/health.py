@@ -23,9 +23,7 @@ under the threshold and cleared when it recovers; its value names the at-risk ep
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,6 +35,7 @@ from accounts.models import LifecycleStageName, OpportunityType, StageKind
 from crm.dates import tenant_today
 from crm.history import history_actor
 from crm.models import Tenant, User
+from crm.oncommit import Changes, CommitBatch
 from lifecycle.models import DEFAULT_TOUCH_CADENCE, HealthComponent, HealthScore, HealthSettings
 from lifecycle.services.settings import lifecycle_settings_get, lifecycle_settings_update
 
@@ -339,52 +338,21 @@ def health_recompute(
 # --- on-commit scheduling ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Pending:
-    """The accounts whose health to recompute after the current transaction commits, per tenant (None: all)."""
+def _queue_health(changes: Changes) -> None:
+    from lifecycle.tasks import recompute_health
 
-    tenants: dict[int, set[int] | None] = field(default_factory=dict)
-    flushed: bool = False
-
-    def add(self, tenant_id: int, account_ids: Iterable[int] | None) -> None:
-        if account_ids is None:
-            self.tenants[tenant_id] = None
-            return
-        known = self.tenants.setdefault(tenant_id, set())
-        if known is not None:
-            known.update(int(pk) for pk in account_ids if pk is not None)
-
-    def __call__(self) -> None:
-        from lifecycle.tasks import recompute_health
-
-        self.flushed = True
-        for tenant_id, ids in self.tenants.items():
-            if ids is None or ids:
-                recompute_health.delay(tenant_id, None if ids is None else sorted(ids))
+    for tenant_id, ids in changes.items():
+        if ids is None or ids:
+            recompute_health.delay(tenant_id, None if ids is None else sorted(ids))
 
 
-_local = threading.local()
+_batch = CommitBatch(_queue_health)
 
 
 def health_schedule_recompute(*, tenant_id: int, account_ids: Iterable[int | None] | None) -> None:
     """Recompute the health of these accounts (None: the whole tenant) once the transaction commits; all the calls
-    of one transaction share one pending batch (one task per tenant), like lifecycle_schedule_recompute."""
+    of one transaction share one batch (crm.oncommit), one task per tenant, like lifecycle_schedule_recompute."""
     ids = None if account_ids is None else [pk for pk in account_ids if pk is not None]
     if ids == []:
         return
-    pending = getattr(_local, "pending", None)
-    if pending is None or not _registered(pending):
-        pending = _Pending()
-        _local.pending = pending
-        pending.add(tenant_id, ids)
-        transaction.on_commit(pending)
-        return
-    pending.add(tenant_id, ids)
-
-
-def _registered(pending: _Pending) -> bool:
-    return (
-        not pending.flushed
-        and connection.in_atomic_block
-        and any(entry[1] is pending for entry in connection.run_on_commit)
-    )
+    _batch.add(tenant_id, ids)

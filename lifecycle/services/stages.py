@@ -23,9 +23,7 @@ subscription that starts later does not stop an earlier churn, it is the come-ba
 from __future__ import annotations
 
 import datetime
-import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
@@ -36,6 +34,7 @@ from accounts.models import LifecycleStageName, StageKind
 from accounts.services.accounts import accounts_set_lifecycle_stages
 from crm.dates import tenant_today
 from crm.models import Tenant
+from crm.oncommit import Changes, CommitBatch
 from lifecycle.models import LifecycleChange, LifecycleSettings
 from lifecycle.services.settings import lifecycle_settings_get
 
@@ -227,51 +226,19 @@ def current_stage_account_ids(*, tenant: Tenant, ids: list[int] | None) -> dict[
 # --- on-commit scheduling ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Pending:
-    """The accounts to recompute after the current transaction commits, per tenant (None: all of them)."""
+def _queue_lifecycle(changes: Changes) -> None:
+    from lifecycle.tasks import recompute_lifecycle
 
-    tenants: dict[int, set[int] | None] = field(default_factory=dict)
-    flushed: bool = False
-
-    def add(self, tenant_id: int, account_ids: Iterable[int] | None) -> None:
-        if account_ids is None:
-            self.tenants[tenant_id] = None
-            return
-        known = self.tenants.setdefault(tenant_id, set())
-        if known is not None:
-            known.update(int(pk) for pk in account_ids)
-
-    def __call__(self) -> None:
-        from lifecycle.tasks import recompute_lifecycle
-
-        self.flushed = True
-        for tenant_id, ids in self.tenants.items():
-            recompute_lifecycle.delay(tenant_id, None if ids is None else sorted(ids))
+    for tenant_id, ids in changes.items():
+        recompute_lifecycle.delay(tenant_id, None if ids is None else sorted(ids))
 
 
-_local = threading.local()
+_batch = CommitBatch(_queue_lifecycle)
 
 
 def lifecycle_schedule_recompute(*, tenant_id: int, account_ids: Iterable[int] | None) -> None:
     """Recompute the stages of these accounts (None: the whole tenant) once the transaction commits.
 
-    Debounced: all the calls of one transaction add to one pending batch, queued as one task per tenant on
-    commit. The batch is recognised by being still registered with the connection's on-commit callbacks; after a
-    commit or a rollback it is not (nor once it ran), and the next call starts a new one."""
-    pending = getattr(_local, "pending", None)
-    if pending is None or not _registered(pending):
-        pending = _Pending()
-        _local.pending = pending
-        pending.add(tenant_id, account_ids)
-        transaction.on_commit(pending)
-        return
-    pending.add(tenant_id, account_ids)
-
-
-def _registered(pending: _Pending) -> bool:
-    return (
-        not pending.flushed
-        and connection.in_atomic_block
-        and any(entry[1] is pending for entry in connection.run_on_commit)
-    )
+    Debounced: all the calls of one transaction add to one batch (crm.oncommit), queued as one task per tenant on
+    commit."""
+    _batch.add(tenant_id, account_ids)

@@ -6,13 +6,10 @@ and clears the key, inside the first callback, so one callback per change would 
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
-
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
 
+from crm.oncommit import Changes, CommitBatch
 from imports.signals import import_job_running
 
 
@@ -32,39 +29,15 @@ def kpi_recompute_soon(*, tenant_id: int) -> None:
         return
     if import_job_running(tenant_id):
         return  # the job's end queues one recompute (sales_ops.receivers), not one per committed chunk
-    pending = getattr(_local, "pending", None)
-    if pending is None or not _registered(pending):
-        pending = _Pending()
-        _local.pending = pending
-        pending.tenant_ids.add(tenant_id)
-        transaction.on_commit(pending)
-        return
-    pending.tenant_ids.add(tenant_id)
+    _batch.add(tenant_id)
 
 
-@dataclass
-class _Pending:
-    """The tenants whose recompute the current transaction queues when it commits."""
-
-    tenant_ids: set[int] = field(default_factory=set)
-    flushed: bool = False
-
-    def __call__(self) -> None:
-        self.flushed = True
-        for tenant_id in sorted(self.tenant_ids):
-            queue_recompute(tenant_id=tenant_id)
+def _queue_kpis(changes: Changes) -> None:
+    for tenant_id in sorted(changes):
+        queue_recompute(tenant_id=tenant_id)
 
 
-_local = threading.local()
-
-
-def _registered(pending: _Pending) -> bool:
-    """Still waiting for this transaction's commit (not run, not dropped by a rollback)."""
-    return (
-        not pending.flushed
-        and connection.in_atomic_block
-        and any(entry[1] is pending for entry in connection.run_on_commit)
-    )
+_batch = CommitBatch(_queue_kpis)
 
 
 def queue_recompute(*, tenant_id: int) -> bool:
