@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from lifecycle.api.feedback import FeedbackViewSet
 from lifecycle.api.health import HealthSettingsView, HealthViewSet
+from lifecycle.api.overview import LifecycleSummaryView
 from lifecycle.api.playbooks import PlaybookTemplateViewSet
 from lifecycle.api.renewals import RenewalViewSet
 from lifecycle.api.settings import LifecycleSettingsView
@@ -20,6 +21,7 @@ urlpatterns = [
     # subscriptions, renewals, lifecycle settings and stage history
     *router.urls,
     path("lifecycle/settings/", LifecycleSettingsView.as_view(), name="lifecycle-settings"),
+    path("lifecycle/summary/", LifecycleSummaryView.as_view(), name="lifecycle-summary"),
     path(
         "accounts/<int:pk>/lifecycle-history/",
         LifecycleHistoryView.as_view(),

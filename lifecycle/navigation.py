@@ -11,6 +11,8 @@ CS_EDITORS = frozenset({Role.ADMIN, Role.CS})
 
 
 def register() -> None:
+    # The lifecycle page: CS, ops, admins and sales managers (crm.navigation.CS); reps do not get it.
+    register_nav_item("cs", NavItem(_("Lifecycle"), "lifecycle:overview", CS, order=10))
     register_nav_item("cs", NavItem(_("Renewals"), "lifecycle:renewal-list", CS, order=20))
     # Reps see their own accounts' subscriptions (read only), so everyone has the entry.
     register_nav_item("cs", NavItem(_("Subscriptions"), "lifecycle:subscription-list", EVERYONE, order=30))

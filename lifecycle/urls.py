@@ -3,7 +3,7 @@ prefix, in survey_urls.py."""
 
 from django.urls import path
 
-from lifecycle.views import feedback, health, playbooks, renewals, settings, subscriptions, survey
+from lifecycle.views import feedback, health, overview, playbooks, renewals, settings, subscriptions, survey
 
 app_name = "lifecycle"
 urlpatterns = [
@@ -34,4 +34,7 @@ urlpatterns = [
     path("renewals/export/", renewals.renewal_export, name="renewal-export"),
     path("renewals/assign/", renewals.renewal_assign, name="renewal-assign"),
     path("lifecycle/settings/", settings.lifecycle_settings, name="settings"),
+    # the lifecycle page: stages now, monthly flows, the accounts behind each number
+    path("lifecycle/", overview.lifecycle_overview, name="overview"),
+    path("lifecycle/accounts/", overview.lifecycle_accounts, name="overview-accounts"),
 ]

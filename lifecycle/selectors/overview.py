@@ -1,0 +1,221 @@
+"""Reads of the lifecycle page and its API: accounts per stage now (with their MRR), the flows between stages per
+month (from the derived LifecycleChange history), and the accounts behind every number (the drill-downs).
+
+Everything is read within the member's account visibility (accounts.selectors.visibility.account_queryset), in
+a fixed number of aggregate queries whatever the data size: one for the stages, one for the flows.
+
+A flow counts stage changes (one row of LifecycleChange each) whose date falls in a month of the tenant's
+calendar (the dates of the history are already local dates). The drill-down of a flow lists exactly those rows,
+so a number and its list always agree:
+- new_accounts: an account's first row (created; from no stage);
+- new_customers: into conversion from acquisition or as a new account (the first customer date);
+- onboarded: conversion -> retention (onboarding period over);
+- churned: into churn;
+- came_back: out of churn, back to conversion or retention.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Account, LifecycleStageName
+from accounts.selectors.visibility import account_queryset
+from crm.dates import tenant_today
+from crm.models import Membership, Tenant
+from lifecycle.models import LifecycleChange, Subscription
+
+MONEY = DecimalField(max_digits=16, decimal_places=2)
+MONTHS = 12
+
+STAGE_KEYS = tuple(LifecycleStageName.values)
+# Stages whose MRR means something now (acquisition has none; churn has none by definition).
+STAGES_WITH_MRR = frozenset({LifecycleStageName.CONVERSION.value, LifecycleStageName.RETENTION.value})
+
+_NONE = ""
+_ACQ, _CONV, _RET, _CHURN = (
+    LifecycleStageName.ACQUISITION.value,
+    LifecycleStageName.CONVERSION.value,
+    LifecycleStageName.RETENTION.value,
+    LifecycleStageName.CHURN.value,
+)
+
+
+@dataclass(frozen=True)
+class Flow:
+    key: str
+    label: Any
+    q: Q
+
+
+FLOWS: tuple[Flow, ...] = (
+    Flow("new_accounts", _("New accounts"), Q(from_stage=_NONE)),
+    Flow("new_customers", _("New customers"), Q(to_stage=_CONV, from_stage__in=[_NONE, _ACQ])),
+    Flow("onboarded", _("Onboarded"), Q(from_stage=_CONV, to_stage=_RET)),
+    Flow("churned", _("Churned"), Q(to_stage=_CHURN)),
+    Flow("came_back", _("Came back"), Q(from_stage=_CHURN, to_stage__in=[_CONV, _RET])),
+)
+FLOW_KEYS = tuple(flow.key for flow in FLOWS)
+FLOWS_BY_KEY = {flow.key: flow for flow in FLOWS}
+
+
+def _add_months(first: datetime.date, months: int) -> datetime.date:
+    index = first.year * 12 + first.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def month_starts(
+    *, tenant: Tenant, months: int = MONTHS, today: datetime.date | None = None
+) -> list[datetime.date]:
+    """The first days of the last `months` months of the tenant's calendar, oldest first, ending with this one."""
+    this_month = (today or tenant_today(tenant)).replace(day=1)
+    return [_add_months(this_month, -back) for back in range(months - 1, -1, -1)]
+
+
+def parse_month(value: str | None) -> datetime.date | None:
+    """ "2026-05" -> 2026-05-01; None for anything else."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", value or "")
+    if match is None or not 1 <= int(match.group(2)) <= 12:  # noqa: PLR2004 - months of a year
+        return None
+    return datetime.date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _active_on(today: datetime.date, prefix: str = "") -> Q:
+    """Subscriptions (or an account's, with prefix "subscriptions__") active on `today`, not deleted."""
+    return Q(**{f"{prefix}deleted_at__isnull": True, f"{prefix}start_date__lte": today}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gt": today})
+    )
+
+
+def stage_counts(
+    *, tenant: Tenant, membership: Membership, today: datetime.date | None = None
+) -> list[dict[str, Any]]:
+    """Visible accounts per stage now, with the MRR of their active subscriptions (one query). `mrr` is None for
+    the stages where it means nothing (acquisition, churn)."""
+    today = today or tenant_today(tenant)
+    mrr = (
+        Subscription.objects.filter(_active_on(today), tenant=tenant, account_id=OuterRef("pk"))
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("mrr"))
+        .values("total")
+    )
+    rows: dict[str, Any] = {
+        row["lifecycle_stage"]: row
+        for row in account_queryset(tenant=tenant, membership=membership)
+        .order_by()
+        .annotate(mrr_now=Coalesce(Subquery(mrr, output_field=MONEY), Value(Decimal(0)), output_field=MONEY))
+        .values("lifecycle_stage")
+        .annotate(n=Count("pk"), mrr=Sum("mrr_now"))
+    }
+    return [
+        {
+            "key": key,
+            "label": label,
+            "count": rows.get(key, {}).get("n", 0),
+            "mrr": (rows.get(key, {}).get("mrr") or Decimal(0)) if key in STAGES_WITH_MRR else None,
+        }
+        for key, label in LifecycleStageName.choices
+    ]
+
+
+def _visible_changes(*, tenant: Tenant, membership: Membership) -> QuerySet[LifecycleChange]:
+    visible = account_queryset(tenant=tenant, membership=membership).values("pk")
+    return LifecycleChange.objects.filter(tenant=tenant, account_id__in=visible)
+
+
+def monthly_flows(
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    months: int = MONTHS,
+    today: datetime.date | None = None,
+) -> list[dict[str, Any]]:
+    """For each of the last `months` months (oldest first): {"month": first day, <flow key>: count, ...}, from one
+    GROUP BY over the visible accounts' stage changes."""
+    firsts = month_starts(tenant=tenant, months=months, today=today)
+    end = _add_months(firsts[-1], 1)
+    found: dict[datetime.date, Any] = {
+        row["month"]: row
+        for row in _visible_changes(tenant=tenant, membership=membership)
+        .filter(date__gte=firsts[0], date__lt=end)
+        .order_by()
+        .annotate(month=TruncMonth("date"))
+        .values("month")
+        .annotate(**{flow.key: Count("pk", filter=flow.q) for flow in FLOWS})
+    }
+    result = []
+    for first in firsts:
+        row = found.get(first, {})
+        result.append({"month": first, **{key: row.get(key, 0) for key in FLOW_KEYS}})
+    return result
+
+
+def stage_accounts(
+    *, tenant: Tenant, membership: Membership, stage: str, today: datetime.date | None = None
+) -> QuerySet[Account]:
+    """The visible accounts in `stage` now, the most MRR first, with `mrr_now` and the owner."""
+    today = today or tenant_today(tenant)
+    mrr = (
+        Subscription.objects.filter(_active_on(today), tenant=tenant, account_id=OuterRef("pk"))
+        .order_by()
+        .values("account_id")
+        .annotate(total=Sum("mrr"))
+        .values("total")
+    )
+    since = (
+        LifecycleChange.objects.filter(tenant=tenant, account_id=OuterRef("pk"), to_stage=stage)
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    return (
+        account_queryset(tenant=tenant, membership=membership)
+        .filter(lifecycle_stage=stage)
+        .select_related("owner")
+        .annotate(
+            mrr_now=Coalesce(Subquery(mrr, output_field=MONEY), Value(Decimal(0)), output_field=MONEY),
+            stage_since=Subquery(since),
+        )
+        .order_by("-mrr_now", "name", "pk")
+    )
+
+
+def flow_changes(
+    *, tenant: Tenant, membership: Membership, flow: str, month: datetime.date
+) -> QuerySet[LifecycleChange]:
+    """The visible stage changes behind one flow in one month (the rows its number counts), with the account,
+    its owner and current stage, newest first."""
+    return (
+        _visible_changes(tenant=tenant, membership=membership)
+        .filter(FLOWS_BY_KEY[flow].q, date__gte=month, date__lt=_add_months(month, 1))
+        .select_related("account", "account__owner")
+        .order_by("-date", "account__name", "pk")
+    )
+
+
+def lifecycle_summary(
+    *, tenant: Tenant, membership: Membership, months: int = MONTHS, today: datetime.date | None = None
+) -> dict[str, Any]:
+    """Stages now and monthly flows (the page and the API share it: two queries)."""
+    today = today or tenant_today(tenant)
+    return {
+        "as_of": today,
+        "stages": stage_counts(tenant=tenant, membership=membership, today=today),
+        "flows": monthly_flows(tenant=tenant, membership=membership, months=months, today=today),
+    }
