@@ -12,6 +12,7 @@ urlpatterns = [
     path("leads/duplicates/", duplicates.lead_duplicates, name="lead-duplicates"),
     path("leads/<int:pk>/", leads.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/edit/", leads.lead_edit, name="lead-edit"),
+    path("leads/<int:pk>/summary/", leads.lead_summary, name="lead-summary"),
     path("leads/<int:pk>/status/", leads.lead_status, name="lead-status"),
     path("leads/<int:pk>/assign/", pool.lead_assign, name="lead-assign"),
     path("leads/<int:pk>/claim/", pool.lead_claim, name="lead-claim"),

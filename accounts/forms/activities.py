@@ -38,4 +38,7 @@ class ActivityQuickForm(StyledForm):
             raise forms.ValidationError(_("Log the activity on a lead, account, contact or deal."))
         if data.get("kind") == ActivityKind.TASK and not data.get("subject"):
             self.add_error("subject", _("Say what needs to be done."))
+        elif not (data.get("subject") or "").strip() and not (data.get("body") or "").strip():
+            # A click on Log with nothing typed is not a call that happened.
+            self.add_error("subject", _("Say what happened: type a subject or notes."))
         return data

@@ -48,7 +48,8 @@ def _task_for(request: TenantHttpRequest, pk: int) -> Activity:
 @require_POST
 def activity_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """The quick-log form: log an activity on the posted record(s) and answer with the refreshed timeline
-    (plus a fresh form out of band); with an error, answer with the form and its errors."""
+    (plus a fresh form out of band) and the HX-Trigger "activity-logged"; with an error (also: nothing typed),
+    answer with the form and its errors."""
     form = ActivityQuickForm(request.POST)
     valid = form.is_valid()
     data = form.cleaned_data if valid else {}
@@ -100,7 +101,10 @@ def activity_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
     context["timeline"] = timeline_selectors.timeline_for(
         tenant=request.tenant, membership=request.membership, **targets
     )
-    return render(request, "accounts/partials/_activity_logged.html", context)
+    response = render(request, "accounts/partials/_activity_logged.html", context)
+    # The record's page refreshes what the activity changed (a lead's header, status and activity clock).
+    response["HX-Trigger"] = "activity-logged"
+    return response
 
 
 TIMELINE_TARGETS = ("opportunity", "contact", "lead", "account")

@@ -277,15 +277,48 @@ def lead_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     return render(request, "leads/lead_detail.html", lead_detail_context(request, lead))
 
 
+@require_GET
+@tenant_roles_required(LEAD_ROLES)
+def lead_summary(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The parts of the lead page an activity changes (header, status track, status card, score, details), as
+    out-of-band swaps: the lead page fetches them when the quick log says "activity-logged"."""
+    lead = lead_or_404(request, pk)
+    return render(request, "leads/partials/_lead_summary.html", _summary_context(request, lead))
+
+
+def _summary_context(
+    request: TenantHttpRequest,
+    lead: Lead,
+    status_form: StatusForm | None = None,
+    assign_form: AssignForm | None = None,
+) -> dict[str, Any]:
+    tenant, membership = request.tenant, request.membership
+    is_open = lead.status in selectors.OPEN_STATUSES
+    in_pool = lead.owner_id is None and is_open
+    return {
+        "lead": lead,
+        "steps": _steps(lead),
+        "is_open": is_open,
+        "in_pool": in_pool,
+        "can_claim": in_pool and membership.role in selectors.CLAIM_ROLES,
+        "status_form": status_form or StatusForm(initial={"status": lead.status}),
+        "assign_form": assign_form
+        or AssignForm(tenant=tenant, membership=membership, initial={"owner": lead.owner_id}),
+    }
+
+
 def lead_detail_context(request: TenantHttpRequest, lead: Lead, **extra: Any) -> dict[str, Any]:
     from accounts.selectors.merges import merges_into
     from accounts.selectors.timeline import timeline_for
 
     tenant, membership = request.tenant, request.membership
-    is_open = lead.status in selectors.OPEN_STATUSES
-    in_pool = lead.owner_id is None and is_open
     context = {
-        "lead": lead,
+        **_summary_context(
+            request,
+            lead,
+            status_form=extra.pop("status_form", None),
+            assign_form=extra.pop("assign_form", None),
+        ),
         "timeline": timeline_for(tenant=tenant, membership=membership, lead=lead),
         "duplicates": duplicates_selectors.lead_duplicates(
             tenant=tenant,
@@ -298,13 +331,6 @@ def lead_detail_context(request: TenantHttpRequest, lead: Lead, **extra: Any) ->
         if lead.can_edit
         else [],
         "merges": merges_into(tenant=tenant, entity="lead", survivor_id=lead.pk) if lead.can_edit else [],
-        "steps": _steps(lead),
-        "is_open": is_open,
-        "in_pool": in_pool,
-        "can_claim": in_pool and membership.role in selectors.CLAIM_ROLES,
-        "status_form": extra.pop("status_form", None) or StatusForm(initial={"status": lead.status}),
-        "assign_form": extra.pop("assign_form", None)
-        or AssignForm(tenant=tenant, membership=membership, initial={"owner": lead.owner_id}),
     }
     context.update(extra)
     return context
