@@ -65,6 +65,24 @@ def _get_deal(request: TenantHttpRequest, pk: int, *, include_deleted: bool = Fa
         raise Http404 from exc
 
 
+# The session key of the deal page's "won: reopen?" offer after Mark won ({"deal", "stage", "message"}).
+WON_UNDO = "deal_won_undo"
+
+
+def _won_undo(
+    request: TenantHttpRequest, opportunity: Opportunity, stages: list[Any]
+) -> dict[str, Any] | None:
+    """The offer to reopen a deal just marked won, once: its message and the open stage it came from."""
+    offer = request.session.get(WON_UNDO)
+    if not offer or offer.get("deal") != opportunity.pk:
+        return None
+    del request.session[WON_UNDO]
+    stage = next((s for s in stages if s.pk == offer.get("stage") and s.kind == StageKind.OPEN), None)
+    if stage is None or opportunity.stage.kind != StageKind.WON:
+        return None
+    return {"message": offer.get("message", ""), "stage": stage}
+
+
 def _deal_url(request: TenantHttpRequest, opportunity: Opportunity) -> str:
     return reverse("accounts:opportunity-detail", kwargs={"slug": request.tenant.slug, "pk": opportunity.pk})
 
@@ -293,6 +311,8 @@ def opportunity_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpRe
         "lost_form": LostForm(initial={"version": opportunity.version}),
         "panels": panels.panels_for(panels.DEAL, request=request, record=opportunity),
     }
+    if can_edit and request.method == "GET":
+        context["won_undo"] = _won_undo(request, opportunity, stages)
     status = 409 if conflict else 200
     return render(request, "accounts/opportunity_detail.html", context, status=status)
 

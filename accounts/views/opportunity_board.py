@@ -23,7 +23,7 @@ from accounts.selectors import visibility as visibility_selectors
 from accounts.services import opportunities as opportunities_services
 from accounts.services import pipelines as pipelines_services
 from accounts.views.common import _wants_json
-from accounts.views.opportunities import _deal_url, _error_payload, _filtered, _get_deal
+from accounts.views.opportunities import WON_UNDO, _deal_url, _error_payload, _filtered, _get_deal
 from crm.decorators import tenant_member_required
 from crm.errors import ConflictError
 from crm.types import TenantHttpRequest
@@ -243,7 +243,10 @@ def opportunity_move(request: TenantHttpRequest, slug: str, pk: int) -> HttpResp
 @tenant_member_required
 @require_POST
 def opportunity_won(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Mark the deal won (the page asks first). From an open stage, the deal page then offers the undo: reopen
+    it in the stage it came from (session key WON_UNDO, read once by the deal page)."""
     opportunity = _get_deal(request, pk)
+    from_stage = opportunity.stage
     posted_version = request.POST.get("version")
     version = int(posted_version) if posted_version else None  # as the service's version check reads it
     try:
@@ -252,7 +255,11 @@ def opportunity_won(request: TenantHttpRequest, slug: str, pk: int) -> HttpRespo
         )
     except (ConflictError, ValidationError, PermissionDenied) as exc:
         return _move_error(request, opportunity, exc)
-    return _move_response(request, won, _("“%(deal)s” is won. Congratulations!") % {"deal": won.name})
+    message = _("“%(deal)s” is won. Congratulations!") % {"deal": won.name}
+    if _wants_json(request) or from_stage.kind != StageKind.OPEN or won.stage_id == from_stage.pk:
+        return _move_response(request, won, message)
+    request.session[WON_UNDO] = {"deal": won.pk, "stage": from_stage.pk, "message": message}
+    return redirect(_deal_url(request, won))
 
 
 @tenant_member_required

@@ -250,6 +250,7 @@ def test_rep_logs_a_call_converts_the_lead_drags_the_deal_to_proposal_and_wins_i
     primary = page.get_by_test_id("deal-contact").filter(has_text="Wei Zhang")
     expect(primary).to_contain_text("Primary")
     screenshot(page, "deal page in proposal")
+    page.once("dialog", lambda dialog: dialog.accept())  # Mark won asks first (issue 12 item 7)
     page.get_by_test_id("deal-won").click()
     expect(page.get_by_role("alert").filter(has_text="is won")).to_be_visible()
     expect(page.get_by_test_id("deal-stage")).to_have_text("Closed won")
