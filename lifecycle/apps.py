@@ -7,7 +7,7 @@ class LifecycleConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.signals import opportunity_stage_changed
-        from lifecycle import navigation, panels, receivers
+        from lifecycle import home, navigation, panels, receivers
         from lifecycle.import_kinds import feedback, subscriptions
         from lifecycle.services.renewals import on_deal_stage_changed
 
@@ -18,6 +18,8 @@ class LifecycleConfig(AppConfig):
         feedback.register_kind()
         subscriptions.register_kind()
         navigation.register()
+        # The customer-success cards of the tenant home (crm.home).
+        home.register()
         # Lifecycle on the account, deal and contact pages (accounts.panels).
         panels.register()
         # Demo data (after the accounts and leads seeds, whose won deals and activities it reads; before imports).
