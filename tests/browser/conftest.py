@@ -82,7 +82,9 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
 
     def _screenshot(page: Page, step: str) -> Path:
         path = folder / f"{next(counter):02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower()).strip('-')}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # caret="initial": hiding the caret (Playwright's default) leaves an empty style="" on every input, which
+        # htmx copies onto swapped-in inputs: a CSP violation in the console that the app never caused.
+        page.screenshot(path=str(path), full_page=True, caret="initial")
         return path
 
     return _screenshot

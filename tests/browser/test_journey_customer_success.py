@@ -121,10 +121,18 @@ def _customer_success_tenant() -> tuple[Tenant, Account, Subscription]:
             due_at=now - dt.timedelta(days=3),
         )
         FeedbackFactory(
-            tenant=tenant, account=account, kind=FeedbackKind.NPS, score=8, received_at=now - dt.timedelta(days=200)
+            tenant=tenant,
+            account=account,
+            kind=FeedbackKind.NPS,
+            score=8,
+            received_at=now - dt.timedelta(days=200),
         )
         FeedbackFactory(
-            tenant=tenant, account=account, kind=FeedbackKind.NPS, score=3, received_at=now - dt.timedelta(days=20)
+            tenant=tenant,
+            account=account,
+            kind=FeedbackKind.NPS,
+            score=3,
+            received_at=now - dt.timedelta(days=20),
         )
     # The renewal deal (normally made by the daily task renewal_lead_days before the end): Qualification, owned by
     # the account owner, amount = 2,000 x 12. Its commit recomputes the account's stage and health.
