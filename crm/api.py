@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
+
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -10,10 +13,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from crm import selectors, services
+from crm.clientaddr import client_ip
 from crm.models import Membership, MembershipStatus, Tenant
 from crm.permissions import IsTenantAdmin, IsTenantMember
 from crm.schema import request_example, response_example
@@ -41,7 +45,29 @@ MEMBER_RESPONSE_EXAMPLE = response_example("A sales rep", MEMBER_VALUE)
 
 
 class TokenThrottle(AnonRateThrottle):
+    """Per client address: the socket's, or the one our trusted proxies add (settings.TRUSTED_PROXY_COUNT,
+    crm/clientaddr.py, the rule DRF applies with NUM_PROXIES), never an address the client writes into
+    X-Forwarded-For."""
+
     scope = "token"
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request._request)
+
+
+class TokenAccountThrottle(SimpleRateThrottle):
+    """Per account tried (the email, normalised and hashed), from any address: guessing one account's password
+    from many addresses is throttled too."""
+
+    scope = "token_account"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
+        data = request.data
+        email = data.get("email") if isinstance(data, Mapping) else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        ident = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class TokenObtainView(APIView):
@@ -49,7 +75,7 @@ class TokenObtainView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [TokenThrottle]
+    throttle_classes = [TokenThrottle, TokenAccountThrottle]
 
     @extend_schema(
         request=TokenRequestSerializer,

@@ -157,6 +157,13 @@ class Membership(TenantOwnedModel):
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 
+    @property
+    def shown_name(self) -> str:
+        """The person's name as this tenant may see it: nothing until they accepted the invitation. An invited
+        email may belong to someone who already uses the product in another company; inviting them must not
+        reveal the name they gave there (the answer is the same for every email)."""
+        return "" if self.status == MembershipStatus.INVITED else self.user.full_name
+
 
 def _invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=14)

@@ -18,13 +18,16 @@ class TokenResponseSerializer(serializers.Serializer):
 
 class MembershipSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
-    full_name = serializers.CharField(source="user.full_name", read_only=True)
+    full_name = serializers.SerializerMethodField(help_text="Empty while the invitation is open.")
     team = serializers.CharField(source="team.name", read_only=True, allow_null=True)
 
     class Meta:
         model = Membership
         fields = ["id", "email", "full_name", "role", "team", "status", "created_at"]
         read_only_fields = fields
+
+    def get_full_name(self, membership: Membership) -> str:
+        return membership.shown_name
 
 
 class MemberCreateSerializer(serializers.Serializer):

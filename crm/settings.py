@@ -66,6 +66,8 @@ SECRET_KEY = os.environ["SECRET_KEY"] if PRODUCTION else os.environ.get("SECRET_
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# How many proxies of ours stand in front of the app (crm/clientaddr.py): 0 trusts no X-Forwarded-For at all.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -178,6 +180,7 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "crm/lockout.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_CLIENT_IP_CALLABLE = "crm.clientaddr.client_ip"  # the trusted-proxy rule, like the API throttles
 
 # --- i18n ------------------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -298,7 +301,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "crm.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "crm.api_errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token": "20/min"},
+    # The token endpoint: per client address and per account tried (crm.api); NUM_PROXIES is the trusted hop
+    # count (crm/clientaddr.py), so a client's own X-Forwarded-For never changes its address.
+    "DEFAULT_THROTTLE_RATES": {"token": "20/min", "token_account": "10/min"},
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",

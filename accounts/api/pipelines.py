@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -335,14 +336,18 @@ class StageViewSet(_AdminWrites, mixins.ListModelMixin, mixins.RetrieveModelMixi
         stage = self.get_object()
         req = tenant_request(request)
         move_to = None
-        body = cast(dict[str, Any], request.data or {})  # this endpoint takes a JSON object or a form
+        body = request.data or {}  # this endpoint takes a JSON object or a form
+        if not isinstance(body, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": [_('Send a JSON object such as {"move_to": 12}, or nothing.')]}
+            )
         raw = request.query_params.get("move_to") or body.get("move_to")
         if raw:
             try:
                 move_to = pipelines_selectors.stage_get(
                     tenant=req.tenant, pk=int(raw), pipeline=stage.pipeline
                 )
-            except (ValueError, Stage.DoesNotExist):
+            except (TypeError, ValueError, OverflowError, Stage.DoesNotExist):
                 raise serializers.ValidationError({"move_to": [_("Unknown stage.")]}) from None
         pipelines_services.stage_delete(tenant=req.tenant, actor=req.user, stage=stage, move_to=move_to)
         return Response(status=status.HTTP_204_NO_CONTENT)

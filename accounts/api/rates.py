@@ -26,6 +26,9 @@ from crm.permissions import IsTenantAdmin, IsTenantMember
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
+from crm.validators import date_in_range, out_of_range_message
+
+MAX_CONVERTIBLE = 10**16  # a deal amount has 16 digits before the point
 
 EXCHANGE_RATE_RESPONSE_EXAMPLE = response_example(
     "USD into CNY",
@@ -169,6 +172,14 @@ class ExchangeRateViewSet(viewsets.GenericViewSet):
             raise serializers.ValidationError(
                 {"detail": [_("Send amount (a number) and on_date (YYYY-MM-DD).")]}
             ) from exc
+        # NaN, Infinity and amounts beyond what a deal can hold (18 digits, 2 after the point) are refused, not
+        # converted: the arithmetic would fail (InvalidOperation) or answer "NaN".
+        if not amount.is_finite() or abs(amount) >= MAX_CONVERTIBLE:
+            raise serializers.ValidationError(
+                {"amount": [_("Send an amount below 10^16 (a finite number).")]}
+            )
+        if on_date is not None and not date_in_range(on_date):
+            raise serializers.ValidationError({"on_date": [out_of_range_message()]})
         currency = request.query_params.get("currency", "").upper()
         value = rates_services.to_reporting(
             tenant=req.tenant, amount=amount, currency=currency, on_date=on_date

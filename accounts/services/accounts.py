@@ -22,6 +22,7 @@ from accounts.services.common import (
     _history,
     _same_tenant,
     _unknown_fields,
+    check_owner_assignable,
 )
 from crm.errors import AppError
 from crm.history import history_actor
@@ -100,6 +101,8 @@ def account_create(*, tenant: Tenant, actor: User | None, **fields: Any) -> Acco
     fields.setdefault("owner", actor)
     account = Account(tenant=tenant, **fields)
     _clean_account(tenant, account)
+    if account.owner_id != (actor.pk if actor is not None else None):
+        check_owner_assignable(tenant=tenant, actor=actor, owner_id=account.owner_id)
     with _history(actor):
         account.save()
     return account
@@ -114,9 +117,12 @@ def account_update(
     Raises ConflictError (both versions and the current values) when someone saved in between."""
     _unknown_fields(fields, ACCOUNT_FIELDS)
     draft = Account.objects.get(tenant=tenant, pk=account.pk)
+    previous_owner_id = draft.owner_id
     for key, value in fields.items():
         setattr(draft, key, value)
     _clean_account(tenant, draft, check_owner="owner" in fields)
+    if draft.owner_id != previous_owner_id:
+        check_owner_assignable(tenant=tenant, actor=actor, owner_id=draft.owner_id)
     attnames = [_attname(Account, name) for name in fields]
     values = {attname: getattr(draft, attname) for attname in attnames}
     values["search_text"] = draft.search_text

@@ -14,7 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Activity, ActivityKind, Contact, Opportunity
-from accounts.services.common import _check_live, _check_member, _history, _same_tenant, _unknown_fields
+from accounts.services.common import (
+    _check_live,
+    _check_member,
+    _history,
+    _same_tenant,
+    _unknown_fields,
+    check_owner_assignable,
+)
 from accounts.signals import activity_changed, activity_logged, activity_logging
 from crm.errors import AppError
 from crm.models import Tenant, User
@@ -124,6 +131,8 @@ def activity_log(
         external_id=external_id or "",
     )
     _clean_activity(tenant, activity)
+    if owner is not None and owner != actor:
+        check_owner_assignable(tenant=tenant, actor=actor, owner_id=owner.pk)
     if lead is not None:
         _check_lead_writable(tenant, actor, lead)
     with _history(actor):
@@ -136,11 +145,14 @@ def activity_log(
 @transaction.atomic
 def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, **fields: Any) -> Activity:
     _unknown_fields(fields, ACTIVITY_FIELDS)
+    previous_owner_id = activity.owner_id
     for key, value in fields.items():
         setattr(activity, key, value)
     if activity.done and activity.occurred_at is None:
         activity.occurred_at = timezone.now()
     _clean_activity(tenant, activity)
+    if activity.owner_id != previous_owner_id:
+        check_owner_assignable(tenant=tenant, actor=actor, owner_id=activity.owner_id)
     with _history(actor):
         activity.save()
     return activity

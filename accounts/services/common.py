@@ -11,7 +11,9 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from crm.history import history_actor
-from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.models import Membership, MembershipStatus, Role, Tenant, User
+from crm.records import actor_membership
+from crm.visibility import can_edit_owned
 
 
 def _history(actor: User | None) -> AbstractContextManager[Any]:
@@ -31,6 +33,23 @@ def _check_member(tenant: Tenant, user: User | None, field: str = "owner") -> No
         return
     if not Membership.objects.filter(tenant=tenant, user=user, status=MembershipStatus.ACTIVE).exists():
         raise ValidationError({field: _("The owner must be an active member of this company.")})
+
+
+def check_owner_assignable(
+    *, tenant: Tenant, actor: User | None, owner_id: int | None, field: str = "owner"
+) -> None:
+    """The owner rule of every owned sales record (leads apply the same one, crm.visibility.can_edit_owned): a rep
+    gives records only to themselves, a sales manager within their team (and to themselves). Other roles keep
+    their own rules (admins anyone; cs and ops as their app rules say); system actors (None) are not limited.
+    Call it for an owner the actor chose (a new record's default owner is not a choice), before saving: a
+    ValidationError on the field, a 400 in the API."""
+    if owner_id is None:
+        return
+    membership = actor_membership(tenant=tenant, actor=actor)
+    if membership is None or membership.role not in (Role.SALES_REP, Role.SALES_MANAGER):
+        return
+    if not can_edit_owned(membership, owner_id):
+        raise ValidationError({field: _("You cannot make this person the owner.")})
 
 
 def _check_live(obj: models.Model | None, field: str) -> None:

@@ -17,6 +17,7 @@ from accounts.services.common import (
     _history,
     _same_tenant,
     _unknown_fields,
+    check_owner_assignable,
 )
 from crm.errors import AppError
 from crm.models import Tenant, User
@@ -68,11 +69,14 @@ def _clean_contact(tenant: Tenant, contact: Contact, *, check_owner: bool = True
 def contact_create(*, tenant: Tenant, actor: User | None, **fields: Any) -> Contact:
     """Create a contact (owner defaults to the account's owner, else the actor)."""
     _unknown_fields(fields, CONTACT_FIELDS + ("created_at",))
+    account = fields.get("account")
+    default_owner = account.owner if account is not None and account.owner_id else actor
     if "owner" not in fields:
-        account = fields.get("account")
-        fields["owner"] = account.owner if account is not None and account.owner_id else actor
+        fields["owner"] = default_owner
     contact = Contact(tenant=tenant, **fields)
     _clean_contact(tenant, contact)
+    if contact.owner_id != (default_owner.pk if default_owner is not None else None):
+        check_owner_assignable(tenant=tenant, actor=actor, owner_id=contact.owner_id)
     with _history(actor):
         contact.save()
     return contact
@@ -84,9 +88,12 @@ def contact_update(
 ) -> Contact:
     _unknown_fields(fields, CONTACT_FIELDS)
     draft = Contact.objects.get(tenant=tenant, pk=contact.pk)
+    previous_owner_id = draft.owner_id
     for key, value in fields.items():
         setattr(draft, key, value)
     _clean_contact(tenant, draft, check_owner="owner" in fields)
+    if draft.owner_id != previous_owner_id:
+        check_owner_assignable(tenant=tenant, actor=actor, owner_id=draft.owner_id)
     attnames = [_attname(Contact, name) for name in fields]
     values = {attname: getattr(draft, attname) for attname in attnames}
     values["search_text"] = draft.search_text

@@ -30,6 +30,7 @@ from accounts.services.opportunity_rules import (
     _check_can_edit,
     _check_can_own,
     _check_deal_version,
+    _check_external_id_free,
     _check_owner_is_member,
     _closed_stage,
     _derived_forecast,
@@ -42,7 +43,7 @@ from accounts.services.opportunity_rules import (
 from accounts.services.pipelines import _as_decimal, _validate_probability, pipeline_default
 from crm.history import stamps_actor
 from crm.models import Tenant, User
-from crm.money import round_cents
+from crm.money import AMOUNT_TOO_LARGE, amount_too_large, round_cents
 from crm.records import actor_membership, record_restore, record_soft_delete
 
 
@@ -87,6 +88,8 @@ def opportunity_create(
     amount_value = _as_decimal(amount, "amount")
     if amount_value < 0:
         errors.setdefault("amount", []).append(_("The amount cannot be negative."))
+    elif amount_too_large(amount_value):
+        errors.setdefault("amount", []).append(str(AMOUNT_TOO_LARGE))
     currency = (currency or tenant.currency).strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         errors.setdefault("currency", []).append(_("Use a three-letter currency code such as CNY or EUR."))
@@ -145,6 +148,7 @@ def opportunity_create(
         owner=owner,
         created_at=created_at,
     )
+    _check_external_id_free(tenant=tenant, external_id=opportunity.external_id)
     opportunity.full_clean(exclude=["tenant", "account", "pipeline", "stage", "owner", "lead"])
     opportunity.save()
     StageChange.objects.create(
@@ -296,6 +300,8 @@ def opportunity_update(
         amount = _as_decimal(fields["amount"], "amount")
         if amount < 0:
             errors.setdefault("amount", []).append(_("The amount cannot be negative."))
+        elif amount_too_large(amount):
+            errors.setdefault("amount", []).append(str(AMOUNT_TOO_LARGE))
         changes["amount"] = round_cents(amount)
     if "currency" in fields:
         currency = (fields["currency"] or tenant.currency).strip().upper()
@@ -312,6 +318,8 @@ def opportunity_update(
         changes["expected_close_date"] = fields["expected_close_date"] or None
     if "external_id" in fields:
         changes["external_id"] = (fields["external_id"] or "").strip()
+        if changes["external_id"] != current.external_id:
+            _check_external_id_free(tenant=tenant, external_id=changes["external_id"], exclude_pk=current.pk)
     if "probability" in fields and fields["probability"] not in (None, ""):
         changes["probability"] = _validate_probability(_as_decimal(fields["probability"], "probability"))
     if errors:

@@ -83,6 +83,17 @@ def _check_owner_is_member(*, tenant: Tenant, owner: User | None) -> None:
         raise ValidationError({"owner": _("The owner must be an active member of this company.")})
 
 
+def _check_external_id_free(*, tenant: Tenant, external_id: str, exclude_pk: int | None = None) -> None:
+    """The database refuses a second deal with one external id (a unique constraint): say so as a field error."""
+    if not external_id:
+        return
+    clash = Opportunity.objects.filter(tenant=tenant, external_id=external_id)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"external_id": _("Another deal has this external id.")})
+
+
 def _account_visible(*, tenant: Tenant, membership: Membership | None, account: Account) -> bool:
     if membership is None:
         return account.tenant_id == tenant.pk
