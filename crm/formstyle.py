@@ -9,6 +9,8 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 
+from crm.money import AMOUNT_TOO_LARGE, MAX_AMOUNT
+
 
 class StyledFormMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -65,3 +67,15 @@ def field_queryset(fields: Mapping[str, forms.Field], name: str) -> QuerySet[Any
     if queryset is None:
         raise TypeError(f"{name} has no queryset")
     return queryset
+
+
+class MoneyField(forms.DecimalField):
+    """An amount of money: not negative, at most two decimals, and no more than crm.money.MAX_AMOUNT (one clear
+    message instead of Django's digit counts)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("max_value", MAX_AMOUNT)
+        kwargs["error_messages"] = {"max_value": AMOUNT_TOO_LARGE, **kwargs.get("error_messages", {})}
+        super().__init__(**kwargs)

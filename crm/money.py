@@ -9,7 +9,23 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 CENT = Decimal("0.01")
+
+# The largest amount any money field takes, in the field's own currency: below 10^13 (ten trillion, 十万亿). The
+# columns hold 16 digits before the point, so an amount converted at a rate up to 1,000 still fits, and no real
+# deal, cost or quota comes near it; a typo of a few extra digits is refused instead of breaking totals and layout.
+MAX_AMOUNT = Decimal("9999999999999.99")
+AMOUNT_TOO_LARGE = _("This amount is too large: amounts go up to 9,999,999,999,999.99.")
+
+
+def amount_too_large(value: Any) -> bool:
+    """Whether a number is beyond MAX_AMOUNT (either sign): the one check forms, API, import and services share."""
+    try:
+        return abs(Decimal(str(value))) > MAX_AMOUNT
+    except ArithmeticError:
+        return False
 
 
 def round_cents(value: Decimal) -> Decimal:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.money import AMOUNT_TOO_LARGE, amount_too_large
 from crm.validators import date_in_range, out_of_range_message
 
 TRUE_VALUES = {"true", "1", "yes", "y", "t"}
@@ -225,6 +226,15 @@ class Row:
         return self.decimal(
             column, max_digits=model_field.max_digits, decimal_places=model_field.decimal_places
         )
+
+    def money(self, column: str) -> Decimal | None:
+        """An amount of money: at most two decimals and within crm.money.MAX_AMOUNT (the bound forms, API and
+        services share), with the same message."""
+        number = self.decimal(column, decimal_places=2)
+        if number is not None and amount_too_large(number):
+            self.fail(column, str(AMOUNT_TOO_LARGE))
+            return None
+        return number
 
     def boolean(self, column: str) -> bool | None:
         value = self.text(column).lower()

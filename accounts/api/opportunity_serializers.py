@@ -22,6 +22,7 @@ from accounts.models import (
 )
 from accounts.selectors import opportunities as opportunities_selectors
 from crm.models import User
+from crm.money import AMOUNT_TOO_LARGE, MAX_AMOUNT
 from crm.schema import response_example
 
 OPPORTUNITY_VALUE: dict[str, Any] = {
@@ -161,7 +162,13 @@ class _TenantChoicesMixin:
 class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none())
     name = serializers.CharField(max_length=200)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    amount = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=2,
+        min_value=0,
+        max_value=MAX_AMOUNT,
+        error_messages={"max_value": AMOUNT_TOO_LARGE},
+    )
     currency = serializers.CharField(
         max_length=3, required=False, help_text="Default: the reporting currency."
     )
@@ -196,7 +203,14 @@ class OpportunityUpdateSerializer(_TenantChoicesMixin, serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
     type = serializers.ChoiceField(choices=OpportunityType.choices, required=False)
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0, required=False)
+    amount = serializers.DecimalField(
+        max_digits=None,
+        decimal_places=2,
+        min_value=0,
+        max_value=MAX_AMOUNT,
+        error_messages={"max_value": AMOUNT_TOO_LARGE},
+        required=False,
+    )
     currency = serializers.CharField(max_length=3, required=False)
     pipeline = serializers.PrimaryKeyRelatedField(queryset=Pipeline.objects.none(), required=False)
     stage = serializers.PrimaryKeyRelatedField(queryset=Stage.objects.none(), required=False)

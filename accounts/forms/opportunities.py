@@ -20,7 +20,7 @@ from accounts.models import (
     Stage,
 )
 from accounts.selectors.opportunities import deal_account_choices, deal_owner_choices
-from crm.formstyle import StyledForm, choice_field, model_choice_field
+from crm.formstyle import MoneyField, StyledForm, choice_field, model_choice_field
 from crm.models import Membership, Tenant, User
 
 # Fields of the deal form that the conflict panel compares (in this order).
@@ -68,7 +68,7 @@ class OpportunityForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=200)
     account = forms.ModelChoiceField(label=_("Account"), queryset=Account.objects.none())
     type = forms.ChoiceField(label=_("Type"), choices=OpportunityType.choices)
-    amount = forms.DecimalField(label=_("Amount"), min_value=0, max_digits=18, decimal_places=2)
+    amount = MoneyField(label=_("Amount"))
     currency = forms.ChoiceField(label=_("Currency"))
     stage = StageChoiceField(label=_("Stage"), queryset=Stage.objects.none())
     probability = forms.DecimalField(

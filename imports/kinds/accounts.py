@@ -256,7 +256,7 @@ class OpportunityImporter(RowImporter):
         if row.given("type"):
             fields["type"] = row.choice("type", OpportunityType, default=OpportunityType.NEW_BUSINESS)
         if row.given("amount"):
-            fields["amount"] = row.decimal_for("amount", Opportunity, "amount") or 0
+            fields["amount"] = row.money("amount") or 0
         if row.given("currency"):
             fields["currency"] = row.text("currency").upper()
         if row.given("pipeline") or row.given("stage"):

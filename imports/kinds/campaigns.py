@@ -36,7 +36,7 @@ class CampaignImporter(RowImporter):
         if row.given("source_kind"):
             fields["source_kind"] = row.choice("source_kind", SourceKind)
         if row.given("cost"):
-            fields["cost"] = row.decimal_for("cost", Campaign, "cost") or 0
+            fields["cost"] = row.money("cost") or 0
         if row.given("currency"):
             fields["currency"] = row.text("currency").upper()
         for column in ("start_date", "end_date"):

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.formstyle import StyledForm, model_choice_field
+from crm.formstyle import MoneyField, StyledForm, model_choice_field
 from crm.models import MembershipStatus, Tenant, User
 from leads.forms.leads import DATE_INPUT
 from leads.models import Channel, LeadSource, SourceKind
@@ -31,7 +31,7 @@ class CampaignForm(StyledForm):
         required=False,
         help_text=_("Taken from the lead source when one is chosen."),
     )
-    cost = forms.DecimalField(label=_("Cost"), min_value=0, max_digits=18, decimal_places=2, initial=0)
+    cost = MoneyField(label=_("Cost"), initial=0)
     currency = forms.CharField(label=_("Currency"), max_length=3)
     start_date = forms.DateField(label=_("Start date"), widget=DATE_INPUT)
     end_date = forms.DateField(label=_("End date"), widget=DATE_INPUT)

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.formstyle import StyledForm, choice_field, model_choice_field
+from crm.formstyle import MoneyField, StyledForm, choice_field, model_choice_field
 from crm.models import Membership, Tenant, User
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SizeBand
 from leads.selectors import leads as selectors
@@ -151,9 +151,7 @@ class ConvertForm(StyledForm):
     contact_choice = forms.CharField(required=False, widget=forms.HiddenInput)
     no_deal = forms.BooleanField(label=_("Don't create a deal"), required=False)
     deal_name = forms.CharField(label=_("Deal name"), max_length=200, required=False)
-    deal_amount = forms.DecimalField(
-        label=_("Amount"), min_value=0, max_digits=18, decimal_places=2, required=False
-    )
+    deal_amount = MoneyField(label=_("Amount"), required=False)
     deal_currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
     deal_close_date = forms.DateField(label=_("Expected close date"), required=False, widget=DATE_INPUT)
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.money import AMOUNT_TOO_LARGE, amount_too_large
 from leads.models import Campaign, Channel, LeadSource, SourceKind
 
 CAMPAIGN_FIELDS = (
@@ -58,6 +59,8 @@ def _validate_campaign(tenant: Tenant, campaign: Campaign) -> None:
         errors["source_kind"] = _("Choose inbound or incentive.")
     if campaign.cost is None or Decimal(campaign.cost) < 0:
         errors["cost"] = _("The cost cannot be negative.")
+    elif amount_too_large(campaign.cost):
+        errors["cost"] = str(AMOUNT_TOO_LARGE)
     if not (len(campaign.currency) == 3 and campaign.currency.isalpha()):
         errors["currency"] = _("Use a three-letter ISO 4217 code such as CNY or EUR.")
     if not campaign.start_date:
