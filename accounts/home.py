@@ -6,14 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from accounts.models import LifecycleStageName, StageKind
 from accounts.selectors import activities as activities_selectors
 from accounts.selectors import opportunities as opportunities_selectors
-from accounts.selectors import opportunity_board as opportunity_board_selectors
 from accounts.selectors import pipelines as pipelines_selectors
 from accounts.selectors import visibility as visibility_selectors
+from accounts.selectors.opportunities import MONEY, weighted_expression
 from crm.dates import tenant_month_bounds
 from crm.home import FIGURES, MAIN, HomeCard, HomePage, register_home_card
 from crm.navigation import CS, EVERYONE, SALES
@@ -49,12 +50,26 @@ def deal_figures_card(page: HomePage) -> dict[str, Any]:
 
 
 def stage_chart_card(page: HomePage) -> dict[str, Any] | None:
-    """The default pipeline's open stages with their amounts; hidden without a default pipeline or stages."""
-    pipeline = pipelines_selectors.pipeline_choices(tenant=page.tenant).filter(is_default=True).first()
+    """The default pipeline's open stages with their amounts; hidden without a default pipeline or stages.
+
+    The "Open pipeline" figure counts the open deals of every pipeline; so that the two agree, the chart names its
+    pipeline and its footer gives its total and each other pipeline's (together: the figure). Three queries: the
+    pipelines, the open deals' totals per pipeline and stage (one aggregate), the default pipeline's stages."""
+    pipelines = list(pipelines_selectors.pipeline_choices(tenant=page.tenant))
+    pipeline = next((p for p in pipelines if p.is_default), None)
     if pipeline is None:
         return None
     open_deals = _visible_deals(page).filter(stage__kind=StageKind.OPEN)
-    totals = opportunity_board_selectors.stage_totals(deals=open_deals.filter(pipeline=pipeline))
+    rows = list(
+        open_deals.order_by()
+        .values("pipeline_id", "stage_id")
+        .annotate(
+            count=Count("id"),
+            amount=Coalesce(Sum("amount_reporting"), Decimal(0), output_field=MONEY),
+            weighted=Coalesce(Sum(weighted_expression()), Decimal(0), output_field=MONEY),
+        )
+    )
+    totals = {row["stage_id"]: row for row in rows if row["pipeline_id"] == pipeline.pk}
     stages = pipelines_selectors.pipeline_stages(tenant=page.tenant, pipeline_id=pipeline.pk).filter(
         kind=StageKind.OPEN
     )
@@ -67,7 +82,24 @@ def stage_chart_card(page: HomePage) -> dict[str, Any] | None:
         }
         for stage in stages
     ]
-    return {"stage_chart": chart} if chart else None
+    if not chart:
+        return None
+    by_pipeline: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = by_pipeline.setdefault(row["pipeline_id"], {"count": 0, "amount": Decimal(0)})
+        entry["count"] += row["count"]
+        entry["amount"] += row["amount"]
+    others = [
+        {"pipeline": other, **by_pipeline[other.pk]}
+        for other in pipelines
+        if other.pk != pipeline.pk and other.pk in by_pipeline
+    ]
+    return {
+        "stage_chart": chart,
+        "chart_pipeline": pipeline,
+        "chart_total": by_pipeline.get(pipeline.pk, {"count": 0, "amount": Decimal(0)}),
+        "other_pipelines": others,
+    }
 
 
 def lifecycle_card(page: HomePage) -> dict[str, Any]:
