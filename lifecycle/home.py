@@ -66,7 +66,7 @@ def nps_card(page: HomePage) -> dict[str, Any]:
     trend = _nps_trend(page)
     chart = {
         "label": _("NPS"),
-        "labels": [date_format(row["month"], "YEAR_MONTH_FORMAT") for row in trend],
+        "labels": [date_format(row["month"], "M") for row in trend],
         "data": [row["nps"] for row in trend],
     }
     return {"trend": trend, "chart_json": json.dumps(chart)}
