@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.filters.activities import ActivityFilterSet
@@ -69,4 +69,63 @@ def task_buckets(
         upcoming=[task for task in ahead if task.due_at < horizon],
         no_date=list(base.filter(due_at=None).order_by("-created_at", "-pk")[:limit]),
         later=[task for task in ahead if task.due_at >= horizon],
+    )
+
+
+# The task page's buckets, in page order: key -> TaskBuckets attribute.
+TASK_BUCKETS = {
+    "overdue": "overdue",
+    "today": "today",
+    "upcoming": "upcoming",
+    "later": "later",
+    "none": "no_date",
+}
+UPCOMING_DAYS = 30
+
+
+def _open_tasks(tenant: Tenant, membership: Membership) -> QuerySet[Activity]:
+    return Activity.objects.filter(
+        tenant=tenant, owner_id=membership.user_id, kind=ActivityKind.TASK, done=False, deleted_at=None
+    )
+
+
+def _bucket_filters(tenant: Tenant, now: datetime.datetime | None) -> dict[str, Q]:
+    start, end = _local_day_bounds(tenant, now)
+    horizon = end + datetime.timedelta(days=UPCOMING_DAYS)
+    return {
+        "overdue": Q(due_at__lt=start),
+        "today": Q(due_at__gte=start, due_at__lt=end),
+        "upcoming": Q(due_at__gte=end, due_at__lt=horizon),
+        "later": Q(due_at__gte=horizon),
+        "none": Q(due_at=None),
+    }
+
+
+def task_bucket_counts(
+    *, tenant: Tenant, membership: Membership, now: datetime.datetime | None = None
+) -> dict[str, int]:
+    """How many open tasks the member has in each bucket (tenant time zone): one aggregate query."""
+    filters = _bucket_filters(tenant, now)
+    return _open_tasks(tenant, membership).aggregate(
+        **{key: Count("pk", filter=condition) for key, condition in filters.items()}
+    )
+
+
+def task_bucket_page(
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    bucket: str,
+    offset: int = 0,
+    limit: int = 20,
+    now: datetime.datetime | None = None,
+) -> list[Activity]:
+    """One page of a bucket (`bucket` a key of TASK_BUCKETS), in due order (undated: newest first); one query on
+    the (tenant, owner, done, due_at) index."""
+    order = ("-created_at", "-pk") if bucket == "none" else ("due_at", "pk")
+    return list(
+        _open_tasks(tenant, membership)
+        .filter(_bucket_filters(tenant, now)[bucket])
+        .select_related("account", "contact", "opportunity", "lead")
+        .order_by(*order)[offset : offset + limit]
     )

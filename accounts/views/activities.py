@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -141,11 +142,48 @@ def timeline_more(request: TenantHttpRequest, slug: str) -> HttpResponse:
     return render(request, "accounts/partials/_timeline_items.html", {"timeline": timeline})
 
 
+TASK_PAGE_SIZE = 20
+MAX_TASK_OFFSET = 100_000
+
+
+def _task_offset(request: TenantHttpRequest) -> int:
+    value = request.GET.get("offset", "0")
+    if not value.isdecimal() or int(value) > MAX_TASK_OFFSET:
+        raise Http404
+    return int(value)
+
+
 @tenant_member_required
 @require_GET
 def task_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
-    buckets = activities_selectors.task_buckets(tenant=request.tenant, membership=request.membership)
-    return render(request, "accounts/task_list.html", {"buckets": buckets})
+    """My tasks: each bucket's count and first page; "Show more" (`?bucket=<key>&offset=<n>`) answers htmx with
+    the next rows (and the next button), a plain request with the page showing that bucket up to there."""
+    tenant, membership = request.tenant, request.membership
+    bucket = request.GET.get("bucket")
+    if bucket is not None and bucket not in activities_selectors.TASK_BUCKETS:
+        raise Http404
+    offset = _task_offset(request) if bucket else 0
+    now = timezone.now()  # one instant for the counts and the pages
+    counts = activities_selectors.task_bucket_counts(tenant=tenant, membership=membership, now=now)
+    if bucket and request.htmx:
+        rows = activities_selectors.task_bucket_page(
+            tenant=tenant, membership=membership, bucket=bucket, offset=offset, limit=TASK_PAGE_SIZE, now=now
+        )
+        shown = offset + len(rows)
+        context = {"tasks": rows, "key": bucket, "count": counts[bucket], "shown": shown}
+        return render(request, "accounts/partials/_activity_task_more.html", context)
+    buckets = activities_selectors.TaskBuckets(overdue=[], today=[], upcoming=[], no_date=[])
+    views = []
+    for key, attribute in activities_selectors.TASK_BUCKETS.items():
+        rows = []
+        if counts[key]:
+            size = TASK_PAGE_SIZE + (offset if key == bucket else 0)
+            rows = activities_selectors.task_bucket_page(
+                tenant=tenant, membership=membership, bucket=key, limit=size, now=now
+            )
+        setattr(buckets, attribute, rows)
+        views.append({"key": key, "tasks": rows, "count": counts[key], "shown": len(rows)})
+    return render(request, "accounts/task_list.html", {"buckets": buckets, "bucket_views": views})
 
 
 def _task_response(request: TenantHttpRequest, slug: str, task: Activity, message: str) -> HttpResponse:
