@@ -1,4 +1,4 @@
-"""Sane bounds for dates and timestamps that users and files give (imports, and later the API serializers).
+"""Sane bounds for dates and timestamps that users and files give (imports; the API through crm.api_fields).
 
 PostgreSQL stores years from 4713 BC, Python from year 1: a timestamp such as 0001-01-01T00:00:00 in a UTC+8 tenant
 is stored as 1 BC and every later read of it fails ("timestamp too small"). Nothing a CRM records happened before

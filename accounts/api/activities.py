@@ -27,6 +27,7 @@ from accounts.models import Account, Activity, ActivityKind, Contact, Opportunit
 from accounts.selectors import activities as activities_selectors
 from accounts.selectors import visibility as visibility_selectors
 from accounts.services import activities as activities_services
+from crm.api_fields import SaneDateTimeField
 from crm.api_records import VersionedRecordMixin
 from crm.models import Role, User
 from crm.permissions import IsTenantMember
@@ -100,8 +101,8 @@ class ActivityWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(), required=False, allow_null=True, help_text="Default: you."
     )
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
-    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = SaneDateTimeField(required=False, allow_null=True)
+    due_at = SaneDateTimeField(required=False, allow_null=True)
     done = serializers.BooleanField(
         required=False,
         allow_null=True,

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
+from crm.api_fields import SaneDateTimeField
 from crm.schema import response_example
 
 
@@ -30,7 +31,7 @@ class HistoryChangeSerializer(serializers.Serializer):
     ]
 )
 class HistoryEntrySerializer(serializers.Serializer):
-    when = serializers.DateTimeField()
+    when = SaneDateTimeField()
     who = serializers.SerializerMethodField()
     action = serializers.CharField()
     changes = serializers.SerializerMethodField()

@@ -21,6 +21,7 @@ from accounts.models import (
     StageChange,
 )
 from accounts.selectors import opportunities as opportunities_selectors
+from crm.api_fields import SaneDateField, SaneDateTimeField
 from crm.models import User
 from crm.money import AMOUNT_TOO_LARGE, MAX_AMOUNT
 from crm.schema import response_example
@@ -183,13 +184,13 @@ class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
         max_digits=4, decimal_places=3, min_value=0, max_value=1, required=False, allow_null=True
     )
     forecast_category = serializers.ChoiceField(choices=ForecastCategory.choices, required=False)
-    expected_close_date = serializers.DateField(required=False, allow_null=True)
+    expected_close_date = SaneDateField(required=False, allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(), required=False, help_text="User id; default: you."
     )
     lead = LeadField(required=False, allow_null=True)
-    created_at = serializers.DateTimeField(required=False, help_text="Historical creation time (imports).")
-    closed_at = serializers.DateTimeField(required=False, allow_null=True)
+    created_at = SaneDateTimeField(required=False, help_text="Historical creation time (imports).")
+    closed_at = SaneDateTimeField(required=False, allow_null=True)
     lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
@@ -218,7 +219,7 @@ class OpportunityUpdateSerializer(_TenantChoicesMixin, serializers.Serializer):
         max_digits=4, decimal_places=3, min_value=0, max_value=1, required=False, allow_null=True
     )
     forecast_category = serializers.ChoiceField(choices=ForecastCategory.choices, required=False)
-    expected_close_date = serializers.DateField(required=False, allow_null=True)
+    expected_close_date = SaneDateField(required=False, allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False, allow_null=True)
     lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)

@@ -21,6 +21,7 @@ from accounts.filters.rates import ExchangeRateFilterSet
 from accounts.models import ExchangeRate
 from accounts.selectors import rates as rates_selectors
 from accounts.services import rates as rates_services
+from crm import api_fields
 from crm.pagination import CursorPagination
 from crm.permissions import IsTenantAdmin, IsTenantMember
 from crm.schema import request_example, response_example
@@ -49,7 +50,7 @@ EXCHANGE_RATE_UPDATE_EXAMPLE = request_example(
 
 
 @extend_schema_serializer(examples=[EXCHANGE_RATE_RESPONSE_EXAMPLE])
-class ExchangeRateSerializer(serializers.ModelSerializer):
+class ExchangeRateSerializer(api_fields.ModelSerializer):
     class Meta:
         model = ExchangeRate
         fields = ["id", "currency", "valid_from", "rate", "created_at", "updated_at"]

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm import api_fields
 from crm.pagination import CursorPagination
 from crm.schema import request_example, response_example
 from crm.types import TenantRequest
@@ -71,7 +72,7 @@ CAMPAIGN_REPLACE_EXAMPLE = request_example(
 
 
 @extend_schema_serializer(examples=[CAMPAIGN_RESPONSE_EXAMPLE])
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(api_fields.ModelSerializer):
     source = _SourceField(required=False, allow_null=True)  # type: ignore[assignment]  # a field named like an attribute of DRF's Field in the stubs
     owner = ActiveMemberField(required=False, allow_null=True)
     currency = serializers.CharField(

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from crm.api_fields import SaneDateField
 from crm.models import User
 from crm.schema import response_example
 from leads.api.merge_serializers import LeadDuplicateSerializer
@@ -233,7 +234,7 @@ class LeadConvertSerializer(serializers.Serializer):
     # The stubs want a Decimal default; DRF takes any number, and 0 is what the schema has always shown.
     deal_amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, default=0)  # type: ignore[arg-type]
     deal_currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
-    deal_close_date = serializers.DateField(required=False, allow_null=True, default=None)
+    deal_close_date = SaneDateField(required=False, allow_null=True, default=None)
 
 
 LEAD_CREATED_RESPONSE_EXAMPLE = response_example(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema_serializer
 from rest_framework import serializers
 
+from crm.api_fields import SaneDateTimeField
 from crm.schema import response_example
 
 
@@ -29,8 +30,8 @@ class LeadMergeRecordSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     survivor_id = serializers.IntegerField()
     merged_id = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    undone_at = serializers.DateTimeField(allow_null=True)
+    created_at = SaneDateTimeField()
+    undone_at = SaneDateTimeField(allow_null=True)
 
 
 class LeadDuplicateSerializer(serializers.Serializer):

@@ -7,6 +7,8 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_field
 from rest_framework import serializers
 
+from crm.api_fields import SaneDateField, SaneDateTimeField
+
 
 class PoolAgeBucketSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]  # a field named like an attribute of DRF's Field in the stubs
@@ -14,7 +16,7 @@ class PoolAgeBucketSerializer(serializers.Serializer):
 
 
 class PoolWeekSerializer(serializers.Serializer):
-    week = serializers.DateField(help_text="Monday of the week (tenant time zone).")
+    week = SaneDateField(help_text="Monday of the week (tenant time zone).")
     returned = serializers.IntegerField()
     claimed = serializers.IntegerField()
 
@@ -28,7 +30,7 @@ class PoolRepSerializer(serializers.Serializer):
 
 class PoolHealthSerializer(serializers.Serializer):
     size = serializers.IntegerField()
-    oldest = serializers.DateTimeField(
+    oldest = SaneDateTimeField(
         allow_null=True, help_text="Since when the longest-waiting lead is in it."
     )
     age_buckets = serializers.SerializerMethodField()

@@ -16,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from crm.api_fields import SaneDateField
 from crm.pagination import CursorPagination
 from crm.schema import request_example, response_example
 from crm.types import TenantRequest
@@ -156,8 +157,8 @@ class QualitySerializer(serializers.Serializer):
 
 
 class QualityQuerySerializer(serializers.Serializer):
-    created_from = serializers.DateField(required=False)
-    created_to = serializers.DateField(required=False)
+    created_from = SaneDateField(required=False)
+    created_to = SaneDateField(required=False)
 
 
 class LeadSourcePagination(CursorPagination):

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import Account, Contact
 from accounts.selectors.visibility import account_queryset, contact_queryset
+from crm.api_fields import SaneDateTimeField
 from crm.permissions import IsTenantMember
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
@@ -72,7 +73,7 @@ class FeedbackWriteSerializer(serializers.Serializer):
     score = serializers.IntegerField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     channel = serializers.ChoiceField(choices=FeedbackChannel.choices, required=False)
-    received_at = serializers.DateTimeField(required=False)
+    received_at = SaneDateTimeField(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crm.api_fields import SaneDateField
 from crm.navigation import CS
 from crm.permissions import IsTenantMember
 from crm.schema import response_example
@@ -49,7 +50,7 @@ class StageCountSerializer(serializers.Serializer):
 
 
 class MonthlyFlowSerializer(serializers.Serializer):
-    month = serializers.DateField(help_text="First day of the month (tenant time zone).")
+    month = SaneDateField(help_text="First day of the month (tenant time zone).")
     new_accounts = serializers.IntegerField()
     new_customers = serializers.IntegerField(
         help_text="Into conversion from acquisition (or as a new account)."
@@ -61,7 +62,7 @@ class MonthlyFlowSerializer(serializers.Serializer):
 
 @extend_schema_serializer(examples=[response_example("Stages and flows", SUMMARY_VALUE)])
 class LifecycleSummarySerializer(serializers.Serializer):
-    as_of = serializers.DateField()
+    as_of = SaneDateField()
     stages = StageCountSerializer(many=True)
     flows = MonthlyFlowSerializer(many=True, help_text="The last 12 months, oldest first.")
 

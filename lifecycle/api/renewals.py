@@ -18,6 +18,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.api_fields import SaneDateField, SaneDateTimeField
 from crm.permissions import IsTenantMember
 from crm.schema import response_example
 from crm.tenancy import schema_queryset
@@ -52,11 +53,11 @@ class RenewalSerializer(serializers.Serializer):
     account = serializers.IntegerField(source="account_id")
     account_name = serializers.CharField(source="account.name")
     plan = serializers.CharField()
-    end_date = serializers.DateField()
+    end_date = SaneDateField()
     mrr = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="MRR at stake.")
     currency = serializers.CharField()
     health = serializers.IntegerField(allow_null=True)
-    last_touch = serializers.DateTimeField(
+    last_touch = SaneDateTimeField(
         allow_null=True, help_text="The latest done activity on the account."
     )
     renewal_opportunity = serializers.IntegerField(source="renewal_opportunity_id", allow_null=True)

@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Account
+from crm.api_fields import SaneDateField
 from crm.api_records import VersionedRecordMixin
 from crm.permissions import IsTenantMember
 from crm.schema import request_example, response_example
@@ -111,8 +112,8 @@ class SubscriptionWriteSerializer(serializers.Serializer):
     plan = serializers.CharField(max_length=200, required=False, allow_blank=True)
     mrr = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
     currency = serializers.CharField(max_length=3, required=False, help_text="Default: the tenant's.")
-    start_date = serializers.DateField(required=False, help_text="Required on create.")
-    end_date = serializers.DateField(required=False, allow_null=True, help_text="Empty: open-ended.")
+    start_date = SaneDateField(required=False, help_text="Required on create.")
+    end_date = SaneDateField(required=False, allow_null=True, help_text="Empty: open-ended.")
     renews_from = serializers.PrimaryKeyRelatedField(
         queryset=Subscription.objects.none(), required=False, allow_null=True
     )

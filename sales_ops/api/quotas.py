@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from crm.api_fields import SaneDateField
 from crm.models import Team
 from crm.pagination import CursorPagination
 from crm.permissions import IsTenantMember
@@ -40,7 +41,7 @@ QUOTA_VALUE: dict[str, Any] = {
 class QuotaSerializer(serializers.ModelSerializer):
     owner_email = serializers.SerializerMethodField()
     team = serializers.SerializerMethodField()
-    period_start = serializers.DateField(source="month")
+    period_start = SaneDateField(source="month")
 
     class Meta:
         model = Quota
@@ -69,7 +70,7 @@ class QuotaWriteSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="A member's email; empty with an empty team: the tenant."
     )
     team = serializers.CharField(required=False, allow_blank=True, help_text="A team's name.")
-    period_start = serializers.DateField(
+    period_start = SaneDateField(
         required=False, help_text="First day of a month. Required on create."
     )
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
@@ -98,7 +99,7 @@ def _target(tenant: Any, data: dict[str, Any]) -> dict[str, Any]:
 class QuotaCellSerializer(serializers.Serializer):
     owner_email = serializers.CharField(required=False, allow_blank=True)
     team = serializers.CharField(required=False, allow_blank=True)
-    period_start = serializers.DateField()
+    period_start = SaneDateField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True)
 
 
@@ -146,7 +147,7 @@ class QuotaViewSet(viewsets.ModelViewSet):
         if params.get("year", "").isdigit():
             rows = rows.filter(month__year=int(params["year"]))
         if params.get("period_start"):
-            field = serializers.DateField()
+            field = SaneDateField()
             rows = rows.filter(month=field.to_internal_value(params["period_start"]))
         if "owner_email" in params:
             rows = rows.filter(owner__email__iexact=params["owner_email"].strip())

@@ -334,3 +334,149 @@ def test_the_members_page_shows_no_name_of_an_invited_person(tenant, other_tenan
     assert "Zhang Hidden" not in client.get(f"/t/{tenant.slug}/members/").content.decode()
     edit = client.get(f"/t/{tenant.slug}/members/{membership.pk}/")
     assert edit.status_code == 200 and "Zhang Hidden" not in edit.content.decode()
+
+
+# --- Item 1: dates and timestamps from API clients stay within 1900–2200 ------------------------------------------
+
+OUT_OF_RANGE = "Use a date between 1900-01-01 and 2200-12-31."
+
+
+def _bad_date_answers(client, tenant, path, body, field):
+    response = client.post(api(tenant, path), body, format="json")
+    assert response.status_code == 400, (path, response.content)
+    assert response.json()[field] == [OUT_OF_RANGE], (path, response.json())
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0001-01-01T00:00:00", "0001-01-01T00:00:00Z", "1899-12-31T23:00:00+08:00", "9999-12-31T23:59:59"],
+)
+def test_year_one_timestamps_are_refused_on_activities_and_deals(tenant, admin_member, api_client_for, value):
+    client = api_client_for(admin_member)
+    account = deal_account(tenant, owner=admin_member.user)
+    _bad_date_answers(
+        client,
+        tenant,
+        "activities/",
+        {"kind": "call", "subject": "Old", "account": account.pk, "occurred_at": value},
+        "occurred_at",
+    )
+    _bad_date_answers(
+        client,
+        tenant,
+        "activities/",
+        {"kind": "task", "subject": "Old", "account": account.pk, "due_at": value},
+        "due_at",
+    )
+    _bad_date_answers(
+        client,
+        tenant,
+        "opportunities/",
+        {"name": "Old", "account": account.pk, "amount": "1", "created_at": value},
+        "created_at",
+    )
+    with tenant_context(tenant):
+        assert not Activity.objects.filter(subject="Old").exists()
+        assert not Opportunity.objects.filter(name="Old").exists()
+
+
+@pytest.mark.parametrize("value", ["0001-01-01", "1899-12-31", "2201-01-01"])
+def test_out_of_range_dates_are_refused_in_every_app(tenant, admin_member, api_client_for, value):
+    client = api_client_for(admin_member)
+    account = deal_account(tenant, owner=admin_member.user)
+    _bad_date_answers(
+        client,
+        tenant,
+        "opportunities/",
+        {"name": "Old", "account": account.pk, "amount": "1", "expected_close_date": value},
+        "expected_close_date",
+    )
+    _bad_date_answers(
+        client,
+        tenant,
+        "exchange-rates/",
+        {"currency": "USD", "rate": "7.1", "valid_from": value},
+        "valid_from",
+    )
+    _bad_date_answers(
+        client, tenant, "campaigns/", {"name": "Old", "channel": "email", "start_date": value}, "start_date"
+    )
+    _bad_date_answers(
+        client,
+        tenant,
+        "subscriptions/",
+        {"account": account.pk, "plan": "Old", "mrr": "10", "start_date": value},
+        "start_date",
+    )
+    _bad_date_answers(
+        client,
+        tenant,
+        "feedback/",
+        {"account": account.pk, "kind": "nps", "score": 9, "received_at": f"{value}T10:00:00"},
+        "received_at",
+    )
+
+
+def test_a_sane_date_still_passes(tenant, admin_member, api_client_for):
+    account = deal_account(tenant, owner=admin_member.user)
+    response = api_client_for(admin_member).post(
+        api(tenant, "activities/"),
+        {
+            "kind": "call",
+            "subject": "Edge",
+            "account": account.pk,
+            "occurred_at": "1900-01-01T00:00:00+08:00",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_every_writable_api_date_field_is_bounded():
+    """Walks every serializer of the project: a writable DRF date or timestamp field must be crm.api_fields' bounded
+    one (declare SaneDateField/SaneDateTimeField, or derive model serializers from crm.api_fields.ModelSerializer)."""
+    import importlib
+    import pkgutil
+
+    from rest_framework import serializers
+
+    from crm.api_fields import SaneDateField, SaneDateTimeField
+
+    apps = ("crm", "accounts", "leads", "lifecycle", "sales_ops", "imports")
+    for app in apps:
+        package = importlib.import_module(app)
+        for module in pkgutil.walk_packages(package.__path__, f"{app}."):
+            if module.name.endswith("api") or ".api." in module.name or module.name.endswith("serializers"):
+                importlib.import_module(module.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    unbounded = []
+
+    def walk(serializer, path):
+        for name, field in serializer.fields.items():
+            inner = (
+                field.child
+                if isinstance(field, (serializers.ListSerializer, serializers.ListField))
+                else field
+            )
+            if field.read_only:
+                continue
+            if isinstance(inner, serializers.BaseSerializer):
+                walk(inner, f"{path}.{name}")
+            elif isinstance(inner, serializers.DateField | serializers.DateTimeField) and not isinstance(
+                inner, SaneDateField | SaneDateTimeField
+            ):
+                unbounded.append(f"{path}.{name}")
+
+    checked = 0
+    for cls in set(subclasses(serializers.Serializer)):
+        if cls.__module__.split(".")[0] not in apps or cls.__module__ == "crm.api_fields":
+            continue
+        walk(cls(), f"{cls.__module__}.{cls.__name__}")
+        checked += 1
+    assert checked > 50
+    assert unbounded == []

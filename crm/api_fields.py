@@ -1,0 +1,52 @@
+"""Serializer fields every API shares. Dates and timestamps from clients are kept within 1900–2200
+(crm.validators): a year-1 timestamp accepted once makes every later read of the row fail ("timestamp too
+small"), so it is a 400 on the field before it can reach the database.
+
+- `SaneDateField` / `SaneDateTimeField`: DRF's fields with the bound, whatever validators a caller passes.
+- `ModelSerializer`: the base for model serializers; the model's date and timestamp fields become the bounded
+  ones. tests/crm/test_api_hardening.py walks every serializer of the project and fails on a writable DRF date
+  or timestamp field without the bound, so a new serializer cannot forget it.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import models
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+from crm.validators import date_in_range, out_of_range_message
+
+
+class SaneDateField(serializers.DateField):
+    def to_internal_value(self, value: Any) -> datetime.date:
+        parsed = super().to_internal_value(value)
+        if not date_in_range(parsed):
+            raise serializers.ValidationError(out_of_range_message(), code="date_out_of_range")
+        return parsed
+
+
+class SaneDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value: Any) -> datetime.datetime:
+        parsed = super().to_internal_value(value)
+        # Judged by its date as the client wrote it, in the offset it was given with (crm.validators), not after
+        # DRF moved it into the active zone: 1900-01-01T00:00+08:00 is in range.
+        as_given = value if isinstance(value, datetime.datetime) else None
+        if isinstance(value, str):
+            try:
+                as_given = parse_datetime(value.strip())
+            except ValueError:
+                as_given = None
+        if not date_in_range(as_given or parsed):
+            raise serializers.ValidationError(out_of_range_message(), code="date_out_of_range")
+        return parsed
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateField: SaneDateField,
+        models.DateTimeField: SaneDateTimeField,
+    }
