@@ -22,7 +22,9 @@ class FeedbackFilterForm(StyledForm):
 
 class FeedbackFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=FeedbackKind.choices, label=_("Kind"), empty_label=_("Any"))
-    account = django_filters.ModelChoiceFilter(queryset=Account.objects.none(), label=_("Account"))
+    account = django_filters.ModelChoiceFilter(
+        queryset=Account.objects.none(), label=_("Account"), empty_label=_("Any")
+    )
     received_after = django_filters.DateFilter(
         field_name="received_at",
         lookup_expr="date__gte",

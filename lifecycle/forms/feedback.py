@@ -17,8 +17,12 @@ from lifecycle.models import FeedbackChannel, FeedbackKind
 
 
 class FeedbackForm(StyledForm):
-    account = forms.ModelChoiceField(queryset=Account.objects.none(), label=_("Account"))
-    contact = forms.ModelChoiceField(queryset=Contact.objects.none(), label=_("Contact"), required=False)
+    account = forms.ModelChoiceField(
+        queryset=Account.objects.none(), label=_("Account"), empty_label=_("Choose an account")
+    )
+    contact = forms.ModelChoiceField(
+        queryset=Contact.objects.none(), label=_("Contact"), required=False, empty_label=_("(no contact)")
+    )
     kind = forms.ChoiceField(choices=FeedbackKind.choices, label=_("Kind"))
     score = forms.IntegerField(label=_("Score"), min_value=0, max_value=10)
     channel = forms.ChoiceField(

@@ -43,7 +43,9 @@ class NextTermForm(StyledForm):
 class RenewalAssignForm(StyledForm):
     """Bulk hand-over of renewal deals; the deal ids come as a list of checkboxes (`deal`)."""
 
-    owner = forms.ModelChoiceField(label=_("New owner"), queryset=User.objects.none())
+    owner = forms.ModelChoiceField(
+        label=_("New owner"), queryset=User.objects.none(), empty_label=_("Choose a person")
+    )
 
     def __init__(self, *args: Any, tenant: Tenant, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

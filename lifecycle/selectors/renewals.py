@@ -38,6 +38,7 @@ DEFAULT_WINDOW = "30"
 class WindowBounds:
     today: datetime.date
     grace_days: int
+    at_risk_threshold: int = 40  # the tenant's health threshold, for the page's badges
 
     def q(self, window: str) -> Q:
         day = datetime.timedelta(days=1)
@@ -59,7 +60,11 @@ def renewal_base(
 ) -> tuple[QuerySet[Subscription], WindowBounds]:
     """Visible, ending terms without a successor (every window's rows), and the bounds of the windows."""
     settings = lifecycle_settings_get(tenant=tenant)
-    bounds = WindowBounds(today=today or tenant_today(tenant), grace_days=settings.grace_days)
+    bounds = WindowBounds(
+        today=today or tenant_today(tenant),
+        grace_days=settings.grace_days,
+        at_risk_threshold=settings.health_at_risk_threshold,
+    )
     qs = (
         subscription_queryset(tenant=tenant, membership=membership)
         .filter(end_date__isnull=False)

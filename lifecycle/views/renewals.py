@@ -98,6 +98,7 @@ def renewal_list(request: HttpRequest, slug: str) -> HttpResponse:
         "assign_form": RenewalAssignForm(tenant=req.tenant, membership=req.membership),
         "export_query": export_query.urlencode(),
         "today": bounds.today,
+        "health_threshold": bounds.at_risk_threshold,
     }
     template = "lifecycle/partials/_renewal_results.html" if req.htmx else "lifecycle/renewal_list.html"
     return render(request, template, context)
