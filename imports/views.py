@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from typing import cast
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from crm.decorators import tenant_member_required
@@ -159,4 +160,12 @@ def export_response(request: TenantHttpRequest, kind: str) -> StreamingHttpRespo
 @require_GET
 @tenant_member_required
 def export(request: TenantHttpRequest, slug: str, kind: str) -> HttpResponse:
-    return cast(HttpResponse, export_response(request, kind))
+    try:
+        return cast(HttpResponse, export_response(request, kind))
+    except ValidationError as exc:
+        # Filters the list would refuse (the API answers 400 with the same messages): no file, never all rows.
+        reasons = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+        return HttpResponseBadRequest(
+            _("The export's filters are not valid: %(reasons)s") % {"reasons": reasons},
+            content_type="text/plain; charset=utf-8",
+        )

@@ -20,6 +20,7 @@ from accounts.selectors.visibility import (
     account_queryset,
     account_visibility_q,
 )
+from crm.filtering import filterset_rows
 from crm.models import Membership, Tenant
 
 
@@ -29,7 +30,7 @@ def account_list(*, tenant: Tenant, membership: Membership, filters: dict | None
     qs = _with_parent_visible(qs, membership)
     if filters:
         filterset = AccountFilterSet(filters, queryset=qs, tenant=tenant, membership=membership)
-        qs = filterset.qs if filterset.is_valid() else qs.none()
+        qs = filterset_rows(filterset)
     return qs
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.filters.activities import ActivityFilterSet
 from accounts.models import Activity, ActivityKind
 from accounts.selectors.visibility import activity_queryset
+from crm.filtering import filterset_rows
 from crm.models import Membership, Tenant
 
 
@@ -31,7 +32,7 @@ def activity_list(
     )
     if filters:
         filterset = ActivityFilterSet(filters, queryset=qs, tenant=tenant, membership=membership)
-        qs = filterset.qs if filterset.is_valid() else qs.none()
+        qs = filterset_rows(filterset)
     return qs
 
 

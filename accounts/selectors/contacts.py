@@ -11,6 +11,7 @@ from accounts.filters.contacts import ContactFilterSet
 from accounts.models import Contact, Opportunity
 from accounts.selectors.opportunities import opportunity_base
 from accounts.selectors.visibility import _with_can_edit, contact_queryset, contact_visibility_q
+from crm.filtering import filterset_rows
 from crm.models import Membership, Tenant
 
 
@@ -18,7 +19,7 @@ def contact_list(*, tenant: Tenant, membership: Membership, filters: dict | None
     qs = contact_queryset(tenant=tenant, membership=membership).select_related("account", "owner")
     if filters:
         filterset = ContactFilterSet(filters, queryset=qs, tenant=tenant, membership=membership)
-        qs = filterset.qs if filterset.is_valid() else qs.none()
+        qs = filterset_rows(filterset)
     return qs
 
 

@@ -33,6 +33,7 @@ from accounts.services.accounts import account_create, account_update
 from accounts.services.activities import activity_log, activity_update
 from accounts.services.contacts import contact_create, contact_update
 from accounts.services.opportunities import opportunity_create, opportunity_update
+from crm.filtering import filterset_rows
 from crm.models import Membership, Tenant
 from imports.kinds.common import ADMIN_OPS, ALL_ROLES, column_values, email_of, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
@@ -316,7 +317,7 @@ class OpportunityImporter(RowImporter):
 def _opportunities(tenant: Tenant, membership: Membership, params: QueryDict) -> QuerySet[Opportunity]:
     base = opportunity_list(tenant=tenant, membership=membership).select_related("lead")
     request = SimpleNamespace(tenant=tenant, membership=membership)
-    return OpportunityFilter(params, queryset=base, request=request).qs
+    return filterset_rows(OpportunityFilter(params, queryset=base, request=request))
 
 
 def _opportunity_row(deal: Opportunity) -> dict[str, Any]:

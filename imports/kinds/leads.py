@@ -11,6 +11,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.filtering import filters_check
 from crm.models import Membership, Role, Tenant
 from imports.kinds.common import column_values, email_of, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
@@ -171,7 +172,8 @@ def _export_queryset(tenant: Tenant, membership: Membership, params: QueryDict) 
     scope = params.get("scope")
     if scope not in scopes:
         scope = scopes[0] if scopes else "my"
-    _filterset, rows = lead_inbox(tenant=tenant, membership=membership, params=params, scope=scope)
+    filterset, rows = lead_inbox(tenant=tenant, membership=membership, params=params, scope=scope)
+    filters_check(filterset)  # invalid filters: the list API's 400, not an empty file
     return rows
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
+from crm.filtering import filterset_rows
 from leads.filters.campaigns import CampaignFilter
 from leads.filters.scoring import ScoringRuleFilter
 from leads.filters.sources import LeadSourceFilter
@@ -26,4 +27,4 @@ def apply_filterset(kind: str, qs: QuerySet, filters: dict | None) -> QuerySet:
         "scoring": ScoringRuleFilter,
     }[kind]
     filterset = filterset_class(filters, queryset=qs)
-    return filterset.qs if filterset.is_valid() else qs.none()
+    return filterset_rows(filterset)

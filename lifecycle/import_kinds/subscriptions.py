@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
+from crm.filtering import filterset_rows
 from crm.models import Membership, Role, Tenant
 from imports.kinds.common import column_values, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
@@ -138,9 +139,7 @@ class SubscriptionImporter(RowImporter):
 def _subscriptions(tenant: Tenant, membership: Membership, params: QueryDict) -> QuerySet[Subscription]:
     base = subscription_list(tenant=tenant, membership=membership)
     filterset = SubscriptionFilterSet(params or None, queryset=base, tenant=tenant, membership=membership)
-    if filterset.is_bound and not filterset.is_valid():
-        return base.none()
-    qs = filterset.qs if filterset.is_bound else base
+    qs = filterset_rows(filterset) if filterset.is_bound else base
     return qs.order_by("-start_date", "-id")
 
 

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from accounts.models import Account
 from accounts.selectors.visibility import account_queryset
+from crm.filtering import filterset_rows
 from crm.models import Membership, Tenant
 from lifecycle.models import Feedback
 
@@ -28,7 +29,7 @@ def feedback_list(
         from lifecycle.filters.feedback import FeedbackFilterSet
 
         filterset = FeedbackFilterSet(filters, queryset=qs, tenant=tenant, membership=membership)
-        qs = filterset.qs if filterset.is_valid() else qs.none()
+        qs = filterset_rows(filterset)
     return qs.order_by("-received_at", "-id")
 
 

@@ -480,3 +480,58 @@ def test_every_writable_api_date_field_is_bounded():
         checked += 1
     assert checked > 50
     assert unbounded == []
+
+
+# --- Item 9: exports validate filters exactly as lists do -------------------------------------------------------------
+
+
+def _foreign_ids(other_tenant):
+    from crm.models import Membership
+
+    with tenant_context(other_tenant):
+        foreign_user = Membership.objects.get(role=Role.ADMIN).user_id
+    foreign_account = AccountFactory(tenant=other_tenant).pk
+    return foreign_user, foreign_account
+
+
+def _export_cases(foreign_user, foreign_account):
+    """(export kind, list path, invalid filters): every exportable kind with its list."""
+    return [
+        ("accounts", "accounts/", {"owner": foreign_user}),
+        ("contacts", "contacts/", {"owner": foreign_user}),
+        ("opportunities", "opportunities/", {"owner": foreign_user}),
+        ("opportunities", "opportunities/", {"owner": 987654321}),
+        ("activities", "activities/", {"owner": foreign_user}),
+        ("leads", "leads/", {"owner": foreign_user}),
+        ("campaigns", "campaigns/", {"owner": foreign_user}),
+        ("subscriptions", "subscriptions/", {"owner": foreign_user}),
+        ("feedback", "feedback/", {"account": foreign_account}),
+    ]
+
+
+def test_an_export_with_a_filter_the_list_refuses_is_a_400_like_the_list(
+    tenant, other_tenant, admin_member, api_client_for
+):
+    from imports.registry import all_kinds
+
+    client = api_client_for(admin_member)
+    cases = _export_cases(*_foreign_ids(other_tenant))
+    exportable = {kind.key for kind in all_kinds() if kind.can_export(admin_member)} - {"quotas"}
+    assert {kind for kind, _path, _params in cases} == exportable  # every exportable kind is covered
+    for kind, path, params in cases:
+        listed = client.get(api(tenant, path), params)
+        exported = client.get(api(tenant, f"exports/{kind}/"), params)
+        assert listed.status_code == 400, (kind, listed.content)
+        assert exported.status_code == 400, (kind, exported.status_code)
+        assert set(exported.json()) == set(listed.json()), kind
+
+
+def test_the_export_page_answers_invalid_filters_with_a_400(tenant, other_tenant, admin_member, client_for):
+    foreign_user, _account = _foreign_ids(other_tenant)
+    response = client_for(admin_member).get(
+        f"/t/{tenant.slug}/exports/opportunities.csv", {"owner": foreign_user}
+    )
+    assert response.status_code == 400
+    assert "owner" in response.content.decode()
+    fine = client_for(admin_member).get(f"/t/{tenant.slug}/exports/opportunities.csv")
+    assert fine.status_code == 200
