@@ -15,4 +15,6 @@ class SurveyLinkForm(StyledForm):
 
 class SurveyAnswerForm(forms.Form):
     score = forms.IntegerField(min_value=0, max_value=10)
-    comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"})
+    )

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Account, Tier
+from accounts.models import DEFAULT_STAGE_LABELS, Account, Tier
 from accounts.selectors.visibility import account_queryset
 from crm.dates import tenant_today
 from crm.models import Membership, Tenant
@@ -136,6 +136,8 @@ def _reason_text(name: str, part: dict[str, Any]) -> str:  # noqa: PLR0911 - one
     if reason == "renewal_early":
         days = part.get("days_left")
         stage = part.get("stage") or ""
+        # The default pipeline's stage names in the reader's language (as the deal page shows them).
+        stage = str(DEFAULT_STAGE_LABELS.get(stage, stage))
         if days is None:
             return _("Renewal still in %(stage)s") % {"stage": stage}
         if days < 0:

@@ -143,7 +143,7 @@ def export_cells(row: Subscription, tz: Any) -> list[str]:
         row.currency,
         "" if health is None else str(health),
         timezone.localtime(last_touch, tz).date().isoformat() if last_touch else "",
-        deal.stage.name if deal is not None else "",
+        deal.stage.label if deal is not None else "",
         deal.owner.display_name if deal is not None and deal.owner is not None else "",
     ]
 
