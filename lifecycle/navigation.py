@@ -20,4 +20,4 @@ def register() -> None:
     register_nav_item("cs", NavItem(_("Feedback"), "lifecycle:feedback-list", CS, order=50))
     register_nav_item("cs", NavItem(_("Playbooks"), "lifecycle:playbook-list", CS_EDITORS, order=60))
     register_nav_item("cs", NavItem(_("Health settings"), "lifecycle:health-settings", CS_EDITORS, order=70))
-    register_nav_item("admin", NavItem(_("Lifecycle"), "lifecycle:settings", ADMIN, order=50))
+    register_nav_item("admin", NavItem(_("Lifecycle settings"), "lifecycle:settings", ADMIN, order=50))
