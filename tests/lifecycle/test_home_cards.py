@@ -55,7 +55,7 @@ def test_mrr_now_and_renewals_due_this_month(tenant, cs):
         account=a, mrr=Decimal("1000"), start_date=today - dt.timedelta(days=300)
     )  # open-ended
     b = customer(tenant)
-    # Ends on the last day of this month: due this month, and active today.
+    # Ends on the last day of this month: due this month.
     SubscriptionFactory(
         account=b,
         mrr=Decimal("250.50"),
@@ -63,7 +63,7 @@ def test_mrr_now_and_renewals_due_this_month(tenant, cs):
         end_date=next_first - dt.timedelta(days=1),
     )
     c = customer(tenant)
-    # Ended on the first of the month (not active today unless today is the first), still due this month.
+    # Ended on the first of the month (an end date is not a day of the term), still due this month.
     SubscriptionFactory(
         account=c, mrr=Decimal("99"), start_date=first - dt.timedelta(days=200), end_date=first
     )
@@ -77,9 +77,9 @@ def test_mrr_now_and_renewals_due_this_month(tenant, cs):
         account=customer(tenant, "acquisition"), mrr=Decimal("5000"), start_date=today
     )  # invisible
     card = build(home.cs_figures_card, tenant, cs)
-    expected_mrr = (
-        Decimal("1000") + Decimal("250.50") + Decimal("7") + (Decimal("99") if today == first else 0)
-    )
+    # b is active unless today is its end date (the month's last day); c ended on the first (never active today).
+    b_active = today < next_first - dt.timedelta(days=1)
+    expected_mrr = Decimal("1000") + Decimal("7") + (Decimal("250.50") if b_active else 0)
     assert card["mrr"] == expected_mrr
     assert card["renewals"] == {"count": 2, "mrr": Decimal("349.50")}
 

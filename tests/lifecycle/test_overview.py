@@ -145,7 +145,7 @@ def test_admin_sees_every_account(tenant, admin_member, months):
 def test_flows_from_the_engine_new_customer_this_month(tenant, cs):
     today = tenant_today(tenant)
     acct = AccountFactory(tenant=tenant, created_at=timezone.now() - dt.timedelta(days=400))
-    won_deal(acct, timezone.now() - dt.timedelta(hours=1))
+    won_deal(acct, timezone.now() - dt.timedelta(seconds=5))  # this month, in the tenant's zone too
     with tenant_context(tenant):
         lifecycle_recompute(tenant=tenant)
         summary = lifecycle_summary(tenant=tenant, membership=cs)
