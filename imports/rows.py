@@ -22,6 +22,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large
@@ -62,6 +63,11 @@ FALSE_VALUES = {"false", "0", "no", "n", "f"}
 # The longest cell a row may have (Python's csv module refuses longer fields by default; the reader's limit is
 # raised to the file size so that such a cell becomes this row error instead of stopping the whole file).
 MAX_CELL_CHARS = 131_072
+# The row error of a bad timestamp; the import page's help gives the same two examples (issue 12 item 9).
+TIMESTAMP_HELP = gettext_lazy(
+    "Not an ISO 8601 timestamp. Use 2024-03-01 09:30 (this company's time zone) "
+    "or 2024-03-01T09:30:00+08:00 (with its offset)."
+)
 # C0 control characters other than tab, line feed and carriage return (a cell may span lines), and DEL.
 CONTROL_CHARACTERS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -151,14 +157,15 @@ class Row:
         return default
 
     def timestamp(self, column: str) -> datetime.datetime | None:
-        """ISO 8601; without an offset the time is in the tenant's time zone. Within crm.validators' range."""
+        """ISO 8601; without an offset the time is in the tenant's time zone (TIMESTAMP_HELP says both, as the
+        import page's help does). Within crm.validators' range."""
         value = self.text(column)
         if not value:
             return None
         try:
             parsed = datetime.datetime.fromisoformat(value)
         except ValueError:
-            self.fail(column, _("Not an ISO 8601 timestamp such as 2024-03-01T09:30:00+08:00."))
+            self.fail(column, str(TIMESTAMP_HELP))
             return None
         # Checked before any time zone arithmetic, which overflows at the edges of Python's years.
         if not date_in_range(parsed):

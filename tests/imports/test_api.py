@@ -45,7 +45,8 @@ def test_create_and_retrieve_an_import(
         {
             "row": 3,
             "column": "created_at",
-            "reason": "Not an ISO 8601 timestamp such as 2024-03-01T09:30:00+08:00.",
+            "reason": "Not an ISO 8601 timestamp. Use 2024-03-01 09:30 (this company's time zone) "
+            "or 2024-03-01T09:30:00+08:00 (with its offset).",
         }
     ]
     assert job["created_by"] == admin_member.user.email
