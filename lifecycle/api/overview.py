@@ -4,8 +4,9 @@ the last 12 months, within the member's visibility (cs, ops, admins and sales ma
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +16,7 @@ from crm.navigation import CS
 from crm.permissions import IsTenantMember
 from crm.schema import response_example
 from crm.types import tenant_request
-from lifecycle.selectors.overview import lifecycle_summary
+from lifecycle.selectors.overview import lifecycle_summary, parse_month
 
 SUMMARY_VALUE = {
     "as_of": "2026-06-15",
@@ -74,12 +75,27 @@ class LifecycleSummaryView(APIView):
     permission_classes = [IsTenantMember]
     serializer_class = LifecycleSummarySerializer
 
-    @extend_schema(tags=["lifecycle"], responses={200: LifecycleSummarySerializer})
+    @extend_schema(
+        tags=["lifecycle"],
+        parameters=[
+            OpenApiParameter(
+                "until",
+                str,
+                description="The last month of the 12 (YYYY-MM, tenant calendar); default and at most this month.",
+                required=False,
+            )
+        ],
+        responses={200: LifecycleSummarySerializer},
+    )
     def get(self, request: Request, slug: str) -> Response:
         req = tenant_request(request)
         if req.membership.role not in CS:
             raise Http404
-        summary = lifecycle_summary(tenant=req.tenant, membership=req.membership)
+        until = request.query_params.get("until")
+        last_month = parse_month(until)
+        if until and last_month is None:
+            raise ValidationError({"until": ["Send a month as YYYY-MM."]})
+        summary = lifecycle_summary(tenant=req.tenant, membership=req.membership, last_month=last_month)
         data = {
             "as_of": summary["as_of"],
             "stages": [

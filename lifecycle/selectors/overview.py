@@ -210,12 +210,22 @@ def flow_changes(
 
 
 def lifecycle_summary(
-    *, tenant: Tenant, membership: Membership, months: int = MONTHS, today: datetime.date | None = None
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    months: int = MONTHS,
+    today: datetime.date | None = None,
+    last_month: datetime.date | None = None,
 ) -> dict[str, Any]:
-    """Stages now and monthly flows (the page and the API share it: two queries)."""
+    """Stages now and monthly flows of the `months` months ending with `last_month` (default: this month; a later
+    one is this month too); the page and the API share it: two queries."""
     today = today or tenant_today(tenant)
+    this_month = today.replace(day=1)
+    if last_month is None or last_month > this_month:
+        last_month = this_month
     return {
         "as_of": today,
+        "last_month": last_month,
         "stages": stage_counts(tenant=tenant, membership=membership, today=today),
-        "flows": monthly_flows(tenant=tenant, membership=membership, months=months, today=today),
+        "flows": monthly_flows(tenant=tenant, membership=membership, months=months, today=last_month),
     }

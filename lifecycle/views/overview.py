@@ -37,7 +37,9 @@ def _month_label(first: Any) -> str:
 
 @tenant_roles_required(LIFECYCLE_VIEWERS)
 def lifecycle_overview(request: TenantHttpRequest, slug: str) -> HttpResponse:
-    summary = lifecycle_summary(tenant=request.tenant, membership=request.membership)
+    summary = lifecycle_summary(
+        tenant=request.tenant, membership=request.membership, last_month=parse_month(request.GET.get("until"))
+    )
     months = summary["flows"]
     rows = [
         {
@@ -65,6 +67,8 @@ def lifecycle_overview(request: TenantHttpRequest, slug: str) -> HttpResponse:
             "rows": rows,
             "totals": totals,
             "chart_json": json.dumps(chart),
+            "until": summary["last_month"].strftime("%Y-%m"),
+            "this_month": summary["as_of"].strftime("%Y-%m"),
         },
     )
 

@@ -307,3 +307,18 @@ def test_api_query_count_does_not_grow(tenant, cs, api_client_for, months, djang
     # Token, tenant, membership, transaction and RLS setting, the two aggregates, RLS reset.
     with django_assert_num_queries(10):
         client.get(api_url(tenant))
+
+
+def test_the_twelve_months_can_end_earlier_never_later(tenant, cs, client_for, api_client_for, months):
+    dataset(tenant, months)
+    this, last, before = months
+    body = client_for(cs).get(page_url(tenant), {"until": f"{last:%Y-%m}"}).content.decode()
+    assert body.count('data-testid="flow-row"') == 12
+    assert f'data-month="{this:%Y-%m}"' not in body and f'data-month="{last:%Y-%m}"' in body
+    assert f'data-testid="flow-{last:%Y-%m}-churned"><a href=' in body
+    future = client_for(cs).get(page_url(tenant), {"until": "2999-01"}).content.decode()
+    assert f'data-month="{this:%Y-%m}"' in future
+    api = api_client_for(cs)
+    data = api.get(api_url(tenant), {"until": f"{before:%Y-%m}"}).json()
+    assert data["flows"][-1]["month"] == before.isoformat() and data["flows"][-1]["came_back"] == 1
+    assert api.get(api_url(tenant), {"until": "May 2026"}).status_code == 400
