@@ -38,6 +38,7 @@ from crm.models import Tenant, User
 from crm.oncommit import Changes, CommitBatch
 from lifecycle.models import DEFAULT_TOUCH_CADENCE, HealthComponent, HealthScore, HealthSettings
 from lifecycle.services.settings import lifecycle_settings_get, lifecycle_settings_update
+from lifecycle.services.sql import without_jit
 
 WEIGHT_FIELDS = tuple(f"weight_{name}" for name in HealthComponent.values)
 CADENCE_FIELDS = tuple(f"cadence_{tier}" for tier in DEFAULT_TOUCH_CADENCE)
@@ -322,9 +323,10 @@ def health_recompute(
     params = _params(tenant=tenant, ids=ids)
     with connection.cursor() as cursor:
         cursor.execute(LOCK_SQL, [tenant.pk])
-        cursor.execute(STALE_SQL, params)
-        cursor.execute(HEALTH_SQL, params)
-        written = cursor.rowcount
+        with without_jit(cursor):
+            cursor.execute(STALE_SQL, params)
+            cursor.execute(HEALTH_SQL, params)
+            written = cursor.rowcount
     if playbooks:
         from lifecycle.services.playbooks import playbooks_run
 

@@ -1,7 +1,8 @@
 """The lifecycle stage engine: every account's full stage history derived from its data (KPIS.md, "Lifecycle of
 an account"), set-based in SQL, and the scheduling of recomputes after the changes that can move it.
 
-How the SQL works (one INSERT ... SELECT, per tenant, for all or some accounts):
+How the SQL works (one SELECT into a temporary table, per tenant, for all or some accounts; then only the rows
+that differ from the stored history are deleted and inserted):
 1. Events per account and local day: deals won (the local date of closed_at, by the stage's kind), subscriptions
    started (with their end; open-ended = infinity), and the days where only the passing of time can flip the churn
    condition (a won deal + lapse_days, an end_date, an end_date + grace_days), plus the account's created date.
@@ -37,6 +38,7 @@ from crm.models import Tenant
 from crm.oncommit import Changes, CommitBatch
 from lifecycle.models import LifecycleChange, LifecycleSettings
 from lifecycle.services.settings import lifecycle_settings_get
+from lifecycle.services.sql import without_jit
 
 STAGES_SQL = """
 WITH acc AS (
@@ -136,9 +138,7 @@ visible AS (
     JOIN acc ON acc.account_id = s.account_id
     WHERE s.day >= acc.created_date AND s.day <= %(today)s
 )
-INSERT INTO lifecycle_lifecyclechange
-    (tenant_id, account_id, from_stage, to_stage, date, cause, computed_at, created_at, updated_at)
-SELECT %(tenant_id)s, account_id, COALESCE(previous, ''), stage, day,
+SELECT account_id, COALESCE(previous, '') AS from_stage, stage AS to_stage, day AS date,
     CASE
         WHEN previous IS NULL THEN 'created'
         WHEN stage = %(conversion)s AND previous = %(churn)s THEN 'came_back'
@@ -147,16 +147,55 @@ SELECT %(tenant_id)s, account_id, COALESCE(previous, ''), stage, day,
         WHEN stage = %(retention)s THEN 'onboarding_done'
         WHEN stage = %(churn)s AND n_started > 0 THEN 'churned'
         ELSE 'lapsed'
-    END,
-    %(now)s, %(now)s, %(now)s
+    END AS cause
 FROM visible
 WHERE previous IS DISTINCT FROM stage
 """
 
-DELETE_SQL = """
-DELETE FROM lifecycle_lifecyclechange
-WHERE tenant_id = %(tenant_id)s AND (%(all)s OR account_id = ANY(%(ids)s::bigint[]))
-"""
+# The derived history goes to a temporary table first; only the rows that differ are then written: a nightly run
+# (dates move on, little else) rewrites a handful of rows instead of the tenant's whole history (its WAL, index
+# churn and dead rows). Dropped first in case an earlier recompute of the same transaction left it.
+DERIVED = "lifecycle_recompute_derived"
+DROP_DERIVED_SQL = f"DROP TABLE IF EXISTS pg_temp.{DERIVED}"
+DERIVE_SQL = f"CREATE TEMPORARY TABLE {DERIVED} ON COMMIT DROP AS {STAGES_SQL}"
+INDEX_DERIVED_SQL = f"CREATE INDEX ON pg_temp.{DERIVED} (account_id, date)"
+
+# Rows of the accounts in scope that the derived history no longer has, exactly (a change of from, to or cause on
+# the same date is a delete and an insert).
+DELETE_SQL = f"""
+DELETE FROM lifecycle_lifecyclechange c
+WHERE c.tenant_id = %(tenant_id)s AND (%(all)s OR c.account_id = ANY(%(ids)s::bigint[]))
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_temp.{DERIVED} d
+      WHERE d.account_id = c.account_id AND d.date = c.date AND d.from_stage = c.from_stage
+        AND d.to_stage = c.to_stage AND d.cause = c.cause
+  )
+"""  # noqa: S608 -- the temporary table's name is a module constant; every value is a bound parameter
+
+# The derived rows not stored yet (after the delete, a stored row on the same account and date is identical).
+INSERT_SQL = f"""
+INSERT INTO lifecycle_lifecyclechange
+    (tenant_id, account_id, from_stage, to_stage, date, cause, computed_at, created_at, updated_at)
+SELECT %(tenant_id)s, d.account_id, d.from_stage, d.to_stage, d.date, d.cause, %(now)s, %(now)s, %(now)s
+FROM pg_temp.{DERIVED} d
+WHERE NOT EXISTS (
+    SELECT 1 FROM lifecycle_lifecyclechange c
+    WHERE c.tenant_id = %(tenant_id)s AND c.account_id = d.account_id AND c.date = d.date
+)
+"""  # noqa: S608 -- the temporary table's name is a module constant; every value is a bound parameter
+
+# The accounts whose stored stage is not the one their derived history ends in (a nightly run: a few; a first run
+# or a changed setting: many).
+MOVED_SQL = f"""
+SELECT d.account_id, d.to_stage
+FROM (
+    SELECT DISTINCT ON (account_id) account_id, to_stage FROM pg_temp.{DERIVED} ORDER BY account_id, date DESC
+) d
+JOIN accounts_account a ON a.id = d.account_id
+WHERE a.tenant_id = %(tenant_id)s AND a.lifecycle_stage IS DISTINCT FROM d.to_stage
+"""  # noqa: S608 -- the temporary table's name is a module constant; every value is a bound parameter
+# Up to this many moved accounts are handed to the accounts service as ids; more, as querysets that stay in SQL.
+MOVED_AS_IDS = 5000
 
 # One recompute of a tenant at a time: two overlapping delete + insert runs would collide on (account, date).
 LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('lifecycle_recompute:' || %s::text, 0))"
@@ -167,8 +206,9 @@ def lifecycle_recompute(
     *, tenant: Tenant, account_ids: Iterable[int] | None = None, today: datetime.date | None = None
 ) -> int:
     """Derive the full stage history of the tenant's accounts (all, or `account_ids`) from deals and
-    subscriptions, rewrite their LifecycleChange rows, and set each account's current stage (booked to the
-    system). Idempotent. Returns the number of change rows written."""
+    subscriptions, bring their LifecycleChange rows in line with it (rows that differ are deleted or inserted;
+    identical rows stay, with their computed_at), and set each account's current stage (booked to the system).
+    Idempotent. Returns the number of change rows in the derived history of those accounts."""
     ids = None if account_ids is None else sorted({int(pk) for pk in account_ids})
     if ids == []:
         return 0
@@ -176,10 +216,25 @@ def lifecycle_recompute(
     params = _params(tenant=tenant, settings=settings, ids=ids, today=today or tenant_today(tenant))
     with connection.cursor() as cursor:
         cursor.execute(LOCK_SQL, [tenant.pk])
-        cursor.execute(DELETE_SQL, params)
-        cursor.execute(STAGES_SQL, params)
-        written = cursor.rowcount
-    accounts_set_lifecycle_stages(tenant=tenant, stages=current_stage_account_ids(tenant=tenant, ids=ids))
+        with without_jit(cursor):
+            cursor.execute(DROP_DERIVED_SQL)
+            cursor.execute(DERIVE_SQL, params)
+            written = cursor.rowcount
+            if ids is None:
+                cursor.execute(INDEX_DERIVED_SQL)
+                cursor.execute(f"ANALYZE pg_temp.{DERIVED}")
+            cursor.execute(DELETE_SQL, params)
+            cursor.execute(INSERT_SQL, params)
+            cursor.execute(MOVED_SQL, params)
+            moved = cursor.fetchmany(MOVED_AS_IDS + 1)
+            cursor.execute(DROP_DERIVED_SQL)
+    if len(moved) <= MOVED_AS_IDS:
+        by_stage: dict[str, list[int]] = {stage: [] for stage in LifecycleStageName.values}
+        for account_id, stage in moved:
+            by_stage[stage].append(account_id)
+        accounts_set_lifecycle_stages(tenant=tenant, stages=by_stage)
+    else:
+        accounts_set_lifecycle_stages(tenant=tenant, stages=current_stage_account_ids(tenant=tenant, ids=ids))
     # Health follows the stage (only customers have one) and the onboarding playbook follows a conversion entry;
     # the daily run of every tenant is also the nightly health recompute.
     from lifecycle.services.health import health_schedule_recompute
