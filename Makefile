@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Translations: each committed .po is compiled to its .mo by the set-up (needs gettext's msgfmt).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: setup assets demo test lint typecheck migrations-check check messages clean-demo bench bench-kpi
+.PHONY: setup assets demo test lint typecheck migrations-check check messages clean-demo bench bench-kpi bench-lifecycle
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,9 @@ bench: setup
 
 bench-kpi: setup
 	$(PY) bench/kpi.py --reuse
+
+bench-lifecycle: setup
+	$(PY) -m bench.lifecycle --reuse
 
 clean-demo:
 	rm -rf var/pgdata

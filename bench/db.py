@@ -65,3 +65,12 @@ def ensure_database(database: str, *, recreate: bool) -> bool:
             stmt = "CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0"
             conn.execute(sql.SQL(stmt).format(sql.Identifier(database), sql.Identifier(owner)))
     return not exists
+
+
+def drop_database(database: str) -> None:
+    """Drop the benchmark database, to free the disk after a run. The caller checked the name with bench_url()
+    before pointing the app at it (DATABASE_URL names the benchmark database by now)."""
+    admin = os.environ.get("DATABASE_ADMIN_URL")
+    creator = admin or _with_database(app_url(), "postgres")
+    with psycopg.connect(creator, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
