@@ -106,23 +106,19 @@ def _active_on(today: datetime.date, prefix: str = "") -> Q:
 def stage_counts(
     *, tenant: Tenant, membership: Membership, today: datetime.date | None = None
 ) -> list[dict[str, Any]]:
-    """Visible accounts per stage now, with the MRR of their active subscriptions (one query). `mrr` is None for
-    the stages where it means nothing (acquisition, churn)."""
+    """Visible accounts per stage now, with the MRR of their active subscriptions (one query: the accounts joined
+    to their subscriptions and grouped by stage, so each account counts once and each active term's MRR once).
+    `mrr` is None for the stages where it means nothing (acquisition, churn)."""
     today = today or tenant_today(tenant)
-    mrr = (
-        Subscription.objects.filter(_active_on(today), tenant=tenant, account_id=OuterRef("pk"))
-        .order_by()
-        .values("account_id")
-        .annotate(total=Sum("mrr"))
-        .values("total")
-    )
     rows: dict[str, Any] = {
         row["lifecycle_stage"]: row
         for row in account_queryset(tenant=tenant, membership=membership)
         .order_by()
-        .annotate(mrr_now=Coalesce(Subquery(mrr, output_field=MONEY), Value(Decimal(0)), output_field=MONEY))
         .values("lifecycle_stage")
-        .annotate(n=Count("pk"), mrr=Sum("mrr_now"))
+        .annotate(
+            n=Count("pk", distinct=True),
+            mrr=Sum("subscriptions__mrr", filter=_active_on(today, "subscriptions__")),
+        )
     }
     return [
         {
