@@ -167,10 +167,13 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             email=payload.validated_data["email"],
             role=payload.validated_data["role"],
             team_name=payload.validated_data.get("team"),
+            base_url=request.build_absolute_uri("/"),
         )
         data = {
             **MembershipSerializer(membership).data,
-            "invitation_url": services.invitation_url(invitation, tenant),
+            "invitation_url": services.invitation_url(
+                invitation, tenant, base_url=request.build_absolute_uri("/")
+            ),
         }
         return Response(data, status=status.HTTP_201_CREATED)
 

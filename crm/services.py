@@ -127,13 +127,19 @@ def team_get_or_create(*, tenant: Tenant, name: str | None) -> Team | None:
     return team
 
 
-def invitation_url(invitation: Invitation, tenant: Tenant) -> str:
+LOCAL_SITE_URL = "http://127.0.0.1:8000"
+
+
+def invitation_url(invitation: Invitation, tenant: Tenant, *, base_url: str | None = None) -> str:
+    """The absolute link that accepts an invitation: on settings.SITE_URL when the deployment names its address,
+    else on the address the inviting request came to (`base_url`, e.g. request.build_absolute_uri("/"); its
+    host is one of ALLOWED_HOSTS), else (a command, no request) the local development address."""
     path = reverse("crm:invitation-accept", kwargs={"slug": tenant.slug, "token": invitation.token})
-    return settings.SITE_URL.rstrip("/") + path
+    return (settings.SITE_URL or base_url or LOCAL_SITE_URL).rstrip("/") + path
 
 
-def _send_invitation(*, tenant: Tenant, actor: User, invitation: Invitation) -> None:
-    link = invitation_url(invitation, tenant)
+def _send_invitation(*, tenant: Tenant, actor: User, invitation: Invitation, base_url: str | None) -> None:
+    link = invitation_url(invitation, tenant, base_url=base_url)
     membership = invitation.membership
     with translation.override(tenant.default_locale):
         subject = _("You are invited to %(company)s on the CRM") % {"company": tenant.name}
@@ -156,10 +162,12 @@ def member_invite(
     role: str,
     team_name: str | None = None,
     send_email: bool = True,
+    base_url: str | None = None,
 ) -> tuple[Membership, Invitation]:
     """Add `email` as an invited member with a role and team (the team is created if new).
 
-    Side effects: creates the user (without a usable password) when new, and emails the invitation link.
+    Side effects: creates the user (without a usable password) when new, and emails the invitation link
+    (invitation_url: SITE_URL, else `base_url`, the address the request came to).
     """
     email = User.objects.normalize_email(email.strip()).lower()
     errors = {}
@@ -187,7 +195,7 @@ def member_invite(
     Invitation.objects.filter(tenant=tenant, membership=membership, accepted_at__isnull=True).delete()
     invitation = Invitation.objects.create(tenant=tenant, membership=membership, invited_by=actor)
     if send_email:
-        _send_invitation(tenant=tenant, actor=actor, invitation=invitation)
+        _send_invitation(tenant=tenant, actor=actor, invitation=invitation, base_url=base_url)
     return membership, invitation
 
 

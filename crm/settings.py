@@ -65,7 +65,8 @@ SECRET_KEY = os.environ["SECRET_KEY"] if PRODUCTION else os.environ.get("SECRET_
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The public address for links in emails (invitations); empty: the address each request came to.
+SITE_URL = os.environ.get("SITE_URL", "")
 # How many proxies of ours stand in front of the app (crm/clientaddr.py): 0 trusts no X-Forwarded-For at all.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
@@ -179,6 +180,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "crm/lockout.html"
+AXES_LOCKOUT_CALLABLE = "crm.lockout.lockout_response"  # the page above, or JSON on the API's token endpoint
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_CLIENT_IP_CALLABLE = "crm.clientaddr.client_ip"  # the trusted-proxy rule, like the API throttles
 

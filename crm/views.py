@@ -112,11 +112,14 @@ def member_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 team_name=form.cleaned_data["team"],
+                base_url=request.build_absolute_uri("/"),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            invitation_link = services.invitation_url(invitation, request.tenant)
+            invitation_link = services.invitation_url(
+                invitation, request.tenant, base_url=request.build_absolute_uri("/")
+            )
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": membership.user.email})
             form = InviteForm()
     context = {
@@ -124,7 +127,9 @@ def member_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
         "members": selectors.member_list(tenant=request.tenant),
         "invitation_link": invitation_link,
         "open_invitations": {
-            inv.membership_id: services.invitation_url(inv, request.tenant)
+            inv.membership_id: services.invitation_url(
+                inv, request.tenant, base_url=request.build_absolute_uri("/")
+            )
             for inv in selectors.open_invitations(tenant=request.tenant)
         },
     }

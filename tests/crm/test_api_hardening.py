@@ -7,13 +7,14 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Account, Activity, Contact, Opportunity, Stage
 from accounts.services import opportunities as opportunities_services
 from crm.models import Role
 from crm.tenancy import tenant_context
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
 from tests.factories_accounts import AccountFactory, ActivityFactory, ContactFactory
 from tests.factories_deals import deal_account
 
@@ -535,3 +536,71 @@ def test_the_export_page_answers_invalid_filters_with_a_400(tenant, other_tenant
     assert "owner" in response.content.decode()
     fine = client_for(admin_member).get(f"/t/{tenant.slug}/exports/opportunities.csv")
     assert fine.status_code == 200
+
+
+# --- Item 10 (pieces): a garbage cursor is a 400; the lock-out answers the API in JSON ----------------------------
+
+
+LISTS = ["accounts/", "activities/", "opportunities/", "campaigns/", "subscriptions/"]
+GARBAGE_CURSORS = ["garbage", "bz0tMQ=="]  # not a cursor's base64; "o=-1"
+
+
+@pytest.mark.parametrize(
+    ("path", "cursor"),
+    [
+        *[(path, cursor) for path in LISTS for cursor in GARBAGE_CURSORS],
+        ("activities/", "cD1hYmM="),  # "p=abc": a position that is no timestamp
+        ("opportunities/", "cD1hYmM="),
+    ],
+)
+def test_a_garbage_cursor_is_a_400(tenant, admin_member, api_client_for, path, cursor):
+    response = api_client_for(admin_member).get(api(tenant, path), {"cursor": cursor})
+    assert response.status_code == 400, (path, cursor, response.status_code)
+    assert "cursor" in response.json()
+
+
+def test_the_lock_out_answers_the_token_endpoint_in_json(settings, admin_member):
+    settings.AXES_FAILURE_LIMIT = 3
+    address = _address()
+    client = APIClient()
+    body = {"email": admin_member.user.email, "password": "wrong-password-1", "tenant": "alpha"}
+    codes = [
+        client.post("/api/v1/auth/token/", body, format="json", REMOTE_ADDR=address).status_code
+        for _ in range(3)
+    ]
+    assert codes[:2] == [400, 400]
+    locked = client.post(
+        "/api/v1/auth/token/", {**body, "password": PASSWORD}, format="json", REMOTE_ADDR=address
+    )
+    assert locked.status_code == 429
+    assert locked["Content-Type"].startswith("application/json")
+    assert "Too many failed attempts" in locked.json()["detail"]
+    assert int(locked["Retry-After"]) > 0
+    # The login page keeps its page.
+    page = Client().post(
+        "/login/", {"username": admin_member.user.email, "password": "x"}, REMOTE_ADDR=address
+    )
+    assert page.status_code == 429 and page["Content-Type"].startswith("text/html")
+
+
+def test_invitation_links_use_site_url_else_the_requests_host(
+    settings, tenant, admin_member, api_client_for, mailoutbox, django_capture_on_commit_callbacks
+):
+    client = api_client_for(admin_member)
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "crm.acme.test"]
+    for site_url, email, expected in (
+        ("", "new.one@alpha.test", "http://crm.acme.test/invite/"),
+        ("https://crm.example.com/", "new.two@alpha.test", "https://crm.example.com/invite/"),
+    ):
+        settings.SITE_URL = site_url
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                api(tenant, "members/"),
+                {"email": email, "role": "sales_rep"},
+                format="json",
+                HTTP_HOST="crm.acme.test",
+            )
+        assert response.status_code == 201
+        link = response.json()["invitation_url"]
+        assert link.startswith(f"{expected}{tenant.slug}/")
+        assert mailoutbox[-1].to == [email] and link in mailoutbox[-1].body
