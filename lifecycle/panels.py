@@ -133,12 +133,11 @@ def survey_link_panel(page: PanelPage) -> dict[str, Any]:
 
 
 def next_term_panel(page: PanelPage) -> dict[str, Any] | None:
-    """On a won renewal deal: the next term its subscription proposes (accept form for cs and admins)."""
+    """On a renewal deal: the subscription it renews (plan, term, MRR at stake); once won, the next term that
+    subscription proposes (accept form for cs and admins). One query (two when won: the successor check)."""
     request, deal = page.request, page.record
     deal_: Opportunity = deal
     if deal_.type != OpportunityType.RENEWAL or deal_.deleted_at is not None:
-        return None
-    if deal_.stage.kind != StageKind.WON:
         return None
     subscription = (
         subscription_list(tenant=request.tenant, membership=request.membership)
@@ -147,11 +146,13 @@ def next_term_panel(page: PanelPage) -> dict[str, Any] | None:
     )
     if subscription is None:
         return None
-    proposal = next_term_proposal(subscription)
-    if proposal is None:
-        return None
+    proposal = next_term_proposal(subscription) if deal_.stage.kind == StageKind.WON else None
     can_edit = can_edit_subscriptions(request.membership)
-    return {"proposal": proposal, "form": NextTermForm.for_proposal(proposal) if can_edit else None}
+    return {
+        "subscription": subscription,
+        "proposal": proposal,
+        "form": NextTermForm.for_proposal(proposal) if proposal is not None and can_edit else None,
+    }
 
 
 def register() -> None:

@@ -221,6 +221,7 @@ def test_cs_manager_saves_a_churning_renewal_and_sees_health_and_stage_change(
     expect(page).to_have_url(re.compile(rf"/t/{SLUG}/deals/\d+/$"))
     expect(page.get_by_test_id("deal-stage")).to_have_text("Qualification")
     expect(page.get_by_test_id("next-term")).to_have_count(0)
+    expect(page.get_by_test_id("renewal-subscription-end")).to_have_text(end.isoformat())  # what it renews
     screenshot(page, "renewal deal")
     page.once("dialog", lambda dialog: dialog.accept())  # Mark won asks first (issue 12 item 7)
     page.get_by_test_id("deal-won").click()

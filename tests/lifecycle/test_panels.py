@@ -129,3 +129,37 @@ def test_contact_page_feedback_and_survey_link_for_cs_only(tenant, member, clien
     rep_page = client_for(rep).get(url).content.decode()
     assert 'data-testid="contact-feedback"' in rep_page
     assert 'data-testid="contact-survey"' not in rep_page
+
+
+def test_an_open_renewal_deal_shows_the_subscription_it_renews_and_a_won_one_the_next_term(
+    tenant, member, client_for, rep
+):
+    from accounts.models import Opportunity, StageKind
+    from accounts.services.pipelines import pipeline_default
+    from crm.tenancy import tenant_context
+    from lifecycle.services.renewals import subscription_create_renewal_deal
+
+    account = AccountFactory(tenant=tenant, owner=rep.user, lifecycle_stage="retention", name="Renew Co")
+    subscription = SubscriptionFactory(
+        tenant=tenant,
+        account=account,
+        plan="Gold",
+        mrr=Decimal("500"),
+        start_date=dt.date(2025, 1, 1),
+        end_date=dt.date(2026, 1, 1),
+    )
+    with tenant_context(tenant):
+        deal = subscription_create_renewal_deal(tenant=tenant, subscription_id=subscription.pk)
+    url = reverse("accounts:opportunity-detail", kwargs={"slug": tenant.slug, "pk": deal.pk})
+    client = client_for(member(role=Role.CS))
+    page = client.get(url).content.decode()
+    assert 'data-testid="renewal-subscription"' in page and "2026-01-01" in page
+    assert 'data-testid="next-term"' not in page
+    with tenant_context(tenant):
+        won = pipeline_default(tenant=tenant).stages.get(kind=StageKind.WON)
+        Opportunity.objects.filter(pk=deal.pk).update(stage=won)
+    page = client.get(url).content.decode()
+    assert 'data-testid="next-term-form"' in page and 'data-testid="renewal-subscription"' not in page
+    # A rep sees the subscription of their own account's renewal, read only (no accept form once won).
+    rep_page = client_for(rep).get(url).content.decode()
+    assert 'data-testid="next-term"' in rep_page and 'data-testid="next-term-form"' not in rep_page
