@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.pagination import BasePagination
@@ -315,6 +316,12 @@ class LeadCursorPagination(BasePagination):
         self.ordering = (
             ordering if ordering in inbox_selectors.API_SORTS else inbox_selectors.API_DEFAULT_SORT
         )
+        for param in ("cursor", "before"):
+            raw = request.query_params.get(param)
+            if raw and not inbox_selectors.cursor_valid(raw, sort=self.ordering):
+                raise serializers.ValidationError(
+                    {param: [_("Invalid cursor: follow the next or previous link of an earlier page.")]}
+                )
         self.page = inbox_selectors.lead_inbox_page(
             queryset,
             sort=self.ordering,

@@ -194,6 +194,12 @@ def _fetch(
     )
 
 
+def cursor_valid(cursor: str, *, sort: str) -> bool:
+    """Whether `cursor` is a keyset position of this sort (the API refuses one that is not; pages start over)."""
+    spec = SORTS.get(sort) or API_SORTS.get(sort) or SORTS[DEFAULT_SORT]
+    return _decode(cursor, spec) is not None
+
+
 def lead_inbox_page(
     qs: QuerySet[Lead],
     *,

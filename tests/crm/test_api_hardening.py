@@ -541,7 +541,7 @@ def test_the_export_page_answers_invalid_filters_with_a_400(tenant, other_tenant
 # --- Item 10 (pieces): a garbage cursor is a 400; the lock-out answers the API in JSON ----------------------------
 
 
-LISTS = ["accounts/", "activities/", "opportunities/", "campaigns/", "subscriptions/"]
+LISTS = ["accounts/", "activities/", "opportunities/", "campaigns/", "subscriptions/", "leads/"]
 GARBAGE_CURSORS = ["garbage", "bz0tMQ=="]  # not a cursor's base64; "o=-1"
 
 
@@ -557,6 +557,11 @@ def test_a_garbage_cursor_is_a_400(tenant, admin_member, api_client_for, path, c
     response = api_client_for(admin_member).get(api(tenant, path), {"cursor": cursor})
     assert response.status_code == 400, (path, cursor, response.status_code)
     assert "cursor" in response.json()
+
+
+def test_a_garbage_backward_lead_cursor_is_a_400(tenant, admin_member, api_client_for):
+    response = api_client_for(admin_member).get(api(tenant, "leads/"), {"before": "garbage"})
+    assert response.status_code == 400 and "before" in response.json()
 
 
 def test_the_lock_out_answers_the_token_endpoint_in_json(settings, admin_member):
