@@ -3,7 +3,7 @@ deal figures, the open pipeline by stage and the accounts by lifecycle stage."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
@@ -18,6 +18,8 @@ from accounts.selectors.opportunities import MONEY, weighted_expression
 from crm.dates import tenant_month_bounds
 from crm.home import FIGURES, MAIN, HomeCard, HomePage, register_home_card
 from crm.navigation import CS, EVERYONE, SALES
+
+UNIT = Decimal(1)
 
 
 def _visible_deals(page: HomePage) -> QuerySet:
@@ -89,15 +91,23 @@ def stage_chart_card(page: HomePage) -> dict[str, Any] | None:
         entry = by_pipeline.setdefault(row["pipeline_id"], {"count": 0, "amount": Decimal(0)})
         entry["count"] += row["count"]
         entry["amount"] += row["amount"]
+    # Shown in whole units, the parts must add up to the figure as shown: each other pipeline rounded, the chart's
+    # own part is the rounded whole minus them (as percentages are made to sum to 100).
+    whole = sum((row["amount"] for row in rows), Decimal(0)).quantize(UNIT, rounding=ROUND_HALF_UP)
     others = [
-        {"pipeline": other, **by_pipeline[other.pk]}
+        {
+            "pipeline": other,
+            "count": by_pipeline[other.pk]["count"],
+            "amount": by_pipeline[other.pk]["amount"].quantize(UNIT, rounding=ROUND_HALF_UP),
+        }
         for other in pipelines
         if other.pk != pipeline.pk and other.pk in by_pipeline
     ]
+    own = by_pipeline.get(pipeline.pk, {"count": 0})
     return {
         "stage_chart": chart,
         "chart_pipeline": pipeline,
-        "chart_total": by_pipeline.get(pipeline.pk, {"count": 0, "amount": Decimal(0)}),
+        "chart_total": {"count": own["count"], "amount": whole - sum(o["amount"] for o in others)},
         "other_pipelines": others,
     }
 

@@ -96,3 +96,29 @@ def test_with_one_pipeline_the_chart_is_the_figure(tenant, admin_member, client_
     assert f"In this chart (Sales): {tenant.currency} 2,500 in 1 deal<" in body
     assert 'data-testid="home-stage-chart-other"' not in body
     assert "Together they make" not in body
+
+
+def test_the_parts_as_shown_add_up_to_the_figure_as_shown(tenant, admin_member, client_for):
+    """Whole units: 1,000.50 + 500.50 shows 1,501 on the figure, so the parts show 1,000 and 501 (not 1,001)."""
+    account = deal_account(tenant, owner=admin_member.user)
+    with tenant_context(tenant):
+        renewals = PipelineFactory(tenant=tenant, name="Renewals")
+        stage = StageFactory(tenant=tenant, pipeline=renewals, name="Up for renewal", order=1)
+        for name, amount, extra in (
+            ("S", "1000.50", {}),
+            ("R", "500.50", {"pipeline": renewals, "stage": stage}),
+        ):
+            opportunities_services.opportunity_create(
+                tenant=tenant,
+                actor=admin_member.user,
+                account=account,
+                name=name,
+                amount=Decimal(amount),
+                **extra,
+            )
+    body = client_for(admin_member).get(_home(tenant)).content.decode()
+    assert (
+        re.search(r'data-testid="home-open-pipeline">([^<]+)<', body).group(1) == f"{tenant.currency} 1,501"
+    )
+    assert f"In this chart (Sales): {tenant.currency} 1,000 in 1 deal<" in body
+    assert f"Not in this chart (Renewals): {tenant.currency} 501 in 1 deal<" in body
