@@ -13,6 +13,7 @@ from accounts.models import Account
 from accounts.selectors.visibility import account_queryset
 from crm.formstyle import StyledForm
 from crm.pagination import CursorPagination
+from crm.widgets import ChosenOnlySelect
 from lifecycle.models import Feedback, FeedbackKind
 
 
@@ -23,7 +24,10 @@ class FeedbackFilterForm(StyledForm):
 class FeedbackFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=FeedbackKind.choices, label=_("Kind"), empty_label=_("Any"))
     account = django_filters.ModelChoiceFilter(
-        queryset=Account.objects.none(), label=_("Account"), empty_label=_("Any")
+        queryset=Account.objects.none(), label=_("Account"), empty_label=_("Any"), widget=ChosenOnlySelect
+    )
+    account_name = django_filters.CharFilter(
+        label=_("Account name"), field_name="account__name", lookup_expr="icontains"
     )
     received_after = django_filters.DateFilter(
         field_name="received_at",
@@ -40,7 +44,7 @@ class FeedbackFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Feedback
-        fields = ["kind", "account", "received_after", "received_before"]
+        fields = ["kind", "account", "account_name", "received_after", "received_before"]
         form = FeedbackFilterForm
 
     def __init__(self, *args: Any, tenant: Any = None, membership: Any = None, **kwargs: Any) -> None:

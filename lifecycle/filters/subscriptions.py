@@ -16,6 +16,7 @@ from crm.dates import tenant_today
 from crm.formstyle import StyledForm
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.pagination import CursorPagination
+from crm.widgets import ChosenOnlySelect
 from lifecycle.models import Subscription
 from lifecycle.selectors.subscriptions import status_expression, subscription_accounts
 
@@ -92,7 +93,10 @@ class SubscriptionFilterSet(_TenantFilterSet):
     """account, plan (contains), status on the tenant's today, ending between two dates, account owner."""
 
     account = django_filters.ModelChoiceFilter(
-        label=_("Account"), queryset=Account.objects.none(), empty_label=_("Any")
+        label=_("Account"), queryset=Account.objects.none(), empty_label=_("Any"), widget=ChosenOnlySelect
+    )
+    account_name = django_filters.CharFilter(
+        label=_("Account name"), field_name="account__name", lookup_expr="icontains"
     )
     plan = django_filters.CharFilter(label=_("Plan"), field_name="plan", lookup_expr="icontains")
     status = django_filters.ChoiceFilter(
@@ -122,7 +126,7 @@ class SubscriptionFilterSet(_TenantFilterSet):
 
     class Meta:
         model = Subscription
-        fields = ["account", "plan", "status", "ending_after", "ending_before", "owner"]
+        fields = ["account", "account_name", "plan", "status", "ending_after", "ending_before", "owner"]
         form = StyledForm
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -141,7 +145,10 @@ class RenewalFilterSet(_TenantFilterSet):
     """The renewals page and API: the window is its own parameter; these narrow it."""
 
     account = django_filters.ModelChoiceFilter(
-        label=_("Account"), queryset=Account.objects.none(), empty_label=_("Any")
+        label=_("Account"), queryset=Account.objects.none(), empty_label=_("Any"), widget=ChosenOnlySelect
+    )
+    account_name = django_filters.CharFilter(
+        label=_("Account name"), field_name="account__name", lookup_expr="icontains"
     )
     owner = django_filters.ModelChoiceFilter(
         label=_("Deal owner"),
@@ -153,5 +160,5 @@ class RenewalFilterSet(_TenantFilterSet):
 
     class Meta:
         model = Subscription
-        fields = ["account", "owner", "plan"]
+        fields = ["account", "account_name", "owner", "plan"]
         form = StyledForm
