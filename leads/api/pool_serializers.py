@@ -30,9 +30,7 @@ class PoolRepSerializer(serializers.Serializer):
 
 class PoolHealthSerializer(serializers.Serializer):
     size = serializers.IntegerField()
-    oldest = SaneDateTimeField(
-        allow_null=True, help_text="Since when the longest-waiting lead is in it."
-    )
+    oldest = SaneDateTimeField(allow_null=True, help_text="Since when the longest-waiting lead is in it.")
     age_buckets = serializers.SerializerMethodField()
     weeks = PoolWeekSerializer(many=True)
     per_rep = PoolRepSerializer(many=True)

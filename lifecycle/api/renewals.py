@@ -57,9 +57,7 @@ class RenewalSerializer(serializers.Serializer):
     mrr = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="MRR at stake.")
     currency = serializers.CharField()
     health = serializers.IntegerField(allow_null=True)
-    last_touch = SaneDateTimeField(
-        allow_null=True, help_text="The latest done activity on the account."
-    )
+    last_touch = SaneDateTimeField(allow_null=True, help_text="The latest done activity on the account.")
     renewal_opportunity = serializers.IntegerField(source="renewal_opportunity_id", allow_null=True)
     deal_stage = serializers.CharField(source="renewal_opportunity.stage.name", allow_null=True, default=None)
     deal_owner = serializers.IntegerField(

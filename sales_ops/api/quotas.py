@@ -70,9 +70,7 @@ class QuotaWriteSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="A member's email; empty with an empty team: the tenant."
     )
     team = serializers.CharField(required=False, allow_blank=True, help_text="A team's name.")
-    period_start = SaneDateField(
-        required=False, help_text="First day of a month. Required on create."
-    )
+    period_start = SaneDateField(required=False, help_text="First day of a month. Required on create.")
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
 
 
