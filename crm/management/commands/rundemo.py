@@ -8,7 +8,7 @@ import sys
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from crm import inline_beat
+from crm import inline_beat, inline_worker
 from crm.management.commands.seed_demo import DEMO_PASSWORD, demo_logins
 
 
@@ -37,4 +37,6 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
             # No broker in the embedded demo: the periodic jobs (pool return, rescoring, reprices) run in-process.
             inline_beat.start()
+            # ... and the tasks that pages queue run on a worker thread, not inside the request that queued them.
+            inline_worker.start()
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
