@@ -106,26 +106,34 @@ def _active_on(today: datetime.date, prefix: str = "") -> Q:
 def stage_counts(
     *, tenant: Tenant, membership: Membership, today: datetime.date | None = None
 ) -> list[dict[str, Any]]:
-    """Visible accounts per stage now, with the MRR of their active subscriptions (one query: the accounts joined
-    to their subscriptions and grouped by stage, so each account counts once and each active term's MRR once).
+    """Visible accounts per stage now, with the MRR of their active subscriptions: two plain GROUP BYs, the
+    accounts by stage and the active terms by their account's stage (a join of every account to its terms with a
+    distinct count took 0.4-2 s at 100,000 accounts in bench/lifecycle.py).
     `mrr` is None for the stages where it means nothing (acquisition, churn)."""
     today = today or tenant_today(tenant)
-    rows: dict[str, Any] = {
-        row["lifecycle_stage"]: row
-        for row in account_queryset(tenant=tenant, membership=membership)
-        .order_by()
-        .values("lifecycle_stage")
-        .annotate(
-            n=Count("pk", distinct=True),
-            mrr=Sum("subscriptions__mrr", filter=_active_on(today, "subscriptions__")),
+    visible = account_queryset(tenant=tenant, membership=membership)
+    counts: dict[str, int] = {
+        row["lifecycle_stage"]: row["n"]
+        for row in visible.order_by().values("lifecycle_stage").annotate(n=Count("pk"))
+    }
+    mrr: dict[str, Decimal] = {
+        row["account__lifecycle_stage"]: row["mrr"]
+        for row in Subscription.objects.filter(
+            _active_on(today),
+            tenant=tenant,
+            account__lifecycle_stage__in=STAGES_WITH_MRR,
+            account_id__in=visible.values("pk"),
         )
+        .order_by()
+        .values("account__lifecycle_stage")
+        .annotate(mrr=Sum("mrr"))
     }
     return [
         {
             "key": key,
             "label": label,
-            "count": rows.get(key, {}).get("n", 0),
-            "mrr": (rows.get(key, {}).get("mrr") or Decimal(0)) if key in STAGES_WITH_MRR else None,
+            "count": counts.get(key, 0),
+            "mrr": (mrr.get(key) or Decimal(0)) if key in STAGES_WITH_MRR else None,
         }
         for key, label in LifecycleStageName.choices
     ]
