@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.forms.models import ModelChoiceField
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -19,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors.visibility import account_queryset
 from crm.pagination import CursorPagination
 from crm.permissions import IsTenantMember
 from crm.schema import request_example, response_example
@@ -102,6 +105,9 @@ class HealthScoreSerializer(serializers.ModelSerializer):
         return health_reasons(obj.components)
 
 
+INVALID_CHOICE = ModelChoiceField.default_error_messages["invalid_choice"]
+
+
 class HealthCursorPagination(CursorPagination):
     ordering = ("score", "account_id")  # type: ignore[assignment]  # DRF takes a tuple of fields; the stubs say str
 
@@ -152,9 +158,19 @@ class HealthViewSet(viewsets.GenericViewSet):
         account = request.query_params.get("account")
         if account:
             try:
-                qs = qs.filter(account_id=int(account))
+                account_id = int(account)
             except ValueError:
-                return Response({"account": ["Enter a whole number."]}, status=status.HTTP_400_BAD_REQUEST)
+                return Response({"account": [_("Enter a whole number.")]}, status=status.HTTP_400_BAD_REQUEST)
+            req = tenant_request(request)
+            if (
+                not account_queryset(tenant=req.tenant, membership=req.membership)
+                .filter(pk=account_id)
+                .exists()
+            ):
+                # like every other list's account filter: an account of another tenant, or one the member may not
+                # see, is not a valid choice (a 400, the same answer as for an id that does not exist)
+                return Response({"account": [INVALID_CHOICE]}, status=status.HTTP_400_BAD_REQUEST)
+            qs = qs.filter(account_id=account_id)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

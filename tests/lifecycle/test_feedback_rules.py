@@ -131,6 +131,14 @@ def test_health_api_and_settings(tenant, member, api_client_for):
     ]
     assert rep_api.get(f"/api/v1/t/{tenant.slug}/health/{other.pk}/").status_code == 404
     assert rep_api.put(settings_url, {"at_risk_threshold": 10}, format="json").status_code == 403
+    # the account filter: one's own account filters; another's, or an unknown id, is a 400 like every other list
+    by_account = rep_api.get(f"/api/v1/t/{tenant.slug}/health/", {"account": mine.pk}).json()["results"]
+    assert [r["account"] for r in by_account] == [mine.pk]
+    hidden = rep_api.get(f"/api/v1/t/{tenant.slug}/health/", {"account": other.pk})
+    unknown = rep_api.get(f"/api/v1/t/{tenant.slug}/health/", {"account": 987654321})
+    assert hidden.status_code == unknown.status_code == 400
+    assert hidden.json() == unknown.json() and "account" in hidden.json()
+    assert rep_api.get(f"/api/v1/t/{tenant.slug}/health/", {"account": "x"}).status_code == 400
 
 
 def test_at_risk_page_reasons_order_and_query_count(tenant, member, client_for, django_assert_num_queries):
