@@ -18,7 +18,7 @@ from crm.models import Membership, Tenant
 from lifecycle.models import FeedbackKind, LifecycleChange, LifecycleSettings
 from lifecycle.selectors.feedback import feedback_queryset
 from lifecycle.selectors.overview import month_starts
-from lifecycle.selectors.subscriptions import subscription_queryset, successor_exists
+from lifecycle.selectors.subscriptions import active_on, subscription_queryset, successor_exists
 
 # An onboarding account needs a touch within its first weeks: after this many days without one it shows.
 ONBOARDING_TOUCH_DAYS = 14
@@ -30,8 +30,7 @@ def mrr_now(*, tenant: Tenant, membership: Membership, today: datetime.date | No
     today = today or tenant_today(tenant)
     total = (
         subscription_queryset(tenant=tenant, membership=membership)
-        .filter(start_date__lte=today)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gt=today))
+        .filter(active_on(today))
         .aggregate(total=Sum("mrr"))["total"]
     )
     return total or Decimal(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,6 +16,7 @@ from accounts.selectors.visibility import account_queryset
 from crm.dates import tenant_today
 from crm.models import Membership, Tenant
 from lifecycle.models import HealthComponent, HealthScore, Subscription
+from lifecycle.selectors.subscriptions import active_on
 from lifecycle.services.settings import lifecycle_settings_get
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -25,10 +26,7 @@ def mrr_today(tenant: Tenant) -> Subquery:
     """The account's MRR today: the sum of its active subscriptions' MRR (a subquery on OuterRef("account_id"))."""
     today = tenant_today(tenant)
     active = (
-        Subscription.objects.filter(
-            tenant=tenant, account_id=OuterRef("account_id"), deleted_at__isnull=True, start_date__lte=today
-        )
-        .filter(Q(end_date__isnull=True) | Q(end_date__gt=today))
+        Subscription.objects.filter(active_on(today), tenant=tenant, account_id=OuterRef("account_id"))
         .order_by()
         .values("account_id")
         .annotate(total=Sum("mrr"))

@@ -40,6 +40,7 @@ from accounts.selectors.visibility import account_queryset
 from crm.dates import tenant_today
 from crm.models import Membership, Tenant
 from lifecycle.models import LifecycleChange, Subscription
+from lifecycle.selectors.subscriptions import active_on
 
 MONEY = DecimalField(max_digits=16, decimal_places=2)
 MONTHS = 12
@@ -96,13 +97,6 @@ def parse_month(value: str | None) -> datetime.date | None:
     return datetime.date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def _active_on(today: datetime.date, prefix: str = "") -> Q:
-    """Subscriptions (or an account's, with prefix "subscriptions__") active on `today`, not deleted."""
-    return Q(**{f"{prefix}deleted_at__isnull": True, f"{prefix}start_date__lte": today}) & (
-        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gt": today})
-    )
-
-
 def stage_counts(
     *, tenant: Tenant, membership: Membership, today: datetime.date | None = None
 ) -> list[dict[str, Any]]:
@@ -119,7 +113,7 @@ def stage_counts(
     mrr: dict[str, Decimal] = {
         row["account__lifecycle_stage"]: row["mrr"]
         for row in Subscription.objects.filter(
-            _active_on(today),
+            active_on(today),
             tenant=tenant,
             account__lifecycle_stage__in=STAGES_WITH_MRR,
             account_id__in=visible.values("pk"),
@@ -177,7 +171,7 @@ def stage_accounts(
     """The visible accounts in `stage` now, the most MRR first, with `mrr_now` and the owner."""
     today = today or tenant_today(tenant)
     mrr = (
-        Subscription.objects.filter(_active_on(today), tenant=tenant, account_id=OuterRef("pk"))
+        Subscription.objects.filter(active_on(today), tenant=tenant, account_id=OuterRef("pk"))
         .order_by()
         .values("account_id")
         .annotate(total=Sum("mrr"))

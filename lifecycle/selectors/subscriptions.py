@@ -270,6 +270,14 @@ def contract_history(*, tenant: Tenant, membership: Membership, account: Account
     return classify_contracts(subscriptions, today=tenant_today(tenant), grace_days=settings.grace_days)
 
 
+def active_on(today: datetime.date, prefix: str = "") -> Q:
+    """Subscriptions active on `today` and not deleted (KPIS.md: start <= d < end, or open-ended); with prefix
+    "subscriptions__" the same condition on an account's subscriptions."""
+    return Q(**{f"{prefix}deleted_at__isnull": True, f"{prefix}start_date__lte": today}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gt": today})
+    )
+
+
 def status_expression(today: datetime.date) -> Case:
     """active / future / ended on `today` (KPIS.md: active when start <= d < end), as SQL for filters and rows."""
     return Case(
