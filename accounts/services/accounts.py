@@ -15,6 +15,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountAccess, AccountMember, LifecycleStageName
+from accounts.selectors.visibility import can_edit_account
 from accounts.services.common import (
     _attname,
     _check_live,
@@ -22,6 +23,7 @@ from accounts.services.common import (
     _history,
     _same_tenant,
     _unknown_fields,
+    check_external_id_free,
     check_owner_assignable,
 )
 from crm.errors import AppError
@@ -63,7 +65,9 @@ def account_snapshot(account: Account) -> dict[str, Any]:
     }
 
 
-def _clean_account(tenant: Tenant, account: Account, *, check_owner: bool = True) -> None:
+def _clean_account(
+    tenant: Tenant, account: Account, *, check_owner: bool = True, actor: User | None = None
+) -> None:
     account.name = re.sub(r"\s+", " ", (account.name or "").strip())
     account.domain = normalize_domain(account.domain)
     account.industry = (account.industry or "").strip()
@@ -86,10 +90,15 @@ def _clean_account(tenant: Tenant, account: Account, *, check_owner: bool = True
                 raise ValidationError({"parent": _("This parent would create a loop of parent accounts.")})
             seen.add(current.pk)
             current = current.parent if current.parent_id else None
-    if account.external_id:
-        clash = Account.objects.filter(tenant=tenant, external_id=account.external_id).exclude(pk=account.pk)
-        if clash.exists():
-            raise ValidationError({"external_id": _("Another account has this external id.")})
+    check_external_id_free(
+        tenant=tenant,
+        actor=actor,
+        obj=account,
+        can_edit=lambda membership, other: can_edit_account(
+            tenant=tenant, membership=membership, account=other
+        ),
+        message=_("Another account has this external id."),
+    )
     account.full_clean(exclude=["tenant", "owner", "parent", "merged_into", "search_text"])
     account.search_text = account_search_text(account)
 
@@ -100,7 +109,7 @@ def account_create(*, tenant: Tenant, actor: User | None, **fields: Any) -> Acco
     _unknown_fields(fields, ACCOUNT_FIELDS + ("created_at", "lifecycle_stage"))
     fields.setdefault("owner", actor)
     account = Account(tenant=tenant, **fields)
-    _clean_account(tenant, account)
+    _clean_account(tenant, account, actor=actor)
     if account.owner_id != (actor.pk if actor is not None else None):
         check_owner_assignable(tenant=tenant, actor=actor, owner_id=account.owner_id)
     with _history(actor):
@@ -120,7 +129,7 @@ def account_update(
     previous_owner_id = draft.owner_id
     for key, value in fields.items():
         setattr(draft, key, value)
-    _clean_account(tenant, draft, check_owner="owner" in fields)
+    _clean_account(tenant, draft, check_owner="owner" in fields, actor=actor)
     if draft.owner_id != previous_owner_id:
         check_owner_assignable(tenant=tenant, actor=actor, owner_id=draft.owner_id)
     attnames = [_attname(Account, name) for name in fields]

@@ -20,6 +20,8 @@ from accounts.services.common import (
     _history,
     _same_tenant,
     _unknown_fields,
+    activity_can_edit,
+    check_external_id_free,
     check_owner_assignable,
 )
 from accounts.signals import activity_changed, activity_logged, activity_logging
@@ -64,6 +66,16 @@ def _check_lead_writable(tenant: Tenant, actor: User | None, lead: Any) -> None:
             "No receiver checks activity_logging: the leads app connects it in ready()."
         )
     activity_logging.send(sender=Activity, tenant=tenant, actor=actor, lead=lead)
+
+
+def _check_activity_external_id(tenant: Tenant, actor: User | None, activity: Activity) -> None:
+    check_external_id_free(
+        tenant=tenant,
+        actor=actor,
+        obj=activity,
+        can_edit=activity_can_edit,
+        message=_("Another activity has this external id."),
+    )
 
 
 def _clean_activity(tenant: Tenant, activity: Activity) -> None:
@@ -131,6 +143,7 @@ def activity_log(
         external_id=external_id or "",
     )
     _clean_activity(tenant, activity)
+    _check_activity_external_id(tenant, actor, activity)
     if owner is not None and owner != actor:
         check_owner_assignable(tenant=tenant, actor=actor, owner_id=owner.pk)
     if lead is not None:
@@ -151,6 +164,7 @@ def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, *
     if activity.done and activity.occurred_at is None:
         activity.occurred_at = timezone.now()
     _clean_activity(tenant, activity)
+    _check_activity_external_id(tenant, actor, activity)
     if activity.owner_id != previous_owner_id:
         check_owner_assignable(tenant=tenant, actor=actor, owner_id=activity.owner_id)
     with _history(actor):

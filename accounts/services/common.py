@@ -3,6 +3,7 @@ user's membership is crm.records.actor_membership); the version-checked update, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, cast
 
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from crm.history import history_actor
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
-from crm.records import actor_membership
+from crm.records import actor_membership, external_id_clash
 from crm.visibility import can_edit_owned
 
 
@@ -67,3 +68,32 @@ def _unknown_fields(fields: dict, allowed: tuple[str, ...]) -> None:
     unknown = set(fields) - set(allowed)
     if unknown:
         raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
+
+
+def check_external_id_free(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    obj: models.Model,
+    can_edit: Callable[[Membership, Any], bool],
+    message: str,
+) -> None:
+    """A unique constraint allows one record per external id in a company (deleted ones included): a clash is a
+    field error, `message` when the actor may change the other record (`can_edit(membership, record)`; system
+    actors may), else the one message that does not say whether the actor can see it (crm.records)."""
+    external_id = getattr(obj, "external_id", "")
+    if not external_id:
+        return
+    model = type(obj)
+    clash = model._default_manager.filter(tenant=tenant, external_id=external_id).exclude(pk=obj.pk).first()
+    if clash is None:
+        return
+    membership = actor_membership(tenant=tenant, actor=actor)
+    raise external_id_clash(editable=membership is None or can_edit(membership, clash), message=message)
+
+
+def activity_can_edit(membership: Membership, activity: Any) -> bool:
+    """The activity API's rule: the owner changes an activity; admins, and managers within their team, too."""
+    if activity.owner_id == membership.user_id or membership.role == Role.ADMIN:
+        return True
+    return membership.role == Role.SALES_MANAGER and can_edit_owned(membership, activity.owner_id)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Contact
+from accounts.selectors.visibility import can_edit_contact
 from accounts.services.common import (
     _attname,
     _check_live,
@@ -17,6 +18,7 @@ from accounts.services.common import (
     _history,
     _same_tenant,
     _unknown_fields,
+    check_external_id_free,
     check_owner_assignable,
 )
 from crm.errors import AppError
@@ -46,7 +48,9 @@ def contact_snapshot(contact: Contact) -> dict[str, Any]:
     }
 
 
-def _clean_contact(tenant: Tenant, contact: Contact, *, check_owner: bool = True) -> None:
+def _clean_contact(
+    tenant: Tenant, contact: Contact, *, check_owner: bool = True, actor: User | None = None
+) -> None:
     for name in ("first_name", "last_name", "phone", "title", "external_id"):
         setattr(contact, name, re.sub(r"\s+", " ", (getattr(contact, name) or "").strip()))
     contact.email = (contact.email or "").strip().lower()
@@ -57,10 +61,15 @@ def _clean_contact(tenant: Tenant, contact: Contact, *, check_owner: bool = True
     _check_live(contact.account, "account")
     if check_owner:
         _check_member(tenant, contact.owner)
-    if contact.external_id:
-        clash = Contact.objects.filter(tenant=tenant, external_id=contact.external_id).exclude(pk=contact.pk)
-        if clash.exists():
-            raise ValidationError({"external_id": _("Another contact has this external id.")})
+    check_external_id_free(
+        tenant=tenant,
+        actor=actor,
+        obj=contact,
+        can_edit=lambda membership, other: can_edit_contact(
+            tenant=tenant, membership=membership, contact=other
+        ),
+        message=_("Another contact has this external id."),
+    )
     contact.full_clean(exclude=["tenant", "owner", "account", "merged_into", "search_text"])
     contact.search_text = contact_search_text(contact)
 
@@ -74,7 +83,7 @@ def contact_create(*, tenant: Tenant, actor: User | None, **fields: Any) -> Cont
     if "owner" not in fields:
         fields["owner"] = default_owner
     contact = Contact(tenant=tenant, **fields)
-    _clean_contact(tenant, contact)
+    _clean_contact(tenant, contact, actor=actor)
     if contact.owner_id != (default_owner.pk if default_owner is not None else None):
         check_owner_assignable(tenant=tenant, actor=actor, owner_id=contact.owner_id)
     with _history(actor):
@@ -91,7 +100,7 @@ def contact_update(
     previous_owner_id = draft.owner_id
     for key, value in fields.items():
         setattr(draft, key, value)
-    _clean_contact(tenant, draft, check_owner="owner" in fields)
+    _clean_contact(tenant, draft, check_owner="owner" in fields, actor=actor)
     if draft.owner_id != previous_owner_id:
         check_owner_assignable(tenant=tenant, actor=actor, owner_id=draft.owner_id)
     attnames = [_attname(Contact, name) for name in fields]

@@ -148,7 +148,7 @@ def opportunity_create(
         owner=owner,
         created_at=created_at,
     )
-    _check_external_id_free(tenant=tenant, external_id=opportunity.external_id)
+    _check_external_id_free(tenant=tenant, membership=membership, external_id=opportunity.external_id)
     opportunity.full_clean(exclude=["tenant", "account", "pipeline", "stage", "owner", "lead"])
     opportunity.save()
     StageChange.objects.create(
@@ -319,7 +319,12 @@ def opportunity_update(
     if "external_id" in fields:
         changes["external_id"] = (fields["external_id"] or "").strip()
         if changes["external_id"] != current.external_id:
-            _check_external_id_free(tenant=tenant, external_id=changes["external_id"], exclude_pk=current.pk)
+            _check_external_id_free(
+                tenant=tenant,
+                membership=membership,
+                external_id=changes["external_id"],
+                exclude_pk=current.pk,
+            )
     if "probability" in fields and fields["probability"] not in (None, ""):
         changes["probability"] = _validate_probability(_as_decimal(fields["probability"], "probability"))
     if errors:

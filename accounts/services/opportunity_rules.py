@@ -27,7 +27,7 @@ from accounts.selectors.opportunities import deal_account_choices
 from accounts.services.rates import _local_date, reporting_amount
 from accounts.signals import opportunity_stage_changed
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
-from crm.records import record_check_version, record_update_versioned
+from crm.records import external_id_clash, record_check_version, record_update_versioned
 from crm.visibility import can_edit_owned
 
 # Fields opportunity_update may change; stage goes through the move logic.
@@ -83,15 +83,22 @@ def _check_owner_is_member(*, tenant: Tenant, owner: User | None) -> None:
         raise ValidationError({"owner": _("The owner must be an active member of this company.")})
 
 
-def _check_external_id_free(*, tenant: Tenant, external_id: str, exclude_pk: int | None = None) -> None:
-    """The database refuses a second deal with one external id (a unique constraint): say so as a field error."""
+def _check_external_id_free(
+    *, tenant: Tenant, membership: Membership | None, external_id: str, exclude_pk: int | None = None
+) -> None:
+    """The database refuses a second deal with one external id (a unique constraint): say so as a field error,
+    without telling whether the actor may see the other deal (crm.records.EXTERNAL_ID_UNAVAILABLE)."""
     if not external_id:
         return
     clash = Opportunity.objects.filter(tenant=tenant, external_id=external_id)
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"external_id": _("Another deal has this external id.")})
+    other = clash.first()
+    if other is not None:
+        raise external_id_clash(
+            editable=opportunity_can_edit(membership=membership, opportunity=other),
+            message=_("Another deal has this external id."),
+        )
 
 
 def _account_visible(*, tenant: Tenant, membership: Membership | None, account: Account) -> bool:

@@ -13,12 +13,13 @@ from django.utils.translation import gettext_lazy
 
 from crm.filtering import filters_check
 from crm.models import Membership, Role, Tenant
+from crm.records import EXTERNAL_ID_UNAVAILABLE
 from imports.kinds.common import column_values, email_of, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
 from leads.selectors.inbox import lead_inbox
-from leads.selectors.leads import LEAD_ROLES, lead_scopes
+from leads.selectors.leads import LEAD_ROLES, lead_can_edit, lead_scopes
 from leads.selectors.setup_roles import EDIT_ROLES as SOURCE_EDIT_ROLES
 from leads.selectors.sources import source_choices
 from leads.services.leads import lead_create, lead_update
@@ -134,6 +135,11 @@ class LeadImporter(RowImporter):
         row.check()
         existing = context.lookup(Lead, external_id) if external_id else None
         if existing is not None:
+            # A lead the importer may not change answers the same whether they can see it or not, deleted or not
+            # (crm.records.EXTERNAL_ID_UNAVAILABLE): the id is taken, and that is all the row says.
+            acting = None if context.actor is None else context.membership
+            if not lead_can_edit(membership=acting, lead=existing):
+                raise RowError("external_id", str(EXTERNAL_ID_UNAVAILABLE))
             if existing.deleted_at is not None:
                 raise RowError(
                     "external_id", _("This external id belongs to a deleted record; restore it first.")

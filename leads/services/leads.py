@@ -19,12 +19,18 @@ from django.utils.translation import gettext as _
 
 from crm.errors import AppError
 from crm.history import history_actor
-from crm.models import Tenant, User
+from crm.models import Membership, Tenant, User
 from crm.normalize import company_key, phone_digits
-from crm.records import actor_membership, record_restore, record_soft_delete, record_update_versioned
+from crm.records import (
+    actor_membership,
+    external_id_clash,
+    record_restore,
+    record_soft_delete,
+    record_update_versioned,
+)
 from leads.models import Lead, LeadStatus, SizeBand
 from leads.selectors.duplicates import phone_tail
-from leads.selectors.leads import ASSIGNABLE_ROLES
+from leads.selectors.leads import ASSIGNABLE_ROLES, lead_can_edit
 from leads.services.access import check_can_edit, check_owner, check_same_tenant
 from leads.services.assignment import lead_assign_by_rules
 from leads.services.scoring import lead_rescore
@@ -82,7 +88,7 @@ def lead_snapshot(lead: Lead) -> dict[str, Any]:
     }
 
 
-def _clean(tenant: Tenant, lead: Lead) -> None:
+def _clean(tenant: Tenant, lead: Lead, membership: Membership | None) -> None:
     for name in ("first_name", "last_name", "phone", "company", "title", "region", "industry", "external_id"):
         setattr(lead, name, re.sub(r"\s+", " ", (getattr(lead, name) or "").strip()))
     lead.email = (lead.email or "").strip().lower()
@@ -93,9 +99,13 @@ def _clean(tenant: Tenant, lead: Lead) -> None:
     check_same_tenant(tenant, lead.source, "source")
     check_same_tenant(tenant, lead.campaign, "campaign")
     if lead.external_id:
-        clash = Lead.objects.filter(tenant=tenant, external_id=lead.external_id).exclude(pk=lead.pk)
-        if clash.exists():
-            raise ValidationError({"external_id": _("Another lead has this external id.")})
+        clash = Lead.objects.filter(tenant=tenant, external_id=lead.external_id).exclude(pk=lead.pk).first()
+        if clash is not None:
+            # Said without telling whether the actor may see the other lead (crm.records.EXTERNAL_ID_UNAVAILABLE).
+            raise external_id_clash(
+                editable=lead_can_edit(membership=membership, lead=clash),
+                message=_("Another lead has this external id."),
+            )
     lead.full_clean(
         exclude=[
             "tenant",
@@ -150,7 +160,7 @@ def lead_create(
     now = timezone.now()
     lead = Lead(tenant=tenant, owner=owner, created_at=created_at or now, **fields)
     _apply_imported_status(lead, status, status_stamps)
-    _clean(tenant, lead)
+    _clean(tenant, lead, membership)
     if apply_rules:
         _apply_rules_and_score(tenant=tenant, lead=lead)
     if lead.owner_id:
@@ -202,7 +212,7 @@ def lead_update(
     for name, value in fields.items():
         setattr(candidate, name, value)
     imported = _apply_imported_status(candidate, status, status_stamps)
-    _clean(tenant, candidate)
+    _clean(tenant, candidate, membership)
     values = {name: getattr(candidate, name) for name in fields}
     values.update(imported)
     values.update(lead_derived_values(candidate))

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Account
 from crm.filtering import filterset_rows
 from crm.models import Membership, Role, Tenant
+from crm.records import EXTERNAL_ID_UNAVAILABLE
 from imports.kinds.common import column_values, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
@@ -88,14 +89,16 @@ class SubscriptionImporter(RowImporter):
             fields["end_date"] = row.date("end_date") if row.given("end_date") else None
         row.check()
         if existing is not None:
+            # Checked first: a subscription the member may not change answers the same, deleted or not, whatever
+            # its account (crm.records.EXTERNAL_ID_UNAVAILABLE).
+            if existing.account_id not in self._visible_existing(existing):
+                raise RowError("external_id", str(EXTERNAL_ID_UNAVAILABLE))
             if existing.deleted_at is not None:
                 raise RowError(
                     "external_id", _("This external id belongs to a deleted record; restore it first.")
                 )
             if account is not None and account.pk != existing.account_id:
                 raise RowError("account_external_id", _("A subscription cannot move to another account."))
-            if existing.account_id not in self._visible_existing(existing):
-                raise RowError("external_id", _("This external id belongs to a record you cannot change."))
             subscription = subscription_update(
                 tenant=context.tenant,
                 actor=context.actor,

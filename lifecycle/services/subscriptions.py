@@ -18,8 +18,16 @@ from django.utils.translation import gettext as _
 from accounts.models import Account
 from crm.history import history_actor
 from crm.models import Tenant, User
-from crm.records import record_check_version, record_restore, record_soft_delete, record_update_versioned
+from crm.records import (
+    EXTERNAL_ID_UNAVAILABLE,
+    actor_membership,
+    record_check_version,
+    record_restore,
+    record_soft_delete,
+    record_update_versioned,
+)
 from lifecycle.models import Subscription
+from lifecycle.selectors.subscriptions import can_edit_subscriptions, subscription_account_q
 from lifecycle.services.stages import lifecycle_schedule_recompute
 
 CENT = Decimal("0.01")
@@ -33,6 +41,18 @@ SUBSCRIPTION_FIELDS = (
     "renews_from",
     "churn_reason",
 )
+
+
+def _can_change(tenant: Tenant, actor: User | None, subscription: Subscription) -> bool:
+    """Whether the actor may write this subscription: a role that writes subscriptions, of an account whose
+    subscriptions they see (system actors may)."""
+    membership = actor_membership(tenant=tenant, actor=actor)
+    if membership is None:
+        return True
+    if not can_edit_subscriptions(membership):
+        return False
+    q = subscription_account_q(membership)
+    return q is None or Account.objects.filter(q, tenant=tenant, pk=subscription.account_id).exists()
 
 
 def _as_date(value: Any, field: str, errors: dict[str, list[str]]) -> datetime.date | None:
@@ -49,7 +69,9 @@ def _as_date(value: Any, field: str, errors: dict[str, list[str]]) -> datetime.d
         return None
 
 
-def _clean(tenant: Tenant, values: dict[str, Any], *, current: Subscription | None) -> dict[str, Any]:
+def _clean(
+    tenant: Tenant, values: dict[str, Any], *, current: Subscription | None, actor: User | None = None
+) -> dict[str, Any]:
     """Validate and normalise the given fields (all of them on create); ValidationError lists every problem."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
@@ -104,8 +126,12 @@ def _clean(tenant: Tenant, values: dict[str, Any], *, current: Subscription | No
         taken = Subscription.objects.filter(tenant=tenant, external_id=external_id)
         if current is not None:
             taken = taken.exclude(pk=current.pk)
-        if taken.exists():
-            errors.setdefault("external_id", []).append(_("Another subscription has this external id."))
+        other = taken.first()
+        if other is not None:
+            message = _("Another subscription has this external id.")
+            if not _can_change(tenant, actor, other):
+                message = str(EXTERNAL_ID_UNAVAILABLE)  # whether they can see it or not (crm.records)
+            errors.setdefault("external_id", []).append(message)
     if errors:
         raise ValidationError(errors)
     return clean
@@ -147,6 +173,7 @@ def subscription_create(
             "churn_reason": churn_reason,
         },
         current=None,
+        actor=actor,
     )
     subscription = Subscription(
         tenant=tenant, account=account, created_at=created_at or timezone.now(), **clean
@@ -204,7 +231,7 @@ def subscription_update(
     record_check_version(
         current=current, expected_version=version, snapshot=subscription_snapshot, message=_conflict_message()
     )
-    clean = _clean(tenant, fields, current=current)
+    clean = _clean(tenant, fields, current=current, actor=actor)
     real = {name: value for name, value in clean.items() if getattr(current, name) != value}
     if real:
         # The row is locked: the version read above is still the one in the database.

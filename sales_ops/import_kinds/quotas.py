@@ -15,12 +15,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.models import Membership, Role, Team, Tenant
+from crm.records import EXTERNAL_ID_UNAVAILABLE
 from imports.kinds.common import column_values, email_of, iso
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from sales_ops.models import Quota
 from sales_ops.selectors.quotas import quota_list
-from sales_ops.services.quotas import quota_create, quota_owner_lookup, quota_update
+from sales_ops.services.quotas import quota_can_edit, quota_create, quota_owner_lookup, quota_update
 
 QUOTA_COLUMNS = ("external_id", "owner_email", "team", "period_start", "amount")
 QUOTA_IMPORTERS = frozenset({Role.ADMIN, Role.OPS, Role.SALES_MANAGER})
@@ -43,6 +44,11 @@ class QuotaImporter(RowImporter):
         context = self.context
         external_id = row.text("external_id", 100)
         existing = context.lookup(Quota, external_id) if external_id else None
+        if existing is not None and not quota_can_edit(
+            membership=context.membership, owner_id=existing.owner_id, team_id=existing.team_id
+        ):
+            # The same answer whether the member sees that quota or not (crm.records.EXTERNAL_ID_UNAVAILABLE).
+            raise RowError("external_id", str(EXTERNAL_ID_UNAVAILABLE))
         fields: dict[str, Any] = {}
         if row.given("owner_email") or row.given("team") or existing is None:
             email = row.text("owner_email").lower()

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Membership, MembershipStatus, Role, Team, Tenant, User
+from crm.records import external_id_clash
 from crm.visibility import team_user_ids
 from sales_ops.models import Quota
 
@@ -135,14 +136,18 @@ def _check_unique(
         raise ValidationError({"month": _("There is already a quota for this month; change that one.")})
 
 
-def _check_external_id(*, tenant: Tenant, external_id: str, pk: int | None) -> None:
+def _check_external_id(*, tenant: Tenant, membership: Membership, external_id: str, pk: int | None) -> None:
+    """One quota per external id; a clash with a quota the member may not change says no more than that the id is
+    taken (crm.records.EXTERNAL_ID_UNAVAILABLE)."""
     if not external_id:
         return
     clash = Quota.objects.filter(tenant=tenant, external_id=external_id)
     if pk is not None:
         clash = clash.exclude(pk=pk)
-    if clash.exists():
-        raise ValidationError({"external_id": _("Another quota has this external id.")})
+    other = clash.first()
+    if other is not None:
+        editable = quota_can_edit(membership=membership, owner_id=other.owner_id, team_id=other.team_id)
+        raise external_id_clash(editable=editable, message=_("Another quota has this external id."))
 
 
 def _require_edit(membership: Membership, *, owner: User | None, team: Team | None) -> None:
@@ -169,7 +174,7 @@ def quota_create(
     _check_target(tenant=tenant, owner=owner, team=team)
     _require_edit(membership, owner=owner, team=team)
     _check_unique(tenant=tenant, owner=owner, team=team, month=month, pk=None)
-    _check_external_id(tenant=tenant, external_id=external_id, pk=None)
+    _check_external_id(tenant=tenant, membership=membership, external_id=external_id, pk=None)
     return Quota.objects.create(
         tenant=tenant, owner=owner, team=team, month=month, amount=amount, external_id=external_id
     )
@@ -207,7 +212,7 @@ def quota_update(
     _check_target(tenant=tenant, owner=quota.owner, team=quota.team)
     _require_edit(membership, owner=quota.owner, team=quota.team)
     _check_unique(tenant=tenant, owner=quota.owner, team=quota.team, month=quota.month, pk=quota.pk)
-    _check_external_id(tenant=tenant, external_id=quota.external_id, pk=quota.pk)
+    _check_external_id(tenant=tenant, membership=membership, external_id=quota.external_id, pk=quota.pk)
     quota.save()
     return quota
 
