@@ -30,3 +30,9 @@ class AccountsConfig(AppConfig):
         home.register()
         navigation.register()
         register_demo_seeder("accounts", seed_demo, order=10)
+
+        from accounts.selectors.search import ACCOUNT_SEARCH, CONTACT_SEARCH, DEAL_SEARCH
+        from crm.search import register_search_kind
+
+        for kind in (ACCOUNT_SEARCH, CONTACT_SEARCH, DEAL_SEARCH):
+            register_search_kind(kind)

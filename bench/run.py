@@ -21,6 +21,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -152,6 +153,7 @@ class World:
     account_id: int
     email: str
     phone_digits: str
+    phone_spaced: str
     month_from: str
     month_to: str
 
@@ -189,6 +191,7 @@ def load_world() -> World:
         account_id = parents[0]["account_id"]
         sample = Lead.objects.filter(tenant=tenant).order_by("pk")[5000:5001].get()
         digits = re.sub(r"\D", "", sample.phone)
+        national = digits[2:] if digits.startswith("86") else digits
     today = tenant_today(tenant)
     month_from = (today - datetime.timedelta(days=200)).replace(day=1)
     month_to = (month_from + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
@@ -204,6 +207,7 @@ def load_world() -> World:
         account_id=account_id,
         email=sample.email,
         phone_digits=digits[-8:],
+        phone_spaced=f"{national[:3]} {national[3:7]} {national[7:]}",
         month_from=month_from.isoformat(),
         month_to=month_to.isoformat(),
     )
@@ -220,9 +224,25 @@ def cases(w: World, deep: int) -> list[dict]:
     inbox = f"{t}/leads/"
     found: list[dict] = []
 
-    def add(name: str, role: str, url: str, target: float = LIST_MS, deep_pages: int = 0, api_: bool = False):  # type: ignore[no-untyped-def]
+    def add(
+        name: str,
+        role: str,
+        url: str,
+        target: float = LIST_MS,
+        deep_pages: int = 0,
+        api_: bool = False,
+        headers: dict | None = None,
+    ):  # type: ignore[no-untyped-def]
         found.append(
-            {"name": name, "role": role, "url": url, "target": target, "deep": deep_pages, "api": api_}
+            {
+                "name": name,
+                "role": role,
+                "url": url,
+                "target": target,
+                "deep": deep_pages,
+                "api": api_,
+                "headers": headers or {},
+            }
         )
 
     add("inbox", "admin", inbox)
@@ -290,6 +310,28 @@ def cases(w: World, deep: int) -> list[dict]:
     add("API leads q=xyzzyq (no match)", "admin", f"{api}/leads/?q=xyzzyq", SEARCH_MS, api_=True)
     add(f"API leads page {deep}", "admin", f"{api}/leads/", deep_pages=deep, api_=True)
     add("API leads", "rep", f"{api}/leads/", api_=True)
+    # Global search (the top bar): the dropdown htmx asks for as you type, for each role, and the API.
+    rare = w.email.split("@")[0]
+    searches = [
+        ("common 'zhang'", "zhang"),
+        ("rare (an email's name)", rare),
+        ("phone '1xx xxxx xxxx'", w.phone_spaced),
+        ("no match 'xyzzyq'", "xyzzyq"),
+        ("中文 '张伟'", "张伟"),
+    ]
+    dropdown = {"HX-Request": "true"}
+    for role in ("admin", "manager", "rep"):
+        for label, query in searches:
+            add(
+                f"global search {label}",
+                role,
+                f"{t}/search/?{urlencode({'q': query, 'dropdown': '1'})}",
+                SEARCH_MS,
+                headers=dropdown,
+            )
+    add("global search page 'zhang'", "admin", f"{t}/search/?q=zhang", SEARCH_MS)
+    add("API search 'zhang'", "admin", f"{api}/search/?q=zhang", SEARCH_MS, api_=True)
+    add("API search no match 'xyzzyq'", "admin", f"{api}/search/?q=xyzzyq", SEARCH_MS, api_=True)
     return found
 
 
@@ -390,6 +432,7 @@ def run_cases(args: argparse.Namespace, w: World) -> list:
             repeat=args.repeat,
             warmup=args.warmup,
             note=note,
+            headers=case["headers"],
         )
         results.append(result)
         flag = "ok" if result.ok else ("SLOW" if result.status == 200 else f"HTTP {result.status}")

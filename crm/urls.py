@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crm import api, views
+from crm import api, search_views, views
 
 crm_pages = (
     [
@@ -21,6 +21,7 @@ crm_pages = (
         path("t/<slug:slug>/members/<int:pk>/", views.member_edit, name="member-edit"),
         path("t/<slug:slug>/settings/", views.tenant_settings, name="tenant-settings"),
         path("t/<slug:slug>/api-tokens/", views.api_tokens, name="api-tokens"),
+        path("t/<slug:slug>/search/", search_views.search_page, name="search"),
     ],
     "crm",
 )
@@ -34,6 +35,7 @@ crm_api = (
             name="member-detail",
         ),
         path("me/", api.MeView.as_view(), name="me"),
+        path("search/", search_views.SearchView.as_view(), name="search"),
     ],
     "crm-api",
 )

@@ -28,3 +28,8 @@ class LeadsConfig(AppConfig):
         home.register()
         navigation.register()
         register_demo_seeder("leads", seed_demo, order=20)
+
+        from crm.search import register_search_kind
+        from leads.selectors.search import LEAD_SEARCH
+
+        register_search_kind(LEAD_SEARCH)

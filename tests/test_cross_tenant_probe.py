@@ -840,3 +840,33 @@ def test_the_snapshot_sees_any_change_of_b(world):
     assert changed_models(baseline, snapshot(world)) == ["leads.Lead", "leads.LeadEvent"]
     with tenant_context(world.home):
         assert not home_rows_pointing_abroad(world)
+
+
+def test_global_search_finds_nothing_of_b(world):
+    """The top bar's search (page, dropdown and API) with B's own texts as the query: nothing of B comes back to
+    A's admin, while B's admin, searching the same texts in B, does find B's records (the probe is not empty)."""
+    with tenant_context(world.foreign):
+        foreign_admin = Membership.objects.select_related("user").get(role=Role.ADMIN).user
+    foreign_client = Client()
+    foreign_client.force_login(foreign_admin)
+    found_in_b = 0
+    baseline = snapshot(world)
+    for marker in world.markers:
+        query = marker[:60]
+        page = world.page_client.get(f"/t/{world.home.slug}/search/", {"q": query})
+        dropdown = world.page_client.get(
+            f"/t/{world.home.slug}/search/", {"q": query, "dropdown": "1"}, HTTP_HX_REQUEST="true"
+        )
+        api = world.api_client.get(f"/api/v1/t/{world.home.slug}/search/", {"q": query})
+        for response in (page, dropdown, api):
+            assert response.status_code == 200, query
+            text = response_text(response)
+            leaked = [m for m in world.markers if m in text and m not in query]
+            assert not leaked, f"search for {query!r} showed B's {leaked[:3]}"
+        assert not any(group["results"] for group in api.json()["groups"]), query
+        in_b = foreign_client.get(
+            f"/t/{world.foreign.slug}/search/", {"q": query, "dropdown": "1"}, HTTP_HX_REQUEST="true"
+        )
+        found_in_b += 'data-testid="search-hit"' in response_text(in_b)
+    assert found_in_b, "B's admin found none of B's texts: the probe searched for nothing"
+    assert not changed_models(baseline, snapshot(world))

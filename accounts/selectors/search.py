@@ -1,0 +1,124 @@
+"""The accounts, contacts and deals kinds of the global search (crm/search.py). Each reads through the
+visibility querysets of its list page (accounts/selectors/visibility.py) and matches what that page's `q` search
+matches, in one query: accounts and contacts by their search_text (name, domain; name, email, phone and its
+digits), deals by their own or their account's name."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import DEFAULT_STAGE_LABELS, Account
+from accounts.selectors.opportunities import opportunity_base
+from accounts.selectors.visibility import account_queryset, contact_queryset
+from crm.models import Membership, Tenant
+from crm.names import person_name
+from crm.search import SearchHit, SearchKind, SearchTerms, name_flags, search_text_q
+
+# No ORDER BY in these reads: under row-level security the trigram indexes cannot serve the LIKE
+# (docs/scaling.md), so a sorted read would find every match before its LIMIT; an unsorted one stops at the
+# limit-th match and crm.search.rank orders the few rows.
+
+
+def _join(*parts: str) -> str:
+    return " · ".join(part for part in parts if part)
+
+
+def account_search(
+    *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
+) -> list[SearchHit]:
+    rows = (
+        account_queryset(tenant=tenant, membership=membership)
+        .filter(search_text_q(terms.needle))
+        .order_by()
+        .values_list("pk", "name", "domain", "industry", "region", "created_at")[:limit]
+    )
+    return [
+        SearchHit(
+            id=pk,
+            title=name,
+            subtitle=_join(domain, industry, region),
+            url=reverse("accounts:account-detail", kwargs={"slug": tenant.slug, "pk": pk}),
+            recency=created.timestamp(),
+            **name_flags(name, terms),
+        )
+        for pk, name, domain, industry, region, created in rows
+    ]
+
+
+def contact_search(
+    *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
+) -> list[SearchHit]:
+    rows = (
+        contact_queryset(tenant=tenant, membership=membership)
+        .filter(search_text_q(terms.needle))
+        .order_by()
+        .values_list("pk", "first_name", "last_name", "email", "phone", "account__name", "created_at")[:limit]
+    )
+    hits = []
+    for pk, first, last, email, phone, account_name, created in rows:
+        name = person_name(first, last)
+        hits.append(
+            SearchHit(
+                id=pk,
+                title=name or email or phone,
+                subtitle=_join(account_name or "", email if name else "", phone),
+                url=reverse("accounts:contact-detail", kwargs={"slug": tenant.slug, "pk": pk}),
+                recency=created.timestamp(),
+                **name_flags(name, terms),
+            )
+        )
+    return hits
+
+
+def deal_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int) -> list[SearchHit]:
+    """The deal list's `q`: the deal's name or its account's name (here also its domain) contains the query,
+    case-insensitive."""
+    term = terms.needle
+    # The account part as ids of a subquery, not a join (no match would otherwise join every deal to its account),
+    # read from the accounts' lower-cased search_text (name and domain): no per-row UPPER() of 100,000 names.
+    named_accounts = Account.objects.filter(tenant=tenant).filter(search_text_q(term)).values("pk")
+    rows = (
+        opportunity_base(tenant=tenant, membership=membership)
+        .filter(Q(name__icontains=term) | Q(account_id__in=named_accounts))
+        .order_by()
+        .values_list("pk", "name", "account__name", "stage__name", "created_at")[:limit]
+    )
+    return [
+        SearchHit(
+            id=pk,
+            title=name,
+            subtitle=_join(account_name, str(DEFAULT_STAGE_LABELS.get(stage, stage))),
+            url=reverse("accounts:opportunity-detail", kwargs={"slug": tenant.slug, "pk": pk}),
+            recency=created.timestamp(),
+            **name_flags(name, terms),
+        )
+        for pk, name, account_name, stage, created in rows
+    ]
+
+
+ACCOUNT_SEARCH = SearchKind(
+    key="account",
+    label=_("Accounts"),
+    order=20,
+    search=account_search,
+    list_url_name="accounts:account-list",
+    icon="building",
+)
+CONTACT_SEARCH = SearchKind(
+    key="contact",
+    label=_("Contacts"),
+    order=30,
+    search=contact_search,
+    list_url_name="accounts:contact-list",
+    icon="person-vcard",
+)
+DEAL_SEARCH = SearchKind(
+    key="deal",
+    label=_("Deals"),
+    order=40,
+    search=deal_search,
+    list_url_name="accounts:opportunity-list",
+    icon="briefcase",
+)

@@ -1,0 +1,175 @@
+"""Global search (the top bar's box, its results page and GET /api/v1/t/<slug>/search/).
+
+The core knows no domain model: each app registers the kinds it can search in its AppConfig.ready()
+
+    register_search_kind(SearchKind("lead", _("Leads"), 10, search=lead_search, list_url_name="leads:lead-list"))
+
+A kind's `search` reads through the app's own visibility selectors (the querysets its list pages use), so a
+member finds exactly what those pages show them, and one SQL statement per kind: a search costs the same number
+of queries whatever the data size. The `see all` link opens the kind's list page with the same `q` applied.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.functional import Promise
+
+from crm.models import Membership, Tenant
+from crm.normalize import phone_digits
+
+# Results shown per kind in the dropdown and on the results page; a kind reads up to RANK_POOL matches to rank.
+PER_KIND = 5
+RANK_POOL = 40
+MAX_QUERY_LENGTH = 100
+# A query made only of digits and phone punctuation, with at least this many digits, is a phone number: it is
+# searched as its digits, so "138 0000 1111", "138-0000-1111" and "13800001111" all find "+86 138-0000-1111".
+PHONE_MIN_DIGITS = 5
+_PHONE_CHARS = re.compile(r"^[\d\s()+\-./]+$")
+# CJK ideographs (and kana, hangul): one such character already narrows a search; Latin text needs two.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """A parsed query: `text` lower-cased with single spaces; `digits` set when the query is a phone number."""
+
+    raw: str
+    text: str
+    digits: str = ""
+
+    @property
+    def needle(self) -> str:
+        """What the kinds look for in their lower-cased search columns (search_text holds a phone's digits)."""
+        return self.digits or self.text
+
+    @property
+    def searchable(self) -> bool:
+        if self.digits:
+            return True
+        return len(self.text) >= 2 or bool(_CJK.search(self.text))
+
+
+def parse_query(value: str | None) -> SearchTerms:
+    raw = " ".join((value or "").split())[:MAX_QUERY_LENGTH]
+    text = raw.lower()
+    digits = phone_digits(raw) if _PHONE_CHARS.match(raw) else ""
+    if len(digits) < PHONE_MIN_DIGITS:
+        digits = ""
+    return SearchTerms(raw=raw, text=text, digits=digits)
+
+
+def name_variants(term: str) -> list[str]:
+    """`term` and, for a Chinese (Japanese, Korean) name typed as it reads, surname first with no space (张伟,
+    欧阳娜娜), the arrangements the search columns hold: they join first and last name with a space ("伟 张")."""
+    variants = [term]
+    if " " not in term and 2 <= len(term) <= 6 and all(_CJK.match(char) for char in term):
+        variants += [f"{term[cut:]} {term[:cut]}" for cut in (1, 2) if cut < len(term)]
+    return variants
+
+
+def search_text_q(term: str, field: str = "search_text") -> Q:
+    """Substring match on a lower-cased search column (the list pages' `q` and the global search alike)."""
+    q = Q()
+    for variant in name_variants(term):
+        q |= Q(**{f"{field}__contains": variant})
+    return q
+
+
+@dataclass
+class SearchHit:
+    id: int
+    title: str
+    subtitle: str
+    url: str
+    # Ranking only: the hit's name starts with the query (or equals it), and its age (newer first).
+    starts: bool = False
+    exact: bool = False
+    recency: float = 0.0
+
+
+SearchFunction = Callable[..., list[SearchHit]]
+
+
+@dataclass(frozen=True)
+class SearchKind:
+    key: str
+    label: str | Promise
+    order: int
+    # search(*, tenant, membership, terms, limit) -> up to `limit` visible matches, in one query.
+    search: SearchFunction
+    list_url_name: str
+    # Whether the member has the kind at all (a role without the list page is not searched: no query).
+    visible_to: Callable[[Membership], bool] = lambda membership: True
+    # Extra parameters of the list page's "see all" link for the member (e.g. the inbox's team tab).
+    list_params: Callable[[Membership], dict[str, str]] = lambda membership: {}
+    icon: str = "search"
+
+
+@dataclass
+class SearchGroup:
+    kind: str
+    label: str
+    icon: str
+    hits: list[SearchHit] = field(default_factory=list)
+    more: bool = False
+    see_all_url: str = ""
+
+
+_KINDS: dict[str, SearchKind] = {}
+
+
+def register_search_kind(kind: SearchKind) -> SearchKind:
+    existing = _KINDS.get(kind.key)
+    if existing is not None and existing != kind:
+        raise ValueError(f"search kind {kind.key!r} is registered twice")
+    _KINDS[kind.key] = kind
+    return kind
+
+
+def search_kinds() -> list[SearchKind]:
+    return sorted(_KINDS.values(), key=lambda kind: (kind.order, kind.key))
+
+
+def rank(hits: list[SearchHit]) -> list[SearchHit]:
+    """Exact names first, then names that start with the query, then the newest."""
+    return sorted(hits, key=lambda hit: (not hit.exact, not hit.starts, -hit.recency, -hit.id))
+
+
+def name_flags(name: str, terms: SearchTerms) -> dict[str, bool]:
+    folded = " ".join(name.lower().split())
+    return {"exact": folded == terms.text, "starts": folded.startswith(terms.text)}
+
+
+def global_search(
+    *, tenant: Tenant, membership: Membership, terms: SearchTerms, per_kind: int = PER_KIND
+) -> list[SearchGroup]:
+    """Every kind the member has, each with its best `per_kind` visible matches (one query per kind) and a link
+    to its list page filtered by the same query. An unsearchable query (one Latin letter, blank) reads nothing."""
+    if not terms.searchable:
+        return []
+    groups = []
+    for kind in search_kinds():
+        if not kind.visible_to(membership):
+            continue
+        found = kind.search(tenant=tenant, membership=membership, terms=terms, limit=RANK_POOL + 1)
+        ranked = rank(found[:RANK_POOL])
+        params = {**kind.list_params(membership), "q": terms.needle}
+        groups.append(
+            SearchGroup(
+                kind=kind.key,
+                label=str(kind.label),
+                icon=kind.icon,
+                hits=ranked[:per_kind],
+                more=len(found) > per_kind,
+                see_all_url=reverse(kind.list_url_name, kwargs={"slug": tenant.slug})
+                + "?"
+                + urlencode(params),
+            )
+        )
+    return groups

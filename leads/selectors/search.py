@@ -1,0 +1,70 @@
+"""The leads kind of the global search (crm/search.py): visible leads whose search_text holds the query."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Membership, Role, Tenant
+from crm.names import person_name
+from crm.search import SearchHit, SearchKind, SearchTerms, name_flags, search_text_q
+from leads.models import Lead, LeadStatus
+from leads.selectors.duplicates import phone_tail
+from leads.selectors.leads import LEAD_ROLES, lead_queryset
+
+
+def lead_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int) -> list[SearchHit]:
+    """Up to `limit` leads the member may see (lead_queryset: the inbox's and the lead page's rule) whose name,
+    company, email, phone or phone digits contain the query: the inbox's `q` search (search_text), one query.
+
+    Under row-level security the trigram index cannot serve the LIKE (docs/scaling.md). The ids are read
+    unsorted (a sort would make PostgreSQL find every match before the LIMIT) from the narrow
+    leads_lead_search_cover_idx, index-only, and the few rows then by primary key; they are ranked in Python
+    (crm.search.rank). A phone number of seven digits or more is looked up by its last seven digits, as the
+    duplicate check does (leads_lead_phone_tail_idx: an equality, which row-level security lets an index serve),
+    so it finds the leads whose number ends with it."""
+    visible = lead_queryset(tenant=tenant, membership=membership).filter(search_text_q(terms.needle))
+    tail = phone_tail(terms.digits)
+    if tail:  # the number as typed ends the lead's number (its full digits or without the country code)
+        visible = visible.filter(phone_tail=tail)
+    ids = visible.order_by().values("pk")[:limit]
+    rows = (
+        Lead.objects.filter(tenant=tenant, pk__in=ids)
+        .order_by()
+        .values_list("pk", "first_name", "last_name", "company", "email", "phone", "status", "created_at")
+    )
+    hits = []
+    for pk, first, last, company, email, phone, status, created in rows:
+        name = person_name(first, last)
+        title = name or company or email or phone
+        details = [part for part in (company if name else "", email, phone) if part and part != title]
+        details.append(str(LeadStatus(status).label))
+        flags = name_flags(name, terms) if name else name_flags(company, terms)
+        hits.append(
+            SearchHit(
+                id=pk,
+                title=title,
+                subtitle=" · ".join(details),
+                url=reverse("leads:lead-detail", kwargs={"slug": tenant.slug, "pk": pk}),
+                recency=created.timestamp(),
+                **flags,
+            )
+        )
+    return hits
+
+
+def _inbox_params(membership: Membership) -> dict[str, str]:
+    """The inbox tab that holds what the search found: a manager's team (their own tab is the default)."""
+    return {"scope": "team"} if membership.role == Role.SALES_MANAGER else {}
+
+
+LEAD_SEARCH = SearchKind(
+    key="lead",
+    label=_("Leads"),
+    order=10,
+    search=lead_search,
+    list_url_name="leads:lead-list",
+    visible_to=lambda membership: membership.role in LEAD_ROLES,
+    list_params=_inbox_params,
+    icon="person-lines-fill",
+)
