@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import members as members_selectors
 from crm.models import Membership, MembershipStatus, Team, Tenant, User
+from crm.search import search_text_q
 
 ANY = _("Any")
 
@@ -46,7 +47,7 @@ class _TenantFilterSet(django_filters.FilterSet):
 
 def _search(queryset: QuerySet, name: str, value: str) -> QuerySet:
     value = (value or "").strip().lower()
-    return queryset.filter(search_text__contains=value) if value else queryset
+    return queryset.filter(search_text_q(value)) if value else queryset  # 张伟 also as stored: '伟 张'
 
 
 def _team(queryset: QuerySet, name: str, value: Team | None) -> QuerySet:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledFormMixin
 from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.search import search_text_q
 from crm.visibility import owner_scope
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
 
@@ -165,7 +166,7 @@ class LeadFilterSet(django_filters.FilterSet):
         term = normalize_search(value)
         if not term:
             return queryset
-        matched = queryset.filter(search_text__contains=term)
+        matched = queryset.filter(search_text_q(term))  # 张伟 also as stored, first name first: '伟 张'
         if not self.narrow_search:  # the caller narrows to the matching ids itself (lead_inbox_page)
             return matched
         ids = list(matched.order_by().values_list("pk", flat=True)[: SEARCH_NARROW_CAP + 1])

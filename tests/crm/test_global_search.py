@@ -98,6 +98,17 @@ def test_chinese_names_and_companies(tenant, people, api_client_for):
     assert _titles(_api(api_client_for, admin, "欧阳娜娜"), "contact") == ["欧阳娜娜"]
 
 
+def test_see_all_of_a_chinese_name_finds_it_on_the_list_pages(tenant, people, api_client_for, client_for):
+    admin = people["admin"]
+    with tenant_context(tenant):
+        LeadFactory(tenant=tenant, first_name="伟", last_name="张", company="华为")
+        ContactFactory(account=AccountFactory(tenant=tenant), first_name="伟", last_name="张", email="")
+    groups = {group["kind"]: group for group in _api(api_client_for, admin, "张伟")}
+    for kind in ("lead", "contact"):
+        page = client_for(admin).get(groups[kind]["see_all_url"])
+        assert page.status_code == 200 and "张伟" in page.content.decode(), kind
+
+
 def test_another_tenants_records_never_appear(tenant, other_tenant, people, api_client_for, client_for):
     with tenant_context(other_tenant):
         account = AccountFactory(tenant=other_tenant, name="Foreign Zeta Corp")
