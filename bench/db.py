@@ -1,8 +1,9 @@
 """The benchmark database: a separate database (default `crm_bench`) on the server the app uses.
 
 With DATABASE_URL set, that server (DATABASE_ADMIN_URL, when given, creates the database; otherwise the app role
-does, it has CREATEDB). With DATABASE_URL unset, the embedded PostgreSQL under var/ is started, exactly as the demo
-does. The app's own database is never touched: the benchmark refuses to run against it.
+must have CREATEDB). With DATABASE_URL unset, the embedded PostgreSQL under var/ is started, exactly as the demo
+does, and its superuser creates the database. Unlike the app's database (crm/dbroles.py), the benchmark database is
+owned by the app role, which also migrates it. The app's own database is never touched: the benchmark refuses to run against it.
 """
 
 from __future__ import annotations
@@ -54,8 +55,13 @@ def ensure_database(database: str, *, recreate: bool) -> bool:
     created now (so it needs data)."""
     url = app_url()
     owner = _role_of(url)
-    admin = os.environ.get("DATABASE_ADMIN_URL") if os.environ.get("DATABASE_URL") else None
-    creator = admin or url  # the app role has CREATEDB
+    if os.environ.get("DATABASE_URL"):
+        admin = os.environ.get("DATABASE_ADMIN_URL")
+    else:
+        from crm.embedded_db import embedded_admin_url
+
+        admin = embedded_admin_url()
+    creator = admin or url  # else the app role needs CREATEDB
     exists = database_exists(creator, database)
     with psycopg.connect(creator, autocommit=True) as conn:
         if exists and recreate:

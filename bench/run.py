@@ -65,6 +65,9 @@ def setup_django(args: argparse.Namespace) -> bool:
     url = db.bench_url(args.database)
     created = db.ensure_database(args.database, recreate=not args.reuse)
     os.environ["DATABASE_URL"] = url
+    # The benchmark database keeps the single-role layout (the app role owns it and migrates it): the data
+    # generator drops indexes, disables triggers and vacuums, which the production app role may not.
+    os.environ["DATABASE_OWNER_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
     # Production-like request handling (no debug query log), and no shared broker or cache: tasks run in-process.
     os.environ.setdefault("DJANGO_DEBUG", "0")

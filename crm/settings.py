@@ -140,18 +140,40 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL always. ---------------------------------------------------------------------------
+# Two roles (crm/dbroles.py): the app and the workers connect as DATABASE_URL's role, which has data privileges
+# only; `migrate` (and `flush`, and the test set-up) connect as the owner role of the tables: DATABASE_OWNER_URL if
+# set, else DATABASE_ADMIN_URL assuming DATABASE_OWNER_ROLE (default crm_owner), else (only the app role known)
+# the app role itself, the old single-role layout.
+_database_admin_url = os.environ.get("DATABASE_ADMIN_URL", "")
 if os.environ.get("DATABASE_URL"):
     _database_url = os.environ["DATABASE_URL"]
 else:
-    from crm.embedded_db import embedded_database_url
+    from crm.embedded_db import embedded_admin_url, embedded_database_url
 
     _database_url = embedded_database_url()
+    _database_admin_url = embedded_admin_url()
 
 DATABASES = {
     "default": dj_database_url.parse(_database_url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
 }
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_crm")
+
+
+def _database_owner() -> dict:
+    from crm.dbroles import DEFAULT_OWNER_ROLE, owner_connection_settings
+
+    role = os.environ.get("DATABASE_OWNER_ROLE", DEFAULT_OWNER_ROLE)
+    return {
+        "ROLE": role,
+        "APP_ROLE": DATABASES["default"].get("USER") or "",
+        "CONNECTION": owner_connection_settings(
+            owner_url=os.environ.get("DATABASE_OWNER_URL", ""), admin_url=_database_admin_url, owner_role=role
+        ),
+    }
+
+
+DATABASE_OWNER = _database_owner()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "crm.User"

@@ -29,6 +29,49 @@ def make_tenant(slug: str, **kwargs: object):
     )
 
 
+_app_login: dict = {}  # the app role's login values, while the settings connect as the owner role
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):  # type: ignore[no-untyped-def]
+    """The test database is created, migrated and dropped by the owner role, as in production (crm/dbroles.py):
+    the settings connect as it until the set-up is done. A test database kept from before the owner role (the
+    app role owning its tables) is adopted first."""
+    from django.conf import settings
+
+    from crm import dbroles
+
+    admin_url = os.environ.get("DATABASE_ADMIN_URL", "")
+    if not os.environ.get("DATABASE_URL"):
+        from crm.embedded_db import embedded_admin_url
+
+        admin_url = embedded_admin_url()
+    owner = settings.DATABASE_OWNER
+    if admin_url and owner["CONNECTION"] is not None:
+        dbroles.ensure_owner_role(admin_url, owner_role=owner["ROLE"])
+        import psycopg
+
+        name = settings.DATABASES["default"]["TEST"]["NAME"]
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            dbroles.prepare_database(admin_url, name, app_role=owner["APP_ROLE"], owner_role=owner["ROLE"])
+    _app_login.update(dbroles.use_owner_settings())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """After the set-up, the tests connect as the app role (data privileges only); the owner role again for the
+    teardown that drops the database."""
+    from crm import dbroles
+
+    with django_db_blocker.unblock():
+        owner_login = dbroles.restore_settings(_app_login)
+    yield
+    with django_db_blocker.unblock():
+        dbroles.restore_settings(owner_login)
+
+
 @pytest.fixture(autouse=True)
 def celery_eager(settings):
     """Tasks run in-process in tests even when REDIS_URL points at a real broker (CI): a test sees their

@@ -43,6 +43,7 @@ from rest_framework.test import APIClient
 
 import tests.factories as factories_module
 from crm import services
+from crm.dbroles import as_owner
 from crm.models import ApiToken, Invitation, Membership, Role, Tenant, User
 from crm.rls import tenant_owned_models
 from crm.tenancy import tenant_context
@@ -235,7 +236,8 @@ def move_ids_to_a_fresh_range() -> None:
     """Make every new row of every tenant-owned table (and of tenants and users) take an id above every id
     used so far, with a gap, so the rows made next share no id with the rows made before."""
     sequences = _sequences()
-    with connection.cursor() as cursor:
+    # setval() needs UPDATE on the sequences, which only the owner role has (crm/dbroles.py).
+    with as_owner(), connection.cursor() as cursor:
         highest = 0
         for sequence in sequences:
             cursor.execute(f"SELECT last_value FROM {sequence}")  # noqa: S608 - names from the catalog
@@ -425,7 +427,8 @@ def world(django_db_setup, django_db_blocker) -> Iterator[World]:  # type: ignor
         with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
             built = build_world()
     yield built
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
+    # TRUNCATE as the owner role: the app role may not (crm/dbroles.py).
+    with django_db_blocker.unblock(), as_owner(), connection.cursor() as cursor:
         quoted = ", ".join(connection.ops.quote_name(table) for table in tables)
         cursor.execute(f"TRUNCATE {quoted}")  # noqa: S608 - names from the catalog
 
