@@ -9,16 +9,17 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import DEFAULT_STAGE_LABELS, Account
+from accounts.models import DEFAULT_STAGE_LABELS, Account, Contact, Opportunity
 from accounts.selectors.opportunities import opportunity_base
 from accounts.selectors.visibility import account_queryset, contact_queryset
 from crm.models import Membership, Tenant
 from crm.names import person_name
-from crm.search import SearchHit, SearchKind, SearchTerms, name_flags, search_text_q
+from crm.search import SearchHit, SearchKind, SearchTerms, matched_first, name_flags, search_text_q
 
 # No ORDER BY in these reads: under row-level security the trigram indexes cannot serve the LIKE
 # (docs/scaling.md), so a sorted read would find every match before its LIMIT; an unsorted one stops at the
-# limit-th match and crm.search.rank orders the few rows.
+# limit-th match and crm.search.rank orders the few rows. The matches are read before visibility is checked
+# (crm.search.matched_first).
 
 
 def _join(*parts: str) -> str:
@@ -28,9 +29,9 @@ def _join(*parts: str) -> str:
 def account_search(
     *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
 ) -> list[SearchHit]:
+    matches = Account.objects.filter(tenant=tenant, deleted_at=None).filter(search_text_q(terms.needle))
     rows = (
-        account_queryset(tenant=tenant, membership=membership)
-        .filter(search_text_q(terms.needle))
+        matched_first(account_queryset(tenant=tenant, membership=membership), matches)
         .order_by()
         .values_list("pk", "name", "domain", "industry", "region", "created_at")[:limit]
     )
@@ -50,9 +51,9 @@ def account_search(
 def contact_search(
     *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
 ) -> list[SearchHit]:
+    matches = Contact.objects.filter(tenant=tenant, deleted_at=None).filter(search_text_q(terms.needle))
     rows = (
-        contact_queryset(tenant=tenant, membership=membership)
-        .filter(search_text_q(terms.needle))
+        matched_first(contact_queryset(tenant=tenant, membership=membership), matches)
         .order_by()
         .values_list("pk", "first_name", "last_name", "email", "phone", "account__name", "created_at")[:limit]
     )
@@ -79,9 +80,11 @@ def deal_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, l
     # The account part as ids of a subquery, not a join (no match would otherwise join every deal to its account),
     # read from the accounts' lower-cased search_text (name and domain): no per-row UPPER() of 100,000 names.
     named_accounts = Account.objects.filter(tenant=tenant).filter(search_text_q(term)).values("pk")
+    matches = Opportunity.objects.filter(tenant=tenant, deleted_at=None).filter(
+        Q(name__icontains=term) | Q(account_id__in=named_accounts)
+    )
     rows = (
-        opportunity_base(tenant=tenant, membership=membership)
-        .filter(Q(name__icontains=term) | Q(account_id__in=named_accounts))
+        matched_first(opportunity_base(tenant=tenant, membership=membership), matches)
         .order_by()
         .values_list("pk", "name", "account__name", "stage__name", "created_at")[:limit]
     )
@@ -105,6 +108,7 @@ ACCOUNT_SEARCH = SearchKind(
     search=account_search,
     list_url_name="accounts:account-list",
     icon="building",
+    has_phones=False,
 )
 CONTACT_SEARCH = SearchKind(
     key="contact",
@@ -121,4 +125,5 @@ DEAL_SEARCH = SearchKind(
     search=deal_search,
     list_url_name="accounts:opportunity-list",
     icon="briefcase",
+    has_phones=False,
 )

@@ -78,6 +78,7 @@ def test_finds_every_kind_by_name_company_email_and_phone_digits(tenant, people,
         groups = _api(api_client_for, admin, query)
         assert _titles(groups, "lead") == ["Wei Zhang"], query
         assert _titles(groups, "contact") == ["Anna Schmidt"], query
+        assert [group["kind"] for group in groups] == ["lead", "contact"]  # accounts and deals have no phones
     assert _titles(_api(api_client_for, admin, "WEI.ZHANG@tyrell"), "lead") == ["Wei Zhang"]
     assert _titles(_api(api_client_for, admin, "shanghai"), "deal") == ["Robots for Shanghai"]
 
