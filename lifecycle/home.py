@@ -1,7 +1,7 @@
 """The customer-success cards of the tenant home (registered in LifecycleConfig.ready()), for cs and admins: MRR
 now, renewals due this month, at-risk accounts (the top few by MRR with their reasons), onboarding accounts past
 their first weeks without a touch, and the NPS trend. Read through lifecycle's selectors in a fixed number of
-queries; the cards share the lifecycle settings through page.once()."""
+queries."""
 
 from __future__ import annotations
 
@@ -15,14 +15,9 @@ from crm.home import FIGURES, MAIN, HomeCard, HomePage, register_home_card
 from crm.models import Role
 from lifecycle.selectors import cs_home
 from lifecycle.selectors.health import at_risk_list, health_reasons
-from lifecycle.services.settings import lifecycle_settings_get
 
 CS_HOME = frozenset({Role.CS, Role.ADMIN})
 TOP_ROWS = 5
-
-
-def _settings(page: HomePage) -> Any:
-    return page.once("lifecycle.settings", lambda: lifecycle_settings_get(tenant=page.tenant))
 
 
 def cs_figures_card(page: HomePage) -> dict[str, Any]:
@@ -32,9 +27,7 @@ def cs_figures_card(page: HomePage) -> dict[str, Any]:
     latest = next((row for row in reversed(trend) if row["nps"] is not None), None)
     return {
         "mrr": cs_home.mrr_now(tenant=page.tenant, membership=page.membership),
-        "renewals": cs_home.renewals_due_this_month(
-            tenant=page.tenant, membership=page.membership, settings=_settings(page)
-        ),
+        "renewals": cs_home.renewals_due_this_month(tenant=page.tenant, membership=page.membership),
         "nps": latest,
     }
 

@@ -53,7 +53,14 @@ class LifecycleSettings(TenantOwnedModel):
         return str(self._meta.verbose_name)
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+# `renewed` and `renewal_won` are derived by the database (migration 0004's triggers), not changes anyone makes: not
+# in the history.
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["renewed", "renewal_won"],
+)
 class Subscription(TenantOwnedModel):
     """A term of a customer's contract: active on d when start_date <= d < end_date (no end date: open-ended)."""
 
@@ -86,6 +93,15 @@ class Subscription(TenantOwnedModel):
     )
     deleted_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # Whether a live subscription renews this one (linked by renews_from, or implied: same account, starting after
+    # it and within [end - 90 days, end + grace_days]; lifecycle.selectors.subscriptions.successor_exists). Kept by
+    # the database: statement triggers refresh the terms of every account a statement touched, and a change of
+    # grace_days refreshes the tenant (a trigger on the settings). Read-only for the app; the renewals page
+    # and the CS home read it instead of an anti-join per term.
+    renewed = models.BooleanField(_("renewed"), default=False, editable=False)
+    # Whether its renewal deal is in a won stage, kept by the same triggers (and by triggers on the deals' stage
+    # and on the stages' kind): the renewals page's "won, next term to accept" without joining every deal.
+    renewal_won = models.BooleanField(_("renewal won"), default=False, editable=False)
 
     class Meta:
         ordering = ["-start_date", "-id"]
@@ -110,6 +126,18 @@ class Subscription(TenantOwnedModel):
         indexes = [
             models.Index(fields=["tenant", "account", "start_date"], name="lifecycle_sub_account_idx"),
             models.Index(fields=["tenant", "end_date"], name="lifecycle_sub_end_idx"),
+            # The terms waiting for a renewal (the renewals page's windows), by end date.
+            models.Index(
+                fields=["tenant", "end_date"],
+                condition=Q(renewed=False, deleted_at__isnull=True, end_date__isnull=False),
+                name="lifecycle_sub_due_idx",
+            ),
+            # Those whose renewal deal is won (the renewals page's "won, next term to accept").
+            models.Index(
+                fields=["tenant", "end_date"],
+                condition=Q(renewed=False, renewal_won=True, deleted_at__isnull=True, end_date__isnull=False),
+                name="lifecycle_sub_won_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,10 +15,10 @@ from accounts.models import Account, Activity, LifecycleStageName
 from accounts.selectors.visibility import account_queryset
 from crm.dates import tenant_month_bounds, tenant_today
 from crm.models import Membership, Tenant
-from lifecycle.models import FeedbackKind, LifecycleChange, LifecycleSettings
+from lifecycle.models import FeedbackKind, LifecycleChange
 from lifecycle.selectors.feedback import feedback_queryset
 from lifecycle.selectors.overview import month_starts
-from lifecycle.selectors.subscriptions import active_on, subscription_queryset, successor_exists
+from lifecycle.selectors.subscriptions import active_on, subscription_queryset
 
 # An onboarding account needs a touch within its first weeks: after this many days without one it shows.
 ONBOARDING_TOUCH_DAYS = 14
@@ -36,15 +36,13 @@ def mrr_now(*, tenant: Tenant, membership: Membership, today: datetime.date | No
     return total or Decimal(0)
 
 
-def renewals_due_this_month(
-    *, tenant: Tenant, membership: Membership, settings: LifecycleSettings
-) -> dict[str, Any]:
+def renewals_due_this_month(*, tenant: Tenant, membership: Membership) -> dict[str, Any]:
     """Visible terms ending this month (tenant calendar) with no successor yet: count and the MRR at stake."""
     first, next_first, _start, _end = tenant_month_bounds(tenant)
     due = (
         subscription_queryset(tenant=tenant, membership=membership)
         .filter(end_date__gte=first, end_date__lt=next_first)
-        .exclude(successor_exists(tenant, settings.grace_days))
+        .filter(renewed=False)
         .aggregate(count=Count("pk"), mrr=Sum("mrr"))
     )
     return {"count": due["count"], "mrr": due["mrr"] or Decimal(0)}

@@ -4,8 +4,9 @@ on one row (MRR at stake, health, last touch, the renewal deal's stage and owner
 Windows (by the end date, in the tenant's local days; `today` excluded from overdue):
 - overdue: ended in the last grace_days days (after that the account churns: KPIS.md);
 - 30: ends today .. in 30 days; 60: in 31 .. 60 days; 90: in 61 .. 90 days.
-Only terms with no successor count (see lifecycle.selectors.subscriptions: linked or implied renewals); a term
-whose renewal deal is won but whose next term is not yet accepted shows in "won, next term to accept".
+Only terms with no successor count (see lifecycle.selectors.subscriptions: linked or implied renewals; stored as
+Subscription.renewed, which the database keeps); a term whose renewal deal is won but whose next term is not yet
+accepted shows in "won, next term to accept".
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Activity, StageKind
+from accounts.models import Activity
 from crm.dates import tenant_today
 from crm.models import Membership, Tenant
 from lifecycle.models import HealthScore, Subscription
-from lifecycle.selectors.subscriptions import subscription_queryset, successor_exists
+from lifecycle.selectors.subscriptions import subscription_queryset
 from lifecycle.services.settings import lifecycle_settings_get
 
 WINDOWS = ("overdue", "30", "60", "90", "won")
@@ -40,19 +41,22 @@ class WindowBounds:
     grace_days: int
     at_risk_threshold: int = 40  # the tenant's health threshold, for the page's badges
 
-    def q(self, window: str) -> Q:
+    def dated_q(self, window: str) -> Q:
+        """The end dates of a dated window (overdue, 30, 60, 90), whatever the renewal deal."""
         day = datetime.timedelta(days=1)
         today = self.today
-        won = Q(renewal_opportunity__stage__kind=StageKind.WON)
-        if window == "won":
-            return won
         if window == "overdue":
-            bounds = Q(end_date__lt=today, end_date__gte=today - self.grace_days * day)
-        else:
-            top = int(window)
-            bottom = {30: 0, 60: 31, 90: 61}[top]
-            bounds = Q(end_date__gte=today + bottom * day, end_date__lte=today + top * day)
-        return bounds & ~won
+            return Q(end_date__lt=today, end_date__gte=today - self.grace_days * day)
+        top = int(window)
+        bottom = {30: 0, 60: 31, 90: 61}[top]
+        return Q(end_date__gte=today + bottom * day, end_date__lte=today + top * day)
+
+    def q(self, window: str) -> Q:
+        """A window's terms: "won" those whose renewal deal is won (Subscription.renewal_won, kept by the
+        database), the dated ones the others."""
+        if window == "won":
+            return Q(renewal_won=True)
+        return self.dated_q(window) & Q(renewal_won=False)
 
 
 def renewal_base(
@@ -65,25 +69,22 @@ def renewal_base(
         grace_days=settings.grace_days,
         at_risk_threshold=settings.health_at_risk_threshold,
     )
-    qs = (
-        subscription_queryset(tenant=tenant, membership=membership)
-        .filter(end_date__isnull=False)
-        .exclude(successor_exists(tenant, settings.grace_days))
+    qs = subscription_queryset(tenant=tenant, membership=membership).filter(
+        end_date__isnull=False, renewed=False
     )
     return qs, bounds
 
 
 def renewal_counts(qs: QuerySet[Subscription], bounds: WindowBounds) -> dict[str, int]:
-    """Rows per window, in one query, over the terms some window can hold (ending from the grace period back to 90
-    days ahead, or with a won renewal deal): the same counts without reading every term the tenant ever had."""
+    """Rows per window in one query over the terms some window can hold: ending from the grace period back to 90
+    days ahead (the due-terms index, lifecycle_sub_due_idx) or with a won renewal deal (lifecycle_sub_won_idx),
+    never every term the tenant ever had nor every deal."""
     day = datetime.timedelta(days=1)
-    some_window = Q(
-        end_date__gte=bounds.today - bounds.grace_days * day, end_date__lte=bounds.today + 90 * day
-    ) | bounds.q("won")
-    counts = qs.filter(some_window).aggregate(
-        **{f"w{key}": Count("pk", filter=bounds.q(key)) for key in WINDOWS}
+    in_range = Q(end_date__gte=bounds.today - bounds.grace_days * day, end_date__lte=bounds.today + 90 * day)
+    counts = qs.filter(in_range | Q(renewal_won=True)).aggregate(
+        **{key: Count("pk", filter=bounds.q(key)) for key in WINDOWS}
     )
-    return {key: counts[f"w{key}"] for key in WINDOWS}
+    return {key: counts[key] for key in WINDOWS}
 
 
 def renewal_rows(qs: QuerySet[Subscription], bounds: WindowBounds, window: str) -> QuerySet[Subscription]:

@@ -226,10 +226,10 @@ def test_cs_home_query_count_does_not_grow(tenant, cs, client_for, django_assert
     _grow(tenant, copies)
     client = client_for(cs)
     client.get(home_url(tenant))
-    # The page's fixed cost and the other apps' cards, plus the CS cards: lifecycle settings, MRR, renewals due,
-    # the NPS months (one GROUP BY shared by two cards), at-risk rows and count (and the threshold), onboarding
-    # rows and count.
-    with django_assert_num_queries(23):
+    # The page's fixed cost and the other apps' cards, plus the CS cards: MRR, renewals due (the stored
+    # `renewed`: no grace-days setting to read), the NPS months (one GROUP BY shared by two cards), at-risk rows
+    # and count (and the threshold), onboarding rows and count.
+    with django_assert_num_queries(22):
         response = client.get(home_url(tenant))
     body = response.content.decode()
     assert body.count('data-testid="home-cs-at-risk-row"') == min(copies, 5)
