@@ -12,6 +12,7 @@ urlpatterns = [
     path("health/settings/", health.health_settings, name="health-settings"),
     path("feedback/", feedback.feedback_list_view, name="feedback-list"),
     path("feedback/new/", feedback.feedback_create_view, name="feedback-create"),
+    path("feedback/contacts/", feedback.feedback_contacts, name="feedback-contacts"),
     path("feedback/<int:pk>/delete/", feedback.feedback_delete_view, name="feedback-delete"),
     path("feedback/account/<int:pk>/", feedback.account_feedback, name="account-feedback"),
     path("playbooks/", playbooks.playbook_list, name="playbook-list"),

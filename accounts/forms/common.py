@@ -59,6 +59,13 @@ class AccountPickerWidget(forms.Widget):
         return data.get(name) or None
 
 
+def account_picker_setup(
+    field: forms.ModelChoiceField, *, tenant: Tenant, chosen: Any, exclude_id: Any = None
+) -> None:
+    """Point an AccountPickerWidget at the tenant's account search and show the chosen account's name."""
+    _setup_picker(field, tenant=tenant, instance_value=chosen, exclude_id=exclude_id)
+
+
 def _setup_picker(
     field: forms.ModelChoiceField, *, tenant: Tenant, instance_value: Any, exclude_id: Any
 ) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms.common import AccountPickerWidget, account_picker_setup
 from accounts.models import Account, Contact
 from accounts.selectors.accounts import account_choices
 from crm.formstyle import StyledForm
@@ -17,8 +19,10 @@ from lifecycle.models import FeedbackChannel, FeedbackKind
 
 
 class FeedbackForm(StyledForm):
+    # A search, not a list of every account; the contacts are those of the chosen account (reloaded by htmx
+    # when another account is picked), never every contact of the tenant.
     account = forms.ModelChoiceField(
-        queryset=Account.objects.none(), label=_("Account"), empty_label=_("Choose an account")
+        queryset=Account.objects.none(), label=_("Account"), widget=AccountPickerWidget
     )
     contact = forms.ModelChoiceField(
         queryset=Contact.objects.none(), label=_("Contact"), required=False, empty_label=_("(no contact)")
@@ -50,11 +54,28 @@ class FeedbackForm(StyledForm):
         accounts = account_choices(tenant=tenant, membership=membership)
         fields = self.fields
         fields["account"].queryset = accounts  # type: ignore[attr-defined]
-        contacts = Contact.objects.filter(
-            tenant=tenant, deleted_at=None, account_id__in=accounts.values("pk")
-        )
+        contacts = Contact.objects.filter(tenant=tenant, deleted_at=None)
         if account is not None:
-            contacts = contacts.filter(account=account)
             fields["account"].initial = account.pk
             fields["account"].widget = forms.HiddenInput()
+        else:
+            account = self._chosen_account(accounts)
+            account_picker_setup(fields["account"], tenant=tenant, chosen=account)  # type: ignore[arg-type]
+            fields["contact"].widget.attrs.update(
+                {
+                    "hx-get": reverse("lifecycle:feedback-contacts", kwargs={"slug": tenant.slug}),
+                    "hx-trigger": "change from:#id_account",
+                    "hx-include": "#id_account",
+                    "hx-target": "this",
+                    "hx-swap": "outerHTML",
+                }
+            )
+        contacts = contacts.filter(account=account) if account is not None else contacts.none()
         fields["contact"].queryset = contacts.order_by("last_name", "first_name", "pk")  # type: ignore[attr-defined]
+
+    def _chosen_account(self, accounts: Any) -> Account | None:
+        """The account posted or given as initial (an id), if the member sees it."""
+        raw = self.data.get("account") if self.is_bound else self.initial.get("account")
+        if raw in (None, "") or not str(raw).isdecimal():
+            return None
+        return accounts.filter(pk=int(raw)).first()

@@ -7,11 +7,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms.common import AccountPickerWidget, account_picker_setup
 from accounts.models import Account
 from crm.formstyle import StyledForm
 from crm.models import Membership, Tenant
+from crm.widgets import ChosenOnlySelect
 from lifecycle.models import Subscription
 from lifecycle.selectors.subscriptions import subscription_accounts, subscription_queryset
 
@@ -19,7 +22,11 @@ DATE = {"type": "date"}
 
 
 class SubscriptionForm(StyledForm):
-    account = forms.ModelChoiceField(label=_("Account"), queryset=Account.objects.none())
+    # A search, not a list of every account (100,000 options cost seconds a page); the terms it may renew are
+    # those of the chosen account, reloaded (htmx) when another account is picked.
+    account = forms.ModelChoiceField(
+        label=_("Account"), queryset=Account.objects.none(), widget=AccountPickerWidget
+    )
     plan = forms.CharField(label=_("Plan"), max_length=200, required=False)
     mrr = forms.DecimalField(label=_("MRR"), min_value=0, max_digits=14, decimal_places=2)
     currency = forms.CharField(label=_("Currency"), max_length=3, required=False)
@@ -63,19 +70,46 @@ class SubscriptionForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.instance = instance
         account_field = cast(forms.ModelChoiceField, self.fields["account"])
-        account_field.queryset = subscription_accounts(tenant=tenant, membership=membership).order_by("name")
+        accounts = subscription_accounts(tenant=tenant, membership=membership)
+        account_field.queryset = accounts
         previous = subscription_queryset(tenant=tenant, membership=membership).select_related("account")
+        renews_field = cast(forms.ModelChoiceField, self.fields["renews_from"])
         if instance is not None:
             previous = previous.filter(account_id=instance.account_id).exclude(pk=instance.pk)
             # The account of an existing subscription does not change (its history belongs to it).
-            self.fields["account"].disabled = True
-        renews_field = cast(forms.ModelChoiceField, self.fields["renews_from"])
+            account_field.disabled = True
+            account_field.widget = ChosenOnlySelect(attrs={"class": "form-select"})
+            account_field.widget.choices = account_field.choices
+        else:
+            chosen = self._chosen_account(accounts)
+            account_picker_setup(account_field, tenant=tenant, chosen=chosen)
+            previous = previous.filter(account_id=chosen.pk) if chosen is not None else previous.none()
+            renews_field.widget.attrs.update(
+                {
+                    "hx-get": reverse("lifecycle:subscription-create", kwargs={"slug": tenant.slug}),
+                    "hx-trigger": "change from:#id_account",
+                    "hx-include": "#id_account",
+                    "hx-select": "#id_renews_from",
+                    "hx-target": "this",
+                    "hx-swap": "outerHTML",
+                }
+            )
+            renews_field.help_text = _("The terms of the chosen account.")
         renews_field.queryset = previous.order_by("-start_date")
         renews_field.label_from_instance = lambda s: (  # type: ignore[method-assign,assignment]
             f"{s.account.name} · {s.plan or '—'} · {s.start_date:%Y-%m-%d}–{s.end_date or '…'}"
         )
         if not self.initial.get("currency"):
             self.fields["currency"].initial = tenant.currency
+
+    def _chosen_account(self, accounts: Any) -> Account | None:
+        """The account posted or given as initial (an id), if the member sees it."""
+        raw = self.data.get("account") if self.is_bound else self.initial.get("account")
+        if isinstance(raw, Account):
+            return raw
+        if raw in (None, "") or not str(raw).isdecimal():
+            return None
+        return accounts.filter(pk=int(raw)).first()
 
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data

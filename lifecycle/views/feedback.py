@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Account
 from accounts.selectors.accounts import account_get
@@ -139,6 +139,18 @@ def account_feedback(request: TenantHttpRequest, slug: str, pk: int) -> HttpResp
     return render(
         request, "lifecycle/partials/_feedback_list.html", feedback_partial_context(request, account)
     )
+
+
+@tenant_roles_required(CS_EDITORS)
+@require_GET
+def feedback_contacts(request: TenantHttpRequest, slug: str) -> HttpResponse:
+    """htmx: the contact choice of the feedback form for the account picked (`?account=`): its contacts only."""
+    form = FeedbackForm(
+        initial={"account": request.GET.get("account", "")},
+        tenant=request.tenant,
+        membership=request.membership,
+    )
+    return HttpResponse(str(form["contact"]))
 
 
 @tenant_roles_required(CS_EDITORS)
