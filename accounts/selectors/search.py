@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import DEFAULT_STAGE_LABELS, Account, Contact, Opportunity
 from accounts.selectors.opportunities import opportunity_base
-from accounts.selectors.visibility import account_queryset, contact_queryset
+from accounts.selectors.visibility import account_queryset, contact_visibility_q
 from crm.models import Membership, Tenant
 from crm.names import person_name
-from crm.search import SearchHit, SearchKind, SearchTerms, matched_first, name_flags, search_text_q
+from crm.search import MATCH_CAP, SearchHit, SearchKind, SearchTerms, matched_first, name_flags, search_text_q
 
 # No ORDER BY in these reads: under row-level security the trigram indexes cannot serve the LIKE
 # (docs/scaling.md), so a sorted read would find every match before its LIMIT; an unsorted one stops at the
@@ -52,8 +52,14 @@ def contact_search(
     *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
 ) -> list[SearchHit]:
     matches = Contact.objects.filter(tenant=tenant, deleted_at=None).filter(search_text_q(terms.needle))
+    candidates = matches.order_by().values("pk")[:MATCH_CAP]
+    # contact_queryset's rule, with the visibility of only the candidates' accounts worked out.
+    visible = contact_visibility_q(
+        membership, among_accounts=Contact.objects.filter(pk__in=candidates).values("account_id")
+    )
+    contacts = Contact.objects.filter(tenant=tenant, deleted_at=None, pk__in=candidates)
     rows = (
-        matched_first(contact_queryset(tenant=tenant, membership=membership), matches)
+        (contacts if visible is None else contacts.filter(visible))
         .order_by()
         .values_list("pk", "first_name", "last_name", "email", "phone", "account__name", "created_at")[:limit]
     )

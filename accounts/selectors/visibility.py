@@ -65,13 +65,20 @@ def account_queryset(*, tenant: Tenant, membership: Membership, for_edit: bool =
     return qs if q is None else qs.filter(q)
 
 
-def contact_visibility_q(membership: Membership, *, for_edit: bool = False) -> Q | None:
+def contact_visibility_q(
+    membership: Membership, *, for_edit: bool = False, among_accounts: QuerySet | None = None
+) -> Q | None:
+    """`among_accounts` (ids): the caller reads only contacts of these accounts (or none), so only these accounts'
+    visibility is worked out (the global search: a few candidates, not every account's team and deal rules)."""
     account_q = account_visibility_q(membership, for_edit=for_edit)
     if account_q is None:
         return None
     if membership.role == Role.OPS and for_edit:
         return Q(pk__in=[])
-    visible_accounts = Account.objects.filter(deleted_at=None).filter(account_q).values("pk")
+    accounts = Account.objects.filter(deleted_at=None)
+    if among_accounts is not None:
+        accounts = accounts.filter(pk__in=among_accounts)
+    visible_accounts = accounts.filter(account_q).values("pk")
     scope = owner_scope(membership)
     owner_q = Q() if scope is None else Q(owner_id__in=scope)
     return Q(account_id__in=visible_accounts) | (Q(account_id=None) & owner_q)
