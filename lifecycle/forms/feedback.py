@@ -50,6 +50,8 @@ class FeedbackForm(StyledForm):
         account: Account | None = None,
         **kwargs: Any,
     ) -> None:
+        # Its own ids: the feedback page also has a filter form with an "account" field (id_account).
+        kwargs.setdefault("auto_id", "fb_%s")
         super().__init__(*args, **kwargs)
         accounts = account_choices(tenant=tenant, membership=membership)
         fields = self.fields
@@ -64,8 +66,8 @@ class FeedbackForm(StyledForm):
             fields["contact"].widget.attrs.update(
                 {
                     "hx-get": reverse("lifecycle:feedback-contacts", kwargs={"slug": tenant.slug}),
-                    "hx-trigger": "change from:#id_account",
-                    "hx-include": "#id_account",
+                    "hx-trigger": f"change from:#{self.auto_id % 'account'}",
+                    "hx-include": f"#{self.auto_id % 'account'}",
                     "hx-target": "this",
                     "hx-swap": "outerHTML",
                 }

@@ -117,7 +117,7 @@ def test_feedback_form_lists_the_chosen_accounts_contacts_only(tenant, member, c
     client = client_for(member(role=Role.CS))
     body = client.get(url("feedback-list", tenant)).content.decode()
     assert "contact 0" not in body  # no contact listed before an account is picked
-    assert 'data-picker="id_account"' in body
+    assert 'data-picker="fb_account"' in body
     fragment = client.get(url("feedback-contacts", tenant), {"account": accounts[1].pk}).content.decode()
     assert fragment.startswith("<select") and 'name="contact"' in fragment
     for contact in contacts[accounts[1].pk]:
