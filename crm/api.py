@@ -18,10 +18,11 @@ from rest_framework.views import APIView
 
 from crm import selectors, services
 from crm.clientaddr import client_ip
-from crm.models import Membership, MembershipStatus, Tenant
+from crm.models import ApiToken, Membership, MembershipStatus, Tenant, hash_token
 from crm.permissions import IsTenantAdmin, IsTenantMember
 from crm.schema import request_example, response_example
 from crm.serializers import (
+    ApiTokenSerializer,
     MemberCreatedSerializer,
     MemberCreateSerializer,
     MembershipSerializer,
@@ -86,9 +87,25 @@ class TokenObtainView(APIView):
                 value={"email": "admin@acme.test", "password": "demo-pass-1234", "tenant": "acme"},
                 request_only=True,
             ),
-            response_example("A token for acme", {"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}),
+            OpenApiExample(
+                "Named, for 30 days",
+                value={
+                    "email": "admin@acme.test",
+                    "password": "demo-pass-1234",
+                    "tenant": "acme",
+                    "name": "Nightly ERP sync",
+                    "expires_in_days": 30,
+                },
+                request_only=True,
+            ),
+            response_example(
+                "A token for acme",
+                {"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b", "expires_at": "2027-03-03T08:00:00Z"},
+            ),
         ],
         tags=["auth"],
+        description="The token works for its tenant only, until `expires_at` (then 401 with code "
+        "`token_expired`). List and revoke your tokens at /api/v1/t/<slug>/tokens/ or on the API tokens page.",
     )
     def post(self, request: Request) -> Response:
         data = TokenRequestSerializer(data=request.data)
@@ -109,8 +126,14 @@ class TokenObtainView(APIView):
         with tenant_context(tenant, user_id=user.pk):
             if not Membership.objects.filter(user=user, status=MembershipStatus.ACTIVE).exists():
                 return invalid
-            key = services.api_token_create(tenant=tenant, user=user)
-        return Response({"token": key})
+            key = services.api_token_create(
+                tenant=tenant,
+                user=user,
+                name=data.validated_data.get("name", ""),
+                days=data.validated_data.get("expires_in_days"),
+            )
+            token = ApiToken.objects.get(key_hash=hash_token(key))
+        return Response(TokenResponseSerializer({"token": key, "expires_at": token.expires_at}).data)
 
 
 @extend_schema_view(
@@ -205,3 +228,43 @@ class MeView(APIView):
     @extend_schema(responses={200: MembershipSerializer}, examples=[MEMBER_RESPONSE_EXAMPLE])
     def get(self, request: Request, slug: str) -> Response:
         return Response(MembershipSerializer(tenant_request(request).membership).data)
+
+
+API_TOKEN_VALUE = {
+    "id": 31,
+    "name": "Nightly ERP sync",
+    "created_at": "2026-11-02T01:00:00Z",
+    "last_used_at": "2026-12-02T18:05:00Z",
+    "expires_at": "2027-01-31T01:00:00Z",
+    "current": True,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["auth"],
+        description="Your own API tokens in this tenant (name, created, last used, expires); keys are never shown "
+        "again. `last_used_at` is updated at most once a minute.",
+        examples=[response_example("A token", API_TOKEN_VALUE)],
+    ),
+    destroy=extend_schema(
+        tags=["auth"],
+        description="Revoke one of your own tokens: it stops working at once (revoking the token you call with "
+        "is allowed). Another person's token is a 404.",
+    ),
+)
+class ApiTokenViewSet(mixins.ListModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """The member's own API tokens: list and revoke (create one with POST /api/v1/auth/token/ or on the page)."""
+
+    serializer_class = ApiTokenSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[ApiToken]:
+        if getattr(self, "swagger_fake_view", False):
+            return ApiToken.objects.none()
+        req = tenant_request(self.request)
+        return selectors.api_tokens_for(tenant=req.tenant, user=req.user)
+
+    def perform_destroy(self, instance: ApiToken) -> None:
+        req = tenant_request(self.request)
+        services.api_token_revoke(tenant=req.tenant, user=req.user, token_id=instance.pk)

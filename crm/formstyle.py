@@ -10,12 +10,18 @@ from django import forms
 from django.db.models import QuerySet
 
 from crm.money import AMOUNT_TOO_LARGE, MAX_AMOUNT
+from crm.validators import validate_no_control_characters
 
 
 class StyledFormMixin:
+    """Bootstrap classes on the widgets; every text field refuses control characters (crm.validators)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
         for field in self.fields.values():  # type: ignore[attr-defined]
+            if isinstance(field, forms.CharField):
+                # The form's own copy of the field (Django deep-copies base_fields), so this adds once per form.
+                field.validators.append(validate_no_control_characters)
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple | forms.RadioSelect):
                 css = "form-check-input"

@@ -197,12 +197,18 @@ def hash_token(key: str) -> str:
 
 class ApiToken(models.Model):
     """An API token of one membership. Platform table (not under RLS): the token must be looked up before the
-    tenant is known, exactly like a password hash; it stores only the SHA-256 of the key."""
+    tenant is known, exactly like a password hash; it stores only the SHA-256 of the key.
+
+    `name` says which device or script holds it (the tokens page lists them); a token stops working at
+    `expires_at` (settings.API_TOKEN_DAYS after creation unless chosen otherwise); `last_used_at` is written at
+    most once per settings.API_TOKEN_LAST_USED_SECONDS (crm.middleware), not on every request."""
 
     key_hash = models.CharField(max_length=64, unique=True)
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     RLS_EXEMPT = True
@@ -212,3 +218,7 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"token of {self.user_id} for tenant {self.tenant_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()

@@ -3,17 +3,46 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from crm.models import Membership, MembershipStatus, Role
+from crm.models import ApiToken, Membership, MembershipStatus, Role
 
 
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.EmailField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     tenant = serializers.SlugField(help_text=_("The tenant's slug."))
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The device or script that will hold the token (shown on the tokens page).",
+    )
+    expires_in_days = serializers.IntegerField(
+        min_value=1,
+        max_value=365,
+        required=False,
+        help_text="How long the token works, in days (default 90, settings.API_TOKEN_DAYS).",
+    )
 
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expires_at = serializers.DateTimeField(read_only=True, help_text="After this moment the token answers 401.")
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """One of the member's own tokens (never its key: only its hash is stored)."""
+
+    current = serializers.SerializerMethodField(help_text="Whether this request was made with this token.")
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "created_at", "last_used_at", "expires_at", "current"]
+        read_only_fields = fields
+
+    def get_current(self, token: ApiToken) -> bool:
+        request = self.context.get("request")
+        used = getattr(getattr(request, "_request", request), "api_token", None)
+        return used is not None and used.pk == token.pk
 
 
 class MembershipSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from crm.models import (
 )
 from crm.signals import tenant_created, tenant_currency_changed
 from crm.tenancy import tenant_context
+from crm.validators import check_no_control_characters
 
 
 def _validate_slug(slug: str) -> None:
@@ -280,11 +282,43 @@ def membership_update(
     return membership
 
 
-def api_token_create(*, tenant: Tenant, user: User) -> str:
-    """Issue a new token for the user's membership in `tenant`; only its hash is stored."""
+# The lifetimes a token may be given (days); settings.API_TOKEN_DAYS is the default.
+API_TOKEN_MAX_DAYS = 365
+
+
+def api_token_create(*, tenant: Tenant, user: User, name: str = "", days: int | None = None) -> str:
+    """Issue a new token for the user's membership in `tenant`, named after the device or script that will hold
+    it, valid for `days` (default settings.API_TOKEN_DAYS, at most API_TOKEN_MAX_DAYS); only its hash is stored.
+    Returns the key, which is shown once."""
+    name = " ".join((name or "").split())
+    if len(name) > 100:
+        raise ValidationError({"name": _("Use at most 100 characters.")})
+    check_no_control_characters(name, field="name")
+    if days is None:
+        days = settings.API_TOKEN_DAYS
+    if not 1 <= days <= API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"expires_in_days": _("Choose from 1 to %(max)d days.") % {"max": API_TOKEN_MAX_DAYS}}
+        )
     key = secrets.token_hex(20)
-    ApiToken.objects.create(key_hash=hash_token(key), tenant=tenant, user=user)
+    now = timezone.now()
+    ApiToken.objects.create(
+        key_hash=hash_token(key),
+        tenant=tenant,
+        user=user,
+        name=name,
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=days),
+    )
     return key
+
+
+def api_token_revoke(*, tenant: Tenant, user: User, token_id: int) -> None:
+    """Delete one of the user's own tokens in `tenant` (it stops working at once). ApiToken.DoesNotExist for
+    any other id, another person's or another tenant's token included."""
+    deleted, _rows = ApiToken.objects.filter(tenant=tenant, user=user, pk=token_id).delete()
+    if not deleted:
+        raise ApiToken.DoesNotExist
 
 
 def user_set_language(*, user: User, language: str) -> None:

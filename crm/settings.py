@@ -328,8 +328,18 @@ REST_FRAMEWORK = {
     # The token endpoint: per client address and per account tried (crm.api); NUM_PROXIES is the trusted hop
     # count (crm/clientaddr.py), so a client's own X-Forwarded-For never changes its address.
     "DEFAULT_THROTTLE_RATES": {"token": "20/min", "token_account": "10/min"},
+    # Every tenant route: per token and per tenant (crm/throttling.py, rates below), 429 with Retry-After.
+    "DEFAULT_THROTTLE_CLASSES": ["crm.throttling.TokenRateThrottle", "crm.throttling.TenantRateThrottle"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+# The authenticated API's limits (crm/throttling.py): generous, so only a runaway client meets them; DRF's
+# "<n>/<sec|min|hour|day>". Counted in the default cache (Redis when REDIS_URL is set: shared by every process).
+API_RATE_PER_TOKEN = os.environ.get("API_RATE_PER_TOKEN", "1200/min")
+API_RATE_PER_TENANT = os.environ.get("API_RATE_PER_TENANT", "6000/min")
+# An API token expires this many days after it is created unless it is created with another expiry.
+API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+# last_used_at is written at most once per this many seconds per token (not on every request).
+API_TOKEN_LAST_USED_SECONDS = 60
 SPECTACULAR_SETTINGS = {
     "TITLE": "CRM API",
     "DESCRIPTION": "Multi-tenant lead-to-renewal CRM. Every tenant route lives under `/api/v1/t/<slug>/`; "

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crm import api, search_views, views
+from crm import api, search_views, token_views, views
 
 crm_pages = (
     [
@@ -20,7 +20,10 @@ crm_pages = (
         path("t/<slug:slug>/members/", views.member_list, name="member-list"),
         path("t/<slug:slug>/members/<int:pk>/", views.member_edit, name="member-edit"),
         path("t/<slug:slug>/settings/", views.tenant_settings, name="tenant-settings"),
-        path("t/<slug:slug>/api-tokens/", views.api_tokens, name="api-tokens"),
+        path("t/<slug:slug>/api-tokens/", token_views.api_tokens, name="api-tokens"),
+        path(
+            "t/<slug:slug>/api-tokens/<int:pk>/revoke/", token_views.api_token_revoke, name="api-token-revoke"
+        ),
         path("t/<slug:slug>/search/", search_views.search_page, name="search"),
     ],
     "crm",
@@ -35,6 +38,8 @@ crm_api = (
             name="member-detail",
         ),
         path("me/", api.MeView.as_view(), name="me"),
+        path("tokens/", api.ApiTokenViewSet.as_view({"get": "list"}), name="token-list"),
+        path("tokens/<int:pk>/", api.ApiTokenViewSet.as_view({"delete": "destroy"}), name="token-detail"),
         path("search/", search_views.SearchView.as_view(), name="search"),
     ],
     "crm-api",

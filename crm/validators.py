@@ -1,4 +1,5 @@
-"""Sane bounds for dates and timestamps that users and files give (imports; the API through crm.api_fields).
+"""Sane bounds for dates and timestamps that users and files give (imports; the API through crm.api_fields), and
+no control characters in text.
 
 PostgreSQL stores years from 4713 BC, Python from year 1: a timestamp such as 0001-01-01T00:00:00 in a UTC+8 tenant
 is stored as 1 BC and every later read of it fails ("timestamp too small"). Nothing a CRM records happened before
@@ -13,11 +14,18 @@ before it can reach the database.
   they are: `serializers.DateField(validators=[validate_sane_date])` (DRF turns Django's ValidationError into a
   400 for the field).
 - `SANE_DATE_VALIDATORS` / `SANE_DATETIME_VALIDATORS`: the lists to pass as `validators=` (DRF or Django).
+
+Control characters (issue 11 item 10): a NUL, a bell or an escape in a name breaks exports, terminals and the
+database (PostgreSQL refuses NUL in text); text from users may hold tabs and line breaks (multi-line fields keep
+them, one-line fields fold them into spaces) and nothing else below U+0020, nor DEL. One pattern for every way in:
+`validate_no_control_characters` (Django/DRF validator: every form field of crm.formstyle's forms), the API's JSON
+parser (crm.parsers: every string of a body, a 400 on its field), and imports (imports.rows, a row error).
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -59,3 +67,34 @@ def validate_sane_datetime(value: Any) -> None:
 
 SANE_DATE_VALIDATORS = [validate_sane_date]
 SANE_DATETIME_VALIDATORS = [validate_sane_datetime]
+
+
+# C0 control characters other than tab, line feed and carriage return; and DEL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_character_message(value: str) -> str | None:
+    """The translated reason `value` cannot be stored (naming the first control character), or None."""
+    match = CONTROL_CHARACTERS.search(value)
+    if match is None:
+        return None
+    return _(
+        "Remove the control character U+%(code)04X: text may contain tabs and line breaks, "
+        "but no other control characters."
+    ) % {"code": ord(match.group())}
+
+
+def validate_no_control_characters(value: Any) -> None:
+    """Django/DRF validator for text; other values pass."""
+    if isinstance(value, str):
+        message = control_character_message(value)
+        if message is not None:
+            raise ValidationError(message, code="control_character")
+
+
+def check_no_control_characters(value: str, *, field: str) -> None:
+    """For services: a ValidationError on `field` when `value` holds a control character."""
+    if isinstance(value, str):
+        message = control_character_message(value)
+        if message is not None:
+            raise ValidationError({field: message}, code="control_character")

@@ -176,15 +176,6 @@ def tenant_settings(request: TenantHttpRequest, slug: str) -> HttpResponse:
     return render(request, "crm/tenant_settings.html", {"form": form})
 
 
-@tenant_member_required
-def api_tokens(request: TenantHttpRequest, slug: str) -> HttpResponse:
-    new_token = None
-    if request.method == "POST":
-        new_token = services.api_token_create(tenant=request.tenant, user=request.user)
-    tokens = selectors.api_tokens_for(tenant=request.tenant, user=request.user)
-    return render(request, "crm/api_tokens.html", {"tokens": tokens, "new_token": new_token})
-
-
 def invitation_accept(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """Open to non-members: the invitation itself is the credential, looked up inside its tenant."""
     tenant = Tenant.objects.filter(slug=slug, is_active=True).first()

@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large
-from crm.validators import date_in_range, out_of_range_message
+from crm.validators import CONTROL_CHARACTERS, date_in_range, out_of_range_message
 
 TRUE_VALUES = {"true", "1", "yes", "y", "t"}
 # Exports name a record that has no external id by "crm-<id>", so re-importing an export updates the same
@@ -68,8 +68,6 @@ TIMESTAMP_HELP = gettext_lazy(
     "Not an ISO 8601 timestamp. Use 2024-03-01 09:30 (this company's time zone) "
     "or 2024-03-01T09:30:00+08:00 (with its offset)."
 )
-# C0 control characters other than tab, line feed and carriage return (a cell may span lines), and DEL.
-CONTROL_CHARACTERS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class RowError(Exception):
@@ -95,7 +93,7 @@ def cell_problem(value: str) -> str | None:
         return _("The cell is too long (more than %(n)d characters).") % {"n": MAX_CELL_CHARS}
     if "\x00" in value:
         return _("The cell contains a NUL character; remove it and upload the file again.")
-    if CONTROL_CHARACTERS.search(value):
+    if CONTROL_CHARACTERS.search(value):  # crm.validators' pattern, as forms and the API refuse them
         return _("The cell contains a control character; only tabs and line breaks are allowed.")
     return None
 

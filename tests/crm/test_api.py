@@ -47,7 +47,7 @@ def membership_of(user, tenant) -> Membership:
 def test_token_for_email_password_and_tenant(tenant, admin_member):
     response = obtain_token("Admin@Alpha.test", PASSWORD, tenant.slug)
     assert response.status_code == 200
-    assert set(response.json()) == {"token"}
+    assert set(response.json()) == {"token", "expires_at"}
     key = response.json()["token"]
     token = ApiToken.objects.get(user=admin_member.user)
     assert token.tenant_id == tenant.pk
