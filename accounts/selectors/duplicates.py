@@ -11,8 +11,9 @@ from accounts.models import Account, Contact
 from accounts.selectors.visibility import account_visibility_q, contact_visibility_q
 from crm.models import Membership, Tenant
 
-# Trigram (word) similarity from which two company names count as a possible duplicate.
-DUPLICATE_THRESHOLD = 0.72
+# Candidates per check: the accounts the trigram index finds nearest the typed name, of which
+# crm.normalize.company_match keeps the same company (the same rule as the leads' duplicate check).
+CANDIDATES = 50
 
 
 def account_duplicates(
@@ -27,47 +28,50 @@ def account_duplicates(
     """Live accounts that look like the same company, best match first. Each carries `similarity` (0..1) and
     `same_domain`.
 
-    Match: the same domain, or the normalized name (legal suffixes dropped, upper-cased) against upper(name) —
-    candidates through the GIN trigram index (`%`, `%>` and, for names of 3+ characters, LIKE), kept when the
-    trigram similarity or word similarity reaches DUPLICATE_THRESHOLD or the name contains the typed core
-    (Chinese names have no word boundaries: "华信科技" in "上海华信科技有限公司").
-    With `membership`, only accounts that member may see (pages and API pass it: an invisible record is never
-    revealed); without, all of the tenant's (imports, lead conversion)."""
-    from crm.normalize import normalize_company_name, normalize_domain
+    Match: the same domain, or the same company by crm.normalize.company_match between the company keys
+    (legal suffixes and a Chinese name's region dropped, upper-cased: "北京字节跳动科技有限公司" is 字节跳动科技).
+    Candidates come through the GIN trigram index on upper(name) (`%`, `%>` and, for keys of 3+ characters,
+    LIKE: Chinese names have no word boundaries, "华信科技" is in "上海华信科技有限公司"), the CANDIDATES nearest
+    first, then company_match decides. With `membership`, only accounts that member may see (pages and API pass
+    it: an invisible record is never revealed); without, all of the tenant's (imports, lead conversion)."""
+    from crm.normalize import company_key, company_match, normalize_domain
 
-    core = normalize_company_name(name).upper()
+    core = company_key(name)
     domain = normalize_domain(domain)
     use_name = len(core) >= 2
     if not use_name and not domain:
         return []
     qs = Account.objects.filter(tenant=tenant, deleted_at=None).alias(uname=Upper("name"))
     candidates = Q(pk__in=[])
-    keep = Q(pk__in=[])
     if use_name:
         candidates |= Q(uname__trigram_similar=core) | Q(uname__trigram_word_similar=core)
-        keep |= Q(score__gte=DUPLICATE_THRESHOLD)
         if len(core) >= 3:
             candidates |= Q(uname__contains=core)
-            keep |= Q(uname__contains=core)
         qs = qs.alias(
             score=Greatest(TrigramSimilarity(Upper("name"), core), TrigramWordSimilarity(core, Upper("name")))
         )
     if domain:
         candidates |= Q(domain=domain)
-        keep |= Q(domain=domain)
-    qs = qs.filter(candidates).filter(keep)
+    qs = qs.filter(candidates)
     if exclude_id:
         qs = qs.exclude(pk=exclude_id)
     visible = account_visibility_q(membership) if membership is not None else None
     if visible is not None:
         qs = qs.filter(visible)
     qs = qs.annotate(
-        similarity=models.F("score") if use_name else models.Value(0.0, output_field=models.FloatField()),
         same_domain=models.ExpressionWrapper(
             Q(domain=domain) if domain else Q(pk__in=[]), output_field=models.BooleanField()
         ),
     )
-    return list(qs.select_related("owner").order_by("-same_domain", "-similarity", "name", "pk")[:limit])
+    order = ["-same_domain", "-score", "name", "pk"] if use_name else ["name", "pk"]
+    found = []
+    for account in qs.select_related("owner").order_by(*order)[:CANDIDATES]:
+        score = company_match(company_key(account.name), core) if use_name else None
+        if account.same_domain or score is not None:
+            account.similarity = score or 0.0
+            found.append(account)
+    found.sort(key=lambda a: (not a.same_domain, -a.similarity, a.name, a.pk))
+    return found[:limit]
 
 
 def contact_duplicates(

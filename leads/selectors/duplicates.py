@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.postgres.search import TrigramSimilarity
 from django.db.models import Q, QuerySet
 
 from crm.models import Membership, Tenant
-from crm.normalize import company_key, phone_digits
+from crm.normalize import COMPANY_MIN_CHARS, company_key, company_match, phone_digits
 from leads.models import Lead
 from leads.selectors.leads import lead_visibility_q
 
@@ -32,14 +31,9 @@ def _same_phone(a: str, b: str) -> bool:
 
 # Company names are compared when their normalized form has 3+ characters. Candidates are the leads whose
 # company_key shares the name's first word (CJK names: the first two characters), read as two bounded index
-# ranges around the name itself (COMPANY_WINDOW keys on each side), then ranked by trigram similarity.
-COMPANY_MIN_CHARS = 3
-
-
+# ranges around the name itself (COMPANY_WINDOW keys on each side); crm.normalize.company_match then decides
+# (the same rule as accounts' duplicate check) and gives the similarity they are ranked by.
 COMPANY_WINDOW = 100
-
-
-SIMILARITY_THRESHOLD = 0.3
 
 
 def _company_range(core: str) -> tuple[str, str]:
@@ -52,16 +46,22 @@ def _company_range(core: str) -> tuple[str, str]:
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _company_candidates(qs: QuerySet[Lead], core: str) -> list[int]:
-    """Ids of up to 2 x COMPANY_WINDOW leads whose company_key is nearest to `core` within its first word's
-    range: one query, two backward/forward walks of the (tenant, company_key) index."""
+def _company_matches(qs: QuerySet[Lead], core: str) -> dict[int, float]:
+    """{id: similarity} of the leads among the up to 2 x COMPANY_WINDOW whose company_key is nearest to `core`
+    within its first word's range that company_match takes for the same company: one query, two
+    backward/forward walks of the (tenant, company_key) index."""
     start, stop = _company_range(core)
     before = qs.filter(company_key__gte=start, company_key__lt=core).order_by("-company_key")
     after = qs.filter(company_key__gte=core, company_key__lt=stop).order_by("company_key")
-    window = before.values_list("pk", flat=True)[:COMPANY_WINDOW].union(
-        after.values_list("pk", flat=True)[:COMPANY_WINDOW], all=True
+    window = before.values_list("pk", "company_key")[:COMPANY_WINDOW].union(
+        after.values_list("pk", "company_key")[:COMPANY_WINDOW], all=True
     )
-    return list(window)
+    matches = {}
+    for pk, key in window:
+        score = company_match(key, core)
+        if score is not None:
+            matches[pk] = score
+    return matches
 
 
 @dataclass
@@ -84,8 +84,8 @@ def lead_duplicates(
     limit: int = 8,
 ) -> list[LeadDuplicate]:
     """Live leads the member may see that look like the same person or company: the same email (stored
-    lower-cased), the same phone (its last seven digits, then a suffix check), or a similar normalized company
-    name (trigram similarity >= 0.3 among the bounded candidates of _company_candidates).
+    lower-cased), the same phone (its last seven digits, then a suffix check), or the same company by
+    crm.normalize.company_match among the bounded candidates of _company_matches.
 
     Invisible leads are never found (DESIGN.md: they behave as if they did not exist), as for accounts and
     contacts; `membership=None` (system callers) searches the whole tenant. Every lookup is an index range
@@ -108,20 +108,21 @@ def lead_duplicates(
         q |= Q(email=email)
     if tail:
         q |= Q(phone_tail=tail)
-    order = ["-created_at", "-pk"]
+    companies: dict[int, float] = {}
     if use_company:
-        candidates = _company_candidates(qs, core)
-        qs = qs.annotate(similarity=TrigramSimilarity("company_key", core))
-        if candidates:
-            q |= Q(pk__in=candidates, similarity__gte=SIMILARITY_THRESHOLD)
-        order = ["-similarity", *order]
-    found = list(qs.filter(q).select_related("owner").order_by(*order)[: limit * 3])
+        companies = _company_matches(qs, core)
+        if companies:
+            q |= Q(pk__in=list(companies))
+    # Every company match (at most 2 x COMPANY_WINDOW) comes back, so the ranking below sees all of them.
+    found = list(
+        qs.filter(q).select_related("owner").order_by("-created_at", "-pk")[: limit * 3 + len(companies)]
+    )
     result = []
     for lead in found:
         same_email = bool(email) and lead.email == email
         same_phone = bool(tail) and _same_phone(phone_digits(lead.phone), digits)
-        similarity = float(getattr(lead, "similarity", 0) or 0)
-        if same_email or same_phone or similarity >= SIMILARITY_THRESHOLD:
+        similarity = companies.get(lead.pk, 0.0)
+        if same_email or same_phone or lead.pk in companies:
             result.append(LeadDuplicate(lead, same_email, same_phone, similarity))
     result.sort(key=lambda d: (not d.same_email, not d.same_phone, -d.similarity, -d.lead.pk))
     return result[:limit]

@@ -13,14 +13,21 @@ from django.utils import timezone
 
 from crm.dates import tenant_month_bounds, tenant_today
 from crm.money import convert_to_reporting, is_reporting, pick_rate, round_cents
-from crm.normalize import company_key, normalize_company_name, normalize_domain, phone_digits
+from crm.normalize import (
+    company_key,
+    normalize_company_name,
+    normalize_domain,
+    phone_digits,
+    trigram_similarity,
+)
 
 # (typed name, what the accounts app pinned as its core, what the leads app pinned as its key)
 PINNED = [
     ("Müller GmbH & Co. KG", "Müller", "MÜLLER"),
     ("Becker Robotics B.V.", "Becker Robotics", "BECKER ROBOTICS"),
     ("Acme Co., Ltd.", "Acme", "ACME"),
-    ("上海华信科技股份有限公司", "上海华信科技", "上海华信科技"),
+    # The key drops a Chinese name's region (issue 12, item 10): the trade name alone finds the registered name.
+    ("上海华信科技股份有限公司", "上海华信科技", "华信科技"),
     ("Shanghai Huaxin Technology Co., Ltd.", "Shanghai Huaxin Technology", "SHANGHAI HUAXIN TECHNOLOGY"),
     ("华信科技有限公司", "华信科技", "华信科技"),
     ("Dragon Tech Ltd.", "Dragon Tech", "DRAGON TECH"),
@@ -31,6 +38,34 @@ PINNED = [
 def test_company_core_and_key(name, core, key):
     assert normalize_company_name(name) == core
     assert company_key(name) == key
+
+
+# (name, its key): full-width forms, bracketed and leading regions, spaces next to Chinese characters; a name that
+# is only a region and a line of business keeps its region.
+KEYS = [
+    ("ＡＣＭＥ　Ｃｏｒｐ．", "ACME"),
+    ("北京字节跳动科技有限公司", "字节跳动科技"),
+    ("上海市华信科技有限公司", "华信科技"),
+    ("腾讯科技（深圳）有限公司", "腾讯科技"),
+    ("阿里巴巴(中国)有限公司", "阿里巴巴"),
+    ("ACME 工业", "ACME工业"),
+    ("北京科技有限公司", "北京科技"),
+    ("上海信息技术有限公司", "上海信息技术"),
+    ("中国平安保险", "平安保险"),
+]
+
+
+@pytest.mark.parametrize(("name", "key"), KEYS)
+def test_company_key_folds_width_and_drops_a_chinese_region(name, key):
+    assert company_key(name) == key
+
+
+def test_trigram_similarity_is_pg_trgm_similarity():
+    """The values pg_trgm's similarity() gives for these pairs (SELECT similarity(a, b))."""
+    assert trigram_similarity("字节跳动科技", "字节跳动") == 0.5
+    assert trigram_similarity("ACME", "APEX") == pytest.approx(1 / 9)
+    assert trigram_similarity("NORDIC DATA SYSTEMS", "NORDIC ENERGY SYSTEMS") == pytest.approx(0.5555556)
+    assert trigram_similarity("", "") == 0.0
 
 
 # Spellings of one company that both apps must see as the same (the union of both apps' suffix lists).
