@@ -148,18 +148,19 @@ scored AS (
 INSERT INTO lifecycle_healthscore
     (tenant_id, account_id, score, components, at_risk_since, computed_at, created_at, updated_at)
 SELECT %(tenant_id)s, account_id, score,
-    jsonb_build_object(
-        'recency', jsonb_build_object('value', touch_days, 'points', p_recency, 'weight', %(w_recency)s,
+    -- Built as json and cast once: a fifth faster than nested jsonb_build_object (bench/lifecycle.py).
+    (json_build_object(
+        'recency', json_build_object('value', touch_days, 'points', p_recency, 'weight', %(w_recency)s,
             'reason', CASE WHEN touch_days IS NULL THEN 'no_touch' WHEN s_recency < 100 THEN 'last_touch'
                            ELSE '' END),
-        'volume', jsonb_build_object('value', n90, 'points', p_volume, 'weight', %(w_volume)s,
+        'volume', json_build_object('value', n90, 'points', p_volume, 'weight', %(w_volume)s,
             'reason', CASE WHEN s_volume < 100 THEN 'low_activity' ELSE '' END),
-        'sentiment', jsonb_build_object('value', COALESCE(nps, csat), 'nps', nps, 'csat', csat,
+        'sentiment', json_build_object('value', COALESCE(nps, csat), 'nps', nps, 'csat', csat,
             'points', p_sentiment, 'weight', %(w_sentiment)s,
             'reason', CASE WHEN nps IS NULL AND csat IS NULL THEN 'no_feedback'
                            WHEN nps IS NOT NULL AND nps <= 6 THEN 'low_nps'
                            WHEN csat IS NOT NULL AND csat <= 2 THEN 'low_csat' ELSE '' END),
-        'trend', jsonb_build_object(
+        'trend', json_build_object(
             'value', CASE WHEN nps_prev IS NOT NULL THEN nps - nps_prev
                           WHEN csat_prev IS NOT NULL THEN csat - csat_prev END,
             'kind', CASE WHEN nps_prev IS NOT NULL THEN 'nps' WHEN csat_prev IS NOT NULL THEN 'csat' END,
@@ -169,16 +170,16 @@ SELECT %(tenant_id)s, account_id, score,
             'reason', CASE WHEN nps_prev IS NOT NULL AND nps < nps_prev THEN 'nps_fell'
                            WHEN nps_prev IS NULL AND csat_prev IS NOT NULL AND csat < csat_prev THEN 'csat_fell'
                            ELSE '' END),
-        'renewal', jsonb_build_object('value', renewal_probability, 'stage', stage_name,
+        'renewal', json_build_object('value', renewal_probability, 'stage', stage_name,
             'days_left', days_left, 'points', p_renewal, 'weight', %(w_renewal)s,
             'reason', CASE WHEN renewal_probability IS NOT NULL AND renewal_probability < 0.5
                            THEN 'renewal_early' ELSE '' END),
-        'overdue', jsonb_build_object('value', overdue, 'points', p_overdue, 'weight', %(w_overdue)s,
+        'overdue', json_build_object('value', overdue, 'points', p_overdue, 'weight', %(w_overdue)s,
             'reason', CASE WHEN overdue > 0 THEN 'overdue_tasks' ELSE '' END),
-        'cadence', jsonb_build_object('value', touch_days, 'cadence', cadence, 'tier', tier,
+        'cadence', json_build_object('value', touch_days, 'cadence', cadence, 'tier', tier,
             'points', p_cadence, 'weight', %(w_cadence)s,
             'reason', CASE WHEN s_cadence < 100 THEN 'cadence_missed' ELSE '' END)
-    ),
+    ))::jsonb,
     CASE WHEN score < %(threshold)s THEN %(now)s END,
     %(now)s, %(now)s, %(now)s
 FROM scored
