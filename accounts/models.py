@@ -265,6 +265,8 @@ class ForecastCategory(models.TextChoices):
 class Opportunity(TenantOwnedModel):
     # Not a column: the selectors and views set it on fetched rows for the templates and the API.
     can_edit: bool
+    # Not a column: the board's cards (accounts.selectors.opportunity_board).
+    days_in_stage: int | None
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="opportunities")
     lead = models.ForeignKey(
@@ -297,6 +299,8 @@ class Opportunity(TenantOwnedModel):
     expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     lost_reason = models.CharField(_("lost reason"), max_length=200, blank=True)
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_step_date = models.DateField(_("next step date"), null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -390,6 +394,16 @@ class ActivityKind(models.TextChoices):
     TASK = "task", _("Task")
 
 
+class CallOutcome(models.TextChoices):
+    CONNECTED = "connected", _("connected")
+    NO_ANSWER = "no_answer", _("no answer")
+    LEFT_VOICEMAIL = "left_voicemail", _("left voicemail")
+    WRONG_NUMBER = "wrong_number", _("wrong number")
+
+
+MAX_CALL_MINUTES = 24 * 60
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Activity(TenantOwnedModel):
     """A call, email, meeting, note or task. It counts (KPIS.md) when done, at `occurred_at`."""
@@ -404,6 +418,11 @@ class Activity(TenantOwnedModel):
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True)
     done = models.BooleanField(_("done"), default=False)
+    # Calls only (the services clear them on other kinds).
+    outcome = models.CharField(_("outcome"), max_length=16, choices=CallOutcome.choices, blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        _("duration (minutes)"), null=True, blank=True, validators=[MaxValueValidator(MAX_CALL_MINUTES)]
+    )
     lead = models.ForeignKey(
         "leads.Lead", on_delete=models.CASCADE, null=True, blank=True, related_name="activities"
     )
@@ -426,7 +445,11 @@ class Activity(TenantOwnedModel):
                 fields=["tenant", "external_id"],
                 condition=~Q(external_id=""),
                 name="accounts_activity_tenant_ext_uniq",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__lte=MAX_CALL_MINUTES),
+                name="accounts_activity_duration_range",
+            ),
         ]
         indexes = [
             models.Index(fields=["tenant", "owner", "done", "due_at"], name="accounts_activity_tasks_idx"),

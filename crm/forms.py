@@ -31,7 +31,9 @@ class EmailLoginForm(StyledFormMixin, AuthenticationForm):
         return self.cleaned_data["username"].strip().lower()
 
 
-class SignupForm(StyledForm):
+class CompanySignupForm(StyledForm):
+    """A new company for someone already logged in: the company only; they become its admin."""
+
     company_name = forms.CharField(
         label=_("Company name"), max_length=200, widget=forms.TextInput(attrs={"autofocus": True})
     )
@@ -44,14 +46,32 @@ class SignupForm(StyledForm):
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices, initial="Asia/Shanghai")
     currency = forms.ChoiceField(label=_("Reporting currency"), choices=CURRENCY_CHOICES, initial="CNY")
     default_locale = forms.ChoiceField(label=_("Default language"), choices=settings.LANGUAGES, initial="en")
+
+    SETTINGS_FIELDS = ("time_zone", "currency", "default_locale")
+
+    @classmethod
+    def initial_from(cls, tenant: Tenant | None) -> dict[str, str]:
+        """The settings of the company the user comes from: a second company usually shares them."""
+        if tenant is None:
+            return {}
+        return {
+            "time_zone": tenant.time_zone,
+            "currency": tenant.currency,
+            "default_locale": tenant.default_locale,
+        }
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].strip().lower()
+
+
+class SignupForm(CompanySignupForm):
+    """Sign-up of a new company and its first admin (a new account, or an existing one with its password)."""
+
     admin_name = forms.CharField(label=_("Your name"), max_length=200)
     admin_email = forms.EmailField(label=_("Your work email"))
     admin_password = forms.CharField(
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
     )
-
-    def clean_slug(self) -> str:
-        return self.cleaned_data["slug"].strip().lower()
 
     def clean_admin_password(self) -> str:
         password = self.cleaned_data["admin_password"]

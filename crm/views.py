@@ -19,6 +19,7 @@ from crm import health, selectors, services
 from crm.decorators import tenant_admin_required, tenant_member_required
 from crm.forms import (
     AcceptInvitationForm,
+    CompanySignupForm,
     EmailLoginForm,
     InviteForm,
     MembershipForm,
@@ -61,7 +62,48 @@ def _signup_password_ok(request: HttpRequest, *, email: str, password: str) -> b
     return authenticate(request, username=existing.email, password=password) is not None
 
 
+def _signup_from_tenant(request: HttpRequest) -> Tenant | None:
+    """The company a logged-in user signs up another one from: `from` (a slug, from the company menu) when they
+    are a member of it, else their first company. Another slug is ignored, as if it did not exist."""
+    memberships = selectors.memberships_for_user(user=tenant_request(request).user)
+    wanted = request.POST.get("from") or request.GET.get("from") or ""
+    chosen = next((m for m in memberships if m.tenant.slug == wanted), None)
+    if chosen is None and memberships:
+        chosen = memberships[0]
+    return chosen.tenant if chosen is not None else None
+
+
+def _company_signup(request: HttpRequest) -> HttpResponse:
+    """Sign-up of another company while logged in: only the company is asked (its time zone, currency and language
+    default to the company the user comes from); the user becomes the new company's admin."""
+    user = tenant_request(request).user
+    source = _signup_from_tenant(request)
+    form = CompanySignupForm(request.POST or None, initial=CompanySignupForm.initial_from(source))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            tenant = services.tenant_create(
+                slug=data["slug"],
+                name=data["company_name"],
+                time_zone=data["time_zone"],
+                currency=data["currency"],
+                default_locale=data["default_locale"],
+                admin_email=user.email,
+                admin_password=None,
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Welcome to %(company)s.") % {"company": tenant.name})
+            return redirect("crm:tenant-home", slug=tenant.slug)
+    settings_open = any(form[name].errors for name in CompanySignupForm.SETTINGS_FIELDS)
+    context = {"form": form, "company_only": True, "source": source, "settings_open": settings_open}
+    return render(request, "crm/signup.html", context)
+
+
 def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return _company_signup(request)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -23,7 +23,15 @@ from accounts.api.common import _require_writer, _VisibleChoicesMixin
 from accounts.api.fields import LeadField
 from accounts.filters.activities import ActivityFilterSet
 from accounts.filters.sorting import ActivityCursorPagination
-from accounts.models import Account, Activity, ActivityKind, Contact, Opportunity
+from accounts.models import (
+    MAX_CALL_MINUTES,
+    Account,
+    Activity,
+    ActivityKind,
+    CallOutcome,
+    Contact,
+    Opportunity,
+)
 from accounts.selectors import activities as activities_selectors
 from accounts.selectors import visibility as visibility_selectors
 from accounts.services import activities as activities_services
@@ -48,6 +56,8 @@ ACTIVITY_RESPONSE_EXAMPLE = response_example(
         "occurred_at": "2026-11-20T10:00:00+08:00",
         "due_at": None,
         "done": True,
+        "outcome": "connected",
+        "duration_minutes": 12,
         "lead": None,
         "account": 17,
         "contact": 118,
@@ -83,6 +93,8 @@ class ActivitySerializer(serializers.ModelSerializer):
             "occurred_at",
             "due_at",
             "done",
+            "outcome",
+            "duration_minutes",
             "lead",
             "account",
             "contact",
@@ -107,6 +119,19 @@ class ActivityWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="Default: true for call/email/meeting/note, false for task.",
+    )
+    outcome = serializers.ChoiceField(
+        choices=CallOutcome.choices,
+        required=False,
+        allow_blank=True,
+        help_text="Calls only: connected, no_answer, left_voicemail or wrong_number.",
+    )
+    duration_minutes = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_CALL_MINUTES,
+        required=False,
+        allow_null=True,
+        help_text="Calls only: how long the call took, in whole minutes (0-1440).",
     )
     lead = LeadField(required=False, allow_null=True)
     account = serializers.PrimaryKeyRelatedField(
@@ -183,6 +208,8 @@ class ActivityViewSet(VersionedRecordMixin, viewsets.GenericViewSet):
                     "kind": "call",
                     "subject": "Discovery call",
                     "body": "Budget confirmed",
+                    "outcome": "connected",
+                    "duration_minutes": 12,
                     "account": 17,
                 },
                 request_only=True,

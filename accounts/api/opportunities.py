@@ -60,6 +60,8 @@ CREATE_EXAMPLE = OpenApiExample(
         "currency": "CNY",
         "type": "new_business",
         "expected_close_date": "2026-12-20",
+        "next_step": "Demo for the plant managers",
+        "next_step_date": "2026-12-04",
     },
     request_only=True,
 )

@@ -49,6 +49,8 @@ OPPORTUNITY_VALUE: dict[str, Any] = {
     "updated_at": "2026-11-20T10:15:00+08:00",
     "closed_at": None,
     "lost_reason": "",
+    "next_step": "Send the revised quote",
+    "next_step_date": "2026-11-24",
     "owner": 7,
     "owner_email": "rep@acme.test",
     "version": 4,
@@ -125,6 +127,8 @@ class OpportunitySerializer(serializers.ModelSerializer):
             "updated_at",
             "closed_at",
             "lost_reason",
+            "next_step",
+            "next_step_date",
             "owner",
             "owner_email",
             "version",
@@ -192,6 +196,10 @@ class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
     created_at = SaneDateTimeField(required=False, help_text="Historical creation time (imports).")
     closed_at = SaneDateTimeField(required=False, allow_null=True)
     lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    next_step = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="What happens next on the deal."
+    )
+    next_step_date = SaneDateField(required=False, allow_null=True)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -222,6 +230,10 @@ class OpportunityUpdateSerializer(_TenantChoicesMixin, serializers.Serializer):
     expected_close_date = SaneDateField(required=False, allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False, allow_null=True)
     lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    next_step = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="What happens next on the deal."
+    )
+    next_step_date = SaneDateField(required=False, allow_null=True)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.filters.common import OwnerFilter, _noop, _TenantFilterSet
 from accounts.filters.sorting import ACTIVITY_SORT_CHOICES
-from accounts.models import Account, Activity, ActivityKind, Contact
+from accounts.models import Account, Activity, ActivityKind, CallOutcome, Contact
 from accounts.selectors import visibility as visibility_selectors
 from crm.formstyle import StyledForm
 
@@ -18,6 +18,7 @@ from crm.formstyle import StyledForm
 class ActivityFilterSet(_TenantFilterSet):
     kind = django_filters.MultipleChoiceFilter(label=_("Kind"), choices=ActivityKind.choices)
     done = django_filters.BooleanFilter(label=_("Done"))
+    outcome = django_filters.MultipleChoiceFilter(label=_("Outcome"), choices=CallOutcome.choices)
     owner = OwnerFilter(field_name="owner")
     account = django_filters.ModelChoiceFilter(label=_("Account"), queryset=Account.objects.none())
     contact = django_filters.ModelChoiceFilter(label=_("Contact"), queryset=Contact.objects.none())

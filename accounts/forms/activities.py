@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ActivityKind
+from accounts.models import MAX_CALL_MINUTES, ActivityKind, CallOutcome
 from crm.formstyle import StyledForm
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -18,6 +18,10 @@ class ActivityQuickForm(StyledForm):
 
     kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices, initial=ActivityKind.CALL)
     subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *CallOutcome.choices], required=False)
+    duration_minutes = forms.IntegerField(
+        label=_("Minutes"), min_value=0, max_value=MAX_CALL_MINUTES, required=False
+    )
     body = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     due_at = forms.DateTimeField(
         label=_("Due"),
@@ -36,9 +40,19 @@ class ActivityQuickForm(StyledForm):
         data = self.cleaned_data
         if not any(data.get(name) for name in ("lead", "account", "contact", "opportunity")):
             raise forms.ValidationError(_("Log the activity on a lead, account, contact or deal."))
+        if data.get("kind") != ActivityKind.CALL:
+            # The call fields are hidden for other kinds; what they still hold is not part of a note or task.
+            data["outcome"] = ""
+            data["duration_minutes"] = None
+            for name in ("outcome", "duration_minutes"):
+                self.errors.pop(name, None)
         if data.get("kind") == ActivityKind.TASK and not data.get("subject"):
             self.add_error("subject", _("Say what needs to be done."))
-        elif not (data.get("subject") or "").strip() and not (data.get("body") or "").strip():
+        elif (
+            not (data.get("subject") or "").strip()
+            and not (data.get("body") or "").strip()
+            and not data.get("outcome")
+        ):
             # A click on Log with nothing typed is not a call that happened.
             self.add_error("subject", _("Say what happened: type a subject or notes."))
         return data

@@ -35,6 +35,8 @@ EDIT_FIELDS = [
     "expected_close_date",
     "owner",
     "lost_reason",
+    "next_step",
+    "next_step_date",
 ]
 
 
@@ -93,6 +95,17 @@ class OpportunityForm(StyledForm):
         required=False,
         help_text=_("Required when the stage is lost."),
     )
+    next_step = forms.CharField(
+        label=_("Next step"),
+        max_length=200,
+        required=False,
+        help_text=_("What happens next on this deal, e.g. “Send the revised quote”."),
+    )
+    next_step_date = forms.DateField(
+        label=_("Next step date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     original = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -147,6 +160,8 @@ class OpportunityForm(StyledForm):
             "expected_close_date": opportunity.expected_close_date,
             "owner": opportunity.owner_id,
             "lost_reason": opportunity.lost_reason,
+            "next_step": opportunity.next_step,
+            "next_step_date": opportunity.next_step_date,
             "version": opportunity.version,
         }
         values["original"] = json.dumps(comparable_values(values))

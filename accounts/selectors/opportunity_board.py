@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from accounts.models import Opportunity, Pipeline, Stage
+from accounts.models import Opportunity, Pipeline, Stage, StageChange
 from accounts.selectors.opportunities import MONEY, weighted_expression
+from crm.dates import tenant_today
 from crm.models import Tenant
 
 BOARD_COLUMN_SIZE = 20
@@ -49,6 +51,33 @@ def board_card_order() -> list[Any]:
     return [F("expected_close_date").asc(nulls_last=True), F("id").desc()]
 
 
+def with_stage_entered_at(deals: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+    """Annotate `stage_entered_at`: when the deal last entered its current stage, from its StageChange history
+    (a correlated subquery on the (tenant, opportunity, changed_at) index, evaluated for the fetched cards only:
+    no extra query). A deal without such a change counts from its creation."""
+    entered = (
+        StageChange.objects.filter(
+            tenant_id=OuterRef("tenant_id"), opportunity_id=OuterRef("pk"), to_stage_id=OuterRef("stage_id")
+        )
+        .order_by("-changed_at", "-id")
+        .values("changed_at")[:1]
+    )
+    return deals.annotate(stage_entered_at=Coalesce(Subquery(entered), F("created_at")))
+
+
+def set_days_in_stage(*, tenant: Tenant, cards: list[Opportunity]) -> None:
+    """`days_in_stage` on cards annotated by with_stage_entered_at: whole days in the tenant's calendar."""
+    today = tenant_today(tenant)
+    zone = tenant.tzinfo
+    for card in cards:
+        entered = getattr(card, "stage_entered_at", None)
+        if entered is None:
+            card.days_in_stage = None
+            continue
+        local = timezone.localtime(entered, zone).date()
+        card.days_in_stage = max((today - local).days, 0)
+
+
 def opportunity_board(
     *, tenant: Tenant, pipeline: Pipeline, deals: QuerySet[Opportunity], per_column: int = BOARD_COLUMN_SIZE
 ) -> list[BoardColumn]:
@@ -61,7 +90,7 @@ def opportunity_board(
     totals = stage_totals(deals=in_pipeline)
     cards: dict[int, list[Opportunity]] = {stage.pk: [] for stage in stages}
     firsts = [
-        in_pipeline.filter(stage_id=stage.pk)
+        with_stage_entered_at(in_pipeline.filter(stage_id=stage.pk))
         .select_related("account", "owner")
         .order_by(*board_card_order())[:per_column]
         for stage in stages
@@ -70,6 +99,7 @@ def opportunity_board(
         for card in firsts[0].union(*firsts[1:], all=True) if len(firsts) > 1 else firsts[0]:
             cards.setdefault(card.stage_id, []).append(card)
     for column_cards in cards.values():
+        set_days_in_stage(tenant=tenant, cards=column_cards)
         # UNION ALL keeps each part's order in practice, but SQL does not promise it.
         column_cards.sort(
             key=lambda d: (d.expected_close_date is None, d.expected_close_date or dt.date.min, -d.pk)
@@ -90,11 +120,18 @@ def opportunity_board(
 
 
 def opportunity_board_more(
-    *, deals: QuerySet[Opportunity], stage: Stage, offset: int, limit: int = BOARD_COLUMN_SIZE
+    *,
+    tenant: Tenant,
+    deals: QuerySet[Opportunity],
+    stage: Stage,
+    offset: int,
+    limit: int = BOARD_COLUMN_SIZE,
 ) -> list[Opportunity]:
-    """The next cards of one column ("show more")."""
-    return list(
-        deals.filter(stage=stage)
+    """The next cards of one column ("show more"), with their days in the stage."""
+    cards = list(
+        with_stage_entered_at(deals.filter(stage=stage))
         .select_related("account", "owner")
         .order_by(*board_card_order())[offset : offset + limit]
     )
+    set_days_in_stage(tenant=tenant, cards=cards)
+    return cards

@@ -13,7 +13,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, Activity, ActivityKind, Contact, Opportunity
+from accounts.models import (
+    MAX_CALL_MINUTES,
+    Account,
+    Activity,
+    ActivityKind,
+    CallOutcome,
+    Contact,
+    Opportunity,
+)
 from accounts.services.common import (
     _check_live,
     _check_member,
@@ -37,6 +45,8 @@ ACTIVITY_FIELDS = (
     "occurred_at",
     "due_at",
     "done",
+    "outcome",
+    "duration_minutes",
     "lead",
     "account",
     "contact",
@@ -68,6 +78,23 @@ def _check_lead_writable(tenant: Tenant, actor: User | None, lead: Any) -> None:
     activity_logging.send(sender=Activity, tenant=tenant, actor=actor, lead=lead)
 
 
+def _check_call_details(kind: str, outcome: str | None, duration_minutes: int | None) -> None:
+    """An outcome and a duration are given on calls only; the duration is whole minutes, 0 to 24 hours."""
+    errors: dict[str, str] = {}
+    if kind != ActivityKind.CALL:
+        if outcome:
+            errors["outcome"] = _("Only a call has an outcome.")
+        if duration_minutes is not None:
+            errors["duration_minutes"] = _("Only a call has a duration.")
+    else:
+        if outcome and outcome not in CallOutcome.values:
+            errors["outcome"] = _("Choose connected, no answer, left voicemail or wrong number.")
+        if duration_minutes is not None and not 0 <= duration_minutes <= MAX_CALL_MINUTES:
+            errors["duration_minutes"] = _("Enter a duration from 0 to 1440 minutes.")
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_activity_external_id(tenant: Tenant, actor: User | None, activity: Activity) -> None:
     check_external_id_free(
         tenant=tenant,
@@ -82,6 +109,11 @@ def _clean_activity(tenant: Tenant, activity: Activity) -> None:
     activity.subject = re.sub(r"\s+", " ", (activity.subject or "").strip())
     if activity.kind not in ActivityKind.values:
         raise ValidationError({"kind": _("Choose call, email, meeting, note or task.")})
+    if activity.kind != ActivityKind.CALL:
+        # A call turned into a note or a task keeps no call details.
+        activity.outcome = ""
+        activity.duration_minutes = None
+    activity.outcome = activity.outcome or ""
     if not activity.subject:
         activity.subject = str(ActivityKind(activity.kind).label)
     for name in ("owner", "lead", "account", "contact", "opportunity"):
@@ -116,12 +148,16 @@ def activity_log(
     due_at: datetime.datetime | None = None,
     done: bool | None = None,
     external_id: str = "",
+    outcome: str = "",
+    duration_minutes: int | None = None,
 ) -> Activity:
     """Log a call, email, meeting or note (done, at `occurred_at`, default now) or open a task (not done).
+    A call may carry its outcome and duration in minutes (ValidationError on any other kind).
 
     The account is filled from the deal or contact when not given. Side effects: the lead's activity clock
     (accounts.signals.activity_logged) when a lead is linked; history event with the actor.
     Logging on a lead needs edit rights on it: PermissionDenied for read-only roles and unclaimed pool leads."""
+    _check_call_details(kind, outcome, duration_minutes)
     if done is None:
         done = kind in DONE_BY_DEFAULT
     now = timezone.now()
@@ -141,6 +177,8 @@ def activity_log(
         due_at=due_at,
         done=done,
         external_id=external_id or "",
+        outcome=outcome or "",
+        duration_minutes=duration_minutes,
     )
     _clean_activity(tenant, activity)
     _check_activity_external_id(tenant, actor, activity)
@@ -158,6 +196,9 @@ def activity_log(
 @transaction.atomic
 def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, **fields: Any) -> Activity:
     _unknown_fields(fields, ACTIVITY_FIELDS)
+    _check_call_details(
+        fields.get("kind", activity.kind), fields.get("outcome"), fields.get("duration_minutes")
+    )
     previous_owner_id = activity.owner_id
     for key, value in fields.items():
         setattr(activity, key, value)

@@ -47,6 +47,14 @@ from crm.money import AMOUNT_TOO_LARGE, amount_too_large, round_cents
 from crm.records import actor_membership, record_restore, record_soft_delete
 
 
+def _clean_next_step(value: str | None) -> str:
+    """One line, as the board card shows it: inner whitespace folded."""
+    next_step = " ".join((value or "").split())
+    if len(next_step) > 200:
+        raise ValidationError({"next_step": _("Keep the next step under 200 characters.")})
+    return next_step
+
+
 @transaction.atomic
 @stamps_actor
 def opportunity_create(
@@ -69,6 +77,8 @@ def opportunity_create(
     closed_at: dt.datetime | None = None,
     lost_reason: str = "",
     external_id: str = "",
+    next_step: str = "",
+    next_step_date: dt.date | None = None,
 ) -> Opportunity:
     """Create a deal (historical created_at/closed_at kept as given, for imports).
 
@@ -145,6 +155,8 @@ def opportunity_create(
         expected_close_date=expected_close_date,
         closed_at=closed_at,
         lost_reason=(lost_reason or "").strip()[:200],
+        next_step=_clean_next_step(next_step),
+        next_step_date=next_step_date,
         owner=owner,
         created_at=created_at,
     )
@@ -316,6 +328,10 @@ def opportunity_update(
         changes["forecast_category"] = fields["forecast_category"]
     if "expected_close_date" in fields:
         changes["expected_close_date"] = fields["expected_close_date"] or None
+    if "next_step" in fields:
+        changes["next_step"] = _clean_next_step(fields["next_step"])
+    if "next_step_date" in fields:
+        changes["next_step_date"] = fields["next_step_date"] or None
     if "external_id" in fields:
         changes["external_id"] = (fields["external_id"] or "").strip()
         if changes["external_id"] != current.external_id:

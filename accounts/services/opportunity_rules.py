@@ -44,6 +44,8 @@ UPDATABLE_FIELDS = (
     "expected_close_date",
     "owner",
     "lost_reason",
+    "next_step",
+    "next_step_date",
     "external_id",
 )
 

@@ -81,6 +81,8 @@ def activity_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
                 subject=data["subject"],
                 body=data["body"],
                 due_at=data["due_at"],
+                outcome=data.get("outcome") or "",
+                duration_minutes=data.get("duration_minutes"),
                 **targets,
             )
         except (ValidationError, AppError, PermissionDenied) as exc:

@@ -182,6 +182,8 @@ def opportunity_create(request: TenantHttpRequest, slug: str) -> HttpResponse:
                 expected_close_date=data["expected_close_date"],
                 owner=data["owner"],
                 lost_reason=data["lost_reason"],
+                next_step=data["next_step"],
+                next_step_date=data["next_step_date"],
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)

@@ -88,7 +88,9 @@ def opportunity_board_column(request: TenantHttpRequest, slug: str) -> HttpRespo
     data = request.GET.copy()
     data["pipeline"] = str(stage.pipeline_id)
     _filterset, deals = _filtered(request, data)
-    cards = opportunity_board_selectors.opportunity_board_more(deals=deals, stage=stage, offset=offset)
+    cards = opportunity_board_selectors.opportunity_board_more(
+        tenant=request.tenant, deals=deals, stage=stage, offset=offset
+    )
     access = visibility_selectors.DealAccess(request.membership)
     for card in cards:
         card.can_edit = access.can_edit(card)
@@ -137,6 +139,7 @@ def _move_json(request: TenantHttpRequest, opportunity: Opportunity, message: st
         for stage_id, row in rows.items()
     }
     opportunity.can_edit = True
+    opportunity.days_in_stage = 0  # it has just entered its stage
     card = render_to_string(
         "accounts/partials/_board_card.html", {"card": opportunity, "current_tenant": request.tenant}, request
     )
@@ -175,6 +178,8 @@ def _move_htmx(
                 )
             )
     opportunity.can_edit = True
+    # The card just entered its stage (a move to the stage it was in changes nothing: no count shown).
+    opportunity.days_in_stage = 0 if opportunity.stage_id != from_stage_id else None
     context = {"card": opportunity, "columns": columns, "totals": summary, "message": message}
     return render(request, "accounts/partials/_board_moved.html", context)
 
