@@ -267,6 +267,15 @@ class Lead(TenantOwnedModel):
                 name="leads_lead_claimed_open_idx",
             ),
             GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="leads_lead_search_trgm"),
+            # Under row-level security the trigram index cannot serve LIKE (docs/scaling.md); the global search
+            # reads this narrow copy of the live leads' search_text instead of the heap (an index-only scan of
+            # ~140 MB instead of ~1.1 GB at a million leads), by owner for the reps' and managers' visibility.
+            models.Index(
+                fields=["tenant", "owner"],
+                include=["id", "status", "search_text"],
+                condition=Q(deleted_at__isnull=True),
+                name="leads_lead_search_cover_idx",
+            ),
         ]
 
     def __str__(self) -> str:
