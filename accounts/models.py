@@ -277,6 +277,26 @@ class Opportunity(TenantOwnedModel):
         related_name="opportunities",
         help_text=_("The lead this deal originated from."),
     )
+    # The originating lead's source and campaign, copied when the deal is created from the lead (conversion,
+    # import with lead_external_id): the deal keeps its attribution if the lead is later edited or deleted.
+    source = models.ForeignKey(
+        "leads.LeadSource",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+        db_index=False,
+        help_text=_("The lead source of the lead this deal originated from."),
+    )
+    campaign = models.ForeignKey(
+        "leads.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="opportunities",
+        db_index=False,
+        help_text=_("The campaign of the lead this deal originated from."),
+    )
     name = models.CharField(_("name"), max_length=200)
     type = models.CharField(
         _("type"), max_length=12, choices=OpportunityType.choices, default=OpportunityType.NEW_BUSINESS
@@ -327,6 +347,8 @@ class Opportunity(TenantOwnedModel):
             models.Index(fields=["tenant", "closed_at"], name="accounts_opp_closed_at_idx"),
             models.Index(fields=["tenant", "account"], name="accounts_opp_account_idx"),
             models.Index(fields=["tenant", "lead"], name="accounts_opp_lead_idx"),
+            models.Index(fields=["tenant", "source"], name="accounts_opp_source_idx"),
+            models.Index(fields=["tenant", "campaign"], name="accounts_opp_campaign_idx"),
             # The board: the first cards of each column, in card order, without sorting the whole pipeline.
             models.Index(
                 F("tenant"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -141,6 +142,9 @@ def opportunity_create(
         external_id=(external_id or "").strip(),
         account=account,
         lead=lead,
+        # A deal originated from a lead carries the lead's attribution (the source and campaign reports).
+        source_id=getattr(lead, "source_id", None),
+        campaign_id=getattr(lead, "campaign_id", None),
         name=name,
         type=type,
         amount=round_cents(amount_value),
@@ -427,10 +431,19 @@ def opportunity_restore(*, tenant: Tenant, actor: User | None, opportunity: Oppo
 def opportunities_link_leads(*, tenant: Tenant, links: Sequence[tuple[int, int]]) -> None:
     """Point deals at the lead they came from, (deal id, lead id) pairs, in batched bulk updates: no history, no
     version bump (the leads demo links its converted leads to the seeded deals; Opportunity.lead feeds
-    lead_to_win_rate)."""
+    lead_to_win_rate). Each deal takes its lead's source and campaign, as a deal created from the lead does."""
     deals = []
     for deal_id, lead_id in links:
         deal = Opportunity(pk=deal_id, tenant=tenant)
         deal.lead_id = lead_id
         deals.append(deal)
     Opportunity.objects.bulk_update(deals, ["lead"], batch_size=500)
+    deal_ids = [deal_id for deal_id, _lead_id in links]
+    lead_model = Opportunity._meta.get_field(
+        "lead"
+    ).related_model  # leads.Lead (accounts may not import leads)
+    lead_source = lead_model._default_manager.filter(tenant=tenant, pk=OuterRef("lead_id"))  # type: ignore[union-attr]
+    Opportunity.objects.filter(tenant=tenant, pk__in=deal_ids).update(
+        source_id=Subquery(lead_source.values("source_id")[:1]),
+        campaign_id=Subquery(lead_source.values("campaign_id")[:1]),
+    )

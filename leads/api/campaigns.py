@@ -6,7 +6,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -47,6 +54,8 @@ CAMPAIGN_RESPONSE_EXAMPLE = response_example(
         "n_leads": 86,
         "n_mql": 31,
         "n_won": 4,
+        "won_amount": "525000.00",
+        "lead_to_win_rate": 0.0465,
         "created_at": "2026-02-20T15:00:00+08:00",
         "updated_at": "2026-04-12T09:30:00+08:00",
     },
@@ -80,7 +89,18 @@ class CampaignSerializer(api_fields.ModelSerializer):
     )
     n_leads = serializers.IntegerField(read_only=True, help_text=_("Leads of the campaign you can see."))
     n_mql = serializers.IntegerField(read_only=True)
-    n_won = serializers.IntegerField(read_only=True)
+    n_won = serializers.IntegerField(
+        read_only=True, help_text=_("Of those leads, the ones with a won deal originated from them.")
+    )
+    won_amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("Amount of those won deals in the tenant's reporting currency."),
+    )
+    lead_to_win_rate = serializers.SerializerMethodField(
+        help_text=_("n_won / n_leads (KPIS.md lead_to_win_rate); null without leads.")
+    )
 
     class Meta:
         model = Campaign
@@ -99,6 +119,8 @@ class CampaignSerializer(api_fields.ModelSerializer):
             "n_leads",
             "n_mql",
             "n_won",
+            "won_amount",
+            "lead_to_win_rate",
             "created_at",
             "updated_at",
         ]
@@ -106,6 +128,11 @@ class CampaignSerializer(api_fields.ModelSerializer):
         # The services check uniqueness and dates (one set of rules and messages for pages and API).
         validators: list = []
         extra_kwargs: dict[str, dict[str, Any]] = {"external_id": {"validators": []}}
+
+    @extend_schema_field(OpenApiTypes.FLOAT)
+    def get_lead_to_win_rate(self, campaign: Campaign) -> float | None:
+        leads = getattr(campaign, "n_leads", None)
+        return getattr(campaign, "n_won", 0) / leads if leads else None
 
 
 @extend_schema_serializer(
@@ -118,6 +145,7 @@ class CampaignSerializer(api_fields.ModelSerializer):
                 "sql": 14,
                 "converted": 9,
                 "won": 4,
+                "won_amount": "525000.00",
                 "lead_to_mql_rate": 0.3605,
                 "mql_to_sql_rate": 0.4516,
                 "lead_conversion_rate": 0.1047,

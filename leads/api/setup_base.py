@@ -49,7 +49,12 @@ class FunnelSerializer(serializers.Serializer):
     mql = serializers.IntegerField()
     sql = serializers.IntegerField()
     converted = serializers.IntegerField()
-    won = serializers.IntegerField()
+    won = serializers.IntegerField(help_text="Leads with a won deal originated from them.")
+    won_amount = serializers.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        help_text="Amount of those won deals, in the tenant's reporting currency.",
+    )
     lead_to_mql_rate = serializers.FloatField(allow_null=True)
     mql_to_sql_rate = serializers.FloatField(allow_null=True)
     lead_conversion_rate = serializers.FloatField(allow_null=True)

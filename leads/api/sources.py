@@ -89,6 +89,7 @@ class KindQualitySerializer(FunnelSerializer):
                         "sql": 30,
                         "converted": 18,
                         "won": 9,
+                        "won_amount": "1260000.00",
                         "lead_to_mql_rate": 0.45,
                         "mql_to_sql_rate": 0.5556,
                         "lead_conversion_rate": 0.15,
@@ -103,6 +104,7 @@ class KindQualitySerializer(FunnelSerializer):
                         "sql": 12,
                         "converted": 6,
                         "won": 2,
+                        "won_amount": "210000.00",
                         "lead_to_mql_rate": 0.1,
                         "mql_to_sql_rate": 0.3,
                         "lead_conversion_rate": 0.015,
@@ -117,6 +119,7 @@ class KindQualitySerializer(FunnelSerializer):
                         "sql": 30,
                         "converted": 18,
                         "won": 9,
+                        "won_amount": "1260000.00",
                         "lead_to_mql_rate": 0.45,
                         "mql_to_sql_rate": 0.5556,
                         "lead_conversion_rate": 0.15,
@@ -129,6 +132,7 @@ class KindQualitySerializer(FunnelSerializer):
                         "sql": 12,
                         "converted": 6,
                         "won": 2,
+                        "won_amount": "210000.00",
                         "lead_to_mql_rate": 0.1,
                         "mql_to_sql_rate": 0.3,
                         "lead_conversion_rate": 0.015,
@@ -141,6 +145,7 @@ class KindQualitySerializer(FunnelSerializer):
                     "sql": 42,
                     "converted": 24,
                     "won": 11,
+                    "won_amount": "1470000.00",
                     "lead_to_mql_rate": 0.1808,
                     "mql_to_sql_rate": 0.4468,
                     "lead_conversion_rate": 0.0462,
@@ -223,8 +228,9 @@ class LeadSourceViewSet(SetupViewSet):
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def quality(self, request: TenantRequest, slug: str) -> Response:
         """Per source and per kind (inbound vs incentive): leads created in the period and the fractions that
-        reached MQL, SQL (of MQL), converted, and a won deal (KPIS.md "Acquisition"). Rates are null when there
-        are no leads. Counts cover the leads you can see."""
+        reached MQL, SQL (of MQL), converted, and a won deal (KPIS.md "Acquisition": `won` / `leads` is
+        `lead_to_win_rate`), with `won_amount`, the amount of those won deals in the reporting currency. Rates are
+        null when there are no leads. Counts cover the leads you can see."""
         query = QualityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         quality = funnels_selectors.source_quality(
@@ -243,4 +249,7 @@ class LeadSourceViewSet(SetupViewSet):
             for row in quality.sources
         ]
         kinds = [{"kind": row.extra["kind"], **row.as_dict()} for row in quality.kinds]
-        return Response({"sources": sources, "kinds": kinds, "total": quality.total.as_dict()})
+        # Through the serializer, so money reads as the schema says (a decimal string, "1350.50").
+        return Response(
+            QualitySerializer({"sources": sources, "kinds": kinds, "total": quality.total.as_dict()}).data
+        )

@@ -1,6 +1,8 @@
 """Demo data of the leads area: a few thousand leads over 13+ months in every status with consistent status
 timestamps, owners rep / rep2 / manager and a public pool (with returns and claims over the last weeks), sources
-of both kinds and campaigns, converted leads linked to the demo accounts and deals (so lead_to_win_rate has data),
+of both kinds and campaigns, converted leads (~9% of the leads, each with its source or campaign, inbound ones
+more often) linked to the demo accounts and deals, won and lost, so lead_to_win_rate and the won figures per
+source and campaign have data,
 ~20 showcase conversions through the real service, activities on leads, and a few duplicates to merge.
 
 Runs after the accounts/deals demo and leads/demo/setup.py (sources, campaigns, territories, scoring rules).
@@ -36,13 +38,13 @@ from leads.services.conversion import lead_convert
 from leads.services.leads import lead_set_derived
 from leads.services.scoring import leads_rescore_all
 
-LEADS_PER_TENANT = 2600
+LEADS_PER_TENANT = 1900
 
 
 SHOWCASE_CONVERSIONS = 20
 
 
-LINKED_SHARE = 0.75  # share of the demo's new-business deals that originated from a lead
+LINKED_SHARE = 0.95  # share of the demo's new-business deals that originated from a lead
 
 
 HOUR = datetime.timedelta(hours=1)
@@ -124,7 +126,7 @@ def seed(*, tenant, members: dict, rng: random.Random) -> None:  # type: ignore[
             lead.status = LeadStatus.SQL if lead.sql_at else LeadStatus.WORKING
             lead.converted_at = None
 
-    linked = _leads_for_demo_deals(tenant, words, lang, rng, now, len(leads))
+    linked = _leads_for_demo_deals(tenant, words, lang, rng, now, len(leads), sources, campaigns)
     leads += linked
     leads += _duplicates(leads, words, lang, rng, now)
     for lead in leads:
@@ -175,6 +177,22 @@ def _attribute(lead: Lead, sources: list, campaigns: list, rng: random.Random) -
         lead.source = rng.choice(sources)
 
 
+def _attribute_converted(lead: Lead, sources: list, campaigns: list, rng: random.Random) -> None:
+    """A lead that became a deal: through a campaign running when it was created (40%), else straight from a
+    source; inbound sources and campaigns bring buyers more often than incentive ones (quality vs quantity)."""
+    weight = {"inbound": 3, "incentive": 1}
+    created_day = lead.created_at.date()
+    running = [
+        c for c in campaigns if c.start_date <= created_day <= c.end_date + datetime.timedelta(days=14)
+    ]
+    if running and rng.random() < 0.4:
+        campaign = weighted_choice(rng, [(c, weight.get(c.source_kind, 1)) for c in running])
+        lead.campaign = campaign
+        lead.source = campaign.source
+    elif sources:
+        lead.source = weighted_choice(rng, [(s, weight.get(s.kind, 1)) for s in sources])
+
+
 def _final_status(age_days: float, rng: random.Random) -> str:
     if age_days < 2:
         return weighted_choice(rng, [(LeadStatus.NEW, 6), (LeadStatus.WORKING, 3), (LeadStatus.MQL, 1)])
@@ -204,7 +222,14 @@ def _final_status(age_days: float, rng: random.Random) -> str:
 
 
 def _leads_for_demo_deals(
-    tenant: Any, words: dict, lang: str, rng: random.Random, now: datetime.datetime, start_no: int
+    tenant: Any,
+    words: dict,
+    lang: str,
+    rng: random.Random,
+    now: datetime.datetime,
+    start_no: int,
+    sources: list,
+    campaigns: list,
 ) -> list[Lead]:
     """Converted leads behind most of the demo's new-business deals: the lead converted just before the deal was
     created, into the deal's account and one of its contacts, owned by the deal's owner."""
@@ -233,6 +258,7 @@ def _leads_for_demo_deals(
             lead.email, lead.phone = contact.email or lead.email, contact.phone or lead.phone
             lead.converted_contact = contact
         lead.company = deal.account.name
+        _attribute_converted(lead, sources, campaigns, rng)
         lead.owner_id = deal.owner_id
         lead.converted_account = deal.account
         lead.converted_opportunity = deal
@@ -248,7 +274,8 @@ def _leads_for_demo_deals(
 
 
 def _link_deals(tenant: Any, linked: list[Lead]) -> None:
-    """Point the deals back at their lead (Opportunity.lead: lead_to_win_rate), in batched bulk updates."""
+    """Point the deals back at their lead (Opportunity.lead: lead_to_win_rate) and give them its source and
+    campaign, in batched bulk updates."""
     opportunities_link_leads(
         tenant=tenant,
         links=[(lead._deal_id, lead.pk) for lead in linked],  # type: ignore[attr-defined]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
 
 from crm.models import Membership, Tenant
 from crm.visibility import owner_scope
 from leads.models import Campaign
 from leads.selectors.filtering import apply_filterset
-from leads.selectors.funnels import won_lead_exists
+from leads.selectors.funnels import won_amount_of_lead, won_lead_exists
 from leads.selectors.setup_roles import can_read_sources
 
 
@@ -20,7 +23,9 @@ def campaign_choices(*, tenant: Tenant) -> QuerySet[Campaign]:
 def campaign_list(
     *, tenant: Tenant, membership: Membership, filters: dict | None = None
 ) -> QuerySet[Campaign]:
-    """Campaigns with the counts of their visible leads (n_leads, n_mql, n_won) in the same query."""
+    """Campaigns with the figures of their visible leads in the same query: n_leads, n_mql, n_won (leads with a
+    won deal originated from them) and won_amount (those deals' amount in the reporting currency, 0 when none
+    is won). lead_to_win_rate (KPIS.md) is n_won / n_leads."""
     if not can_read_sources(membership):
         return Campaign.objects.none()
     lead_filter = Q(leads__deleted_at__isnull=True)
@@ -43,6 +48,11 @@ def campaign_list(
                 ),
             ),
             n_won=Count("leads", filter=lead_filter & Q(won)),
+            won_amount=Coalesce(
+                Sum(won_amount_of_lead(tenant, "leads__id"), filter=lead_filter),
+                Value(Decimal("0.00")),
+                output_field=DecimalField(max_digits=18, decimal_places=2),
+            ),
         )
         .order_by("-start_date", "name", "-id")
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils.translation import gettext as _
 
@@ -40,6 +40,8 @@ class Funnel:
     sql: int = 0
     converted: int = 0
     won: int = 0
+    # Sum of the reporting-currency amounts of the won deals originated from these leads.
+    won_amount: Decimal = Decimal("0.00")
     extra: dict[str, Any] = field(default_factory=dict)
 
     def add(self, other: Funnel) -> None:
@@ -48,6 +50,7 @@ class Funnel:
         self.sql += other.sql
         self.converted += other.converted
         self.won += other.won
+        self.won_amount += other.won_amount
 
     @property
     def lead_to_mql_rate(self) -> float | None:
@@ -72,6 +75,7 @@ class Funnel:
             "sql": self.sql,
             "converted": self.converted,
             "won": self.won,
+            "won_amount": self.won_amount,
             "lead_to_mql_rate": self.lead_to_mql_rate,
             "mql_to_sql_rate": self.mql_to_sql_rate,
             "lead_conversion_rate": self.lead_conversion_rate,
@@ -88,6 +92,21 @@ def won_lead_exists(tenant: Tenant, lead_ref: str = "pk") -> Exists:
     )
 
 
+def won_amount_of_lead(tenant: Tenant, lead_ref: str = "pk") -> Subquery:
+    """The sum of amount_reporting (the tenant's reporting currency, KPIS.md "Conventions") of the won deals
+    originated from the lead; NULL when it has none."""
+    won = (
+        Opportunity.objects.filter(
+            tenant=tenant, lead_id=OuterRef(lead_ref), stage__kind=StageKind.WON, deleted_at__isnull=True
+        )
+        .order_by()
+        .values("lead_id")
+        .annotate(total=Sum("amount_reporting"))
+        .values("total")
+    )
+    return Subquery(won, output_field=DecimalField(max_digits=18, decimal_places=2))
+
+
 def visible_leads(*, tenant: Tenant, membership: Membership) -> QuerySet[Lead]:
     """Leads (not deleted) whose figures this member may see."""
     leads = Lead.objects.filter(tenant=tenant, deleted_at__isnull=True)
@@ -97,20 +116,21 @@ def visible_leads(*, tenant: Tenant, membership: Membership) -> QuerySet[Lead]:
     return leads
 
 
-def _funnel_aggregates() -> dict[str, Count]:
+def _funnel_aggregates() -> dict[str, Count | Sum]:
     return {
         "n_leads": Count("id"),
         "n_mql": Count("id", filter=REACHED_MQL),
         "n_sql": Count("id", filter=REACHED_SQL),
         "n_converted": Count("id", filter=REACHED_CONVERTED),
         "n_won": Count("id", filter=Q(is_won=True)),
+        "n_won_amount": Sum("lead_won_amount"),
     }
 
 
 def _funnel_counts(tenant: Tenant, leads: QuerySet[Lead], *group_by: str, **group_exprs: Any) -> QuerySet:
     """One grouped query with conditional aggregates: leads, reached mql/sql/converted, with a won deal."""
     return (
-        leads.annotate(is_won=won_lead_exists(tenant))
+        leads.annotate(is_won=won_lead_exists(tenant), lead_won_amount=won_amount_of_lead(tenant))
         .values(*group_by, **group_exprs)
         .annotate(**_funnel_aggregates())
         .order_by()
@@ -119,11 +139,22 @@ def _funnel_counts(tenant: Tenant, leads: QuerySet[Lead], *group_by: str, **grou
 
 def _funnel_total(tenant: Tenant, leads: QuerySet[Lead]) -> Funnel:
     """The same counts over all of `leads`, in one aggregate query."""
-    return _funnel_from_row(leads.annotate(is_won=won_lead_exists(tenant)).aggregate(**_funnel_aggregates()))
+    return _funnel_from_row(
+        leads.annotate(is_won=won_lead_exists(tenant), lead_won_amount=won_amount_of_lead(tenant)).aggregate(
+            **_funnel_aggregates()
+        )
+    )
 
 
 def _funnel_from_row(row: dict) -> Funnel:
-    return Funnel(row["n_leads"], row["n_mql"], row["n_sql"], row["n_converted"], row["n_won"])
+    return Funnel(
+        row["n_leads"],
+        row["n_mql"],
+        row["n_sql"],
+        row["n_converted"],
+        row["n_won"],
+        row["n_won_amount"] or Decimal("0.00"),
+    )
 
 
 @dataclass

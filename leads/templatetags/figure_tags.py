@@ -33,3 +33,11 @@ def per(amount: Decimal | None, count: int | None) -> Decimal | None:
     if amount is None or not count:
         return None
     return (Decimal(amount) / count).quantize(Decimal("0.01"))
+
+
+@register.filter
+def rate(count: int | None, total: int | None) -> float | None:
+    """count / total as a fraction (for |pct), None when there is nothing to divide by (KPIS.md)."""
+    if count is None or not total:
+        return None
+    return count / total

@@ -16,7 +16,7 @@ from crm.models import Role
 from crm.tenancy import tenant_context
 from leads.demo import leads as demo
 from leads.demo import setup as ops_demo
-from leads.models import Lead, LeadPoolEvent, LeadStatus, PoolEventKind
+from leads.models import Lead, LeadPoolEvent, LeadSource, LeadStatus, PoolEventKind
 from leads.selectors.duplicates import lead_duplicates
 from leads.selectors.pool import pool_health
 
@@ -91,6 +91,21 @@ def test_seed(tenant, demo_members):
         assert linked_deals.count() > 100
         assert not linked_deals.exclude(lead__converted_opportunity_id=F("pk")).exists()
         assert linked_deals.filter(stage__kind="won").exists()
+        # A realistic funnel (issue 12, item 2): 8-15% of the leads converted, their deals won and lost, each
+        # deal carrying its lead's source and campaign, and every source with won deals to report.
+        share = converted.count() / leads.count()
+        assert 0.08 <= share <= 0.15, share
+        assert not linked_deals.exclude(source_id=F("lead__source_id")).exists()
+        assert not linked_deals.filter(lead__campaign__isnull=False).exclude(
+            campaign_id=F("lead__campaign_id")
+        ).exists()
+        assert linked_deals.filter(stage__kind="lost").exists()
+        assert not converted.filter(source=None, campaign=None).exists()
+        won_by_source = dict(
+            linked_deals.filter(stage__kind="won").values_list("source__name").annotate(n=Count("pk"))
+        )
+        assert set(won_by_source) == set(LeadSource.objects.values_list("name", flat=True)), won_by_source
+        assert linked_deals.filter(stage__kind="won", campaign__isnull=False).exists()
         # Activities and last activity, scores, duplicates.
         assert Activity.objects.filter(lead__isnull=False, kind="call").count() > 500
         assert leads.filter(last_activity_at__isnull=False).count() > 1000
