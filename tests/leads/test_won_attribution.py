@@ -98,7 +98,7 @@ def _cells(html: str, row_marker: str, name: str) -> dict[str, str]:
             return {
                 key: re.sub(r"<[^>]+>|\s+", " ", value).strip()
                 for key, value in re.findall(
-                    r'data-testid="(won|won-amount|won-rate)">(.*?)</(?:td|span)>', row
+                    r'data-testid="(won|won-amount|won-rate)">(.*?)</(?:td|span|div)>', row
                 )
             }
     raise AssertionError(f"no row for {name}")
