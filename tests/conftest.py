@@ -92,6 +92,15 @@ def kpi_recompute_on_change_off(settings):
     settings.KPI_RECOMPUTE_ON_CHANGE = False
 
 
+@pytest.fixture(autouse=True)
+def api_rate_limits_out_of_the_way(settings):
+    """The API's rate limits (crm.throttling) count in the shared cache (Redis in CI) under keys of the token and
+    the tenant, which the probe's fixed ids make the same across tests and runs: a suite of hundreds of requests a
+    minute would meet them. Tests get limits no test reaches; tests/crm/test_api_throttle.py sets small ones."""
+    settings.API_RATE_PER_TOKEN = "1000000/min"
+    settings.API_RATE_PER_TENANT = "1000000/min"
+
+
 @pytest.fixture
 def tenant(db):
     return make_tenant("alpha")
