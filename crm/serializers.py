@@ -26,7 +26,9 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
-    expires_at = serializers.DateTimeField(read_only=True, help_text="After this moment the token answers 401.")
+    expires_at = serializers.DateTimeField(
+        read_only=True, help_text="After this moment the token answers 401."
+    )
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

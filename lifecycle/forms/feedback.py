@@ -63,11 +63,12 @@ class FeedbackForm(StyledForm):
         else:
             account = self._chosen_account(accounts)
             account_picker_setup(fields["account"], tenant=tenant, chosen=account)  # type: ignore[arg-type]
+            account_id = self["account"].auto_id
             fields["contact"].widget.attrs.update(
                 {
                     "hx-get": reverse("lifecycle:feedback-contacts", kwargs={"slug": tenant.slug}),
-                    "hx-trigger": f"change from:#{self.auto_id % 'account'}",
-                    "hx-include": f"#{self.auto_id % 'account'}",
+                    "hx-trigger": f"change from:#{account_id}",
+                    "hx-include": f"#{account_id}",
                     "hx-target": "this",
                     "hx-swap": "outerHTML",
                 }

@@ -96,9 +96,11 @@ def test_seed(tenant, demo_members):
         share = converted.count() / leads.count()
         assert 0.08 <= share <= 0.15, share
         assert not linked_deals.exclude(source_id=F("lead__source_id")).exists()
-        assert not linked_deals.filter(lead__campaign__isnull=False).exclude(
-            campaign_id=F("lead__campaign_id")
-        ).exists()
+        assert (
+            not linked_deals.filter(lead__campaign__isnull=False)
+            .exclude(campaign_id=F("lead__campaign_id"))
+            .exists()
+        )
         assert linked_deals.filter(stage__kind="lost").exists()
         assert not converted.filter(source=None, campaign=None).exists()
         won_by_source = dict(
