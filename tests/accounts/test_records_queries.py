@@ -74,11 +74,12 @@ EXPECTED = {
     "account-list": 13,
     "account-list-filtered": 13,
     # The 360's deal totals are one aggregate over every visible deal (not sums over the rows shown).
-    # lifecycle's panels (accounts.panels) add 7 to the account page: lifecycle settings (twice), the account's
-    # subscriptions, stage history, first customer date, feedback, health; the first request also creates the
-    # tenant's lifecycle settings (savepoint, insert, release: 3 more, once per tenant).
-    "account-detail": 22 + 7 + 3,
-    "account-detail-parent": 21 + 7,  # no parent: no account names to resolve in its history
+    # lifecycle's panels (accounts.panels) add 6 to the account page: lifecycle settings, the account's
+    # subscriptions (whether a term is renewed is stored: no second settings read), stage history, first customer
+    # date, feedback, health; the first request also creates the tenant's lifecycle settings (savepoint, insert,
+    # release: 3 more, once per tenant).
+    "account-detail": 22 + 6 + 3,
+    "account-detail-parent": 21 + 6,  # no parent: no account names to resolve in its history
     "contact-list": 13,
     "contact-detail": 16 + 1,  # lifecycle's panel: the contact's feedback
     "task-list": 11,  # the bucket counts (one aggregate) and a page per non-empty bucket (issue 12 item 3)
