@@ -279,9 +279,13 @@ def string_values(rows: dict[type[models.Model], list[models.Model]], users: lis
 
 
 def home_now_holds(world: World, marker: str) -> bool:
-    """Whether any of A's rows or members holds `marker` in a text value at this moment."""
+    """Whether any of A's rows or members holds `marker` in a text value at this moment. A's API tokens count too:
+    they are A's (tenant_id) though exempt from row-level security (an earlier probe may have named one with a
+    value copied from B's, which A's own token page then shows)."""
     users = list(User.objects.filter(pk__in=member_user_ids(world.home)))
-    return any(marker in value for value in string_values(rows_of(world.home), users))
+    rows = rows_of(world.home)
+    rows[ApiToken] = list(ApiToken.objects.filter(tenant=world.home))
+    return any(marker in value for value in string_values(rows, users))
 
 
 @dataclass
