@@ -71,6 +71,9 @@ def _log_in(page: Page) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_test_id("user-menu")).to_be_visible()
+    # The home page's cards and scripts settle first (a busy CI machine once typed into the box before they had,
+    # and the list never opened).
+    page.wait_for_load_state("networkidle")
 
 
 def _keep(path: Path) -> None:
@@ -92,7 +95,8 @@ def test_global_search_from_the_top_bar(page: Page, screenshot):
     # "/" focuses the box; typing shows the rep's own records, grouped by kind; not the other rep's.
     page.keyboard.press("/")
     expect(box).to_be_focused()
-    page.keyboard.type("tyrell")
+    with page.expect_response(lambda response: "/search/" in response.url):
+        page.keyboard.type("tyrell")
     expect(results).to_be_visible()
     expect(results.locator("[data-kind=lead] [data-testid=search-hit]")).to_have_count(1)
     expect(results.locator("[data-kind=account] [data-testid=search-hit] .fw-medium")).to_have_text(
