@@ -600,7 +600,7 @@ DEALS_SQL = f"""
 INSERT INTO accounts_opportunity (
     tenant_id, created_at, updated_at, external_id, name, type, amount, currency, amount_reporting, probability,
     forecast_category, expected_close_date, closed_at, lost_reason, deleted_at, version, account_id, lead_id,
-    owner_id, pipeline_id, stage_id
+    owner_id, pipeline_id, stage_id, next_step, source_id, campaign_id
 )
 SELECT %(tenant)s, created_at, created_at, '', account_name || ' – ' || type_label, type,
     amount, %(currency)s, amount, probability,
@@ -610,7 +610,7 @@ SELECT %(tenant)s, created_at, created_at, '', account_name || ' – ' || type_l
          ELSE (created_at + (10 + r_close * 140) * interval '1 day')::date END,
     CASE WHEN kind <> 'open' THEN least(now(), created_at + (10 + r_close * 140) * interval '1 day') END,
     CASE WHEN kind = 'lost' THEN {_pick("%(lost_reasons)s::text[]", "r_close")} ELSE '' END,
-    NULL, 1, account_id, lead_id, owner_id, %(pipeline)s, stage_id
+    NULL, 1, account_id, lead_id, owner_id, %(pipeline)s, stage_id, '', source_id, campaign_id
 FROM (
     SELECT x.*, acc.name AS account_name,
         CASE WHEN x.r_owner < 0.85 THEN acc.owner_id ELSE {_pick("%(reps)s::bigint[]", "x.r_owner2")} END AS owner_id,
@@ -618,6 +618,8 @@ FROM (
                  greatest(acc.created_at, now() - x.r_created * 120 * interval '1 day'))
              ELSE greatest(acc.created_at, now() - x.r_created * %(days)s * interval '1 day') END AS created_at,
         CASE WHEN x.type = 'new_business' AND x.r_lead < 0.4 THEN l.id END AS lead_id,
+        CASE WHEN x.type = 'new_business' AND x.r_lead < 0.4 THEN l.source_id END AS source_id,
+        CASE WHEN x.type = 'new_business' AND x.r_lead < 0.4 THEN l.campaign_id END AS campaign_id,
         round((exp(x.r_amount * 4 + 7))::numeric, -2) AS amount
     FROM (
         SELECT *,
@@ -644,11 +646,11 @@ FROM (
 ACTIVITIES_SQL = f"""
 INSERT INTO accounts_activity (
     tenant_id, created_at, updated_at, external_id, kind, subject, body, occurred_at, due_at, done, deleted_at,
-    account_id, lead_id, owner_id, contact_id, opportunity_id
+    account_id, lead_id, owner_id, contact_id, opportunity_id, outcome
 )
 SELECT %(tenant)s, coalesce(occurred_at, due_at - interval '3 days'), coalesce(occurred_at, due_at - interval '3 days'),
     '', kind, initcap(kind) || ' ' || subject, '', occurred_at, due_at, done, NULL,
-    account_id, lead_id, owner_id, NULL, opportunity_id
+    account_id, lead_id, owner_id, NULL, opportunity_id, ''
 FROM (
     SELECT y.*,
         CASE WHEN done THEN least(now(), since + (now() - since) * power(r_when, 0.6)) END AS occurred_at,

@@ -73,11 +73,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 ACTIVITIES_SQL = """
 INSERT INTO accounts_activity (
     tenant_id, created_at, updated_at, external_id, kind, subject, body, occurred_at, due_at, done, deleted_at,
-    account_id, lead_id, owner_id, contact_id, opportunity_id
+    account_id, lead_id, owner_id, contact_id, opportunity_id, outcome
 )
 SELECT %(tenant)s, coalesce(occurred_at, due_at - interval '3 days'), coalesce(occurred_at, due_at - interval '3 days'),
     '', kind, initcap(kind) || ' ' || subject, '', occurred_at, due_at, done, NULL,
-    account_id, NULL, owner_id, NULL, opportunity_id
+    account_id, NULL, owner_id, NULL, opportunity_id, ''
 FROM (
     SELECT y.*,
         CASE WHEN done THEN least(now(), since + (now() - since) * power(r_when, 0.5)) END AS occurred_at,
@@ -198,12 +198,12 @@ RENEWAL_DEALS_SQL = """
 INSERT INTO accounts_opportunity (
     tenant_id, created_at, updated_at, external_id, name, type, amount, currency, amount_reporting, probability,
     forecast_category, expected_close_date, closed_at, lost_reason, deleted_at, version, account_id, lead_id,
-    owner_id, pipeline_id, stage_id
+    owner_id, pipeline_id, stage_id, next_step
 )
 SELECT %(tenant)s, created_at, created_at, 'bench-renewal-' || sub_id, 'Renewal: ' || account_name || ' – ' || plan,
     'renewal', amount, %(currency)s, amount, probability,
     CASE WHEN probability >= 0.75 THEN 'commit' WHEN probability >= 0.5 THEN 'best_case' ELSE 'pipeline' END,
-    end_date, NULL, '', NULL, 1, account_id, NULL, owner_id, %(pipeline)s, stage_id
+    end_date, NULL, '', NULL, 1, account_id, NULL, owner_id, %(pipeline)s, stage_id, ''
 FROM (
     SELECT s.id AS sub_id, s.account_id, s.plan, s.end_date, a.name AS account_name, a.owner_id,
         round(s.mrr * greatest(1, round((s.end_date - s.start_date) / 30.44)), 2) AS amount,
