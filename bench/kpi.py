@@ -50,9 +50,9 @@ WITH won AS (
            random() FROM won WHERE random() < 0.7
 )
 INSERT INTO lifecycle_subscription (tenant_id, external_id, account_id, plan, mrr, currency, start_date, end_date,
-    churn_reason, deleted_at, version, created_at, updated_at)
+    churn_reason, deleted_at, version, created_at, updated_at, renewed, renewal_won)
 SELECT %(tenant)s, '', account_id, CASE term WHEN 1 THEN 'Standard' ELSE 'Standard (renewal)' END, round(mrr, 2),
-       %(currency)s, start_date, end_date, '', NULL, 1, now(), now()
+       %(currency)s, start_date, end_date, '', NULL, 1, now(), now(), false, false
 FROM terms
 """
 

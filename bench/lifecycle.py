@@ -163,9 +163,9 @@ terms AS (
     CROSS JOIN LATERAL generate_series(0, CASE WHEN s.months = 0 THEN 0 ELSE least(s.terms, 60) - 1 END) AS k
 )
 INSERT INTO lifecycle_subscription (tenant_id, external_id, account_id, plan, mrr, currency, start_date, end_date,
-    churn_reason, deleted_at, version, created_at, updated_at)
+    churn_reason, deleted_at, version, created_at, updated_at, renewed, renewal_won)
 SELECT %(tenant)s, '', account_id, plan, mrr, %(currency)s, start_date,
-    CASE WHEN months > 0 THEN (start_date + make_interval(months => months))::date END, '', NULL, 1, now(), now()
+    CASE WHEN months > 0 THEN (start_date + make_interval(months => months))::date END, '', NULL, 1, now(), now(), false, false
 FROM terms
 WHERE start_date <= %(today)s
 """
