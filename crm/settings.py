@@ -157,6 +157,13 @@ DATABASES = {
     "default": dj_database_url.parse(_database_url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
 }
 DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+# PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost. Every visibility filter (an OR of
+# EXISTS subqueries, costed as if run per row) passes it, so pages paid 50-100 ms of compilation per query while the
+# queries themselves ran in 20-60 ms; the nightly set-based SQL is faster without it too (bench/lifecycle.py prints
+# both). Off for the app's and workers' connections; DATABASE_JIT=on gives the server's setting back.
+if os.environ.get("DATABASE_JIT", "off") != "on":
+    _db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _db_options["options"] = " ".join(filter(None, [_db_options.get("options", ""), "-c jit=off"]))
 DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_crm")
 
 
