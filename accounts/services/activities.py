@@ -34,7 +34,7 @@ from accounts.services.common import (
 )
 from accounts.signals import activity_changed, activity_logged, activity_logging
 from crm.errors import AppError
-from crm.models import Tenant, User
+from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.records import record_restore, record_soft_delete
 
 ACTIVITY_FIELDS = (
@@ -191,6 +191,45 @@ def activity_log(
     if lead is not None:
         _notify_lead(tenant, lead, occurred_at, kind=activity.kind, done=activity.done)
     return activity
+
+
+def activities_open_system_tasks(
+    *, tenant: Tenant, tasks: Sequence[tuple[Account, User | None, str, datetime.datetime]]
+) -> list[Activity]:
+    """Open many tasks for the system at once (no actor; playbooks): `tasks` are (account, owner, subject, due_at).
+    The rules of activity_log for an open task on an account, checked for the whole set in one query each (the
+    accounts are the tenant's and live, the owners its active members), then one INSERT; each row gets its
+    history event from the database like a single save. No post_save is sent: the caller schedules what follows
+    (the health of the accounts)."""
+    if not tasks:
+        return []
+    for account, _owner, _subject, _due in tasks:
+        _same_tenant(tenant, account, "account")
+        _check_live(account, "account")
+    owner_ids = {owner.pk for _a, owner, _s, _d in tasks if owner is not None}
+    active = set(
+        Membership.objects.filter(
+            tenant=tenant, user_id__in=owner_ids, status=MembershipStatus.ACTIVE
+        ).values_list("user_id", flat=True)
+    )
+    if owner_ids - active:
+        raise ValidationError({"owner": _("The owner must be an active member of this company.")})
+    rows = []
+    for account, owner, subject, due_at in tasks:
+        subject = re.sub(r"\s+", " ", (subject or "").strip()) or str(ActivityKind.TASK.label)
+        rows.append(
+            Activity(
+                tenant=tenant,
+                kind=ActivityKind.TASK,
+                subject=subject[:200],  # Activity.subject's max_length
+                owner=owner,
+                account=account,
+                due_at=due_at,
+                done=False,
+            )
+        )
+    with _history(None):
+        return Activity.objects.bulk_create(rows)
 
 
 @transaction.atomic

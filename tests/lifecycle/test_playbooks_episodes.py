@@ -92,3 +92,67 @@ def test_defaults_are_made_once_and_deleted_ones_stay_deleted(in_tenant):
     PlaybookTemplate.objects.all().delete()
     health_recompute(tenant=tenant)
     assert PlaybookTemplate.objects.count() == 0
+
+
+def _run_queries(tenant, n_accounts, owner):  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    accounts = [customer(tenant, owner=owner) for _ in range(n_accounts)]
+    health_settings_update(tenant=tenant, actor=None, at_risk_threshold=50)
+    with CaptureQueriesContext(connection) as captured:
+        health_recompute(tenant=tenant)
+    return accounts, len(captured.captured_queries)
+
+
+def test_playbook_tasks_are_written_as_a_set(in_tenant, member):
+    """The tasks and runs of many new episodes cost the same statements as those of one (set-based writes), and
+    each task is what activity_log would have opened: an open task on the account, owned as the template says,
+    with its history event."""
+    from django.apps import apps
+
+    from crm.models import Membership, MembershipStatus
+    from lifecycle.services.playbooks import playbook_templates_ensure_defaults
+
+    activity_event = apps.get_model("accounts", "ActivityEvent")
+    tenant = in_tenant
+    cs = member(role=Role.CS)
+    playbook_templates_ensure_defaults(tenant=tenant)
+    _one, few = _run_queries(tenant, 1, cs.user)
+    Activity.objects.filter(tenant=tenant).delete()
+    PlaybookRun.objects.filter(tenant=tenant).delete()
+    many_accounts, many = _run_queries(tenant, 12, cs.user)
+    active_ids = set(
+        Membership.objects.filter(tenant=tenant, status=MembershipStatus.ACTIVE).values_list(
+            "user_id", flat=True
+        )
+    )
+    assert many == few
+    for account in many_accounts:
+        tasks = _tasks(account)
+        assert len(tasks) == 2
+        assert all(t.kind == "task" and not t.done for t in tasks)
+        # The cs task goes to the cs member; the manager's to the owner's team manager, else an admin.
+        assert {t.owner_id for t in tasks} <= active_ids and cs.user_id in {t.owner_id for t in tasks}
+        assert all(t.due_at is not None and t.occurred_at is None for t in tasks)
+        assert PlaybookRun.objects.get(account=account).tasks_created == 2
+    task_ids = [t.pk for a in many_accounts for t in _tasks(a)]
+    assert activity_event.objects.filter(pgh_obj_id__in=task_ids, pgh_label="insert").count() == 24
+
+
+def test_playbook_task_owner_must_be_an_active_member(in_tenant, member):
+    from django.core.exceptions import ValidationError
+
+    from accounts.services.activities import activities_open_system_tasks
+    from crm.models import MembershipStatus
+
+    tenant = in_tenant
+    gone = member(role=Role.CS)
+    account = customer(tenant, owner=gone.user)
+    gone.status = MembershipStatus.DEACTIVATED
+    gone.save(update_fields=["status"])
+    with pytest.raises(ValidationError):
+        activities_open_system_tasks(
+            tenant=tenant, tasks=[(account, gone.user, "Call", dt.datetime(2026, 1, 1, tzinfo=dt.UTC))]
+        )
+    assert not _tasks(account)
