@@ -89,7 +89,13 @@ class Account(TenantOwnedModel):
             models.Index(fields=["tenant", "name", "id"], name="accounts_acct_tenant_name_idx"),
             models.Index(fields=["tenant", "owner", "name"], name="accounts_acct_owner_idx"),
             models.Index(fields=["tenant", "tier"], name="accounts_acct_tier_idx"),
-            models.Index(fields=["tenant", "lifecycle_stage"], name="accounts_acct_stage_idx"),
+            # Live accounts by stage, with what the visibility rules read (owner, id): the lifecycle page's counts
+            # and the cs role's visible set are index-only scans.
+            models.Index(
+                fields=["tenant", "lifecycle_stage", "owner", "id"],
+                condition=models.Q(deleted_at=None),
+                name="accounts_acct_stage_live_idx",
+            ),
             models.Index(fields=["tenant", "parent"], name="accounts_acct_parent_idx"),
             models.Index(fields=["tenant", "domain"], name="accounts_acct_domain_idx"),
             GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="accounts_acct_search_trgm"),
