@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, F, Func, OuterRef, Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -152,41 +152,72 @@ def playbook_template_delete(*, tenant: Tenant, actor: User | None, template: Pl
 
 
 def _episodes(tenant: Tenant, ids: list[int] | None) -> list[tuple[int, str, str]]:
-    """(account id, trigger, episode key) of the episodes that have no run yet (bounded by the new episodes)."""
-    found: list[tuple[int, str, str]] = []
-    at_risk = HealthScore.objects.filter(tenant=tenant, at_risk_since__isnull=False)
+    """(account id, trigger, episode key) of the episodes that have no run yet. The runs are looked up in the
+    database (an anti-join on the runs' unique key), so a night with thousands of at-risk accounts whose episodes
+    already ran reads no run rows and sends no id lists."""
+    at_risk = (
+        HealthScore.objects.filter(tenant=tenant, at_risk_since__isnull=False)
+        .annotate(key=_utc_text(F("at_risk_since")))
+        .exclude(
+            Exists(
+                PlaybookRun.objects.filter(
+                    tenant=tenant,
+                    account_id=OuterRef("account_id"),
+                    trigger=PlaybookTrigger.AT_RISK,
+                    episode_key=OuterRef("key"),
+                )
+            )
+        )
+    )
     if ids is not None:
         at_risk = at_risk.filter(account_id__in=ids)
-    for account_id, since in at_risk.values_list("account_id", "at_risk_since"):
-        found.append((account_id, PlaybookTrigger.AT_RISK.value, _at_risk_key(since)))
-    entries = LifecycleChange.objects.filter(
-        tenant=tenant,
-        to_stage=LifecycleStageName.CONVERSION,
-        account__lifecycle_stage=LifecycleStageName.CONVERSION,
-        account__deleted_at=None,
-    ).exclude(
-        Exists(
-            LifecycleChange.objects.filter(
-                tenant=tenant, account_id=OuterRef("account_id"), date__gt=OuterRef("date")
+    found: list[tuple[int, str, str]] = [
+        (account_id, PlaybookTrigger.AT_RISK.value, key)
+        for account_id, key in at_risk.values_list("account_id", "key")
+    ]
+    entries = (
+        LifecycleChange.objects.filter(
+            tenant=tenant,
+            to_stage=LifecycleStageName.CONVERSION,
+            account__lifecycle_stage=LifecycleStageName.CONVERSION,
+            account__deleted_at=None,
+        )
+        .exclude(
+            Exists(
+                LifecycleChange.objects.filter(
+                    tenant=tenant, account_id=OuterRef("account_id"), date__gt=OuterRef("date")
+                )
+            )
+        )
+        .annotate(key=Func(F("date"), Value("YYYY-MM-DD"), function="to_char", output_field=CharField()))
+        .exclude(
+            Exists(
+                PlaybookRun.objects.filter(
+                    tenant=tenant,
+                    account_id=OuterRef("account_id"),
+                    trigger=PlaybookTrigger.ONBOARDING,
+                    episode_key=OuterRef("key"),
+                )
             )
         )
     )
     if ids is not None:
         entries = entries.filter(account_id__in=ids)
-    for account_id, day in entries.values_list("account_id", "date"):
-        found.append((account_id, PlaybookTrigger.ONBOARDING.value, day.isoformat()))
-    if not found:
-        return []
-    done = set(
-        PlaybookRun.objects.filter(tenant=tenant, account_id__in={a for a, _t, _k in found}).values_list(
-            "account_id", "trigger", "episode_key"
-        )
+    found.extend(
+        (account_id, PlaybookTrigger.ONBOARDING.value, key)
+        for account_id, key in entries.values_list("account_id", "key")
     )
-    return [episode for episode in found if episode not in done]
+    return found
 
 
-def _at_risk_key(since: datetime.datetime) -> str:
-    return timezone.localtime(since, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def _utc_text(expression: F) -> Func:
+    """The at-risk episode key: the instant at_risk_since in UTC as text, 2026-05-01T08:00:00.000000Z."""
+    return Func(
+        Func(Value("UTC"), expression, function="timezone"),
+        Value('YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        function="to_char",
+        output_field=CharField(),
+    )
 
 
 class _Assignees:

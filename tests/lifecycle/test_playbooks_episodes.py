@@ -156,3 +156,20 @@ def test_playbook_task_owner_must_be_an_active_member(in_tenant, member):
             tenant=tenant, tasks=[(account, gone.user, "Call", dt.datetime(2026, 1, 1, tzinfo=dt.UTC))]
         )
     assert not _tasks(account)
+
+
+def test_at_risk_episode_key_is_the_utc_instant_to_the_microsecond(in_tenant, member):
+    from lifecycle.models import HealthScore
+
+    tenant = in_tenant
+    cs = member(role=Role.CS)
+    account = customer(tenant, owner=cs.user)
+    health_settings_update(tenant=tenant, actor=None, at_risk_threshold=50)
+    health_recompute(tenant=tenant, playbooks=False)
+    since = dt.datetime(2026, 5, 1, 16, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    HealthScore.objects.filter(account=account).update(at_risk_since=since)
+    playbooks_run(tenant=tenant)
+    run = PlaybookRun.objects.get(account=account, trigger=PlaybookTrigger.AT_RISK)
+    assert run.episode_key == "2026-05-01T08:00:00.123456Z"
+    playbooks_run(tenant=tenant)  # the same episode: found in the runs, nothing new
+    assert PlaybookRun.objects.filter(account=account).count() == 1 and len(_tasks(account)) == 2
