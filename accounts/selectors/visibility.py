@@ -24,38 +24,55 @@ from crm.models import Membership, Role, Tenant
 from crm.visibility import owner_scope
 
 
-def _works_on_q(user_ids: set[int] | None, *, for_edit: bool) -> Q:
+@dataclass(frozen=True)
+class AccountColumns:
+    """Where a row finds the account fields the visibility rules read: an account itself (the default), or a row
+    that carries copies of them (lifecycle's stage changes and subscriptions keep the account's stage, owner and
+    liveness in their own columns, so their aggregates filter without joining every account)."""
+
+    pk: str = "pk"
+    stage: str = "lifecycle_stage"
+    owner: str = "owner_id"
+
+
+ACCOUNT_COLUMNS = AccountColumns()
+
+
+def _works_on_q(user_ids: set[int] | None, *, for_edit: bool, pk: str = "pk") -> Q:
     """Accounts the given users work on: account team rows, and (for reading) owning a deal or an activity.
 
     Logging an activity never grants edit rights, so a read-only share cannot be widened by logging a call.
     """
-    members = AccountMember.objects.filter(account_id=OuterRef("pk"), user_id__in=user_ids)
+    members = AccountMember.objects.filter(account_id=OuterRef(pk), user_id__in=user_ids)
     if for_edit:
         members = members.filter(access=AccountAccess.EDIT)
     q = Q(Exists(members)) | Q(
-        Exists(Opportunity.objects.filter(account_id=OuterRef("pk"), owner_id__in=user_ids, deleted_at=None))
+        Exists(Opportunity.objects.filter(account_id=OuterRef(pk), owner_id__in=user_ids, deleted_at=None))
     )
     if not for_edit:
-        q |= Q(Exists(Activity.objects.filter(account_id=OuterRef("pk"), owner_id__in=user_ids)))
+        q |= Q(Exists(Activity.objects.filter(account_id=OuterRef(pk), owner_id__in=user_ids)))
     return q
 
 
-def account_visibility_q(membership: Membership, *, for_edit: bool = False) -> Q | None:
-    """The accounts `membership` may see (or edit): None means all of them; Q() with no match means none."""
+def account_visibility_q(
+    membership: Membership, *, for_edit: bool = False, columns: AccountColumns = ACCOUNT_COLUMNS
+) -> Q | None:
+    """The accounts `membership` may see (or edit): None means all of them; Q() with no match means none.
+    `columns`: the same rule on rows that carry the account's fields under other names (AccountColumns)."""
     role = membership.role
     if role == Role.ADMIN:
         return None
     if role == Role.OPS:
-        return None if not for_edit else Q(pk__in=[])
+        return None if not for_edit else Q(**{f"{columns.pk}__in": []})
     if role == Role.CS:
         own = {membership.user_id}
         return (
-            Q(lifecycle_stage__in=CUSTOMER_STAGES)
-            | Q(owner_id=membership.user_id)
-            | _works_on_q(own, for_edit=True)
+            Q(**{f"{columns.stage}__in": CUSTOMER_STAGES})
+            | Q(**{columns.owner: membership.user_id})
+            | _works_on_q(own, for_edit=True, pk=columns.pk)
         )
     user_ids = owner_scope(membership) or {membership.user_id}
-    return Q(owner_id__in=user_ids) | _works_on_q(user_ids, for_edit=for_edit)
+    return Q(**{f"{columns.owner}__in": user_ids}) | _works_on_q(user_ids, for_edit=for_edit, pk=columns.pk)
 
 
 def account_queryset(*, tenant: Tenant, membership: Membership, for_edit: bool = False) -> QuerySet[Account]:

@@ -1,8 +1,10 @@
 """Reads of the lifecycle page and its API: accounts per stage now (with their MRR), the flows between stages per
 month (from the derived LifecycleChange history), and the accounts behind every number (the drill-downs).
 
-Everything is read within the member's account visibility (accounts.selectors.visibility.account_queryset), in
-a fixed number of aggregate queries whatever the data size: one for the stages, one for the flows.
+Everything is read within the member's account visibility (accounts.selectors.visibility), in a fixed number of
+aggregate queries whatever the data size: the accounts per stage, the MRR per stage, the flows. The MRR and the
+flows read the copies of the account's stage, owner and liveness that subscriptions and stage changes carry
+(migration 0006 keeps them), with the same visibility rule applied to those columns.
 
 A flow counts stage changes (one row of LifecycleChange each) whose date falls in a month of the tenant's
 calendar (the dates of the history are already local dates). The drill-down of a flow lists exactly those rows,
@@ -36,7 +38,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, LifecycleStageName
-from accounts.selectors.visibility import account_queryset
+from accounts.selectors.visibility import AccountColumns, account_queryset, account_visibility_q
 from crm.dates import tenant_today
 from crm.models import Membership, Tenant
 from lifecycle.models import LifecycleChange, Subscription
@@ -97,12 +99,25 @@ def parse_month(value: str | None) -> datetime.date | None:
     return datetime.date(int(match.group(1)), int(match.group(2)), 1)
 
 
+# The account fields that visibility reads, as lifecycle rows copy them (migration 0006).
+COPIED = AccountColumns(pk="account_id", stage="account_stage", owner="account_owner_id")
+
+
+def _visible_copies(qs: QuerySet, membership: Membership) -> QuerySet:
+    """Rows of live accounts the member may see, by the copies of the account fields the row carries: the same
+    rule as account_queryset (accounts.selectors.visibility), without a join to the accounts."""
+    q = account_visibility_q(membership, columns=COPIED)
+    qs = qs.filter(account_live=True)
+    return qs if q is None else qs.filter(q)
+
+
 def stage_counts(
     *, tenant: Tenant, membership: Membership, today: datetime.date | None = None
 ) -> list[dict[str, Any]]:
-    """Visible accounts per stage now, with the MRR of their active subscriptions: two plain GROUP BYs, the
-    accounts by stage and the active terms by their account's stage (a join of every account to its terms with a
-    distinct count took 0.4-2 s at 100,000 accounts in bench/lifecycle.py).
+    """Visible accounts per stage now, with the MRR of their active subscriptions: a GROUP BY of the visible
+    accounts (an index-only scan) and one of the active terms by the stage their account is in (the copies on the
+    terms: joining every account to its terms took 0.4-2 s at 100,000 accounts in bench/lifecycle.py, and still
+    most of the page once it was a plain join).
     `mrr` is None for the stages where it means nothing (acquisition, churn)."""
     today = today or tenant_today(tenant)
     visible = account_queryset(tenant=tenant, membership=membership)
@@ -110,15 +125,13 @@ def stage_counts(
         row["lifecycle_stage"]: row["n"]
         for row in visible.order_by().values("lifecycle_stage").annotate(n=Count("pk"))
     }
-    # From the visible accounts to their active terms: one read of the accounts (a subquery of the visible ones
-    # next to the join to the account's stage read them twice: 0.5-1.2 s at 100,000 accounts).
+    terms = Subscription.objects.filter(active_on(today), tenant=tenant, account_stage__in=STAGES_WITH_MRR)
     mrr: dict[str, Decimal] = {
-        row["lifecycle_stage"]: row["mrr"]
-        for row in visible.filter(lifecycle_stage__in=STAGES_WITH_MRR)
-        .filter(active_on(today, prefix="subscriptions__"))
+        row["account_stage"]: row["mrr"]
+        for row in _visible_copies(terms, membership)
         .order_by()
-        .values("lifecycle_stage")
-        .annotate(mrr=Sum("subscriptions__mrr"))
+        .values("account_stage")
+        .annotate(mrr=Sum("mrr"))
     }
     return [
         {
@@ -132,8 +145,7 @@ def stage_counts(
 
 
 def _visible_changes(*, tenant: Tenant, membership: Membership) -> QuerySet[LifecycleChange]:
-    visible = account_queryset(tenant=tenant, membership=membership).values("pk")
-    return LifecycleChange.objects.filter(tenant=tenant, account_id__in=visible)
+    return _visible_copies(LifecycleChange.objects.filter(tenant=tenant), membership)
 
 
 def monthly_flows(
