@@ -214,6 +214,33 @@ class LifecycleChange(TenantOwnedModel):
         return f"{self.date}: {self.from_stage or '-'} -> {self.to_stage}"
 
 
+class LifecycleFlowCount(TenantOwnedModel):
+    """Stage changes of live accounts counted per month, change (from, to) and the account's stage and owner now:
+    what the lifecycle page's flows per month sum, filtered by the viewer's visibility on (stage, owner). Written
+    only by the database: statement triggers on lifecycle_lifecyclechange add the rows a statement wrote and take
+    off the rows it removed (migration 0007); an account's change of stage, owner or liveness reaches it through
+    the copies on its stage changes (migration 0006)."""
+
+    month = models.DateField()
+    from_stage = models.CharField(max_length=12, blank=True)
+    to_stage = models.CharField(max_length=12)
+    account_stage = models.CharField(max_length=12, blank=True)
+    account_owner_id = models.BigIntegerField(null=True, blank=True)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "month", "from_stage", "to_stage", "account_stage", "account_owner_id"],
+                nulls_distinct=False,
+                name="lifecycle_flowcount_key_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month}: {self.from_stage or '-'} -> {self.to_stage} x{self.n}"
+
+
 # --- Health, feedback and playbooks (customer success) ------------------------------------------------------------
 
 

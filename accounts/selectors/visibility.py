@@ -54,25 +54,64 @@ def _works_on_q(user_ids: set[int] | None, *, for_edit: bool, pk: str = "pk") ->
     return q
 
 
+@dataclass(frozen=True)
+class VisibilityParts:
+    """account_visibility_q in two parts: `direct`, a condition on the account's own columns (stage, owner; None:
+    every account), and `works_on_users`, whose account-team rows, deals and (for reading) activities make an
+    account visible too (None: nobody's). Aggregates kept per (stage, owner) use `direct` on their rows and read
+    only the works-on accounts live."""
+
+    direct: Q | None
+    works_on_users: set[int] | None = None
+    works_on_edit: bool = False
+
+
+def account_visibility_parts(
+    membership: Membership, *, for_edit: bool = False, columns: AccountColumns = ACCOUNT_COLUMNS
+) -> VisibilityParts:
+    role = membership.role
+    if role == Role.ADMIN:
+        return VisibilityParts(None)
+    if role == Role.OPS:
+        return VisibilityParts(None if not for_edit else Q(**{f"{columns.pk}__in": []}))
+    if role == Role.CS:
+        return VisibilityParts(
+            Q(**{f"{columns.stage}__in": CUSTOMER_STAGES}) | Q(**{columns.owner: membership.user_id}),
+            {membership.user_id},
+            works_on_edit=True,
+        )
+    user_ids = owner_scope(membership) or {membership.user_id}
+    return VisibilityParts(Q(**{f"{columns.owner}__in": user_ids}), user_ids, works_on_edit=for_edit)
+
+
+def works_on_account_ids(parts: VisibilityParts) -> QuerySet:
+    """The ids of the accounts `parts.works_on_users` work on (the works-on half of the rule, as a set of ids
+    from the team, deal and activity tables: a semi-join driven by those users' rows, not a test per account)."""
+    users = parts.works_on_users or set()
+    members = AccountMember.objects.filter(user_id__in=users)
+    if parts.works_on_edit:
+        members = members.filter(access=AccountAccess.EDIT)
+    ids = members.values("account_id").union(
+        Opportunity.objects.filter(owner_id__in=users, deleted_at=None, account_id__isnull=False).values(
+            "account_id"
+        )
+    )
+    if not parts.works_on_edit:
+        ids = ids.union(
+            Activity.objects.filter(owner_id__in=users, account_id__isnull=False).values("account_id")
+        )
+    return ids
+
+
 def account_visibility_q(
     membership: Membership, *, for_edit: bool = False, columns: AccountColumns = ACCOUNT_COLUMNS
 ) -> Q | None:
     """The accounts `membership` may see (or edit): None means all of them; Q() with no match means none.
     `columns`: the same rule on rows that carry the account's fields under other names (AccountColumns)."""
-    role = membership.role
-    if role == Role.ADMIN:
-        return None
-    if role == Role.OPS:
-        return None if not for_edit else Q(**{f"{columns.pk}__in": []})
-    if role == Role.CS:
-        own = {membership.user_id}
-        return (
-            Q(**{f"{columns.stage}__in": CUSTOMER_STAGES})
-            | Q(**{columns.owner: membership.user_id})
-            | _works_on_q(own, for_edit=True, pk=columns.pk)
-        )
-    user_ids = owner_scope(membership) or {membership.user_id}
-    return Q(**{f"{columns.owner}__in": user_ids}) | _works_on_q(user_ids, for_edit=for_edit, pk=columns.pk)
+    parts = account_visibility_parts(membership, for_edit=for_edit, columns=columns)
+    if parts.direct is None or parts.works_on_users is None:
+        return parts.direct
+    return parts.direct | _works_on_q(parts.works_on_users, for_edit=parts.works_on_edit, pk=columns.pk)
 
 
 def account_queryset(*, tenant: Tenant, membership: Membership, for_edit: bool = False) -> QuerySet[Account]:
