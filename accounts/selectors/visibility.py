@@ -64,6 +64,8 @@ class VisibilityParts:
     direct: Q | None
     works_on_users: set[int] | None = None
     works_on_edit: bool = False
+    # Stages whose every account is visible (cs: the customer stages): rows known to be in them need no filter.
+    whole_stages: frozenset[str] = frozenset()
 
 
 def account_visibility_parts(
@@ -79,6 +81,7 @@ def account_visibility_parts(
             Q(**{f"{columns.stage}__in": CUSTOMER_STAGES}) | Q(**{columns.owner: membership.user_id}),
             {membership.user_id},
             works_on_edit=True,
+            whole_stages=frozenset(stage.value for stage in CUSTOMER_STAGES),
         )
     user_ids = owner_scope(membership) or {membership.user_id}
     return VisibilityParts(Q(**{f"{columns.owner}__in": user_ids}), user_ids, works_on_edit=for_edit)

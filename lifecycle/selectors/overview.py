@@ -133,12 +133,16 @@ def stage_counts(
         for row in visible.order_by().values("lifecycle_stage").annotate(n=Count("pk"))
     }
     terms = Subscription.objects.filter(active_on(today), tenant=tenant, account_stage__in=STAGES_WITH_MRR)
+    parts = account_visibility_parts(membership, columns=COPIED)
+    # cs sees every account of the stages with MRR: the terms then need no visibility filter (the same rows).
+    visible_terms = (
+        terms.filter(account_live=True)
+        if parts.whole_stages >= STAGES_WITH_MRR
+        else _visible_copies(terms, membership)
+    )
     mrr: dict[str, Decimal] = {
         row["account_stage"]: row["mrr"]
-        for row in _visible_copies(terms, membership)
-        .order_by()
-        .values("account_stage")
-        .annotate(mrr=Sum("mrr"))
+        for row in visible_terms.order_by().values("account_stage").annotate(mrr=Sum("mrr"))
     }
     return [
         {
