@@ -57,6 +57,11 @@ IMPORT_JOB_LIST_VALUE = {
     "created_at": "2026-11-20T09:00:00+08:00",
     "started_at": "2026-11-20T09:00:02+08:00",
     "finished_at": "2026-11-20T09:00:41+08:00",
+    "options": {"create_missing_owners": True, "add_missing_values": True},
+    "added": {
+        "owners": ["former.rep@acme.test"],
+        "values": {"region": ["Hainan"], "industry": ["Aquaculture"]},
+    },
 }
 IMPORT_JOB_RESPONSE_EXAMPLE = response_example(
     "Done, two rows rejected",
@@ -93,6 +98,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "options",
+            "added",
         ]
         read_only_fields = fields
 
@@ -112,6 +119,22 @@ class ImportJobCreateSerializer(serializers.Serializer):
         choices=[], help_text=_("campaigns, leads, accounts, contacts, opportunities, …")
     )
     file = serializers.FileField(help_text=_("A CSV file, UTF-8 with or without BOM, with a header row."))
+    create_missing_owners = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Admins only: an owner_email that is no member of the company becomes a deactivated member (so a "
+            "former employee's history keeps its owner) instead of a row error."
+        ),
+    )
+    add_missing_values = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Admins only: a value missing from the company's value lists (channel, industry, size band, region, "
+            "lost reason) is added to the list instead of refused; the job reports what it added."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -157,7 +180,12 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         examples=[
             OpenApiExample(
                 "Import leads",
-                value={"kind": "leads", "file": "leads-2026-q3.csv (the CSV file)"},
+                value={
+                    "kind": "leads",
+                    "file": "leads-2026-q3.csv (the CSV file)",
+                    "create_missing_owners": "true",
+                    "add_missing_values": "true",
+                },
                 request_only=True,
                 media_type="multipart/form-data",
             ),
@@ -174,6 +202,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                     "row_errors": [],
                     "started_at": None,
                     "finished_at": None,
+                    "added": {},
                 },
             ),
         ],
@@ -191,6 +220,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             kind=serializer.validated_data["kind"],
             file_name=upload.name,
             content=upload.read(services.MAX_FILE_BYTES + 1),
+            create_missing_owners=serializer.validated_data["create_missing_owners"],
+            add_missing_values=serializer.validated_data["add_missing_values"],
         )
         job = selectors.import_job_get(tenant=tenant, membership=membership, pk=job.pk)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)

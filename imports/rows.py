@@ -19,13 +19,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.imported import ANY_STATUS
+from crm.models import Membership, Tenant, User
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large
+from crm.services import member_add_deactivated
 from crm.validators import CONTROL_CHARACTERS, date_in_range, out_of_range_message
 
 TRUE_VALUES = {"true", "1", "yes", "y", "t"}
@@ -253,15 +257,14 @@ class Row:
         return None
 
     def member(self, column: str) -> User | None:
-        """The active member with this email (another company's people behave like unknown emails)."""
+        """The member with this email, active, invited or deactivated (history keeps its owners; another
+        company's people behave like unknown emails)."""
         email = self.text(column).lower()
         if not email:
             return None
         user = self.context.members.get(email)
         if user is None:
-            self.fail(
-                column, _("No active member of this company has the email “%(email)s”.") % {"email": email}
-            )
+            self.fail(column, _("No member of this company has the email “%(email)s”.") % {"email": email})
         return user
 
     def record(self, column: str, model: type[models.Model]) -> Any:
@@ -292,16 +295,35 @@ class ImportContext:
     # The file's columns: the name the kind knows (lower-cased) -> as the file's header spells it (row errors
     # name a column the way the user sees it).
     header: dict[str, str] = field(default_factory=dict)
+    # The job's options (imports.models.ImportJob.options) and what it added to the company because of them:
+    # {"owners": [emails], "values": {list key: [values]}}.
+    create_missing_owners: bool = False
+    add_missing_values: bool = False
+    added: dict[str, Any] = field(default_factory=dict)
 
     def load_members(self, emails: Iterable[str]) -> None:
         wanted = {e.strip().lower() for e in emails if e and e.strip()} - set(self.members)
         if not wanted:
             return
         found = Membership.objects.filter(
-            tenant=self.tenant, status=MembershipStatus.ACTIVE, user__email__in=wanted
+            tenant=self.tenant, status__in=ANY_STATUS, user__email__in=wanted
         ).select_related("user")
         for membership in found:
             self.members[membership.user.email.lower()] = membership.user
+        if self.create_missing_owners:
+            self._add_missing_members(wanted - set(self.members))
+
+    def _add_missing_members(self, emails: set[str]) -> None:
+        """Unknown owner emails become deactivated members (the import's create_missing_owners option), so a
+        departed rep's history keeps a name; a malformed email stays a row error."""
+        for email in sorted(emails):
+            try:
+                validate_email(email)
+            except ValidationError:
+                continue
+            membership = member_add_deactivated(tenant=self.tenant, actor=self.user, email=email)
+            self.members[email] = membership.user
+            self.added.setdefault("owners", []).append(email)
 
     def load_records(
         self, model: type[models.Model], external_ids: Iterable[str], select_related: tuple[str, ...] = ()

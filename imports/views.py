@@ -61,6 +61,8 @@ def import_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 file_name=upload.name,
                 content=upload.read(services.MAX_FILE_BYTES + 1),
+                create_missing_owners=form.cleaned_data.get("create_missing_owners") or False,
+                add_missing_values=form.cleaned_data.get("add_missing_values") or False,
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)

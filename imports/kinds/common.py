@@ -10,6 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from crm.models import Role
+from crm.records import record_set_created_at
 from imports.rows import Row
 
 ALL_ROLES = frozenset(Role.values)
@@ -38,3 +39,13 @@ def iso(value: Any) -> str:
 
 def email_of(user: Any) -> str:
     return user.email if user is not None else ""
+
+
+def keep_created_at(context: Any, obj: Any, created_at: datetime.datetime | None) -> None:
+    """A re-imported row's created_at, as the file gives it (crm.records.record_set_created_at)."""
+    record_set_created_at(
+        queryset=type(obj)._default_manager.filter(tenant=context.tenant),
+        instance=obj,
+        created_at=created_at,
+        actor=context.actor,
+    )

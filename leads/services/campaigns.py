@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.imported import owner_statuses
+from crm.models import Membership, Tenant, User
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large
 from leads.models import Campaign, Channel, LeadSource, SourceKind
 
@@ -30,7 +31,7 @@ CAMPAIGN_FIELDS = (
 def _active_member_user(tenant: Tenant, user: User | None) -> bool:
     return (
         user is None
-        or Membership.objects.filter(tenant=tenant, user=user, status=MembershipStatus.ACTIVE).exists()
+        or Membership.objects.filter(tenant=tenant, user=user, status__in=owner_statuses()).exists()
     )
 
 
