@@ -236,3 +236,31 @@ def test_reimport_updates_created_at_of_a_deal(tenant, admin_member, run_import)
     assert (again.updated, again.failed) == (1, 0), again.row_errors
     with tenant_context(tenant):
         assert Opportunity.objects.get(external_id="O-1").created_at == at(2021, 1, 1)
+
+
+def test_a_manager_sees_the_history_of_deactivated_and_invited_team_members(
+    tenant, admin_member, member, run_import
+):
+    from crm.visibility import owner_scope
+    from leads.selectors.inbox import lead_inbox
+    from sales_ops.selectors.kpis import snapshot_visibility
+
+    manager = member(role=Role.SALES_MANAGER, team="East")
+    for email, status in (
+        ("gone@alpha.test", MembershipStatus.DEACTIVATED),
+        ("new@alpha.test", MembershipStatus.INVITED),
+    ):
+        MembershipFactory(tenant=tenant, user=UserFactory(email=email), status=status, team=manager.team)
+    job = run_import(
+        admin_member,
+        "leads",
+        csv_text(LEADS, "L-1,Wu,working,gone@alpha.test,,", "L-2,Li,new,new@alpha.test,,"),
+    )
+    assert job.failed == 0, job.row_errors
+    with tenant_context(tenant):
+        manager = Membership.objects.select_related("team", "user").get(pk=manager.pk)
+        assert len(owner_scope(manager)) == 3
+        _filters, rows = lead_inbox(tenant=tenant, membership=manager, params={}, scope="team")
+        assert {lead.external_id for lead in rows} == {"L-1", "L-2"}
+        visible = snapshot_visibility(manager)
+        assert "gone@alpha.test" in str(visible) and "new@alpha.test" in str(visible)
