@@ -38,20 +38,33 @@ TRUE_VALUES = {"true", "1", "yes", "y", "t"}
 SYNTHETIC_ID = re.compile(r"^crm-(\d{1,18})$")
 
 
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection): exports put an apostrophe in
-# front, which spreadsheets show as text, and imports take it off again, so an export re-imports unchanged.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+# CSV injection: a spreadsheet runs a cell that starts with "=", "+", "-" or "@" as a formula, and a leading tab
+# or carriage return hides such a start. Exports put an apostrophe in front of a cell it would run (spreadsheets
+# show it as text) and imports take it off again, so an export re-imports unchanged. A "+" or "-" followed only by
+# digits, spaces and the punctuation of numbers and phone numbers (. , ( ) / + -) is left as it is: a spreadsheet
+# can at most do arithmetic on it, never call a function, open a link or reach another program (those need letters
+# or characters such as | ! " & :), so "+86 138 0000 0000" and "-1500.50" are exported as they are.
+ALWAYS_FORMULA = ("=", "@", "\t", "\r")
+SIGNS = ("+", "-")
+HARMLESS_AFTER_SIGN = re.compile(r"^[0-9 .,()/+\-]*$")
+
+
+def runs_as_formula(value: str) -> bool:
+    """Whether a spreadsheet opening the CSV would run `value` as a formula that can do harm."""
+    if value.startswith(ALWAYS_FORMULA):
+        return True
+    return value.startswith(SIGNS) and not HARMLESS_AFTER_SIGN.match(value[1:])
 
 
 def cell_for_export(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.match(value):
+    if isinstance(value, str) and runs_as_formula(value):
         return "'" + value
     return value
 
 
 def cell_from_import(cell: str) -> str:
-    if len(cell) > 1 and cell[0] == "'" and cell[1:].startswith(FORMULA_START):
+    """Takes off the apostrophe an export put in front (only where cell_for_export would have put it)."""
+    if len(cell) > 1 and cell[0] == "'" and runs_as_formula(cell[1:]):
         return cell[1:]
     return cell
 
