@@ -12,6 +12,19 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Where the company's value lists are stored (a value in use is retired, never deleted).
+        from accounts.models import Account, Opportunity
+        from crm.value_lists import register_usage
+
+        for key in ("industry", "region", "size_band"):
+            register_usage(
+                key,
+                lambda tenant, value, key=key: Account.objects.filter(tenant=tenant, **{key: value}).exists(),
+            )
+        register_usage(
+            "lost_reason",
+            lambda tenant, value: Opportunity.objects.filter(tenant=tenant, lost_reason=value).exists(),
+        )
         from accounts.services.rates import on_reporting_currency_changed
         from crm.signals import tenant_created, tenant_currency_changed
 
