@@ -37,7 +37,8 @@ class ListValueSerializer(serializers.Serializer):
     value = serializers.CharField(
         max_length=value_lists.MAX_VALUE, help_text=_("The stored value (never changes).")
     )
-    label = serializers.CharField(
+    # A field named "label" shadows Field.label (a str) for the type checker only.
+    label = serializers.CharField(  # type: ignore[assignment]
         max_length=200, required=False, allow_blank=True, help_text=_("What people see.")
     )
     built_in = serializers.BooleanField(read_only=True)
@@ -53,13 +54,13 @@ class ListValueSerializer(serializers.Serializer):
     ]
 )
 class ListValueUpdateSerializer(serializers.Serializer):
-    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True)  # type: ignore[assignment]
     retired = serializers.BooleanField(required=False)
 
 
 class ValueListSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
 
 
 def _key(list_key: str) -> str:

@@ -48,19 +48,21 @@ def _apply(request: TenantHttpRequest, list_key: str) -> None:
     action = request.POST.get("action", "")
     value = request.POST.get("value", "")
     label = request.POST.get("label", "")
-    common = {"tenant": request.tenant, "actor": request.user, "list_key": list_key}
+    tenant, actor = request.tenant, request.user
     if action == "add":
-        item = value_lists.value_add(**common, value=value, label=label)
+        item = value_lists.value_add(tenant=tenant, actor=actor, list_key=list_key, value=value, label=label)
         messages.success(request, _("Added “%(value)s”.") % {"value": item.label})
         return
-    if value not in {item.value for item in value_lists.value_list(tenant=request.tenant, list_key=list_key)}:
+    if value not in {item.value for item in value_lists.value_list(tenant=tenant, list_key=list_key)}:
         raise ValidationError(_("This list has no such value."))
     if action == "rename":
-        value_lists.value_update(**common, value=value, label=label)
+        value_lists.value_update(tenant=tenant, actor=actor, list_key=list_key, value=value, label=label)
     elif action in ("retire", "unretire"):
-        value_lists.value_update(**common, value=value, retired=action == "retire")
+        value_lists.value_update(
+            tenant=tenant, actor=actor, list_key=list_key, value=value, retired=action == "retire"
+        )
     elif action == "delete":
-        value_lists.value_delete(**common, value=value)
+        value_lists.value_delete(tenant=tenant, actor=actor, list_key=list_key, value=value)
     else:
         raise ValidationError(_("Unknown action."))
     messages.success(request, _("Saved."))

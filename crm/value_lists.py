@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -213,6 +214,15 @@ _USAGE: dict[str, list[Callable[[Tenant, str], bool]]] = {}
 
 def register_usage(list_key: str, in_use: Callable[[Tenant, str], bool]) -> None:
     _USAGE.setdefault(list_key, []).append(in_use)
+
+
+def register_field_usage(list_key: str, model: type[Model], field: str) -> None:
+    """`model.field` stores values of the list (a tenant-owned model)."""
+
+    def in_use(tenant: Tenant, value: str) -> bool:
+        return model._default_manager.filter(tenant=tenant, **{field: value}).exists()
+
+    register_usage(list_key, in_use)
 
 
 def value_in_use(*, tenant: Tenant, list_key: str, value: str) -> bool:

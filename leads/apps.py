@@ -35,14 +35,9 @@ class LeadsConfig(AppConfig):
         register_search_kind(LEAD_SEARCH)
 
         # Where the company's value lists are stored (a value in use is retired, never deleted).
-        from crm.value_lists import register_usage
+        from crm.value_lists import register_field_usage
         from leads.models import Campaign
 
-        register_usage(
-            "channel", lambda tenant, value: Campaign.objects.filter(tenant=tenant, channel=value).exists()
-        )
+        register_field_usage("channel", Campaign, "channel")
         for key in ("industry", "region", "size_band"):
-            register_usage(
-                key,
-                lambda tenant, value, key=key: Lead.objects.filter(tenant=tenant, **{key: value}).exists(),
-            )
+            register_field_usage(key, Lead, key)

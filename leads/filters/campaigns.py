@@ -33,7 +33,7 @@ def _channels() -> list[tuple[str, str]]:
     """The company's channels, retired ones included (old campaigns have them)."""
     tenant = current_tenant_or_none()
     if tenant is None:
-        return list(Channel.choices)
+        return [(value, str(label)) for value, label in Channel.choices]
     return [(item.value, item.label) for item in value_list(tenant=tenant, list_key=ValueListKey.CHANNEL)]
 
 
