@@ -84,7 +84,8 @@ class ValueListsView(APIView):
     @extend_schema(
         summary="The company's value lists",
         responses={200: ValueListSerializer(many=True)},
-        examples=[response_example("Lists", [{"key": "channel", "label": "Campaign channel"}])],
+        operation_id="value_lists_index",
+        examples=[response_example("Lists", {"key": "channel", "label": "Campaign channel"})],
     )
     def get(self, request: Request, slug: str) -> Response:
         return Response([{"key": key, "label": str(label)} for key, label in ValueListKey.choices])
@@ -98,13 +99,11 @@ class ValueListView(APIView):
         responses={200: ListValueSerializer(many=True), 404: OpenApiResponse(description="Unknown list")},
         examples=[
             response_example(
-                "Channels",
-                [
-                    {"value": "event", "label": "Event / trade show", "built_in": True, "retired": False},
-                    VALUE_EXAMPLE,
-                ],
+                "A built-in channel",
+                {"value": "event", "label": "Event / trade show", "built_in": True, "retired": False},
             )
         ],
+        operation_id="value_list_values",
     )
     def get(self, request: Request, slug: str, list_key: str) -> Response:
         tenant = tenant_request(request).tenant
