@@ -12,6 +12,13 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Where the company's value lists are stored (a value in use is retired, never deleted).
+        from accounts.models import Account, Opportunity
+        from crm.value_lists import register_field_usage
+
+        for key in ("industry", "region", "size_band"):
+            register_field_usage(key, Account, key)
+        register_field_usage("lost_reason", Opportunity, "lost_reason")
         from accounts.services.rates import on_reporting_currency_changed
         from crm.signals import tenant_created, tenant_currency_changed
 

@@ -222,3 +222,36 @@ class ApiToken(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class ValueListKey(models.TextChoices):
+    """The company's editable value lists (crm.value_lists)."""
+
+    CHANNEL = "channel", _("Campaign channel")
+    INDUSTRY = "industry", _("Industry")
+    SIZE_BAND = "size_band", _("Company size")
+    REGION = "region", _("Region")
+    LOST_REASON = "lost_reason", _("Lost reason")
+
+
+class ValueListItem(TenantOwnedModel):
+    """A value of one of the company's lists: one it added, or its own label or retirement of a built-in value
+    (the built-ins themselves live in code, crm.value_lists.BUILT_IN, so a new company has them with no rows).
+    A retired value is no longer offered or accepted for new choices; records that have it keep it."""
+
+    list_key = models.CharField(_("list"), max_length=20, choices=ValueListKey.choices)
+    value = models.CharField(_("value"), max_length=100)
+    # Empty: the built-in's translated label, or the value itself.
+    label = models.CharField(_("label"), max_length=200, blank=True)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["list_key", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "list_key", "value"], name="crm_valuelistitem_tenant_list_value_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_key}: {self.value}"

@@ -78,6 +78,7 @@ register_nav_section("admin", pgettext_lazy("navigation section", "Admin"), 40)
 register_nav_item("sales", NavItem(_("Home"), "crm:tenant-home", EVERYONE, order=10))
 register_nav_item("admin", NavItem(_("Members"), "crm:member-list", ADMIN, order=10))
 register_nav_item("admin", NavItem(_("Settings"), "crm:tenant-settings", ADMIN, order=20))
+register_nav_item("admin", NavItem(_("Value lists"), "crm:value-lists", ADMIN, order=25))
 
 
 def navigation_for(request: HttpRequest, membership: Membership) -> list[dict]:

@@ -7,6 +7,7 @@ entity's own rules (who may edit, what a merged record may do) stay in its app."
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -129,6 +130,18 @@ def record_update_versioned(
     if refresh:
         instance.refresh_from_db()
     return instance
+
+
+def record_set_created_at(
+    *, queryset: QuerySet[M], instance: M, created_at: datetime.datetime | None, actor: User | None
+) -> None:
+    """Set a record's creation time as an import's file gives it (a re-imported row keeps its history exactly as
+    the first import did); None or the same time: nothing to do. Booked to `actor`."""
+    if created_at is None or getattr(instance, "created_at", None) == created_at:
+        return
+    with _history(actor, None):
+        queryset.filter(pk=instance.pk).update(created_at=created_at)
+    instance.created_at = created_at  # type: ignore[attr-defined]  # every record of an import has created_at
 
 
 def record_soft_delete(

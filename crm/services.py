@@ -202,6 +202,26 @@ def member_invite(
 
 
 @transaction.atomic
+def member_add_deactivated(
+    *, tenant: Tenant, actor: User, email: str, role: str = Role.SALES_REP
+) -> Membership:
+    """A deactivated member with this email (an import's owner who left the company: their history keeps a name).
+    An existing membership of the email is returned as it is. Side effects: creates the user without a usable
+    password when the email is new; sends nothing (nobody is invited), and the person cannot log in here."""
+    email = User.objects.normalize_email(email.strip()).lower()
+    User(email=email).clean_fields(exclude=["password"])
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User(email=email, language=tenant.default_locale)
+        user.set_unusable_password()
+        user.save()
+    membership, _created = Membership.objects.get_or_create(
+        tenant=tenant, user=user, defaults={"role": role, "status": MembershipStatus.DEACTIVATED}
+    )
+    return membership
+
+
+@transaction.atomic
 def invitation_accept(
     *,
     tenant: Tenant,

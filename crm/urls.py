@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from crm import api, search_views, token_views, views
+from crm import api, search_views, token_views, value_list_api, value_list_views, views
 
 crm_pages = (
     [
@@ -20,6 +20,7 @@ crm_pages = (
         path("t/<slug:slug>/members/", views.member_list, name="member-list"),
         path("t/<slug:slug>/members/<int:pk>/", views.member_edit, name="member-edit"),
         path("t/<slug:slug>/settings/", views.tenant_settings, name="tenant-settings"),
+        path("t/<slug:slug>/value-lists/", value_list_views.value_lists_page, name="value-lists"),
         path("t/<slug:slug>/api-tokens/", token_views.api_tokens, name="api-tokens"),
         path(
             "t/<slug:slug>/api-tokens/<int:pk>/revoke/", token_views.api_token_revoke, name="api-token-revoke"
@@ -41,6 +42,13 @@ crm_api = (
         path("tokens/", api.ApiTokenViewSet.as_view({"get": "list"}), name="token-list"),
         path("tokens/<int:pk>/", api.ApiTokenViewSet.as_view({"delete": "destroy"}), name="token-detail"),
         path("search/", search_views.SearchView.as_view(), name="search"),
+        path("value-lists/", value_list_api.ValueListsView.as_view(), name="value-lists"),
+        path("value-lists/<slug:list_key>/", value_list_api.ValueListView.as_view(), name="value-list"),
+        path(
+            "value-lists/<slug:list_key>/<str:value>/",
+            value_list_api.ValueListItemView.as_view(),
+            name="value-list-item",
+        ),
     ],
     "crm-api",
 )

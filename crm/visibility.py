@@ -7,18 +7,21 @@ Apps combine it with their own rules (a rep also sees accounts they work on, cs 
 
 from __future__ import annotations
 
-from crm.models import Membership, MembershipStatus, Role
+from crm.models import Membership, Role
 
 SEES_ALL = frozenset({Role.ADMIN, Role.OPS})
 
 
 def team_user_ids(membership: Membership) -> set[int]:
+    """The manager and every member of their team, whatever the membership's status: records owned by a rep who
+    left (deactivated) or has not logged in yet (invited, e.g. after a migration) stay the team's to see and
+    to hand over (issue 10: visibility treats deactivated owners like anyone)."""
     ids = {membership.user_id}
     if membership.team_id:
         ids.update(
-            Membership.objects.filter(
-                tenant_id=membership.tenant_id, team_id=membership.team_id, status=MembershipStatus.ACTIVE
-            ).values_list("user_id", flat=True)
+            Membership.objects.filter(tenant_id=membership.tenant_id, team_id=membership.team_id).values_list(
+                "user_id", flat=True
+            )
         )
     return ids
 

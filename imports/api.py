@@ -2,14 +2,17 @@
 
 - `POST imports/` (multipart: `kind`, `file`) starts an import and returns the job (201);
 - `GET imports/` lists recent jobs, `GET imports/<id>/` gives a job's status, counts and row errors;
-- `GET exports/<kind>/` streams the kind's CSV (the same columns as the import), with the list's filters as query
-  parameters and the caller's role visibility.
+- `GET exports/<kind>/` streams the kind's CSV or XLSX (the same columns as the import), with the list's filters as
+  query parameters and the caller's role visibility.
 """
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -21,6 +24,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,7 +35,7 @@ from crm.types import tenant_request
 from imports import selectors, services
 from imports.models import ImportJob
 from imports.registry import all_kinds
-from imports.views import export_response
+from imports.views import XLSX_TYPE, export_response, export_xlsx_response
 
 
 class RowErrorSerializer(serializers.Serializer):
@@ -57,6 +61,11 @@ IMPORT_JOB_LIST_VALUE = {
     "created_at": "2026-11-20T09:00:00+08:00",
     "started_at": "2026-11-20T09:00:02+08:00",
     "finished_at": "2026-11-20T09:00:41+08:00",
+    "options": {"create_missing_owners": True, "add_missing_values": True},
+    "added": {
+        "owners": ["former.rep@acme.test"],
+        "values": {"region": ["Hainan"], "industry": ["Aquaculture"]},
+    },
 }
 IMPORT_JOB_RESPONSE_EXAMPLE = response_example(
     "Done, two rows rejected",
@@ -93,6 +102,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "options",
+            "added",
         ]
         read_only_fields = fields
 
@@ -112,6 +123,22 @@ class ImportJobCreateSerializer(serializers.Serializer):
         choices=[], help_text=_("campaigns, leads, accounts, contacts, opportunities, …")
     )
     file = serializers.FileField(help_text=_("A CSV file, UTF-8 with or without BOM, with a header row."))
+    create_missing_owners = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Admins only: an owner_email that is no member of the company becomes a deactivated member (so a "
+            "former employee's history keeps its owner) instead of a row error."
+        ),
+    )
+    add_missing_values = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Admins only: a value missing from the company's value lists (channel, industry, size band, region, "
+            "lost reason) is added to the list instead of refused; the job reports what it added."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -157,7 +184,12 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         examples=[
             OpenApiExample(
                 "Import leads",
-                value={"kind": "leads", "file": "leads-2026-q3.csv (the CSV file)"},
+                value={
+                    "kind": "leads",
+                    "file": "leads-2026-q3.csv (the CSV file)",
+                    "create_missing_owners": "true",
+                    "add_missing_values": "true",
+                },
                 request_only=True,
                 media_type="multipart/form-data",
             ),
@@ -174,6 +206,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                     "row_errors": [],
                     "started_at": None,
                     "finished_at": None,
+                    "added": {},
                 },
             ),
         ],
@@ -191,23 +224,65 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             kind=serializer.validated_data["kind"],
             file_name=upload.name,
             content=upload.read(services.MAX_FILE_BYTES + 1),
+            create_missing_owners=serializer.validated_data["create_missing_owners"],
+            add_missing_values=serializer.validated_data["add_missing_values"],
         )
         job = selectors.import_job_get(tenant=tenant, membership=membership, pk=job.pk)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)
 
 
+class _FileRenderer(BaseRenderer):
+    """Lets content negotiation accept a file type the view writes itself (the view returns a Django response,
+    which no renderer touches); errors are answered in JSON (ExportView.handle_exception)."""
+
+    charset = None
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        return json.dumps(data).encode()
+
+
+class CSVRenderer(_FileRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XLSXRenderer(_FileRenderer):
+    media_type = XLSX_TYPE
+    format = "xlsx"
+
+
 class ExportView(APIView):
+    # JSON first: a client that accepts anything gets the CSV (the view's default) and, on an error, JSON.
+    renderer_classes = [JSONRenderer, CSVRenderer, XLSXRenderer]
+
     @extend_schema(
-        summary="Export a kind as CSV",
+        summary="Export a kind as CSV or XLSX",
         description=(
             "Streams the records of `kind` the caller may see, with the import's columns (KPIS.md). Query "
-            "parameters are the filters of the kind's list (e.g. `owner`, `status`, `q`)."
+            "parameters are the filters of the kind's list (e.g. `owner`, `status`, `q`). CSV by default and "
+            "with `Accept: text/csv` or `?format=csv`; an XLSX workbook (one sheet, text cells) with `Accept: "
+            f"{XLSX_TYPE}` or `?format=xlsx`."
         ),
-        parameters=[OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter("kind", OpenApiTypes.STR, OpenApiParameter.PATH),
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"], required=False),
+        ],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR),
+            (200, XLSX_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
             404: OpenApiResponse(description="Unknown kind"),
         },
     )
-    def get(self, request: Request, slug: str, kind: str) -> StreamingHttpResponse:
-        return export_response(tenant_request(request), kind)
+    def get(self, request: Request, slug: str, kind: str) -> HttpResponseBase:
+        member_request = tenant_request(request)
+        if getattr(request.accepted_renderer, "format", "") == "xlsx":
+            return export_xlsx_response(member_request, kind)
+        return export_response(member_request, kind)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # An error has no CSV or XLSX form: answer it in JSON whatever the client asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)

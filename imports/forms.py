@@ -6,13 +6,24 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledForm
-from crm.models import Membership
+from crm.models import Membership, Role
+from crm.value_lists import value_lists_can_edit
 from imports.registry import importable_kinds
 
 
 class ImportForm(StyledForm):
     kind = forms.ChoiceField(label=_("What to import"))
     file = forms.FileField(label=_("CSV file (UTF-8)"))
+    create_missing_owners = forms.BooleanField(
+        label=_("Create missing owners as deactivated members"),
+        help_text=_("An owner email that is no member of the company keeps its records as a former member."),
+        required=False,
+    )
+    add_missing_values = forms.BooleanField(
+        label=_("Add missing values to the company's lists"),
+        help_text=_("Channels, industries, size bands, regions and lost reasons the lists do not have yet."),
+        required=False,
+    )
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -21,3 +32,7 @@ class ImportForm(StyledForm):
             raise TypeError("kind must be a ChoiceField")
         kind_field.choices = [(kind.key, kind.label) for kind in importable_kinds(membership)]
         self.fields["file"].widget.attrs["accept"] = ".csv,text/csv"
+        if membership.role != Role.ADMIN:
+            del self.fields["create_missing_owners"]
+        if not value_lists_can_edit(membership):
+            del self.fields["add_missing_values"]

@@ -42,6 +42,10 @@ class ImportJob(TenantOwnedModel):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # What the importing member chose for this file: {"create_missing_owners": bool, "add_missing_values": bool}.
+    options = models.JSONField(default=dict, blank=True)
+    # What the job added to the company because of its options: {"owners": [emails], "values": {list: [values]}}.
+    added = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [

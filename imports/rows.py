@@ -19,13 +19,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.imported import ANY_STATUS
+from crm.models import Membership, Tenant, User
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large
+from crm.services import member_add_deactivated
 from crm.validators import CONTROL_CHARACTERS, date_in_range, out_of_range_message
 
 TRUE_VALUES = {"true", "1", "yes", "y", "t"}
@@ -34,20 +38,33 @@ TRUE_VALUES = {"true", "1", "yes", "y", "t"}
 SYNTHETIC_ID = re.compile(r"^crm-(\d{1,18})$")
 
 
-# Spreadsheets run a cell that starts with one of these as a formula (CSV injection): exports put an apostrophe in
-# front, which spreadsheets show as text, and imports take it off again, so an export re-imports unchanged.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+# CSV injection: a spreadsheet runs a cell that starts with "=", "+", "-" or "@" as a formula, and a leading tab
+# or carriage return hides such a start. Exports put an apostrophe in front of a cell it would run (spreadsheets
+# show it as text) and imports take it off again, so an export re-imports unchanged. A "+" or "-" followed only by
+# digits, spaces and the punctuation of numbers and phone numbers (. , ( ) / + -) is left as it is: a spreadsheet
+# can at most do arithmetic on it, never call a function, open a link or reach another program (those need letters
+# or characters such as | ! " & :), so "+86 138 0000 0000" and "-1500.50" are exported as they are.
+ALWAYS_FORMULA = ("=", "@", "\t", "\r")
+SIGNS = ("+", "-")
+HARMLESS_AFTER_SIGN = re.compile(r"^[0-9 .,()/+\-]*$")
+
+
+def runs_as_formula(value: str) -> bool:
+    """Whether a spreadsheet opening the CSV would run `value` as a formula that can do harm."""
+    if value.startswith(ALWAYS_FORMULA):
+        return True
+    return value.startswith(SIGNS) and not HARMLESS_AFTER_SIGN.match(value[1:])
 
 
 def cell_for_export(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.match(value):
+    if isinstance(value, str) and runs_as_formula(value):
         return "'" + value
     return value
 
 
 def cell_from_import(cell: str) -> str:
-    if len(cell) > 1 and cell[0] == "'" and cell[1:].startswith(FORMULA_START):
+    """Takes off the apostrophe an export put in front (only where cell_for_export would have put it)."""
+    if len(cell) > 1 and cell[0] == "'" and runs_as_formula(cell[1:]):
         return cell[1:]
     return cell
 
@@ -253,15 +270,14 @@ class Row:
         return None
 
     def member(self, column: str) -> User | None:
-        """The active member with this email (another company's people behave like unknown emails)."""
+        """The member with this email, active, invited or deactivated (history keeps its owners; another
+        company's people behave like unknown emails)."""
         email = self.text(column).lower()
         if not email:
             return None
         user = self.context.members.get(email)
         if user is None:
-            self.fail(
-                column, _("No active member of this company has the email “%(email)s”.") % {"email": email}
-            )
+            self.fail(column, _("No member of this company has the email “%(email)s”.") % {"email": email})
         return user
 
     def record(self, column: str, model: type[models.Model]) -> Any:
@@ -292,16 +308,35 @@ class ImportContext:
     # The file's columns: the name the kind knows (lower-cased) -> as the file's header spells it (row errors
     # name a column the way the user sees it).
     header: dict[str, str] = field(default_factory=dict)
+    # The job's options (imports.models.ImportJob.options) and what it added to the company because of them:
+    # {"owners": [emails], "values": {list key: [values]}}.
+    create_missing_owners: bool = False
+    add_missing_values: bool = False
+    added: dict[str, Any] = field(default_factory=dict)
 
     def load_members(self, emails: Iterable[str]) -> None:
         wanted = {e.strip().lower() for e in emails if e and e.strip()} - set(self.members)
         if not wanted:
             return
         found = Membership.objects.filter(
-            tenant=self.tenant, status=MembershipStatus.ACTIVE, user__email__in=wanted
+            tenant=self.tenant, status__in=ANY_STATUS, user__email__in=wanted
         ).select_related("user")
         for membership in found:
             self.members[membership.user.email.lower()] = membership.user
+        if self.create_missing_owners:
+            self._add_missing_members(wanted - set(self.members))
+
+    def _add_missing_members(self, emails: set[str]) -> None:
+        """Unknown owner emails become deactivated members (the import's create_missing_owners option), so a
+        departed rep's history keeps a name; a malformed email stays a row error."""
+        for email in sorted(emails):
+            try:
+                validate_email(email)
+            except ValidationError:
+                continue
+            membership = member_add_deactivated(tenant=self.tenant, actor=self.user, email=email)
+            self.members[email] = membership.user
+            self.added.setdefault("owners", []).append(email)
 
     def load_records(
         self, model: type[models.Model], external_ids: Iterable[str], select_related: tuple[str, ...] = ()

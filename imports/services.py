@@ -27,8 +27,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import AppError
+from crm.imported import historical_import
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from crm.tenancy import tenant_context
+from crm.value_lists import value_lists_can_edit
 from imports.models import MAX_ROW_ERRORS, ImportJob, ImportStatus
 from imports.registry import CREATED, ImportKind, RowImporter, get_kind
 from imports.rows import ImportContext, Row, RowError, RowErrors, cell_from_import
@@ -56,14 +58,30 @@ class ImportFileError(Exception):
 
 @transaction.atomic
 def import_job_create(
-    *, tenant: Tenant, actor: User, membership: Membership, kind: str, file_name: str, content: bytes
+    *,
+    tenant: Tenant,
+    actor: User,
+    membership: Membership,
+    kind: str,
+    file_name: str,
+    content: bytes,
+    create_missing_owners: bool = False,
+    add_missing_values: bool = False,
 ) -> ImportJob:
-    """Store the uploaded file as a queued job; the import runs in a Celery task after commit."""
+    """Store the uploaded file as a queued job; the import runs in a Celery task after commit.
+
+    `create_missing_owners` (admins only): unknown owner emails become deactivated members instead of row errors;
+    `add_missing_values` (those who edit the value lists): unknown list values are added instead of refused."""
     from imports.tasks import run_import_job
 
     import_kind = get_kind(kind)
     if import_kind is None or membership.tenant_id != tenant.pk or not import_kind.can_import(membership):
         raise ValidationError({"kind": _("Choose a kind of records you may import.")})
+    check_import_options(
+        membership=membership,
+        create_missing_owners=create_missing_owners,
+        add_missing_values=add_missing_values,
+    )
     if not content:
         raise ValidationError({"file": _("The file is empty.")})
     if len(content) > MAX_FILE_BYTES:
@@ -79,9 +97,24 @@ def import_job_create(
         file_name=(file_name or "import.csv")[-255:],
         content=content,
         created_by=actor,
+        options={"create_missing_owners": create_missing_owners, "add_missing_values": add_missing_values},
     )
     run_import_job.delay_on_commit(tenant.pk, job.pk)
     return job
+
+
+def check_import_options(
+    *, membership: Membership, create_missing_owners: bool, add_missing_values: bool
+) -> None:
+    """Only admins add people (deactivated members) through an import; only those who edit the company's value
+    lists add values to them."""
+    errors = {}
+    if create_missing_owners and membership.role != Role.ADMIN:
+        errors["create_missing_owners"] = _("Only an admin can create missing owners.")
+    if add_missing_values and not value_lists_can_edit(membership):
+        errors["add_missing_values"] = _("Only an admin can add values to the company's lists.")
+    if errors:
+        raise ValidationError(errors)
 
 
 # --- reading the file ---------------------------------------------------------------------------------------------
@@ -333,6 +366,7 @@ def _run_chunk(
             updated=F("updated") + updated,
             failed=F("failed") + failed,
             row_errors=locked.row_errors + errors[: max(room, 0)],
+            added=context.added,
             updated_at=timezone.now(),
         )
     context.forget_chunk()
@@ -364,7 +398,7 @@ def _run_job(tenant: Tenant, job_id: int) -> None:
         return
     job, kind, membership = started
     try:
-        with import_job_context(tenant.pk):
+        with import_job_context(tenant.pk), historical_import():
             _run_started_job(tenant, job_id, job, kind, membership)
     finally:
         # Once per job, after its last commit (also when it stopped after some chunks): the apps that held back
@@ -381,6 +415,9 @@ def _run_started_job(
         user=user,
         membership=membership,
         actor=user if membership.role in ACTING_ROLES else None,
+        create_missing_owners=bool(job.options.get("create_missing_owners")),
+        add_missing_values=bool(job.options.get("add_missing_values")),
+        added=dict(job.added or {}),
     )
     importer = kind.importer(context)
     content = bytes(job.content)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("imports/<int:pk>/errors.csv", views.import_errors, name="import-errors"),
     path("imports/templates/<slug:kind>.csv", views.import_template, name="import-template"),
     path("exports/<slug:kind>.csv", views.export, name="export"),
+    path("exports/<slug:kind>.xlsx", views.export_xlsx, name="export-xlsx"),
 ]

@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from typing import cast
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -61,6 +68,8 @@ def import_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 file_name=upload.name,
                 content=upload.read(services.MAX_FILE_BYTES + 1),
+                create_missing_owners=form.cleaned_data.get("create_missing_owners") or False,
+                add_missing_values=form.cleaned_data.get("add_missing_values") or False,
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -124,6 +133,38 @@ def _aborting(lines: Iterator[str], *, tenant_id: int, kind: str) -> Iterator[st
         raise
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Query parameters that choose the file, not the rows (the list's filters get the others).
+FORMAT_PARAMS = ("format",)
+
+
+def export_params(request: TenantHttpRequest) -> QueryDict:
+    params = request.GET.copy()
+    for name in FORMAT_PARAMS:
+        params.pop(name, None)
+    return params
+
+
+def export_xlsx_response(request: TenantHttpRequest, kind: str) -> FileResponse:
+    """The XLSX of a kind for the request's member, with the list page's filters (imports.selectors.export_xlsx:
+    built on disk in the request's transaction, then streamed)."""
+    found = get_kind(kind)
+    if found is None or not found.can_export(request.membership):
+        raise Http404
+    output = selectors.export_xlsx(
+        tenant=request.tenant, membership=request.membership, kind=found, params=export_params(request)
+    )
+    name = selectors.export_file_name(
+        tenant=request.tenant,
+        kind=found,
+        now=timezone.localtime(timezone.now(), request.tenant.tzinfo),
+        extension="xlsx",
+    )
+    response = FileResponse(output, as_attachment=True, filename=name, content_type=XLSX_TYPE)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def export_response(request: TenantHttpRequest, kind: str) -> StreamingHttpResponse:
     """The streamed CSV of a kind for the request's member, with the list page's filters (the query string).
 
@@ -138,8 +179,9 @@ def export_response(request: TenantHttpRequest, kind: str) -> StreamingHttpRespo
     found = get_kind(kind)
     if found is None or not found.can_export(request.membership):
         raise Http404
+    params = export_params(request)
     head, after_pk = selectors.export_head(
-        tenant=request.tenant, membership=request.membership, kind=found, params=request.GET
+        tenant=request.tenant, membership=request.membership, kind=found, params=params
     )
     lines: Iterator[str] = iter(head)
     if after_pk is not None:
@@ -147,7 +189,7 @@ def export_response(request: TenantHttpRequest, kind: str) -> StreamingHttpRespo
             tenant=request.tenant,
             membership=request.membership,
             kind=found,
-            params=request.GET,
+            params=params,
             after_pk=after_pk,
         )
         lines = itertools.chain(head, _aborting(rest, tenant_id=request.tenant.pk, kind=found.key))
@@ -157,10 +199,28 @@ def export_response(request: TenantHttpRequest, kind: str) -> StreamingHttpRespo
     return _csv_response(lines, name)
 
 
+def _wants_xlsx(request: TenantHttpRequest) -> bool:
+    accept = request.headers.get("Accept", "")
+    return request.GET.get("format") == "xlsx" or (XLSX_TYPE in accept and "text/csv" not in accept)
+
+
 @require_GET
 @tenant_member_required
 def export(request: TenantHttpRequest, slug: str, kind: str) -> HttpResponse:
+    """The CSV of a kind (XLSX with ?format=xlsx or when the client accepts XLSX and not CSV)."""
+    return _export(request, kind, xlsx=_wants_xlsx(request))
+
+
+@require_GET
+@tenant_member_required
+def export_xlsx(request: TenantHttpRequest, slug: str, kind: str) -> HttpResponse:
+    return _export(request, kind, xlsx=True)
+
+
+def _export(request: TenantHttpRequest, kind: str, *, xlsx: bool) -> HttpResponse:
     try:
+        if xlsx:
+            return cast(HttpResponse, export_xlsx_response(request, kind))
         return cast(HttpResponse, export_response(request, kind))
     except ValidationError as exc:
         # Filters the list would refuse (the API answers 400 with the same messages): no file, never all rows.

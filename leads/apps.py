@@ -33,3 +33,11 @@ class LeadsConfig(AppConfig):
         from leads.selectors.search import LEAD_SEARCH
 
         register_search_kind(LEAD_SEARCH)
+
+        # Where the company's value lists are stored (a value in use is retired, never deleted).
+        from crm.value_lists import register_field_usage
+        from leads.models import Campaign
+
+        register_field_usage("channel", Campaign, "channel")
+        for key in ("industry", "region", "size_band"):
+            register_field_usage(key, Lead, key)

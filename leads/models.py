@@ -54,7 +54,8 @@ class Channel(models.TextChoices):
 class Campaign(TenantOwnedModel):
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     name = models.CharField(_("name"), max_length=200)
-    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.OTHER)
+    # A value of the company's channel list (crm.value_lists; the built-ins are Channel's values).
+    channel = models.CharField(_("channel"), max_length=100, default=Channel.OTHER)
     source_kind = models.CharField(_("source kind"), max_length=10, choices=SourceKind.choices, blank=True)
     source = models.ForeignKey(
         LeadSource, on_delete=models.SET_NULL, null=True, blank=True, related_name="campaigns"
@@ -84,6 +85,10 @@ class Campaign(TenantOwnedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_channel_display(self) -> str:
+        """The channel's label: a built-in's translated one, else the value (a channel the company added)."""
+        return str(dict(Channel.choices).get(self.channel, self.channel))
 
 
 class LeadStatus(models.TextChoices):

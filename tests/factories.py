@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory
 
-from crm.models import Invitation, Membership, MembershipStatus, Role, Team, Tenant, User
+from crm.models import Invitation, Membership, MembershipStatus, Role, Team, Tenant, User, ValueListItem
 from crm.tenancy import tenant_context
 
 PASSWORD = "test-pass-1234"
@@ -92,3 +92,14 @@ from tests.factories_leads import *  # noqa: E402,F403
 from tests.factories_lifecycle import *  # noqa: E402,F403
 from tests.factories_ops import *  # noqa: E402,F403
 from tests.factories_sales_ops import *  # noqa: E402,F403
+
+
+class ValueListItemFactory(TenantOwnedFactory):
+    """A value a company added to one of its lists (crm.value_lists)."""
+
+    class Meta:
+        model = ValueListItem
+
+    list_key = "channel"
+    value = factory.Sequence(lambda n: f"channel-value-{n}")
+    label = factory.Sequence(lambda n: f"Channel label {n}")

@@ -82,7 +82,21 @@ NON_TENANT_ROUTES: dict[str, str] = {
 TENANT_PREFIXES = ("t/<slug:slug>/", "api/v1/t/<slug:slug>/")
 NOT_FOUND_OR_NOT_ALLOWED = {404, 405}
 MISSING_VALUES = ["987654321987", "00000000-0000-4000-8000-000000000000", "no-such-object"]
-TOKEN_LIKE_FIELDS = {"token", "key", "slug", "uuid", "code", "external_id", "number", "reference", "email"}
+# "value": the value lists' routes name a value in the path (value-lists/<list_key>/<value>/).
+TOKEN_LIKE_FIELDS = {
+    "token",
+    "key",
+    "slug",
+    "uuid",
+    "code",
+    "external_id",
+    "number",
+    "reference",
+    "email",
+    "value",
+}
+# Path kwargs that name a fixed key rather than a row: A's own value for the others while one kwarg is probed.
+FIXED_PATH_VALUES = {"list_key": "channel"}
 MARKER_MIN_LENGTH = 12
 ID_RANGE_GAP = 1_000_000
 
@@ -598,6 +612,8 @@ def model_for_kwarg(name: str) -> type[models.Model] | None:
 
 def default_home_value(world: World, kwarg: str) -> str | None:
     """For nested routes: an id of A's own object for a parent kwarg named after a model (account_pk, lead_id)."""
+    if kwarg in FIXED_PATH_VALUES:
+        return FIXED_PATH_VALUES[kwarg]
     model = model_for_kwarg(kwarg)
     if model is not None and world.home_rows.get(model):
         return str(world.home_rows[model][0].pk)

@@ -12,7 +12,8 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from crm.history import history_actor
-from crm.models import Membership, MembershipStatus, Role, Tenant, User
+from crm.imported import owner_statuses
+from crm.models import Membership, Role, Tenant, User
 from crm.records import actor_membership, external_id_clash
 from crm.visibility import can_edit_owned
 
@@ -32,7 +33,7 @@ def _same_tenant(tenant: Tenant, obj: models.Model | None, field: str) -> None:
 def _check_member(tenant: Tenant, user: User | None, field: str = "owner") -> None:
     if user is None:
         return
-    if not Membership.objects.filter(tenant=tenant, user=user, status=MembershipStatus.ACTIVE).exists():
+    if not Membership.objects.filter(tenant=tenant, user=user, status__in=owner_statuses()).exists():
         raise ValidationError({field: _("The owner must be an active member of this company.")})
 
 

@@ -26,7 +26,8 @@ from accounts.models import (
 from accounts.selectors.opportunities import deal_account_choices
 from accounts.services.rates import _local_date, reporting_amount
 from accounts.signals import opportunity_stage_changed
-from crm.models import Membership, MembershipStatus, Role, Tenant, User
+from crm.imported import owner_statuses
+from crm.models import Membership, Role, Tenant, User
 from crm.records import external_id_clash, record_check_version, record_update_versioned
 from crm.visibility import can_edit_owned
 
@@ -81,7 +82,7 @@ def _check_can_own(*, membership: Membership | None, owner: User | None, deal_ty
 def _check_owner_is_member(*, tenant: Tenant, owner: User | None) -> None:
     if owner is None:
         return
-    if not Membership.objects.filter(tenant=tenant, user=owner, status=MembershipStatus.ACTIVE).exists():
+    if not Membership.objects.filter(tenant=tenant, user=owner, status__in=owner_statuses()).exists():
         raise ValidationError({"owner": _("The owner must be an active member of this company.")})
 
 

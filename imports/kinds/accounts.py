@@ -35,7 +35,7 @@ from accounts.services.contacts import contact_create, contact_update
 from accounts.services.opportunities import opportunity_create, opportunity_update
 from crm.filtering import filterset_rows
 from crm.models import Membership, Tenant
-from imports.kinds.common import ADMIN_OPS, ALL_ROLES, column_values, email_of, iso
+from imports.kinds.common import ADMIN_OPS, ALL_ROLES, column_values, email_of, iso, keep_created_at
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Lead, SizeBand
@@ -102,6 +102,7 @@ class AccountImporter(RowImporter):
             account = account_update(
                 tenant=context.tenant, actor=context.actor, account=existing, version=None, **fields
             )
+            keep_created_at(context, account, created_at)
             context.remember(account)
             return UPDATED
         if created_at is not None:
@@ -168,6 +169,7 @@ class ContactImporter(RowImporter):
             contact = contact_update(
                 tenant=context.tenant, actor=context.actor, contact=existing, version=None, **fields
             )
+            keep_created_at(context, contact, created_at)
             context.remember(contact)
             return UPDATED
         if created_at is not None:
@@ -294,6 +296,7 @@ class OpportunityImporter(RowImporter):
                 closed_at=closed_at,
                 **fields,
             )
+            keep_created_at(context, deal, created_at)
             context.remember(deal)
             return UPDATED
         if account is None:

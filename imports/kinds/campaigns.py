@@ -10,8 +10,8 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.models import Membership, Tenant
-from imports.kinds.common import ADMIN_OPS, column_values, iso
+from crm.models import Membership, Tenant, ValueListKey
+from imports.kinds.common import ADMIN_OPS, column_values, iso, list_value, prepare_list_values
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Channel, SourceKind
@@ -25,6 +25,7 @@ COLUMNS = ("external_id", "name", "channel", "source_kind", "cost", "currency", 
 class CampaignImporter(RowImporter):
     def prepare(self, rows: Sequence[Row]) -> None:
         self.context.load_records(Campaign, column_values(rows, "external_id"))
+        prepare_list_values(self.context, rows, "channel", ValueListKey.CHANNEL)
 
     def import_row(self, row: Row) -> str:
         external_id = row.text("external_id", 100)
@@ -32,7 +33,9 @@ class CampaignImporter(RowImporter):
         if row.given("name"):
             fields["name"] = row.text("name", 200)
         if row.given("channel"):
-            fields["channel"] = row.choice("channel", Channel, default=Channel.OTHER)
+            fields["channel"] = (
+                list_value(self.context, row, "channel", ValueListKey.CHANNEL) or Channel.OTHER
+            )
         if row.given("source_kind"):
             fields["source_kind"] = row.choice("source_kind", SourceKind)
         if row.given("cost"):

@@ -7,10 +7,14 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.models import Role
-from imports.rows import Row
+from crm.records import record_set_created_at
+from crm.value_lists import MAX_VALUE, value_add, value_list, value_list_lookup
+from imports.rows import Row, cell_problem
 
 ALL_ROLES = frozenset(Role.values)
 ADMIN_OPS = frozenset({Role.ADMIN, Role.OPS})
@@ -38,3 +42,64 @@ def iso(value: Any) -> str:
 
 def email_of(user: Any) -> str:
     return user.email if user is not None else ""
+
+
+def keep_created_at(context: Any, obj: Any, created_at: datetime.datetime | None) -> None:
+    """A re-imported row's created_at, as the file gives it (crm.records.record_set_created_at)."""
+    record_set_created_at(
+        queryset=type(obj)._default_manager.filter(tenant=context.tenant),
+        instance=obj,
+        created_at=created_at,
+        actor=context.actor,
+    )
+
+
+def prepare_list_values(context: Any, rows: Sequence[Row], column: str, list_key: str) -> None:
+    """Before a chunk's rows: load the company's list once per job and, when the job may add missing values
+    (add_missing_values), add the chunk's unknown ones (at chunk level, so a row that fails for another reason
+    does not take the value back with it) and report them on the job."""
+    lookup: dict[str, str] = context.extras.get(("list", list_key)) or value_list_lookup(
+        tenant=context.tenant, list_key=list_key
+    )
+    context.extras[("list", list_key)] = lookup
+    if ("retired", list_key) not in context.extras:
+        context.extras[("retired", list_key)] = {
+            item.value.lower(): item.value
+            for item in value_list(tenant=context.tenant, list_key=list_key)
+            if item.retired
+        }
+    if not context.add_missing_values:
+        return
+    for row in rows:
+        value = row.values.get(column, "").strip()
+        if not value or value.lower() in lookup or len(value) > MAX_VALUE or cell_problem(value):
+            continue
+        try:
+            value_add(tenant=context.tenant, actor=context.user, list_key=list_key, value=value)
+        except ValidationError:
+            continue  # a retired value: the row reports it
+        lookup[value.lower()] = value
+        context.added.setdefault("values", {}).setdefault(list_key, []).append(value)
+
+
+def list_value(context: Any, row: Row, column: str, list_key: str) -> str:
+    """The row's value of a value-list column, as the list spells it; a row error when the list has no such
+    active value (prepare_list_values loaded the list)."""
+    value = row.text(column, MAX_VALUE)
+    if not value:
+        return ""
+    found: str | None = context.extras[("list", list_key)].get(value.lower())
+    if found is None:
+        # A retired value stays valid on a record that has it: the owning service decides.
+        found = context.extras[("retired", list_key)].get(value.lower())
+    if found is None:
+        row.fail(
+            column,
+            _(
+                "“%(value)s” is not a value of this company's list; add it to the list first or import with "
+                "add_missing_values."
+            )
+            % {"value": value},
+        )
+        return ""
+    return found

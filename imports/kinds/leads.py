@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from crm.filtering import filters_check
 from crm.models import Membership, Role, Tenant
 from crm.records import EXTERNAL_ID_UNAVAILABLE
-from imports.kinds.common import column_values, email_of, iso
+from imports.kinds.common import column_values, email_of, iso, keep_created_at
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
@@ -155,6 +155,7 @@ class LeadImporter(RowImporter):
             )
             if owner is not None and owner.pk != lead.owner_id:
                 lead = lead_assign(tenant=context.tenant, actor=context.actor, lead=lead, owner=owner)
+            keep_created_at(context, lead, created_at)
             context.remember(lead)
             return UPDATED
         if owner is None and context.membership.role == Role.SALES_REP:

@@ -23,9 +23,11 @@ def export_actions(context: dict[str, Any], kind_key: str) -> dict[str, Any]:
         return {"can_export": False, "can_import": False}
     query = request.GET.urlencode() if request is not None else ""
     export_url = reverse("imports:export", kwargs={"slug": tenant.slug, "kind": kind.key})
+    xlsx_url = reverse("imports:export-xlsx", kwargs={"slug": tenant.slug, "kind": kind.key})
     return {
         "can_export": kind.can_export(membership),
         "export_url": f"{export_url}?{query}" if query else export_url,
+        "export_xlsx_url": f"{xlsx_url}?{query}" if query else xlsx_url,
         "can_import": kind.can_import(membership),
         "import_url": reverse("imports:import-list", kwargs={"slug": tenant.slug}) + f"?kind={kind.key}",
     }

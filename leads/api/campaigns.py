@@ -102,6 +102,14 @@ class CampaignSerializer(api_fields.ModelSerializer):
         help_text=_("n_won / n_leads (KPIS.md lead_to_win_rate); null without leads.")
     )
 
+    channel = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text=_(
+            "A value of the company's channel list (value-lists/channel/); retired values stay on old campaigns."
+        ),
+    )
+
     class Meta:
         model = Campaign
         fields = [

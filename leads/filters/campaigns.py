@@ -10,8 +10,9 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledForm
-from crm.models import MembershipStatus, User
+from crm.models import MembershipStatus, User, ValueListKey
 from crm.tenancy import current_tenant_or_none
+from crm.value_lists import value_list
 from leads.models import Campaign, Channel, LeadSource, SourceKind
 
 
@@ -28,9 +29,17 @@ def tenant_member_choices(request) -> QuerySet[User]:  # type: ignore[no-untyped
     ).order_by("full_name", "email")
 
 
+def _channels() -> list[tuple[str, str]]:
+    """The company's channels, retired ones included (old campaigns have them)."""
+    tenant = current_tenant_or_none()
+    if tenant is None:
+        return [(value, str(label)) for value, label in Channel.choices]
+    return [(item.value, item.label) for item in value_list(tenant=tenant, list_key=ValueListKey.CHANNEL)]
+
+
 class CampaignFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"), empty_label=_("All"))
+    channel = django_filters.ChoiceFilter(choices=_channels, label=_("Channel"), empty_label=_("All"))
     source_kind = django_filters.ChoiceFilter(
         choices=SourceKind.choices, label=_("Source kind"), empty_label=_("All")
     )

@@ -8,9 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import MoneyField, StyledForm, model_choice_field
-from crm.models import MembershipStatus, Tenant, User
+from crm.models import MembershipStatus, Tenant, User, ValueListKey
+from crm.value_lists import value_list_choices
 from leads.forms.leads import DATE_INPUT
-from leads.models import Channel, LeadSource, SourceKind
+from leads.models import LeadSource, SourceKind
 from leads.selectors import sources as sources_selectors
 
 
@@ -21,7 +22,7 @@ class UserChoiceField(forms.ModelChoiceField):
 
 class CampaignForm(StyledForm):
     name = forms.CharField(label=_("Name"), max_length=200)
-    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    channel = forms.ChoiceField(label=_("Channel"), choices=[])
     source = forms.ModelChoiceField(
         label=_("Lead source"), queryset=LeadSource.objects.none(), required=False
     )
@@ -56,6 +57,12 @@ class CampaignForm(StyledForm):
             memberships__tenant=tenant, memberships__status=MembershipStatus.ACTIVE
         ).order_by("full_name", "email")
         self.fields["currency"].initial = tenant.currency
+        # The company's active channels, and the campaign's own (a retired one stays valid on it).
+        channel_field = self.fields["channel"]
+        if isinstance(channel_field, forms.ChoiceField):
+            channel_field.choices = value_list_choices(
+                tenant=tenant, list_key=ValueListKey.CHANNEL, current=str(self.initial.get("channel") or "")
+            )
 
     def clean_currency(self) -> str:
         return self.cleaned_data["currency"].strip().upper()

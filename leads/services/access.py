@@ -8,7 +8,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.imported import owner_statuses
+from crm.models import Membership, Tenant, User
 from crm.visibility import can_edit_owned
 from leads.models import Lead
 from leads.selectors.leads import ASSIGNABLE_ROLES, lead_can_edit
@@ -31,7 +32,7 @@ def check_owner(*, tenant: Tenant, membership: Membership | None, owner: User | 
     if owner is None:
         return
     if not Membership.objects.filter(
-        tenant=tenant, user=owner, status=MembershipStatus.ACTIVE, role__in=ASSIGNABLE_ROLES
+        tenant=tenant, user=owner, status__in=owner_statuses(), role__in=ASSIGNABLE_ROLES
     ).exists():
         raise ValidationError({"owner": _("The owner must be an active member who works leads.")})
     if membership is not None and not can_edit_owned(membership, owner.pk):

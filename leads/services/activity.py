@@ -12,6 +12,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
+from crm.imported import historical_import_running
 from crm.models import Tenant, User
 from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
@@ -40,13 +41,20 @@ def lead_record_activity(
     Only done calls, emails and meetings work a lead (KPIS.md "Activities count when done"): they move
     last_activity_at forward (never back: a back-dated activity does not make a lead look fresher, and so the pool
     clock) and a `new` lead becomes `working` (stamping working_at). Notes, tasks and open activities change
-    neither. Set-based, so concurrent loggers do not lose each other's updates; `lead` is refreshed in place.
+    neither, and an import (crm.imported) replays history: it moves no status. Set-based, so concurrent loggers
+    do not lose each other's updates; `lead` is refreshed in place.
     Side effect: any done activity rescores the lead after commit (the "recent activities" engagement rules)."""
     if not done or at is None:
         return
     if kind in WORKING_KINDS:
         qs = Lead.objects.filter(pk=lead.pk, tenant_id=tenant.pk)
         qs.update(last_activity_at=Greatest(Coalesce("last_activity_at", Value(at)), Value(at)))
+        if historical_import_running():
+            # An imported activity is history: the lead's imported status and its stamps are the truth (a lead
+            # that stayed `new` in the old CRM stays `new`); only the activity clock above follows the record.
+            lead.refresh_from_db(fields=["last_activity_at"])
+            _enqueue_lead_rescore(tenant=tenant, lead_id=lead.pk)
+            return
         qs.filter(status=LeadStatus.NEW).update(
             status=LeadStatus.WORKING,
             working_at=Coalesce("working_at", Value(at)),

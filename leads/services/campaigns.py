@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Membership, MembershipStatus, Tenant, User
+from crm.imported import owner_statuses
+from crm.models import Membership, Tenant, User, ValueListKey
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large
-from leads.models import Campaign, Channel, LeadSource, SourceKind
+from crm.value_lists import value_list_check
+from leads.models import Campaign, LeadSource, SourceKind
 
 CAMPAIGN_FIELDS = (
     "name",
@@ -30,7 +32,7 @@ CAMPAIGN_FIELDS = (
 def _active_member_user(tenant: Tenant, user: User | None) -> bool:
     return (
         user is None
-        or Membership.objects.filter(tenant=tenant, user=user, status=MembershipStatus.ACTIVE).exists()
+        or Membership.objects.filter(tenant=tenant, user=user, status__in=owner_statuses()).exists()
     )
 
 
@@ -38,8 +40,20 @@ def _validate_campaign(tenant: Tenant, campaign: Campaign) -> None:
     errors: dict[str, str] = {}
     if not campaign.name:
         errors["name"] = _("Enter a name.")
-    if campaign.channel not in Channel.values:
+    stored = Campaign.objects.filter(tenant=tenant, pk=campaign.pk).values_list("channel", flat=True).first()
+    if not campaign.channel:
         errors["channel"] = _("Choose a channel.")
+    else:
+        try:
+            value_list_check(
+                tenant=tenant,
+                list_key=ValueListKey.CHANNEL,
+                value=campaign.channel,
+                field="channel",
+                current=stored or "",
+            )
+        except ValidationError:
+            errors["channel"] = _("Choose a channel of this company's list.")
     if campaign.source_id is not None:
         source = LeadSource.objects.filter(
             tenant=tenant, pk=campaign.source_id, deleted_at__isnull=True

@@ -163,7 +163,10 @@ class People:
 
     def owner_name(self, email: str) -> str:
         member = self.by_email.get(email)
-        return member.user.display_name if member else email
+        # An invited member's name is not shown (Membership.shown_name): their email stands for them.
+        if member is None or member.status == MembershipStatus.INVITED:
+            return email
+        return member.user.display_name
 
     def owner_id(self, email: str) -> int | None:
         member = self.by_email.get(email)
@@ -172,7 +175,8 @@ class People:
 
 def people(tenant: Tenant) -> People:
     result = People()
-    members = Membership.objects.filter(tenant=tenant).exclude(status=MembershipStatus.INVITED)
+    # Every status: history imported for invited or deactivated owners counts like anyone's (issue 10).
+    members = Membership.objects.filter(tenant=tenant)
     for member in members.select_related("user", "team"):
         result.by_email[member.user.email] = member
         if member.team is not None:
@@ -192,7 +196,7 @@ def visibility(request: TenantHttpRequest) -> Q | None:
 
 def can_see(request: TenantHttpRequest, dimension: str, value: str, people_: People) -> bool:
     """Whether the member reads rows of (dimension, value): the same rule as the rows themselves
-    (sales_ops.selectors.kpis.snapshot_visibility: a manager's own team and its active members, themselves)."""
+    (sales_ops.selectors.kpis.snapshot_visibility: a manager's own team and its members, themselves)."""
     membership = request.membership
     if membership.role in (Role.ADMIN, Role.OPS) or dimension == Dimension.ALL:
         return True
@@ -204,12 +208,7 @@ def can_see(request: TenantHttpRequest, dimension: str, value: str, people_: Peo
         if value == membership.user.email:
             return True
         member = people_.by_email.get(value)
-        return (
-            member is not None
-            and membership.team_id is not None
-            and member.team_id == membership.team_id
-            and member.status == MembershipStatus.ACTIVE
-        )
+        return member is not None and membership.team_id is not None and member.team_id == membership.team_id
     if membership.role == Role.SALES_REP:
         return dimension == Dimension.OWNER and value == membership.user.email
     return False

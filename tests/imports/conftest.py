@@ -11,9 +11,9 @@ from imports.services import import_job_create
 
 @pytest.fixture
 def run_import(django_capture_on_commit_callbacks):
-    """run_import(membership, kind, text) -> the finished ImportJob (the task runs on commit, in-process)."""
+    """run_import(membership, kind, text, **options) -> the finished ImportJob (the task runs on commit, in-process)."""
 
-    def _run(membership, kind: str, text: str | bytes, file_name: str = "data.csv") -> ImportJob:
+    def _run(membership, kind: str, text: str | bytes, file_name: str = "data.csv", **options) -> ImportJob:
         content = text.encode() if isinstance(text, str) else text
         with django_capture_on_commit_callbacks(execute=True), tenant_context(membership.tenant):
             job = import_job_create(
@@ -23,6 +23,7 @@ def run_import(django_capture_on_commit_callbacks):
                 kind=kind,
                 file_name=file_name,
                 content=content,
+                **options,
             )
         with tenant_context(membership.tenant):
             return ImportJob.objects.get(pk=job.pk)

@@ -150,9 +150,9 @@ def test_export_import_round_trip_updates_the_same_records(tenant, admin_member,
 def test_exported_cells_that_a_spreadsheet_would_run_are_defused_and_reimport_unchanged(
     tenant, admin_member, client_for, run_import
 ):
-    """CSV injection: a company "=HYPERLINK(...)" or a phone "+86 ..." is written with a leading apostrophe (text
-    in a spreadsheet); importing the file takes it off again, so the record does not change. Plain numbers, like
-    a negative amount, stay numbers."""
+    """CSV injection: a company "=HYPERLINK(...)" is written with a leading apostrophe (text in a spreadsheet);
+    importing the file takes it off again, so the record does not change. A phone "+86 ..." and a lone "-" can do
+    no harm and are written as they are (issue 10), as are plain numbers like a negative amount."""
     LeadFactory(
         tenant=tenant,
         external_id="L-1",
@@ -164,8 +164,8 @@ def test_exported_cells_that_a_spreadsheet_would_run_are_defused_and_reimport_un
     client = client_for(admin_member)
     _response, rows, text = export(client, tenant, "leads")
     assert rows[0]["company"] == '\'=HYPERLINK("http://evil.example","Click")'
-    assert rows[0]["phone"] == "'+86 138 0013 8000"
-    assert rows[0]["title"] == "'-"
+    assert rows[0]["phone"] == "+86 138 0013 8000"
+    assert rows[0]["title"] == "-"
     job = run_import(admin_member, "leads", text)
     assert (job.updated, job.failed) == (1, 0), job.row_errors
     with tenant_context(tenant):

@@ -1,0 +1,43 @@
+"""Whether the writes in this context replay history (an import job): the services of every app ask here instead
+of importing the imports app, which sits above them.
+
+A migration from another CRM brings records owned by people who have not accepted their invitation yet or who left
+the company (Salesforce allows inactive owners on import for the same reason), and it brings finished history:
+statuses and timestamps as they were. Inside `historical_import()`:
+
+- an owner may be an active, invited or deactivated member (`owner_statuses`); rules that pick an owner
+  themselves (assignment rules, renewals) still pick active members only, so no new work goes to someone gone;
+- logging an activity moves no lead status (leads.services.activity): the imported status is the truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from crm.models import MembershipStatus
+
+_historical: ContextVar[bool] = ContextVar("crm_historical_import", default=False)
+
+ACTIVE_ONLY = (MembershipStatus.ACTIVE,)
+ANY_STATUS = (MembershipStatus.ACTIVE, MembershipStatus.INVITED, MembershipStatus.DEACTIVATED)
+
+
+@contextmanager
+def historical_import() -> Iterator[None]:
+    """Mark the writes inside the block as history being imported (see the module's docstring)."""
+    token = _historical.set(True)
+    try:
+        yield
+    finally:
+        _historical.reset(token)
+
+
+def historical_import_running() -> bool:
+    return _historical.get()
+
+
+def owner_statuses() -> tuple[str, ...]:
+    """The membership statuses an owner chosen for a record may have here: active, or any during an import."""
+    return ANY_STATUS if _historical.get() else ACTIVE_ONLY
