@@ -52,7 +52,8 @@ def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
 def _table_texts(html: str, key: str) -> list[list[str]]:
     """The header and cell texts of the table `key` on a page (tags stripped)."""
     block = html.split(f'data-testid="table-{key}"', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", block, re.S)
+    # A table with no rows shows one line saying so ("kpi-empty"); its CSV is the header alone.
+    rows = re.findall(r"<tr(?! class=\"kpi-empty\")[^>]*>(.*?)</tr>", block, re.S)
     out = []
     for row in rows:
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
@@ -107,6 +108,10 @@ def test_null_shows_a_dash_never_zero(client_for, team, data):
         ("/t/alpha/dashboards/funnel/", "funnel"),
         ("/t/alpha/dashboards/pipeline/", "summary"),
         ("/t/alpha/dashboards/pipeline/", "trends"),
+        ("/t/alpha/dashboards/pipeline/", "close"),
+        ("/t/alpha/dashboards/pipeline/", "stage"),
+        ("/t/alpha/dashboards/reps/?rows=team", "leaderboard"),
+        ("/t/alpha/dashboards/unit-economics/", "cac"),
         ("/t/alpha/dashboards/reps/?sort=calls_logged&dir=desc", "leaderboard"),
         ("/t/alpha/dashboards/unit-economics/", "trends"),
         ("/t/alpha/dashboards/forecast/", "forecast"),
@@ -284,7 +289,8 @@ def test_funnel_drill_down_links_to_the_leads_list(client_for, team, data):
 QUERY_PAGES = {
     "dashboards/funnel/": 13,
     "dashboards/funnel/?dimension=source_kind": 14,
-    "dashboards/pipeline/": 14,
+    # 15: the open stages in board order for the "by stage" table (admin and ops read the stage rows).
+    "dashboards/pipeline/": 15,
     "dashboards/reps/": 14,
     "dashboards/unit-economics/": 13,
     "dashboards/forecast/": 16,
@@ -319,3 +325,37 @@ def test_exact_query_counts_do_not_grow_with_the_data(client_for, team, data):
         counts[page] = (small, large)
         assert small == large, page
     assert {page: small for page, (small, _large) in counts.items()} == QUERY_PAGES
+
+
+def test_pipeline_by_stage_and_close_period(client_for, tenant, team, data):
+    """The seed's open deals all sit in Qualification and close this month: 2,000 + 1,500 + 700 = 4,200,
+    weighted 2,000 x 0.5 + 1,500 x 0.25 + 700 x 0.1 = 1,445; the other open stages have none (0.00, a group
+    with no records); closed stages are not rows."""
+    from accounts.models import Stage
+    from crm.tenancy import tenant_context
+
+    with tenant_context(tenant):
+        qualification = Stage.objects.get(pipeline__is_default=True, name="Qualification")
+    html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/pipeline/"))
+    rows = _table_texts(html, "stage")
+    assert [row[0] for row in rows[1:]] == ["Qualification", "Needs analysis", "Proposal", "Negotiation"]
+    assert rows[1][1] == "4,200.00" and rows[1][-1] == "1,445.00"
+    assert rows[2][1] == "0.00" and rows[2][-1] == "0.00"
+    assert all(cell == "0.00" for cell in rows[1][2:-1])  # nothing closes in the next five months
+    link = re.search(r'data-testid="stage-Qualification"><a href="([^"]+)"', html)
+    assert link is not None
+    assert f"stage={qualification.pk}" in link.group(1) and "status=open" in link.group(1)
+    month = data["month"].isoformat()
+    assert f"close_from={month}" in link.group(1)
+    # The drill-down lists the three deals.
+    listing = _text(client_for(team["ops"]).get(link.group(1).replace("&amp;", "&")))
+    assert "Big commit" in listing and "Maybe deal" in listing and "West deal" in listing
+    # A manager and a rep do not read the tenant's stage rows (the KPI API's rule): a note, no table.
+    for who in ("manager", "rep1"):
+        other = _text(client_for(team[who]).get("/t/alpha/dashboards/pipeline/"))
+        assert 'data-testid="table-stage"' not in other and 'data-testid="stage-note"' in other
+    # In 中文 the default stage names are translated.
+    zh_client = client_for(team["ops"])
+    zh_client.cookies["django_language"] = "zh-hans"
+    zh = _text(zh_client.get("/t/alpha/dashboards/pipeline/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert "Qualification" not in _table_texts(zh, "stage")[1][0]
