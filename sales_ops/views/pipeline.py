@@ -4,6 +4,7 @@ of win rate, cycle length (mean and median), deal size and sales velocity over t
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -35,7 +36,7 @@ SUMMARY = [
     ("avg_deal_size", gettext_lazy("Average deal size"), "money", "won"),
     ("avg_sales_cycle_days", gettext_lazy("Sales cycle, mean (days)"), "days", "won"),
     ("median_sales_cycle_days", gettext_lazy("Sales cycle, median (days)"), "days", "won"),
-    ("sales_velocity", gettext_lazy("Sales velocity (per day)"), "money", ""),
+    ("sales_velocity", gettext_lazy("Sales velocity (per day)"), "money", "won"),
 ]
 CLOSE_PERIOD = [
     ("open_pipeline", gettext_lazy("Open pipeline"), "money", {"status": "open"}),
@@ -140,6 +141,17 @@ def build(request: HttpRequest) -> dict[str, Any]:
             return ""
         return common.deals_link(tenant, p, status=status, **filters)
 
+    def forecast_link(p: Period) -> str:
+        """Commit and best case drill into the forecast page of the period (its deals behind each number)."""
+        if p.grain not in ("month", "quarter") or dimension not in (
+            Dimension.ALL,
+            Dimension.OWNER,
+            Dimension.TEAM,
+        ):
+            return ""
+        query = {"grain": p.grain, "period": p.start.isoformat(), "scope": f"{dimension}:{value}"}
+        return reverse("sales_ops:forecast", kwargs={"slug": tenant.slug}) + "?" + urlencode(query)
+
     summary = Table(
         "summary",
         _("This period"),
@@ -174,7 +186,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
                 Cell(
                     values.get(metric, p.start, dimension, value),
                     kind,
-                    link=link(p, extra["status"]) if extra else "",
+                    link=link(p, extra["status"]) if extra else forecast_link(p),
                 )
             )
         by_close.rows.append(row)
@@ -242,7 +254,8 @@ def build(request: HttpRequest) -> dict[str, Any]:
                 {
                     "label": str(CLOSE_PERIOD[0][1]),
                     "data": [
-                        _number(values.get("open_pipeline", period.start, Dimension.STAGE, n)) for n in stage_names
+                        _number(values.get("open_pipeline", period.start, Dimension.STAGE, n))
+                        for n in stage_names
                     ],
                 },
                 {

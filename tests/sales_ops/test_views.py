@@ -359,3 +359,50 @@ def test_pipeline_by_stage_and_close_period(client_for, tenant, team, data):
     zh_client.cookies["django_language"] = "zh-hans"
     zh = _text(zh_client.get("/t/alpha/dashboards/pipeline/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "Qualification" not in _table_texts(zh, "stage")[1][0]
+
+
+def _links(html: str, key: str) -> list[list[str]]:
+    """The href of every cell of the table `key` ("" for a cell without a link), header left out."""
+    block = html.split(f'data-testid="table-{key}"', 1)[1].split("</table>", 1)[0]
+    body = block.split("<tbody>", 1)[1]
+    out = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        out.append([(re.findall(r'href="([^"]+)"', cell) or [""])[0].replace("&amp;", "&") for cell in cells])
+    return out
+
+
+def test_every_number_drills_down(client_for, team, data):
+    """Counts, rates, previous-period values and forecasts link to the records behind them; the funnel's
+    previous period links to the leads created in the previous month."""
+    import datetime
+
+    client = client_for(team["ops"])
+    month = data["month"]
+    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    funnel = _links(_text(client.get("/t/alpha/dashboards/funnel/")), "funnel")
+    leads, mql = funnel[0], funnel[1]
+    assert f"created_from={month.isoformat()}" in leads[1]  # count
+    assert f"created_from={previous.isoformat()}" in leads[4]  # previous period's count
+    assert mql[2] == mql[1] and "status=mql" in mql[2]  # the rate drills into the same leads as its count
+    assert f"created_from={previous.isoformat()}" in mql[6] and "status=mql" in mql[6]  # previous rate
+    pipeline_html = _text(client.get("/t/alpha/dashboards/pipeline/"))
+    summary = _links(pipeline_html, "summary")
+    velocity = summary[-1]
+    assert "status=won" in velocity[1] and "status=won" in velocity[2]
+    close = _links(pipeline_html, "close")[0]
+    assert "status=open" in close[1] and "status=open" in close[2]
+    assert close[3].startswith("/t/alpha/dashboards/forecast/?") and f"period={month.isoformat()}" in close[3]
+    assert "scope=all" in close[3] and "grain=month" in close[4]
+    forecast = _text(client.get(close[3]))
+    assert "Big commit" in forecast
+    # Unit economics: new and churned customers of a month open the lifecycle page's accounts of that flow.
+    economics = _links(_text(client.get("/t/alpha/dashboards/unit-economics/")), "trends")
+    assert economics[0][2] == (
+        f"/t/alpha/lifecycle/accounts/?flow=new_customers&month={month.strftime('%Y-%m')}"
+    )
+    assert economics[0][3].endswith(f"flow=churned&month={month.strftime('%Y-%m')}")
+    assert client.get(economics[0][2]).status_code == 200
+    # A rep does not open the lifecycle lists: no link there.
+    rep = _links(_text(client_for(team["rep1"]).get("/t/alpha/dashboards/unit-economics/")), "trends")
+    assert rep[0][2] == "" and rep[0][3] == ""
