@@ -193,8 +193,8 @@ def build(request: HttpRequest) -> dict[str, Any]:
     stage_table = Table(
         "stage",
         _("Open pipeline by stage and close period"),
-        [Column("stage", _("Stage"))]
-        + [Column(p.start.isoformat(), p.label(fiscal)) for p in ahead]
+        [Column("stage", _("Stage"), nowrap=True)]
+        + [Column(p.start.isoformat(), p.label(fiscal), nowrap=True) for p in ahead]
         + [Column("weighted", _("Weighted, %(period)s") % {"period": period.label(fiscal)})],
         empty_text=_("No open stages."),
     )
@@ -205,9 +205,11 @@ def build(request: HttpRequest) -> dict[str, Any]:
             stage_filter = {"stage": stage_id} if stage_id else {}
             row = [Cell(str(DEFAULT_STAGE_LABELS.get(name, name)))]
             for index, p in enumerate(ahead):
+                # A period without the tenant's row (beyond the last open deal's close) is "—" here too.
+                known = values.get("open_pipeline", p.start) is not None
                 row.append(
                     Cell(
-                        values.get("open_pipeline", p.start, Dimension.STAGE, name),
+                        values.get("open_pipeline", p.start, Dimension.STAGE, name) if known else None,
                         "money",
                         link=common.deals_link(tenant, p, status="open", **stage_filter),
                         testid=f"stage-{name}" if index == 0 else "",
