@@ -196,11 +196,13 @@ def start_worker(args: argparse.Namespace) -> subprocess.Popen:
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
-    os.killpg(worker.pid, signal.SIGTERM)
+    """A warm shutdown (SIGTERM to the main process: it finishes the running task), then the group is killed."""
+    worker.terminate()
     try:
-        worker.wait(timeout=30)
+        worker.wait(timeout=120)
     except subprocess.TimeoutExpired:
         os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
 
 
 def run_freshness(args: argparse.Namespace) -> bool:
