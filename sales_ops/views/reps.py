@@ -18,12 +18,17 @@ from sales_ops.models import Dimension
 from sales_ops.views import common
 from sales_ops.views.tables import Cell, Column, Table
 
-# (metric, label, kind, deals status of the drill-down or "")
+# (metric, label, kind, drill-down: deals status, or "activities:<kinds>" for the activity list, or "")
 COLUMNS = [
-    ("activities_per_rep_day", gettext_lazy("Activities per working day"), "ratio", ""),
-    ("calls_logged", gettext_lazy("Calls"), "count", ""),
-    ("emails_logged", gettext_lazy("Emails"), "count", ""),
-    ("meetings_logged", gettext_lazy("Meetings"), "count", ""),
+    (
+        "activities_per_rep_day",
+        gettext_lazy("Activities per working day"),
+        "ratio",
+        "activities:call,email,meeting",
+    ),
+    ("calls_logged", gettext_lazy("Calls"), "count", "activities:call"),
+    ("emails_logged", gettext_lazy("Emails"), "count", "activities:email"),
+    ("meetings_logged", gettext_lazy("Meetings"), "count", "activities:meeting"),
     ("opps_won", gettext_lazy("Deals won"), "count", "won"),
     ("won_amount", gettext_lazy("Won amount"), "money", "won"),
     ("win_rate", gettext_lazy("Win rate"), "rate", "won"),
@@ -101,7 +106,13 @@ def build(request: HttpRequest) -> dict[str, Any]:
         if rows_by == Dimension.OWNER:
             row.append(Cell(entry["team"]))
         for metric, _label, kind, status in COLUMNS:
-            link = common.deals_link(tenant, period, status=status, **filters) if status and filters else ""
+            link = ""
+            if status.startswith("activities:"):
+                owner = filters.get("owner") if filters else None
+                if owner:
+                    link = common.activities_link(tenant, period, status.split(":", 1)[1].split(","), owner)
+            elif status and filters:
+                link = common.deals_link(tenant, period, status=status, **filters)
             row.append(Cell(entry["numbers"][metric], kind, link=link))
         table.rows.append(row)
     table.export_url = "?" + common.query_string(req, export=table.key)

@@ -408,3 +408,52 @@ def test_every_number_drills_down(client_for, team, data):
     # A rep does not open the lifecycle lists: no link there.
     rep = _links(_text(client_for(team["rep1"]).get("/t/alpha/dashboards/unit-economics/")), "trends")
     assert rep[0][2] == "" and rep[0][3] == ""
+
+
+def test_rep_activity_numbers_drill_into_the_activity_list(client_for, tenant, team, data):
+    """The seed gives rep1 one call and one email and rep2 one meeting in each of this and the previous month:
+    rep1's calls this month is 1, and its link lists exactly that call (not last month's), done, by rep1."""
+    from accounts.models import Activity
+    from crm.tenancy import tenant_context
+
+    client = client_for(team["ops"])
+    html = _text(client.get("/t/alpha/dashboards/reps/"))
+    table = _table_texts(html, "leaderboard")
+    header = table[0]
+    rita = next(row for row in table[1:] if row[0] == "Rita Rep")
+    assert rita[header.index("Calls")] == "1" and rita[header.index("Emails")] == "1"
+    links = _links(html, "leaderboard")
+    rita_links = links[[row[0] for row in table[1:]].index("Rita Rep")]
+    calls = rita_links[header.index("Calls")]
+    assert calls.startswith("/t/alpha/activities/?kind=call&owner=")
+    listing = _text(client.get(calls))
+    with tenant_context(tenant):
+        month = data["month"]
+        this_call = Activity.objects.get(owner=team["rep1"].user, kind="call", occurred_at__date__gte=month)
+    shown = re.findall(r'data-testid="activity-(\d+)"', listing)
+    assert shown == [str(this_call.pk)]
+    every = rita_links[header.index("Activities per working day")]
+    assert len(re.findall(r'data-testid="activity-\d+"', _text(client.get(every)))) == 2  # call + email
+    # Within visibility: rep1 following the link of rep2's meetings sees none of them.
+    wes_links = links[[row[0] for row in table[1:]].index("Wes West")]
+    meetings = wes_links[header.index("Meetings")]
+    assert len(re.findall(r'data-testid="activity-\d+"', _text(client.get(meetings)))) == 1
+    rep_view = client_for(team["rep1"]).get(meetings)
+    assert rep_view.status_code in (200, 400)
+    assert 'data-testid="activity-' not in _text(rep_view).replace('data-testid="activity-list"', "")
+
+
+def test_activity_list_query_count_does_not_grow(client_for, team, data):
+    from tests.conftest import make_tenant
+
+    big = make_tenant("delta")
+    big_team = seed_people(big, domain="big2.test")
+    seed_records(big, big_team, scale=4, recompute=False)
+    small = _count(client_for(team["ops"]), "/t/alpha/activities/?kind=call&done=true")
+    large = _count(client_for(big_team["ops"]), "/t/delta/activities/?kind=call&done=true")
+    assert small == large == ACTIVITY_LIST_QUERIES
+
+
+# Session, user, tenant; savepoint, set_config of the tenant, membership; the activity rows (one statement,
+# owner/account/contact/deal/lead joined); the base layout's memberships; set_config reset, release.
+ACTIVITY_LIST_QUERIES = 10
