@@ -457,3 +457,22 @@ def test_activity_list_query_count_does_not_grow(client_for, team, data):
 # Session, user, tenant; savepoint, set_config of the tenant, membership; the activity rows (one statement,
 # owner/account/contact/deal/lead joined); the base layout's memberships; set_config reset, release.
 ACTIVITY_LIST_QUERIES = 10
+
+
+def test_leaderboard_compares_with_the_previous_period(client_for, team, data):
+    """Rita won 1,000 this month (closed on the 5th) and 800 last month (closed on the 6th): +200; Wes won 400
+    this month and nothing last month (a group with no records reads 0): +400."""
+    html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/reps/"))
+    table = _table_texts(html, "leaderboard")
+    header = table[0]
+    rows = {row[0]: row for row in table[1:]}
+    previous, change = header.index("Change") - 1, header.index("Change")
+    assert header[previous].startswith("Won amount, ")
+    assert rows["Rita Rep"][header.index("Won amount")] == "1,000.00"
+    assert rows["Rita Rep"][previous] == "800.00" and rows["Rita Rep"][change] == "+200.00"
+    assert rows["Wes West"][previous] == "0.00" and rows["Wes West"][change] == "+400.00"
+    links = _links(html, "leaderboard")
+    rita = links[[row[0] for row in table[1:]].index("Rita Rep")]
+    assert "status=won" in rita[previous]
+    listing = _text(client_for(team["ops"]).get(rita[previous]))
+    assert listing.count('href="/t/alpha/deals/') >= 1
