@@ -103,7 +103,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
     columns += [column(metric, str(label)) for metric, label, _kind, _status in COLUMNS]
     # Comparison with the previous period: the won amount then and the change.
     columns += [
-        Column("won_previous", _("Won amount, %(period)s") % {"period": previous_label}),
+        Column("won_previous", _("Won, %(period)s") % {"period": previous_label}),
         Column("won_change", _("Change")),
     ]
     table = Table("leaderboard", _("Leaderboard"), columns, empty_text=_("No reps to show."))

@@ -84,3 +84,23 @@ def test_ops_reads_the_pipeline_by_stage_and_pastes_quotas(page: Page, live_url:
     page.goto(f"/t/{SLUG}/dashboards/quotas/")
     expect(page.get_by_test_id("quota-save")).to_be_visible()
     screenshot(page, "quotas zh")
+
+
+def test_ops_drills_from_the_leaderboard_into_activities(page: Page, live_url: str, screenshot) -> None:
+    _tenant_, people, _records = _tenant()
+    _log_in(page, "ops@dash.test")
+    page.goto(f"/t/{SLUG}/dashboards/reps/")
+    expect(page.get_by_test_id("table-leaderboard")).to_contain_text("+200.00")  # Rita: 1,000 now, 800 before
+    screenshot(page, "leaderboard with the previous period")
+    rita = page.get_by_test_id("table-leaderboard").locator("tr", has_text="Rita Rep")
+    rita.get_by_role("link", name="1", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/activities/\?kind=call"))
+    expect(page.get_by_test_id("activity-list").locator("tbody tr")).to_have_count(1)
+    screenshot(page, "activities behind the calls")
+    crm_services.user_set_language(user=people["ops"].user, language="zh-hans")
+    page.reload()
+    expect(page.get_by_role("heading", name="跟进记录")).to_be_visible()
+    screenshot(page, "activities behind the calls zh")
+    page.goto(f"/t/{SLUG}/dashboards/reps/")
+    expect(page.get_by_test_id("table-leaderboard")).to_contain_text("赢单金额")
+    screenshot(page, "leaderboard zh")

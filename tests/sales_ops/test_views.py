@@ -467,7 +467,7 @@ def test_leaderboard_compares_with_the_previous_period(client_for, team, data):
     header = table[0]
     rows = {row[0]: row for row in table[1:]}
     previous, change = header.index("Change") - 1, header.index("Change")
-    assert header[previous].startswith("Won amount, ")
+    assert header[previous].startswith("Won, ")
     assert rows["Rita Rep"][header.index("Won amount")] == "1,000.00"
     assert rows["Rita Rep"][previous] == "800.00" and rows["Rita Rep"][change] == "+200.00"
     assert rows["Wes West"][previous] == "0.00" and rows["Wes West"][change] == "+400.00"
