@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Translations: each committed .po is compiled to its .mo by the set-up (needs gettext's msgfmt).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: setup assets demo test lint typecheck migrations-check security check messages clean-demo bench bench-kpi bench-lifecycle
+.PHONY: setup assets demo test lint typecheck migrations-check security check messages clean-demo bench bench-kpi bench-kpi-pages bench-lifecycle
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ bench: setup
 
 bench-kpi: setup
 	$(PY) bench/kpi.py --reuse
+
+# Dashboards at 1% and full size; freshness with a private worker (BROKER: a Redis database nobody else uses).
+bench-kpi-pages: setup
+	$(PY) bench/kpi_pages.py --reuse $(if $(BROKER),--freshness --broker $(BROKER))
 
 bench-lifecycle: setup
 	$(PY) -m bench.lifecycle --reuse

@@ -38,6 +38,7 @@ urlpatterns = [
     path("contacts/<int:pk>/restore/", contacts_views.contact_restore, name="contact-restore"),
     path("contacts/<int:pk>/merge/", merges_views.contact_merge, name="contact-merge"),
     path("merges/<int:pk>/undo/", merges_views.merge_undo, name="merge-undo"),
+    path("activities/", activities_views.activity_list, name="activity-list"),
     path("activities/new/", activities_views.activity_create, name="activity-create"),
     path("timeline/more/", activities_views.timeline_more, name="timeline-more"),
     path("tasks/", activities_views.task_list, name="task-list"),

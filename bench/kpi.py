@@ -124,6 +124,7 @@ def plain_statements() -> dict[str, Callable[[], str]]:
     return {
         "leads": leads._sql,
         "deals": deals._sql,
+        "stages": lambda: deals.STAGE_SQL,
         "activities": activities._sql,
         "forecasts": lambda: forecasts.ACCURACY_SQL,
         "lifecycle": customers.stock_sql,

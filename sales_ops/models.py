@@ -36,6 +36,7 @@ class Dimension(models.TextChoices):
     TIER = "tier", _("Tier")
     PIPELINE = "pipeline", _("Pipeline")
     TYPE = "type", _("Type")
+    STAGE = "stage", _("Stage")
 
 
 class KpiSnapshotSet(TenantOwnedModel):

@@ -217,3 +217,45 @@ def task_snooze(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
         message = " ".join(getattr(exc, "messages", [str(exc)]))
         return _task_response(request, slug, task, message)
     return _task_response(request, slug, task, _("Snoozed."))
+
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+@tenant_member_required
+@require_GET
+def activity_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
+    """The activities behind a number (the dashboards' drill-down): the activity list filters (kind, done, owner,
+    occurred_after/before, ...) over the activities the member may see, newest first, 50 a page (`?page=`; one
+    row more is read to know whether there is a next page, so no count query)."""
+    tenant, membership = request.tenant, request.membership
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    try:
+        qs = activities_selectors.activity_list(tenant=tenant, membership=membership, filters=filters)
+    except ValidationError as error:
+        # A filter value that does not exist for this member (another tenant's owner id, a bad date): no rows.
+        context = {"activities": [], "errors": error.messages, "first_index": 1}
+        return render(request, "accounts/activity_list.html", context, status=400)
+    try:
+        page = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        page = 1
+    start = (page - 1) * ACTIVITY_PAGE_SIZE
+    rows = list(qs.order_by("-occurred_at", "-pk")[start : start + ACTIVITY_PAGE_SIZE + 1])
+    has_next = len(rows) > ACTIVITY_PAGE_SIZE
+    params = request.GET.copy()
+    params["page"] = str(page + 1)
+    next_url = "?" + params.urlencode() if has_next else ""
+    params["page"] = str(page - 1)
+    previous_url = "?" + params.urlencode() if page > 1 else ""
+    return render(
+        request,
+        "accounts/activity_list.html",
+        {
+            "activities": rows[:ACTIVITY_PAGE_SIZE],
+            "next_url": next_url,
+            "previous_url": previous_url,
+            "first_index": start + 1,
+        },
+    )

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 FAMILIES: list[tuple[str, Callable[[Bounds], int]]] = [
     ("leads", leads.write),
     ("deals", deals.write),
+    ("stages", deals.write_stages),
     ("activities", activities.write),
     # After deals: forecast_accuracy reads the won_amount rows the deals family wrote into the same set.
     ("forecasts", forecasts.write_accuracy),

@@ -301,6 +301,20 @@ def deals_link(tenant: Tenant, period: Period | None, **filters: Any) -> str:
     return reverse("accounts:opportunity-list", kwargs={"slug": tenant.slug}) + "?" + urlencode(params)
 
 
+def activities_link(tenant: Tenant, period: Period, kinds: Iterable[str], owner: int) -> str:
+    """The activity list of an owner's done activities of `kinds` that occurred in the period (local midnights,
+    as the engine counts them)."""
+    zone = tenant.tzinfo
+    params: list[tuple[str, Any]] = [("kind", kind) for kind in kinds]
+    params += [
+        ("owner", owner),
+        ("done", "true"),
+        ("occurred_after", datetime.datetime.combine(period.start, datetime.time.min, zone).isoformat()),
+        ("occurred_before", datetime.datetime.combine(period.end, datetime.time.min, zone).isoformat()),
+    ]
+    return reverse("accounts:activity-list", kwargs={"slug": tenant.slug}) + "?" + urlencode(params)
+
+
 def owner_team_filters(people_: People, dimension: str, value: str) -> dict[str, Any] | None:
     """The deals list's owner/team filter for a segment; None when the list cannot filter by it."""
     if dimension == Dimension.ALL:

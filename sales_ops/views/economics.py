@@ -4,6 +4,7 @@ The values come from the lifecycle family of the engine; until it has run they s
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -12,11 +13,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from crm.decorators import tenant_member_required
+from crm.navigation import CS
 from crm.types import tenant_request
 from leads.models import Campaign
 from sales_ops.models import Dimension
 from sales_ops.views import common
+from sales_ops.views.periods import Period
 from sales_ops.views.tables import Cell, Column, Table
+
+# Who opens the lifecycle page's account lists (crm.navigation.CS: admin, cs, sales manager, ops).
+LIFECYCLE_VIEWERS = CS
+DRILL_FLOWS = {"new_customers": "new_customers", "churned_customers": "churned"}
 
 TREND_PERIODS = 12
 METRICS = [
@@ -53,11 +60,27 @@ def build(request: HttpRequest) -> dict[str, Any]:
         _("Unit economics by period"),
         [Column("period", _("Period"))] + [Column(metric, str(label)) for metric, label, _kind in METRICS],
     )
+    sees_lifecycle = req.membership.role in LIFECYCLE_VIEWERS
+
+    def drill(metric: str, p: Period) -> str:
+        """New and churned customers of a month drill into the lifecycle page's accounts of that flow (its
+        visibility applies); other numbers and grains have no list of their records."""
+        flow = DRILL_FLOWS.get(metric)
+        if flow is None or p.grain != "month" or not sees_lifecycle:
+            return ""
+        query = urlencode({"flow": flow, "month": p.start.strftime("%Y-%m")})
+        return reverse("lifecycle:overview-accounts", kwargs={"slug": tenant.slug}) + "?" + query
+
     for p in reversed(periods):
         trends.rows.append(
             [Cell(p.label(fiscal))]
             + [
-                Cell(values.get(metric, p.start), kind, testid=f"economics-{metric}" if p == period else "")
+                Cell(
+                    values.get(metric, p.start),
+                    kind,
+                    link=drill(metric, p),
+                    testid=f"economics-{metric}" if p == period else "",
+                )
                 for metric, _label, kind in METRICS
             ]
         )
@@ -84,7 +107,10 @@ def build(request: HttpRequest) -> dict[str, Any]:
             link = reverse("leads:campaign-detail", kwargs={"slug": tenant.slug, "pk": campaign_ids[name]})
         by_campaign.rows.append(
             [Cell(name, link=link)]
-            + [Cell(values.get("cac", p.start, Dimension.CAMPAIGN, name), "money") for p in periods[-4:]]
+            + [
+                Cell(values.get("cac", p.start, Dimension.CAMPAIGN, name), "money", link=link)
+                for p in periods[-4:]
+            ]
         )
     tables = [trends, by_campaign]
     for table in tables:

@@ -165,9 +165,11 @@ def build(request: HttpRequest) -> dict[str, Any]:
             rate_before = (
                 values.get(rate_metric, previous.start, seg_dimension, value) if rate_metric else None
             )
-            link = ""
+            link = previous_link = ""
             if value in filters and count is not None:
                 link = common.leads_link(tenant, period, statuses=statuses, extra=filters[value])
+            if value in filters and before is not None:
+                previous_link = common.leads_link(tenant, previous, statuses=statuses, extra=filters[value])
             stages.append(
                 {
                     "key": key,
@@ -178,6 +180,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
                     "rate": rate,
                     "rate_previous": rate_before,
                     "link": link,
+                    "previous_link": previous_link,
                     "has_rate": rate_metric is not None,
                 }
             )
@@ -233,11 +236,13 @@ def _table(segments: list[dict[str, Any]]) -> Table:
                 [
                     Cell(stage["label"]),
                     Cell(stage["count"], "count", link=stage["link"], testid=f"funnel-{stage['key']}"),
-                    Cell(stage["rate"], "rate") if stage["has_rate"] else Cell(""),
+                    Cell(stage["rate"], "rate", link=stage["link"]) if stage["has_rate"] else Cell(""),
                     Cell(stage["basis"]),
-                    Cell(stage["previous"], "count"),
+                    Cell(stage["previous"], "count", link=stage["previous_link"]),
                     Cell(delta(stage["count"], stage["previous"]), "delta_count"),
-                    Cell(stage["rate_previous"], "rate") if stage["has_rate"] else Cell(""),
+                    Cell(stage["rate_previous"], "rate", link=stage["previous_link"])
+                    if stage["has_rate"]
+                    else Cell(""),
                     Cell(delta(stage["rate"], stage["rate_previous"]), "delta_rate")
                     if stage["has_rate"]
                     else Cell(""),
@@ -258,7 +263,7 @@ def _table(segments: list[dict[str, Any]]) -> Table:
             s = segment["stages"][index]
             row += [
                 Cell(s["count"], "count", link=s["link"], testid=f"funnel-{segment['value']}-{s['key']}"),
-                Cell(s["rate"], "rate") if s["has_rate"] else Cell(""),
+                Cell(s["rate"], "rate", link=s["link"]) if s["has_rate"] else Cell(""),
                 Cell(delta(s["count"], s["previous"]), "delta_count"),
             ]
         rows.append(row)

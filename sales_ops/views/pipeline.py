@@ -4,6 +4,7 @@ of win rate, cycle length (mean and median), deal size and sales velocity over t
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
@@ -11,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from accounts.models import OpportunityType, Pipeline
+from accounts.models import DEFAULT_STAGE_LABELS, OpportunityType, Pipeline, Stage, StageKind
 from crm.decorators import tenant_member_required
+from crm.models import Role
 from crm.types import TenantHttpRequest, tenant_request
 from sales_ops.models import Dimension, KpiSnapshot
 from sales_ops.views import common
@@ -34,7 +36,7 @@ SUMMARY = [
     ("avg_deal_size", gettext_lazy("Average deal size"), "money", "won"),
     ("avg_sales_cycle_days", gettext_lazy("Sales cycle, mean (days)"), "days", "won"),
     ("median_sales_cycle_days", gettext_lazy("Sales cycle, median (days)"), "days", "won"),
-    ("sales_velocity", gettext_lazy("Sales velocity (per day)"), "money", ""),
+    ("sales_velocity", gettext_lazy("Sales velocity (per day)"), "money", "won"),
 ]
 CLOSE_PERIOD = [
     ("open_pipeline", gettext_lazy("Open pipeline"), "money", {"status": "open"}),
@@ -49,6 +51,7 @@ TRENDS = [
     ("avg_deal_size", gettext_lazy("Average deal size"), "money"),
     ("sales_velocity", gettext_lazy("Sales velocity (per day)"), "money"),
 ]
+STAGE_METRICS = ("open_pipeline", "weighted_pipeline")
 METRICS = {m for m, *_rest in SUMMARY} | {m for m, *_rest in CLOSE_PERIOD} | {m for m, *_rest in TRENDS}
 
 
@@ -78,6 +81,25 @@ def segment_value_options(
     return sorted(set(rows.values_list("dimension_value", flat=True)))
 
 
+def open_stages(tenant: Any) -> list[tuple[str, int | None]]:
+    """The open stages' names in board order (default pipeline first) with the stage id for the deals list's
+    filter, or None when several pipelines have a stage of that name (the row sums them; one query)."""
+    names: dict[str, int | None] = {}
+    rows = (
+        Stage.objects.filter(tenant=tenant, kind=StageKind.OPEN)
+        .order_by("-pipeline__is_default", "pipeline__order", "pipeline__name", "order")
+        .values_list("name", "pk")
+    )
+    for name, pk in rows:
+        names[name] = None if name in names else pk
+    return list(names.items())
+
+
+def sees_stages(req: TenantHttpRequest) -> bool:
+    """The `stage` rows are a breakdown of the whole tenant: admin and ops read them (the KPI API's rule)."""
+    return req.membership.role in (Role.ADMIN, Role.OPS)
+
+
 def option_label(dimension: str, value: str, people: common.People) -> str:
     if dimension == Dimension.OWNER:
         return people.owner_name(value)
@@ -94,6 +116,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
     dimension, value = picked.dimension, picked.dimension_value
     if dimension != Dimension.ALL and not value:
         dimension = Dimension.ALL  # a breakdown needs one value here; "all" until one is picked
+    by_stage = dimension == Dimension.ALL and sees_stages(req)
     values = common.read_values(
         tenant=tenant,
         visibility=common.visibility(req),
@@ -101,7 +124,11 @@ def build(request: HttpRequest) -> dict[str, Any]:
         grain=picked.grain,
         first=period.shifted(-(TREND_PERIODS - 1)).start,
         last=period.shifted(AHEAD_PERIODS - 1).start,
-        dimensions=[Dimension.ALL] if dimension == Dimension.ALL else [dimension],
+        dimensions=(
+            ([Dimension.ALL, Dimension.STAGE] if by_stage else [Dimension.ALL])
+            if dimension == Dimension.ALL
+            else [dimension]
+        ),
         dimension_value=value if dimension != Dimension.ALL else None,
     )
     people = common.people(tenant)
@@ -113,6 +140,17 @@ def build(request: HttpRequest) -> dict[str, Any]:
         if filters is None or not status:
             return ""
         return common.deals_link(tenant, p, status=status, **filters)
+
+    def forecast_link(p: Period) -> str:
+        """Commit and best case drill into the forecast page of the period (its deals behind each number)."""
+        if p.grain not in ("month", "quarter") or dimension not in (
+            Dimension.ALL,
+            Dimension.OWNER,
+            Dimension.TEAM,
+        ):
+            return ""
+        query = {"grain": p.grain, "period": p.start.isoformat(), "scope": f"{dimension}:{value}"}
+        return reverse("sales_ops:forecast", kwargs={"slug": tenant.slug}) + "?" + urlencode(query)
 
     summary = Table(
         "summary",
@@ -148,10 +186,43 @@ def build(request: HttpRequest) -> dict[str, Any]:
                 Cell(
                     values.get(metric, p.start, dimension, value),
                     kind,
-                    link=link(p, extra["status"]) if extra else "",
+                    link=link(p, extra["status"]) if extra else forecast_link(p),
                 )
             )
         by_close.rows.append(row)
+    stage_table = Table(
+        "stage",
+        _("Open pipeline by stage and close period"),
+        [Column("stage", _("Stage"), nowrap=True)]
+        + [Column(p.start.isoformat(), p.label(fiscal), nowrap=True) for p in ahead]
+        + [Column("weighted", _("Weighted, %(period)s") % {"period": period.label(fiscal)})],
+        empty_text=_("No open stages."),
+    )
+    stage_names: list[str] = []
+    if by_stage:
+        for name, stage_id in open_stages(tenant):
+            stage_names.append(name)
+            stage_filter = {"stage": stage_id} if stage_id else {}
+            row = [Cell(str(DEFAULT_STAGE_LABELS.get(name, name)))]
+            for index, p in enumerate(ahead):
+                # A period without the tenant's row (beyond the last open deal's close) is "—" here too.
+                known = values.get("open_pipeline", p.start) is not None
+                row.append(
+                    Cell(
+                        values.get("open_pipeline", p.start, Dimension.STAGE, name) if known else None,
+                        "money",
+                        link=common.deals_link(tenant, p, status="open", **stage_filter),
+                        testid=f"stage-{name}" if index == 0 else "",
+                    )
+                )
+            row.append(
+                Cell(
+                    values.get("weighted_pipeline", period.start, Dimension.STAGE, name),
+                    "money",
+                    link=common.deals_link(tenant, period, status="open", **stage_filter),
+                )
+            )
+            stage_table.rows.append(row)
     trend_periods = [period.shifted(offset) for offset in range(-(TREND_PERIODS - 1), 1)]
     trends = Table(
         "trends",
@@ -166,7 +237,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
                 for m, _l, kind in TRENDS
             ]
         )
-    tables = [summary, by_close, trends]
+    tables = [summary, by_close, trends] + ([stage_table] if by_stage else [])
     for table in tables:
         table.export_url = "?" + common.query_string(req, export=table.key)
 
@@ -179,6 +250,25 @@ def build(request: HttpRequest) -> dict[str, Any]:
 
     trend_labels = [p.label(fiscal) for p in trend_periods]
     charts = {
+        "stage": {
+            "labels": [str(DEFAULT_STAGE_LABELS.get(n, n)) for n in stage_names],
+            "datasets": [
+                {
+                    "label": str(CLOSE_PERIOD[0][1]),
+                    "data": [
+                        _number(values.get("open_pipeline", period.start, Dimension.STAGE, n))
+                        for n in stage_names
+                    ],
+                },
+                {
+                    "label": str(CLOSE_PERIOD[1][1]),
+                    "data": [
+                        _number(values.get("weighted_pipeline", period.start, Dimension.STAGE, n))
+                        for n in stage_names
+                    ],
+                },
+            ],
+        },
         "close": {
             "labels": [p.label(fiscal) for p in ahead],
             "datasets": [
@@ -221,7 +311,14 @@ def build(request: HttpRequest) -> dict[str, Any]:
         "summary": summary,
         "by_close": by_close,
         "trends": trends,
+        "by_stage": by_stage,
+        "period_label": period.label(fiscal),
+        "stage_table": stage_table,
     }
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)
 
 
 @tenant_member_required

@@ -16,14 +16,19 @@ from crm.models import MembershipStatus, Role
 from crm.types import tenant_request
 from sales_ops.models import Dimension
 from sales_ops.views import common
-from sales_ops.views.tables import Cell, Column, Table
+from sales_ops.views.tables import Cell, Column, Table, delta
 
-# (metric, label, kind, deals status of the drill-down or "")
+# (metric, label, kind, drill-down: deals status, or "activities:<kinds>" for the activity list, or "")
 COLUMNS = [
-    ("activities_per_rep_day", gettext_lazy("Activities per working day"), "ratio", ""),
-    ("calls_logged", gettext_lazy("Calls"), "count", ""),
-    ("emails_logged", gettext_lazy("Emails"), "count", ""),
-    ("meetings_logged", gettext_lazy("Meetings"), "count", ""),
+    (
+        "activities_per_rep_day",
+        gettext_lazy("Activities per working day"),
+        "ratio",
+        "activities:call,email,meeting",
+    ),
+    ("calls_logged", gettext_lazy("Calls"), "count", "activities:call"),
+    ("emails_logged", gettext_lazy("Emails"), "count", "activities:email"),
+    ("meetings_logged", gettext_lazy("Meetings"), "count", "activities:meeting"),
     ("opps_won", gettext_lazy("Deals won"), "count", "won"),
     ("won_amount", gettext_lazy("Won amount"), "money", "won"),
     ("win_rate", gettext_lazy("Win rate"), "rate", "won"),
@@ -44,7 +49,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
         visibility=common.visibility(req),
         metrics=[metric for metric, *_rest in COLUMNS],
         grain=picked.grain,
-        first=period.start,
+        first=period.previous.start,
         last=period.start,
         dimensions=[rows_by],
     )
@@ -67,7 +72,8 @@ def build(request: HttpRequest) -> dict[str, Any]:
         else:
             name, team = key, ""
         numbers = {metric: values.get(metric, period.start, rows_by, key) for metric, *_rest in COLUMNS}
-        entries.append({"key": key, "name": name, "team": team, "numbers": numbers})
+        previous = values.get("won_amount", period.previous.start, rows_by, key)
+        entries.append({"key": key, "name": name, "team": team, "numbers": numbers, "previous_won": previous})
     sort = request.GET.get("sort") or "won_amount"
     if sort not in {metric for metric, *_rest in COLUMNS} | {"name"}:
         sort = "won_amount"
@@ -90,10 +96,16 @@ def build(request: HttpRequest) -> dict[str, Any]:
         url = "?" + common.query_string(req, sort=key, dir=direction, export=None)
         return Column(key, label, sort_url=url, sorted=("desc" if descending else "asc") if is_sorted else "")
 
+    previous_label = period.previous.label(tenant.fiscal_year_start_month)
     columns = [column("name", _("Rep") if rows_by == Dimension.OWNER else _("Team"))]
     if rows_by == Dimension.OWNER:
         columns.append(Column("team", _("Team")))
     columns += [column(metric, str(label)) for metric, label, _kind, _status in COLUMNS]
+    # Comparison with the previous period: the won amount then and the change.
+    columns += [
+        Column("won_previous", _("Won, %(period)s") % {"period": previous_label}),
+        Column("won_change", _("Change")),
+    ]
     table = Table("leaderboard", _("Leaderboard"), columns, empty_text=_("No reps to show."))
     for rank, entry in enumerate(entries, start=1):
         filters = common.owner_team_filters(people, rows_by, entry["key"])
@@ -101,8 +113,23 @@ def build(request: HttpRequest) -> dict[str, Any]:
         if rows_by == Dimension.OWNER:
             row.append(Cell(entry["team"]))
         for metric, _label, kind, status in COLUMNS:
-            link = common.deals_link(tenant, period, status=status, **filters) if status and filters else ""
+            link = ""
+            if status.startswith("activities:"):
+                owner = filters.get("owner") if filters else None
+                if owner:
+                    link = common.activities_link(tenant, period, status.split(":", 1)[1].split(","), owner)
+            elif status and filters:
+                link = common.deals_link(tenant, period, status=status, **filters)
             row.append(Cell(entry["numbers"][metric], kind, link=link))
+        before = entry["previous_won"]
+        row.append(
+            Cell(
+                before,
+                "money",
+                link=common.deals_link(tenant, period.previous, status="won", **filters) if filters else "",
+            )
+        )
+        row.append(Cell(delta(entry["numbers"]["won_amount"], before), "delta_money"))
         table.rows.append(row)
     table.export_url = "?" + common.query_string(req, export=table.key)
     chart = {

@@ -77,6 +77,7 @@ class Column:
     label: str
     sort_url: str = ""
     sorted: str = ""  # "asc" | "desc" | ""
+    nowrap: bool = False  # short labels that must not break (period labels such as 2027-01)
 
 
 @dataclass

@@ -26,7 +26,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import ForecastCategory
+from accounts.models import ForecastCategory, Stage
 from accounts.services.rates import opportunities_reprice
 from crm.tenancy import tenant_context
 from sales_ops.services.engine import kpi_recompute
@@ -183,3 +183,51 @@ def test_tenant_quota_rows_win_over_owner_rows(fy_tenant, deals):
     rows = snapshot(fy_tenant)
     assert value(rows, "quota_attainment", "month", APRIL) == Decimal("0.1")  # 1100 / 11000
     assert value(rows, "quota_attainment", "month", MAY) == Decimal("1.08")  # May: still the owner rows
+
+
+def test_open_pipeline_by_stage(fy_tenant, people, stages, deals):
+    """Dimension `stage`: the open deals of each stage by the period of their expected close date. D4, D6 and D5
+    sit in the first open stage (Qualification); D9 (600, p 0.25, expected 06-05) and D10 (deleted) in Needs
+    analysis; D11 (Needs analysis, no expected close date) counts nowhere; won and lost stages have no rows."""
+    with tenant_context(fy_tenant):
+        needs = Stage.objects.select_related("pipeline").get(
+            pipeline=stages["open"].pipeline, name="Needs analysis"
+        )
+    rep1 = people["rep1"].user
+    common = {"tenant": fy_tenant, "owner": rep1, "stage": needs, "created_at": local(2024, 5, 20)}
+    OpportunityFactory(
+        **common, amount=Decimal("600"), probability=Decimal("0.25"), expected_close_date=D(2024, 6, 5)
+    )
+    OpportunityFactory(
+        **common,
+        amount=Decimal("777"),
+        probability=Decimal("0.25"),
+        expected_close_date=D(2024, 6, 6),
+        deleted_at=local(2024, 5, 21),
+    )
+    OpportunityFactory(**common, amount=Decimal("50"), probability=Decimal("0.25"), expected_close_date=None)
+    with tenant_context(fy_tenant):
+        opportunities_reprice(tenant=fy_tenant)
+    kpi_recompute(tenant=fy_tenant, now=NOW)
+    rows = snapshot(fy_tenant)
+    qualification = stages["open"].name
+    assert qualification == "Qualification"
+    # June: Qualification D4 2000 + D6 1000, weighted 2000 x 0.5 + 1000 x 0.1; Needs analysis D9 600 x 0.25.
+    assert value(rows, "open_pipeline", "month", JUNE, "stage", qualification) == Decimal("3000")
+    assert value(rows, "weighted_pipeline", "month", JUNE, "stage", qualification) == Decimal("1100")
+    assert value(rows, "open_pipeline", "month", JUNE, "stage", "Needs analysis") == Decimal("600")
+    assert value(rows, "weighted_pipeline", "month", JUNE, "stage", "Needs analysis") == Decimal("150")
+    # The stages add up to the `all` row: 3000 + 600.
+    assert value(rows, "open_pipeline", "month", JUNE) == Decimal("3600")
+    # July (future): D5 4000 x 0.25 in Qualification; nothing of Needs analysis, so no row.
+    assert value(rows, "open_pipeline", "month", JULY, "stage", qualification) == Decimal("4000")
+    assert value(rows, "weighted_pipeline", "month", JULY, "stage", qualification) == Decimal("1000")
+    assert ("open_pipeline", "month", JULY, "stage", "Needs analysis") not in rows
+    # Fiscal Q1 (April-June) holds June's deals; the first day of D9's close.
+    assert value(rows, "open_pipeline", "quarter", APRIL, "stage", "Needs analysis") == Decimal("600")
+    assert value(rows, "open_pipeline", "quarter", APRIL, "stage", qualification) == Decimal("3000")
+    assert value(rows, "open_pipeline", "day", D(2024, 6, 5), "stage", "Needs analysis") == Decimal("600")
+    # Only the two pipeline metrics, and no closed stage.
+    stage_rows = {key for key in rows if key[3] == "stage"}
+    assert {key[0] for key in stage_rows} == {"open_pipeline", "weighted_pipeline"}
+    assert {key[4] for key in stage_rows} == {qualification, "Needs analysis"}

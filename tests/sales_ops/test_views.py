@@ -52,7 +52,8 @@ def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
 def _table_texts(html: str, key: str) -> list[list[str]]:
     """The header and cell texts of the table `key` on a page (tags stripped)."""
     block = html.split(f'data-testid="table-{key}"', 1)[1].split("</table>", 1)[0]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", block, re.S)
+    # A table with no rows shows one line saying so ("kpi-empty"); its CSV is the header alone.
+    rows = re.findall(r"<tr(?! class=\"kpi-empty\")[^>]*>(.*?)</tr>", block, re.S)
     out = []
     for row in rows:
         cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
@@ -107,6 +108,10 @@ def test_null_shows_a_dash_never_zero(client_for, team, data):
         ("/t/alpha/dashboards/funnel/", "funnel"),
         ("/t/alpha/dashboards/pipeline/", "summary"),
         ("/t/alpha/dashboards/pipeline/", "trends"),
+        ("/t/alpha/dashboards/pipeline/", "close"),
+        ("/t/alpha/dashboards/pipeline/", "stage"),
+        ("/t/alpha/dashboards/reps/?rows=team", "leaderboard"),
+        ("/t/alpha/dashboards/unit-economics/", "cac"),
         ("/t/alpha/dashboards/reps/?sort=calls_logged&dir=desc", "leaderboard"),
         ("/t/alpha/dashboards/unit-economics/", "trends"),
         ("/t/alpha/dashboards/forecast/", "forecast"),
@@ -284,7 +289,8 @@ def test_funnel_drill_down_links_to_the_leads_list(client_for, team, data):
 QUERY_PAGES = {
     "dashboards/funnel/": 13,
     "dashboards/funnel/?dimension=source_kind": 14,
-    "dashboards/pipeline/": 14,
+    # 15: the open stages in board order for the "by stage" table (admin and ops read the stage rows).
+    "dashboards/pipeline/": 15,
     "dashboards/reps/": 14,
     "dashboards/unit-economics/": 13,
     "dashboards/forecast/": 16,
@@ -319,3 +325,154 @@ def test_exact_query_counts_do_not_grow_with_the_data(client_for, team, data):
         counts[page] = (small, large)
         assert small == large, page
     assert {page: small for page, (small, _large) in counts.items()} == QUERY_PAGES
+
+
+def test_pipeline_by_stage_and_close_period(client_for, tenant, team, data):
+    """The seed's open deals all sit in Qualification and close this month: 2,000 + 1,500 + 700 = 4,200,
+    weighted 2,000 x 0.5 + 1,500 x 0.25 + 700 x 0.1 = 1,445; the other open stages have none (0.00, a group
+    with no records); closed stages are not rows."""
+    from accounts.models import Stage
+    from crm.tenancy import tenant_context
+
+    with tenant_context(tenant):
+        qualification = Stage.objects.get(pipeline__is_default=True, name="Qualification")
+    html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/pipeline/"))
+    rows = _table_texts(html, "stage")
+    assert [row[0] for row in rows[1:]] == ["Qualification", "Needs analysis", "Proposal", "Negotiation"]
+    assert rows[1][1] == "4,200.00" and rows[1][-1] == "1,445.00"
+    assert rows[2][1] == "0.00" and rows[2][-1] == "0.00"
+    # Nothing closes in the next five months: the engine's calendar ends with the last open deal's close
+    # period, so those periods have no `all` row (null, "—") and the stages show "—" too, never 0.
+    assert all(cell == "—" for cell in rows[1][2:-1])
+    link = re.search(r'data-testid="stage-Qualification"><a href="([^"]+)"', html)
+    assert link is not None
+    assert f"stage={qualification.pk}" in link.group(1) and "status=open" in link.group(1)
+    month = data["month"].isoformat()
+    assert f"close_from={month}" in link.group(1)
+    # The drill-down lists the three deals.
+    listing = _text(client_for(team["ops"]).get(link.group(1).replace("&amp;", "&")))
+    assert "Big commit" in listing and "Maybe deal" in listing and "West deal" in listing
+    # A manager and a rep do not read the tenant's stage rows (the KPI API's rule): a note, no table.
+    for who in ("manager", "rep1"):
+        other = _text(client_for(team[who]).get("/t/alpha/dashboards/pipeline/"))
+        assert 'data-testid="table-stage"' not in other and 'data-testid="stage-note"' in other
+    # In 中文 the default stage names are translated.
+    zh_client = client_for(team["ops"])
+    zh_client.cookies["django_language"] = "zh-hans"
+    zh = _text(zh_client.get("/t/alpha/dashboards/pipeline/", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert "Qualification" not in _table_texts(zh, "stage")[1][0]
+
+
+def _links(html: str, key: str) -> list[list[str]]:
+    """The href of every cell of the table `key` ("" for a cell without a link), header left out."""
+    block = html.split(f'data-testid="table-{key}"', 1)[1].split("</table>", 1)[0]
+    body = block.split("<tbody>", 1)[1]
+    out = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        out.append([(re.findall(r'href="([^"]+)"', cell) or [""])[0].replace("&amp;", "&") for cell in cells])
+    return out
+
+
+def test_every_number_drills_down(client_for, team, data):
+    """Counts, rates, previous-period values and forecasts link to the records behind them; the funnel's
+    previous period links to the leads created in the previous month."""
+    import datetime
+
+    client = client_for(team["ops"])
+    month = data["month"]
+    previous = (month - datetime.timedelta(days=1)).replace(day=1)
+    funnel = _links(_text(client.get("/t/alpha/dashboards/funnel/")), "funnel")
+    leads, mql = funnel[0], funnel[1]
+    assert f"created_from={month.isoformat()}" in leads[1]  # count
+    assert f"created_from={previous.isoformat()}" in leads[4]  # previous period's count
+    assert mql[2] == mql[1] and "status=mql" in mql[2]  # the rate drills into the same leads as its count
+    assert f"created_from={previous.isoformat()}" in mql[6] and "status=mql" in mql[6]  # previous rate
+    pipeline_html = _text(client.get("/t/alpha/dashboards/pipeline/"))
+    summary = _links(pipeline_html, "summary")
+    velocity = summary[-1]
+    assert "status=won" in velocity[1] and "status=won" in velocity[2]
+    close = _links(pipeline_html, "close")[0]
+    assert "status=open" in close[1] and "status=open" in close[2]
+    assert close[3].startswith("/t/alpha/dashboards/forecast/?") and f"period={month.isoformat()}" in close[3]
+    assert "scope=all" in close[3] and "grain=month" in close[4]
+    forecast = _text(client.get(close[3]))
+    assert "Big commit" in forecast
+    # Unit economics: new and churned customers of a month open the lifecycle page's accounts of that flow.
+    economics = _links(_text(client.get("/t/alpha/dashboards/unit-economics/")), "trends")
+    assert economics[0][2] == (
+        f"/t/alpha/lifecycle/accounts/?flow=new_customers&month={month.strftime('%Y-%m')}"
+    )
+    assert economics[0][3].endswith(f"flow=churned&month={month.strftime('%Y-%m')}")
+    assert client.get(economics[0][2]).status_code == 200
+    # A rep does not open the lifecycle lists: no link there.
+    rep = _links(_text(client_for(team["rep1"]).get("/t/alpha/dashboards/unit-economics/")), "trends")
+    assert rep[0][2] == "" and rep[0][3] == ""
+
+
+def test_rep_activity_numbers_drill_into_the_activity_list(client_for, tenant, team, data):
+    """The seed gives rep1 one call and one email and rep2 one meeting in each of this and the previous month:
+    rep1's calls this month is 1, and its link lists exactly that call (not last month's), done, by rep1."""
+    from accounts.models import Activity
+    from crm.tenancy import tenant_context
+
+    client = client_for(team["ops"])
+    html = _text(client.get("/t/alpha/dashboards/reps/"))
+    table = _table_texts(html, "leaderboard")
+    header = table[0]
+    rita = next(row for row in table[1:] if row[0] == "Rita Rep")
+    assert rita[header.index("Calls")] == "1" and rita[header.index("Emails")] == "1"
+    links = _links(html, "leaderboard")
+    rita_links = links[[row[0] for row in table[1:]].index("Rita Rep")]
+    calls = rita_links[header.index("Calls")]
+    assert calls.startswith("/t/alpha/activities/?kind=call&owner=")
+    listing = _text(client.get(calls))
+    with tenant_context(tenant):
+        month = data["month"]
+        this_call = Activity.objects.get(owner=team["rep1"].user, kind="call", occurred_at__date__gte=month)
+    shown = re.findall(r'data-testid="activity-(\d+)"', listing)
+    assert shown == [str(this_call.pk)]
+    every = rita_links[header.index("Activities per working day")]
+    assert len(re.findall(r'data-testid="activity-\d+"', _text(client.get(every)))) == 2  # call + email
+    # Within visibility: rep1 following the link of rep2's meetings sees none of them.
+    wes_links = links[[row[0] for row in table[1:]].index("Wes West")]
+    meetings = wes_links[header.index("Meetings")]
+    assert len(re.findall(r'data-testid="activity-\d+"', _text(client.get(meetings)))) == 1
+    rep_view = client_for(team["rep1"]).get(meetings)
+    assert rep_view.status_code in (200, 400)
+    assert 'data-testid="activity-' not in _text(rep_view).replace('data-testid="activity-list"', "")
+
+
+def test_activity_list_query_count_does_not_grow(client_for, team, data):
+    from tests.conftest import make_tenant
+
+    big = make_tenant("delta")
+    big_team = seed_people(big, domain="big2.test")
+    seed_records(big, big_team, scale=4, recompute=False)
+    small = _count(client_for(team["ops"]), "/t/alpha/activities/?kind=call&done=true")
+    large = _count(client_for(big_team["ops"]), "/t/delta/activities/?kind=call&done=true")
+    assert small == large == ACTIVITY_LIST_QUERIES
+
+
+# Session, user, tenant; savepoint, set_config of the tenant, membership; the activity rows (one statement,
+# owner/account/contact/deal/lead joined); the base layout's memberships; set_config reset, release.
+ACTIVITY_LIST_QUERIES = 10
+
+
+def test_leaderboard_compares_with_the_previous_period(client_for, team, data):
+    """Rita won 1,000 this month (closed on the 5th) and 800 last month (closed on the 6th): +200; Wes won 400
+    this month and nothing last month (a group with no records reads 0): +400."""
+    html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/reps/"))
+    table = _table_texts(html, "leaderboard")
+    header = table[0]
+    rows = {row[0]: row for row in table[1:]}
+    previous, change = header.index("Change") - 1, header.index("Change")
+    assert header[previous].startswith("Won, ")
+    assert rows["Rita Rep"][header.index("Won amount")] == "1,000.00"
+    assert rows["Rita Rep"][previous] == "800.00" and rows["Rita Rep"][change] == "+200.00"
+    assert rows["Wes West"][previous] == "0.00" and rows["Wes West"][change] == "+400.00"
+    links = _links(html, "leaderboard")
+    rita = links[[row[0] for row in table[1:]].index("Rita Rep")]
+    assert "status=won" in rita[previous]
+    listing = _text(client_for(team["ops"]).get(rita[previous]))
+    assert listing.count('href="/t/alpha/deals/') >= 1
