@@ -129,7 +129,7 @@ class CampaignSerializer(api_fields.ModelSerializer):
         validators: list = []
         extra_kwargs: dict[str, dict[str, Any]] = {"external_id": {"validators": []}}
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field({"type": "number", "format": "float", "nullable": True})
     def get_lead_to_win_rate(self, campaign: Campaign) -> float | None:
         leads = getattr(campaign, "n_leads", None)
         return getattr(campaign, "n_won", 0) / leads if leads else None
