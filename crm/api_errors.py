@@ -22,4 +22,9 @@ def exception_handler(exc, context):  # type: ignore[no-untyped-def]
     if isinstance(exc, DjangoPermissionDenied) and str(exc):
         # A service's reason ("You can view this lead but not ...") instead of DRF's generic 403 text.
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == 400 and isinstance(response.data, list):
+        # A ValidationError raised with a bare list (a filter's or a view's own check) is shaped like every
+        # other 400 (the ValidationError schema): an object, its messages under `non_field_errors`.
+        response.data = {"non_field_errors": response.data}
+    return response

@@ -47,8 +47,9 @@ ERROR_DESCRIPTIONS = {
     "401": "No token or session, an unknown token, or an expired one (`code`: `token_expired`).",
     "403": "Your role may not do this (`detail` says why).",
     "404": "No such record, one you may not see, or a tenant you are not a member of: the same answer.",
-    "429": "Too many requests for this token or tenant (settings API_RATE_PER_TOKEN, API_RATE_PER_TENANT); retry "
-    "after the seconds in the Retry-After header.",
+    "429": "Too many requests for this token or tenant (settings API_RATE_PER_TOKEN, API_RATE_PER_TENANT; on the "
+    "token endpoint: for this address or account, or its login lock-out); retry after the seconds in the "
+    "Retry-After header.",
 }
 
 
@@ -77,8 +78,8 @@ def _blank_allowed_by_model(field: serializers.Field) -> bool:
 class CrmAutoSchema(AutoSchema):
     """drf-spectacular's schema, plus what every operation of this API shares:
 
-    - the error answers it gives (400 on writes and lists, 401, 403 on writes, 404, 429), each documented with
-      its body, unless the operation documents that code itself;
+    - the error answers it gives (400 on writes and on reads that take query parameters, 401, 403, 404, 429),
+      each documented with its body, unless the operation documents that code itself;
     - a text field that may be empty ("" in responses) says so: an email field allows "" besides an address and a
       choice field "" besides its choices (ModelSerializer drops allow_blank on read-only fields, so the schema
       said `size_band` was one of the sizes and `email` an address, and a blank value broke both)."""
@@ -92,6 +93,8 @@ class CrmAutoSchema(AutoSchema):
             return schema
         if isinstance(field, serializers.ChoiceField) and "oneOf" in schema:
             return schema  # drf-spectacular already added its BlankEnum
+        if "" in schema.get("enum", ()):
+            return schema  # "" is one of the choices already (a read-only model field with blank=True)
         meta = {
             key: schema.pop(key) for key in ("readOnly", "writeOnly", "title", "description") if key in schema
         }
@@ -104,13 +107,17 @@ class CrmAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:  # type: ignore[override]
         responses = super()._get_response_bodies(direction)
-        if not self.path.startswith("/api/v1/t/"):
+        if self.path.startswith("/api/v1/auth/"):
+            codes = {"400", "429"}  # the token endpoint: bad input or credentials; its throttles and lock-out
+        elif not self.path.startswith("/api/v1/t/"):
             return responses
-        codes = ["401", "404", "429"]
+        else:
+            # 403 on reads too: several are for some roles only (pool health, lifecycle settings, ...).
+            codes = {"401", "403", "404", "429"}
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            codes += ["400", "403"]
-        elif self._is_list_view():
-            codes.append("400")  # an invalid filter or cursor
+            codes.add("400")
+        elif self._is_list_view() or self._takes_query_parameters():
+            codes.add("400")  # an invalid filter, cursor or query parameter
         for code in sorted(codes):
             if code in responses:
                 continue
@@ -128,6 +135,9 @@ class CrmAutoSchema(AutoSchema):
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}
                 }
         return responses
+
+    def _takes_query_parameters(self) -> bool:
+        return any(parameter.get("in") == "query" for parameter in self._get_parameters())
 
     def _validation_error_ref(self) -> dict[str, str]:
         component = ResolvedComponent(

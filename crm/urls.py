@@ -62,6 +62,8 @@ tenant_api = [
     path("", include("lifecycle.api_urls")),
 ]
 
+handler404 = "crm.views.page_not_found"
+
 urlpatterns = [
     path("", include(crm_pages)),
     path("t/<slug:slug>/", include("leads.urls")),

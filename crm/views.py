@@ -13,7 +13,9 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_POST
+from rest_framework.exceptions import NotFound
 
 from crm import health, selectors, services
 from crm.decorators import tenant_admin_required, tenant_member_required
@@ -289,3 +291,11 @@ def switch_tenant(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("crm:tenant-home", kwargs={"slug": slug}))
     except NoReverseMatch:  # empty or not a slug at all
         return redirect("crm:home")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: a URL under /api/ that matches no route (`/api/v1/t/acme/leads/abc/`) answers the API's JSON
+    404, as a route that finds no record does; pages keep the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -137,7 +136,7 @@ class CampaignSerializer(api_fields.ModelSerializer):
         validators: list = []
         extra_kwargs: dict[str, dict[str, Any]] = {"external_id": {"validators": []}}
 
-    @extend_schema_field(OpenApiTypes.FLOAT)
+    @extend_schema_field({"type": "number", "format": "float", "nullable": True})
     def get_lead_to_win_rate(self, campaign: Campaign) -> float | None:
         leads = getattr(campaign, "n_leads", None)
         return getattr(campaign, "n_won", 0) / leads if leads else None

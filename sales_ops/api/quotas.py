@@ -129,6 +129,18 @@ class QuotaPagination(CursorPagination):
     ordering = ("month", "id")  # type: ignore[assignment]
 
 
+class QuotaFilterSerializer(serializers.Serializer):
+    """The list's `year` and `period_start` filters: a bad value is a 400 naming the parameter (a year past 9999
+    used to reach the database lookup and answer 500)."""
+
+    year = serializers.IntegerField(required=False, allow_null=True, min_value=1900, max_value=2200)
+    period_start = SaneDateField(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        present = {name: data[name] for name in ("year", "period_start") if data.get(name, "") != ""}
+        return super().to_internal_value(present)
+
+
 @extend_schema(tags=["quotas"])
 class QuotaViewSet(viewsets.ModelViewSet):
     serializer_class = QuotaSerializer
@@ -141,12 +153,14 @@ class QuotaViewSet(viewsets.ModelViewSet):
             return schema_queryset(Quota)
         request = tenant_request(self.request)
         rows = quota_list(tenant=request.tenant, membership=request.membership)
+        query = QuotaFilterSerializer(data=self.request.GET)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        if filters.get("year") is not None:
+            rows = rows.filter(month__year=filters["year"])
+        if filters.get("period_start"):
+            rows = rows.filter(month=filters["period_start"])
         params = self.request.GET
-        if params.get("year", "").isdigit():
-            rows = rows.filter(month__year=int(params["year"]))
-        if params.get("period_start"):
-            field = SaneDateField()
-            rows = rows.filter(month=field.to_internal_value(params["period_start"]))
         if "owner_email" in params:
             rows = rows.filter(owner__email__iexact=params["owner_email"].strip())
         if "team" in params:

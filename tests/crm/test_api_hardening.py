@@ -609,3 +609,32 @@ def test_invitation_links_use_site_url_else_the_requests_host(
         link = response.json()["invitation_url"]
         assert link.startswith(f"{expected}{tenant.slug}/")
         assert mailoutbox[-1].to == [email] and link in mailoutbox[-1].body
+
+
+# --- Found by the API fuzzing (tests/test_api_fuzz.py) ----------------------------------------------------------
+
+
+def test_an_api_url_matching_no_route_answers_json_404(tenant, admin_member, api_client_for, client_for):
+    """`/api/v1/t/<slug>/leads/abc/` matches no route (ids are integers): the API's JSON 404 as for an unknown id,
+    not the HTML 404 page, which the schema does not document. Pages keep the HTML page."""
+    client = api_client_for(admin_member)
+    for path in (api(tenant, "leads/abc/"), api(tenant, "leads/-1.5/"), "/api/v1/nothing-here/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response["Content-Type"] == "application/json", path
+        assert response.json() == {"detail": "Not found."}
+    page = client_for(admin_member).get(f"/t/{tenant.slug}/no-such-page/")
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")
+
+
+def test_a_validation_error_raised_with_a_list_answers_an_object():
+    """A ValidationError raised with a bare list (by a filter or a view's own check) answers an object like every
+    other 400, its messages under `non_field_errors`: the schema's ValidationError is an object."""
+    from rest_framework import serializers
+
+    from crm.api_errors import exception_handler
+
+    response = exception_handler(serializers.ValidationError(["Bad date."]), {})
+    assert response.status_code == 400
+    assert response.data == {"non_field_errors": ["Bad date."]}

@@ -173,3 +173,19 @@ def test_bulk_upsert_all_or_nothing(tenant, org, api_client_for):
         url, {"cells": [{"team": "West", "period_start": "2026-04-01", "amount": "1"}]}, format="json"
     )
     assert refused.status_code == 403
+
+
+def test_list_filters_bad_values_are_400s_naming_the_parameter(tenant, org, api_client_for):
+    """Found by the API fuzzing (tests/test_api_fuzz.py): `year` past 9999 reached the database lookup (500), a bad
+    `period_start` answered a bare list, which is not the documented 400 body (an object)."""
+    api = api_client_for(org["ops"])
+    for params, name in (
+        ({"year": 41029598}, "year"),
+        ({"year": "soon"}, "year"),
+        ({"period_start": "2026-13-01"}, "period_start"),
+        ({"period_start": "0001-01-01"}, "period_start"),
+    ):
+        response = api.get(URL, params)
+        assert response.status_code == 400, (params, response.content)
+        assert isinstance(response.json(), dict) and list(response.json()) == [name], response.json()
+    assert api.get(URL, {"year": "", "period_start": ""}).status_code == 200
