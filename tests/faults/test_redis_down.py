@@ -97,7 +97,9 @@ def _json(response: requests.Response) -> dict:
 
 
 def _send(redis_url: str, task: str, *args: object) -> None:
-    client = Celery(broker=redis_url)
+    client = Celery(
+        broker=redis_url, set_as_current=False
+    )  # crm's app stays Celery's current one (eager in tests)
     client.conf.task_serializer = "json"
     client.send_task(task, args=list(args))
     client.close()

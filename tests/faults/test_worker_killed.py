@@ -28,7 +28,9 @@ POLL = 0.02  # seconds: the kill must land while the job runs
 
 
 def _send(redis_url: str, task: str, *args: object) -> None:
-    client = Celery(broker=redis_url)
+    client = Celery(
+        broker=redis_url, set_as_current=False
+    )  # crm's app stays Celery's current one (eager in tests)
     client.conf.task_serializer = "json"
     client.send_task(task, args=list(args))
     client.close()
