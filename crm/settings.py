@@ -164,6 +164,9 @@ DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
 if os.environ.get("DATABASE_JIT", "off") != "on":
     _db_options = DATABASES["default"].setdefault("OPTIONS", {})
     _db_options["options"] = " ".join(filter(None, [_db_options.get("options", ""), "-c jit=off"]))
+# A persistent connection (DB_CONN_MAX_AGE) that died with a database restart is replaced at the next request's
+# first query instead of failing it (docs/operations.md, "Faults").
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get("TEST_DATABASE_NAME", "test_crm")
 
 
@@ -242,7 +245,15 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # --- Cache, Celery ----------------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Answers as an empty cache (and logs) while Redis is down, instead of failing the request (crm/cache.py);
+    # short timeouts so an unreachable Redis costs a request little.
+    CACHES = {
+        "default": {
+            "BACKEND": "crm.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "crm"}}
 
@@ -253,6 +264,21 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A message taken by a worker that died without acknowledging it goes back to the queue after this many seconds
+# (Redis transport); longer than any task and any countdown (retry backoff at most 600 s), or a slow task would run
+# twice at once. A pool process killed mid-task (the worker itself lives on) is re-queued at once instead
+# (REJECT_ON_WORKER_LOST). Jobs a person waits for are also resumed by their reapers (imports, sales_ops).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "socket_connect_timeout": 2,
+}
+# Sending a task while Redis is down gives up after about a second (crm.celery.BrokerSafeTask logs it).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -289,6 +315,16 @@ CELERY_BEAT_SCHEDULE = {
     "sales-ops-recompute-kpis": {
         "task": "sales_ops.tasks.recompute_kpis_all_tenants",
         "schedule": crontab(minute="7,22,37,52"),
+    },
+    # Jobs a person waits for that no worker runs (its worker died, or the message was lost with a Redis outage):
+    # resumed, queued again or failed visibly, never "running" or "queued" for ever (imports, sales_ops).
+    "imports-resume-stalled-jobs": {
+        "task": "imports.tasks.resume_stalled_import_jobs_all_tenants",
+        "schedule": 300.0,
+    },
+    "sales-ops-resume-stalled-recomputes": {
+        "task": "sales_ops.tasks.resume_stalled_recomputes_all_tenants",
+        "schedule": 300.0,
     },
     # Weekly forecast snapshots (KPIS.md): hourly, and each tenant's task takes one only once per local week.
     "sales-ops-forecast-snapshots": {

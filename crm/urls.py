@@ -79,3 +79,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("admin/", admin.site.urls),
 ]
+
+# A database that cannot be reached answers 503 with Retry-After, anything else the usual 500 (crm/errorpages.py).
+handler500 = "crm.errorpages.server_error"

@@ -40,6 +40,8 @@ class ImportJob(TenantOwnedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # How many times a worker started (or resumed) it: a job whose worker keeps dying fails after MAX_RUNS.
+    runs = models.PositiveSmallIntegerField(default=0, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     # What the importing member chose for this file: {"create_missing_owners": bool, "add_missing_values": bool}.

@@ -9,11 +9,20 @@ Nothing in a file stops a job half-way or leaves it queued: every bad cell is a 
 row at once, imports.rows), a row that raises unexpectedly is a row error too (logged, its savepoint rolled back,
 the other rows kept), so at the end created + updated + failed is the number of data rows; and an unexpected
 error of the job itself marks it failed with a message (and is logged) instead of leaving it queued or running.
+
+A worker killed mid-job (SIGKILL, out of memory, a lost machine) cannot mark anything: its chunk's transaction is
+rolled back, and the job stays "running" with the cursor (`processed`) of its last committed chunk. The message is
+delivered again (acks_late: at once when only the pool process died, after the broker's visibility timeout when
+the whole worker did), and `import_jobs_resume_stalled` (beat, every few minutes) queues again a job that no
+worker holds (its advisory lock is free) and that has not moved for STALLED_AFTER: both resume after the last
+committed chunk. A run holds the job's lock, so two deliveries never run one job at once; a job whose runs were
+cut short MAX_RUNS times (a file that kills the worker each time) fails with a message naming what was kept.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import logging
 from collections.abc import Iterator
@@ -28,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from crm.errors import AppError
 from crm.imported import historical_import
+from crm.locks import advisory_lock, advisory_lock_free
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from crm.tenancy import tenant_context
 from crm.value_lists import value_lists_can_edit
@@ -45,6 +55,12 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 # Roles whose own permissions the services check when they import; other importing roles (ops) write on behalf
 # of the sales team as a system actor, the job and the history still naming them.
 ACTING_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP})
+# First key of a job's advisory lock (the second is the job id): "IMP" in ASCII.
+JOB_LOCK = 0x494D50
+# A job started this many times without finishing (its worker died each time) fails instead of running again.
+MAX_RUNS = 3
+# A queued or running job that no worker holds and that has not moved for this long is queued again.
+STALLED_AFTER = datetime.timedelta(minutes=5)
 
 # Python's csv module refuses a field over 131,072 characters by raising csv.Error, which stopped the whole file.
 # The limit is process-wide (the csv module has no per-reader one); raised to the largest file, an over-long cell
@@ -216,6 +232,15 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
             .first()
         )
         content = bytes(job.content)
+        if job.runs >= MAX_RUNS:
+            job.status, job.finished_at, job.content = ImportStatus.FAILED, timezone.now(), b""
+            job.message = _(
+                "The import stopped %(runs)d times without finishing (its worker was lost each time); the "
+                "first %(processed)d rows were kept."
+            ) % {"runs": job.runs, "processed": job.processed}
+            job.save(update_fields=["status", "message", "finished_at", "content", "updated_at"])
+            logger.error("import job %s of tenant %s failed after %s runs", job.pk, tenant.pk, job.runs)
+            return None
         try:
             if kind is None:
                 raise ImportFileError(_("This kind of records cannot be imported any more."))
@@ -234,11 +259,22 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
             )
             job.save(update_fields=["status", "message", "finished_at", "content", "updated_at"])
             return None
+        job.runs += 1
+        fields = ["runs", "updated_at"]
         if job.status == ImportStatus.QUEUED:
             job.status = ImportStatus.RUNNING
             job.started_at = timezone.now()
             job.total = total
-            job.save(update_fields=["status", "started_at", "total", "updated_at"])
+            fields += ["status", "started_at", "total"]
+        else:
+            logger.warning(
+                "import job %s of tenant %s resumes after %s rows (run %s)",
+                job.pk,
+                tenant.pk,
+                job.processed,
+                job.runs,
+            )
+        job.save(update_fields=fields)
         return job, kind, membership
 
 
@@ -393,6 +429,14 @@ def import_job_run(*, tenant: Tenant, job_id: int) -> None:
 
 
 def _run_job(tenant: Tenant, job_id: int) -> None:
+    with advisory_lock(JOB_LOCK, job_id) as acquired:
+        if not acquired:
+            logger.info("import job %s of tenant %s is already running elsewhere", job_id, tenant.pk)
+            return
+        _run_locked_job(tenant, job_id)
+
+
+def _run_locked_job(tenant: Tenant, job_id: int) -> None:
     started = _start(tenant, job_id)
     if started is None:
         return
@@ -433,3 +477,31 @@ def _run_started_job(
         ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
             status=ImportStatus.DONE, finished_at=timezone.now(), content=b"", updated_at=timezone.now()
         )
+
+
+def import_jobs_resume_stalled(*, tenant: Tenant, now: datetime.datetime | None = None) -> list[int]:
+    """Queue again the tenant's jobs that no worker runs: running ones whose worker died (their lock is free) and
+    queued ones whose message was lost or never sent (the broker was down at upload), once they have not moved
+    for STALLED_AFTER. Each resumes after its last committed chunk (or fails after MAX_RUNS). Returns their ids.
+    Side effect: their `updated_at` is set to now, so one is queued again at most once per STALLED_AFTER."""
+    from imports.tasks import run_import_job
+
+    now = now or timezone.now()
+    with tenant_context(tenant):
+        stalled = list(
+            ImportJob.objects.filter(
+                tenant=tenant,
+                status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING],
+                updated_at__lt=now - STALLED_AFTER,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    resumed = [pk for pk in stalled if advisory_lock_free(JOB_LOCK, pk)]
+    if resumed:
+        with tenant_context(tenant):
+            ImportJob.objects.filter(tenant=tenant, pk__in=resumed).update(updated_at=now)
+        for pk in resumed:
+            logger.warning("import job %s of tenant %s stalled: queued again", pk, tenant.pk)
+            run_import_job.delay(tenant.pk, pk)
+    return resumed

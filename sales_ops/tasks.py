@@ -72,3 +72,17 @@ def take_forecast_snapshots_all_tenants() -> int:
     """Beat runs this every hour: each tenant's snapshot is taken once per local week, in the first hour after its
     Monday begins (or at the next run after a worker outage)."""
     return fan_out(take_forecast_snapshot)
+
+
+@tenant_task(name="sales_ops.tasks.resume_stalled_recomputes", skipped=None, atomic=False)
+def resume_stalled_recomputes(tenant: Tenant) -> dict[str, int]:
+    """Requested recomputes no worker runs: failed visibly or queued again (services.jobs)."""
+    from sales_ops.services.jobs import kpi_recompute_jobs_resume_stalled
+
+    return kpi_recompute_jobs_resume_stalled(tenant=tenant)
+
+
+@shared_task(name="sales_ops.tasks.resume_stalled_recomputes_all_tenants", ignore_result=True)
+def resume_stalled_recomputes_all_tenants() -> int:
+    """Beat: one reaper task per active tenant."""
+    return fan_out(resume_stalled_recomputes)
