@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime
-import io
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager

@@ -251,7 +251,7 @@ def job_reader(
     if not job.file:
         raise ImportFileError(_("The uploaded file is no longer there; upload it again."))
     try:
-        stream = job.file.storage.open(job.file.name, "rb")
+        stream = job.file.storage.open(str(job.file.name), "rb")
     except FileNotFoundError:
         raise ImportFileError(_("The uploaded file is no longer there; upload it again.")) from None
     with (
@@ -301,7 +301,7 @@ def preview_rows(
     if not job.file:
         raise ImportFileError(_("The uploaded file is no longer there; upload it again."))
     with (
-        job.file.storage.open(job.file.name, "rb") as stream,
+        job.file.storage.open(str(job.file.name), "rb") as stream,
         files.open_rows(stream, xlsx=job.file_format == FileFormat.XLSX, encoding=job.encoding) as rows,
     ):
         header = [name.strip() for name in next(rows, [])]
@@ -322,7 +322,7 @@ def preview_rows(
 def _drop_file(job: ImportJob) -> None:
     if job.file:
         try:
-            job.file.storage.delete(job.file.name)
+            job.file.storage.delete(str(job.file.name))
         except OSError:
             logger.warning("import job %s: could not delete its file %s", job.pk, job.file.name)
 

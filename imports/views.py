@@ -3,6 +3,7 @@ polls by htmx until the job is done, its error report as CSV, the template CSVs 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from collections.abc import Iterator
@@ -26,8 +27,8 @@ from crm.decorators import tenant_member_required
 from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from imports import selectors, services
-from imports.forms import ImportForm
 from imports.files import ImportFileError
+from imports.forms import ImportForm
 from imports.models import ImportJob, ImportStatus
 from imports.registry import ImportKind, get_kind, importable_kinds
 
@@ -178,10 +179,9 @@ def import_preview(request: TenantHttpRequest, slug: str, pk: int) -> HttpRespon
 def import_resume(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Deliver a job whose worker died again; it continues after its last committed chunk."""
     job = _job(request, pk)
-    try:
+    # Not stalled (any more): the job page shows where it is.
+    with contextlib.suppress(ValidationError):
         services.import_job_resume(tenant=request.tenant, membership=request.membership, job=job)
-    except ValidationError:
-        pass  # not stalled (any more): the job page shows where it is
     return redirect("imports:import-detail", slug=slug, pk=job.pk)
 
 

@@ -91,17 +91,16 @@ def test_detection_keeps_a_character_cut_by_the_sample_as_utf8():
 
 def test_a_file_that_is_not_its_chosen_encoding_fails_with_the_line(tenant, admin_member, run_import):
     content = ("external_id,last_name\nL-1,Li\n" + "L-2,王\n").encode("gb18030")
-    with tenant_context(tenant):
-        with pytest.raises(ValidationError):
-            services.import_job_create(
-                tenant=tenant,
-                actor=admin_member.user,
-                membership=admin_member,
-                kind="leads",
-                file_name="x.csv",
-                content=content,
-                encoding="latin-1",
-            )
+    with tenant_context(tenant), pytest.raises(ValidationError):
+        services.import_job_create(
+            tenant=tenant,
+            actor=admin_member.user,
+            membership=admin_member,
+            kind="leads",
+            file_name="x.csv",
+            content=content,
+            encoding="latin-1",
+        )
     job = stored_job(tenant, admin_member.user, content, encoding="utf-8", status=ImportStatus.QUEUED)
     services.import_job_run(tenant=tenant, job_id=job.pk)
     with tenant_context(tenant):
@@ -117,10 +116,10 @@ def test_xlsx_first_sheet_with_chinese_values_dates_and_numbers(tenant, admin_me
                 "X-1",
                 "张",
                 "深圳腾讯计算机系统有限公司",
-                datetime.datetime(2024, 3, 1, 9, 30),
+                datetime.datetime(2024, 3, 1, 9, 30),  # noqa: DTZ001 (XLSX cells are naive)
                 "zhang@example.cn",
             ],
-            ["X-2", "赵", "杭州阿里巴巴", datetime.datetime(2023, 12, 31), None],
+            ["X-2", "赵", "杭州阿里巴巴", datetime.datetime(2023, 12, 31), None],  # noqa: DTZ001
             [None, None, None, None, None],  # a blank row keeps the numbering of the rows after it
             [12345, "钱", "成都", "not a time", None],
         ]
@@ -133,7 +132,7 @@ def test_xlsx_first_sheet_with_chinese_values_dates_and_numbers(tenant, admin_me
     assert leads["X-1"].company == "深圳腾讯计算机系统有限公司"
     assert timezone.localtime(leads["X-1"].created_at, tenant.tzinfo).replace(
         tzinfo=None
-    ) == datetime.datetime(2024, 3, 1, 9, 30)
+    ) == datetime.datetime(2024, 3, 1, 9, 30)  # noqa: DTZ001
     assert timezone.localtime(leads["X-2"].created_at, tenant.tzinfo).date() == datetime.date(2023, 12, 31)
 
 

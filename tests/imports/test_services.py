@@ -12,7 +12,7 @@ import pytest
 from accounts.models import Account, Activity, Contact, Opportunity, StageChange
 from crm.models import Role
 from crm.tenancy import tenant_context
-from imports.models import ImportJob, ImportStatus
+from imports.models import ImportStatus
 from imports.services import import_job_run
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, ScoringField
 from tests.factories_accounts import AccountFactory
