@@ -556,14 +556,15 @@ def _run_job(tenant: Tenant, job_id: int) -> None:
     if started is None:
         return
     job, kind, membership = started
+    held: dict = {}
     try:
-        with import_job_context(tenant.pk), historical_import():
+        with import_job_context(tenant.pk) as held, historical_import():
             _run_started_job(tenant, job_id, job, kind, membership)
     finally:
         # Once per job, after its last commit (also when it stopped after some chunks): the apps that held back
         # their per-record reactions while it ran (imports.signals) react now. A dry run kept nothing.
         if not job.dry_run:
-            import_job_finished.send(sender=ImportJob, tenant=tenant, job_id=job_id, kind=kind.key)
+            import_job_finished.send(sender=ImportJob, tenant=tenant, job_id=job_id, kind=kind.key, held=held)
 
 
 def _run_started_job(

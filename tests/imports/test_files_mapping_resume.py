@@ -422,3 +422,35 @@ def test_a_stalled_job_page_offers_resume(tenant, admin_member, client_for):
         'data-testid="import-resume"' in page
         and "hx-trigger" not in page.split('id="import-progress"')[1][:300]
     )
+
+
+def test_lifecycle_and_health_recompute_once_per_job_not_per_chunk(
+    tenant, admin_member, run_import, monkeypatch
+):
+    from lifecycle import tasks
+    from tests.factories_accounts import AccountFactory
+
+    with tenant_context(tenant):
+        accounts = [AccountFactory(tenant=tenant, external_id=f"A-{n}") for n in range(3)]
+    calls: list[tuple[str, int, list[int] | None]] = []
+    monkeypatch.setattr(
+        tasks.recompute_health, "delay", lambda tid, ids=None: calls.append(("health", tid, ids))
+    )
+    monkeypatch.setattr(
+        tasks.recompute_lifecycle, "delay", lambda tid, ids=None: calls.append(("lifecycle", tid, ids))
+    )
+    monkeypatch.setattr(services, "CHUNK_SIZE", 2)
+    job = run_import(
+        admin_member,
+        "activities",
+        csv_text(
+            "external_id,kind,subject,occurred_at,done,account_external_id",
+            *(f"ACT-{n},call,Call {n},2024-03-0{n + 1} 10:00,true,A-{n % 3}" for n in range(7)),
+        ),
+    )
+    assert (job.status, job.created, job.failed) == (ImportStatus.DONE, 7, 0), job.row_errors
+    health = [call for call in calls if call[0] == "health"]
+    assert health == [
+        ("health", tenant.pk, sorted(account.pk for account in accounts))
+    ]  # four chunks, one call
+    assert not [call for call in calls if call[0] == "lifecycle"]  # activities do not move stages
