@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Translations: each committed .po is compiled to its .mo by the set-up (needs gettext's msgfmt).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: setup assets demo test lint typecheck migrations-check security check messages clean-demo bench bench-kpi bench-kpi-pages bench-lifecycle
+.PHONY: setup assets demo test lint typecheck migrations-check security check messages clean-demo bench bench-kpi bench-kpi-pages bench-lifecycle bench-imports
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,9 @@ bench-kpi-pages: setup
 
 bench-lifecycle: setup
 	$(PY) -m bench.lifecycle --reuse
+
+bench-imports: setup
+	$(PY) -m bench.imports
 
 clean-demo:
 	rm -rf var/pgdata

@@ -241,6 +241,12 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Uploads larger than this are spooled to a temporary file while the request is read (never held in memory);
+# imports then stream them into MEDIA_ROOT/imports/tenant-<id>/ (a volume that web and workers share in
+# docker-compose.yml). DATA_UPLOAD_MAX_MEMORY_SIZE does not count file parts.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The largest import file (imports.services.MAX_FILE_BYTES).
+IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", 1024 * 1024 * 1024))
 
 # --- Cache, Celery ----------------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

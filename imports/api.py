@@ -1,6 +1,7 @@
 """API of the imports app under /api/v1/t/<slug>/:
 
-- `POST imports/` (multipart: `kind`, `file`) starts an import and returns the job (201);
+- `POST imports/` (multipart: `kind`, `file`, optional `encoding`, `mapping` (JSON), `dry_run`) starts an import and returns the job (201);
+- `POST imports/<id>/resume/` continues a job whose worker died (`resumable`) after its last committed chunk;
 - `GET imports/` lists recent jobs, `GET imports/<id>/` gives a job's status, counts and row errors;
 - `GET exports/<kind>/` streams the kind's CSV or XLSX (the same columns as the import), with the list's filters as
   query parameters and the caller's role visibility.
@@ -23,6 +24,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -57,6 +59,12 @@ IMPORT_JOB_LIST_VALUE = {
     "updated": 48,
     "failed": 2,
     "message": "",
+    "encoding": "",
+    "file_format": "csv",
+    "mapping": {"Lead owner": "owner_email", "Notes": ""},
+    "dry_run": False,
+    "resumable": False,
+    "heartbeat_at": "2026-11-20T09:00:41+08:00",
     "created_by": "ops@acme.test",
     "created_at": "2026-11-20T09:00:00+08:00",
     "started_at": "2026-11-20T09:00:02+08:00",
@@ -82,6 +90,7 @@ IMPORT_JOB_RESPONSE_EXAMPLE = response_example(
 @extend_schema_serializer(examples=[IMPORT_JOB_RESPONSE_EXAMPLE])
 class ImportJobSerializer(serializers.ModelSerializer):
     created_by = serializers.SerializerMethodField()
+    resumable = serializers.BooleanField(source="is_resumable", read_only=True)
     row_errors = RowErrorSerializer(many=True, read_only=True)
 
     class Meta:
@@ -98,6 +107,12 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "failed",
             "row_errors",
             "message",
+            "encoding",
+            "file_format",
+            "mapping",
+            "dry_run",
+            "resumable",
+            "heartbeat_at",
             "created_by",
             "created_at",
             "started_at",
@@ -122,7 +137,31 @@ class ImportJobCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(
         choices=[], help_text=_("campaigns, leads, accounts, contacts, opportunities, …")
     )
-    file = serializers.FileField(help_text=_("A CSV file, UTF-8 with or without BOM, with a header row."))
+    file = serializers.FileField(
+        help_text=_(
+            "A CSV file (UTF-8 with or without BOM, or GB18030/GBK) or an XLSX workbook (its first sheet), with "
+            "a header row; up to 1 GB."
+        )
+    )
+    encoding = serializers.ChoiceField(
+        choices=["", "utf-8", "gb18030"],
+        required=False,
+        default="",
+        help_text=_("The CSV file's encoding; empty detects it."),
+    )
+    mapping = serializers.JSONField(
+        required=False,
+        default=dict,
+        help_text=_(
+            "Source column -> the kind's column, or an empty string to ignore it, as a JSON object; columns "
+            "not named are matched by their header name. Without it, the mapping saved for the kind is used."
+        ),
+    )
+    dry_run = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Validate every row with the same rules and write nothing (the job reports the errors)."),
+    )
     create_missing_owners = serializers.BooleanField(
         required=False,
         default=False,
@@ -189,6 +228,8 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                     "file": "leads-2026-q3.csv (the CSV file)",
                     "create_missing_owners": "true",
                     "add_missing_values": "true",
+                    "mapping": '{"Lead owner": "owner_email", "Notes": ""}',
+                    "dry_run": "false",
                 },
                 request_only=True,
                 media_type="multipart/form-data",
@@ -223,12 +264,35 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             membership=membership,
             kind=serializer.validated_data["kind"],
             file_name=upload.name,
-            content=upload.read(services.MAX_FILE_BYTES + 1),
             create_missing_owners=serializer.validated_data["create_missing_owners"],
             add_missing_values=serializer.validated_data["add_missing_values"],
+            upload=upload,
+            encoding=serializer.validated_data["encoding"],
+            mapping=serializer.validated_data["mapping"] or None,
+            dry_run=serializer.validated_data["dry_run"],
+            use_saved_mapping=True,
         )
         job = selectors.import_job_get(tenant=tenant, membership=membership, pk=job.pk)
         return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Resume an import whose worker died",
+        description=(
+            "A job whose worker stopped (no heartbeat for five minutes, `resumable` true) continues after its "
+            "last committed chunk: no row is written twice and none is lost."
+        ),
+        request=None,
+        responses={202: ImportJobSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        member_request = tenant_request(request)
+        job = self.get_object()
+        services.import_job_resume(
+            tenant=member_request.tenant, membership=member_request.membership, job=job
+        )
+        job.refresh_from_db()
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class _FileRenderer(BaseRenderer):

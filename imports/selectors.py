@@ -26,7 +26,7 @@ BOM = "\ufeff"
 
 
 def import_job_queryset(*, tenant: Tenant, membership: Membership) -> QuerySet[ImportJob]:
-    qs = ImportJob.objects.filter(tenant=tenant).defer("content")
+    qs = ImportJob.objects.filter(tenant=tenant)
     if membership.role not in SEES_ALL_JOBS:
         qs = qs.filter(created_by_id=membership.user_id)
     return qs

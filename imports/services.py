@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pghistory
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.files.base import ContentFile, File
 from django.db import DatabaseError, InterfaceError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -41,7 +43,9 @@ from crm.locks import advisory_lock, advisory_lock_free
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
 from crm.tenancy import tenant_context
 from crm.value_lists import value_lists_can_edit
-from imports.models import MAX_ROW_ERRORS, ImportJob, ImportStatus
+from imports import files
+from imports.files import ImportFileError
+from imports.models import MAX_ROW_ERRORS, FileFormat, ImportJob, ImportMapping, ImportStatus
 from imports.registry import CREATED, ImportKind, RowImporter, get_kind
 from imports.rows import ImportContext, Row, RowError, RowErrors, cell_from_import
 from imports.signals import import_job_context, import_job_finished
@@ -51,7 +55,7 @@ logger = logging.getLogger(__name__)
 # Rows per transaction: small enough that a chunk's savepoints and the round-robin row it updates stay cheap,
 # large enough that its bulk lookups (one query per referenced model) are shared by many rows.
 CHUNK_SIZE = 200
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES: int = settings.IMPORT_MAX_FILE_BYTES  # 1 GB by default, streamed to disk
 # Roles whose own permissions the services check when they import; other importing roles (ops) write on behalf
 # of the sales team as a system actor, the job and the history still naming them.
 ACTING_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP})
@@ -68,8 +72,13 @@ STALLED_AFTER = datetime.timedelta(minutes=5)
 csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES + 1))
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (not UTF-8, no header, no known column)."""
+def _upload_size(upload: File) -> int:
+    size = upload.size
+    if size is None:
+        upload.seek(0, 2)
+        size = upload.tell()
+    upload.seek(0)
+    return int(size or 0)
 
 
 @transaction.atomic
@@ -80,16 +89,22 @@ def import_job_create(
     membership: Membership,
     kind: str,
     file_name: str,
-    content: bytes,
+    content: bytes | None = None,
+    upload: File | None = None,
+    encoding: str = "",
+    mapping: dict[str, str] | None = None,
+    dry_run: bool = False,
+    preview: bool = False,
+    use_saved_mapping: bool = False,
     create_missing_owners: bool = False,
     add_missing_values: bool = False,
 ) -> ImportJob:
-    """Store the uploaded file as a queued job; the import runs in a Celery task after commit.
+    """Store the uploaded file (streamed to the media storage, never read whole) as a job. Queued, the import
+    (or the dry run) runs in a Celery task after commit; with `preview` it waits for its mapping to be checked
+    in the browser (import_job_start).
 
     `create_missing_owners` (admins only): unknown owner emails become deactivated members instead of row errors;
     `add_missing_values` (those who edit the value lists): unknown list values are added instead of refused."""
-    from imports.tasks import run_import_job
-
     import_kind = get_kind(kind)
     if import_kind is None or membership.tenant_id != tenant.pk or not import_kind.can_import(membership):
         raise ValidationError({"kind": _("Choose a kind of records you may import.")})
@@ -98,24 +113,43 @@ def import_job_create(
         create_missing_owners=create_missing_owners,
         add_missing_values=add_missing_values,
     )
-    if not content:
+    if upload is None:
+        upload = ContentFile(content or b"", name=file_name or "import.csv")
+    size = _upload_size(upload)
+    if not size:
         raise ValidationError({"file": _("The file is empty.")})
-    if len(content) > MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES:
         raise ValidationError(
             {
                 "file": _("The file is larger than %(mb)d MB; split it.")
                 % {"mb": MAX_FILE_BYTES // (1024 * 1024)}
             }
         )
-    job = ImportJob.objects.create(
+    encoding = (encoding or "").strip().lower()
+    if encoding not in ("", *files.ENCODINGS):
+        raise ValidationError({"encoding": _("Choose UTF-8 or GB18030, or leave it to be detected.")})
+    if mapping is None and use_saved_mapping:
+        found = ImportMapping.objects.filter(tenant=tenant, kind=import_kind.key).first()
+        mapping = dict(found.mapping) if found else None
+    xlsx = files.is_xlsx(upload)
+    name = (file_name or ("import.xlsx" if xlsx else "import.csv"))[-255:]
+    job = ImportJob(
         tenant=tenant,
         kind=import_kind.key,
-        file_name=(file_name or "import.csv")[-255:],
-        content=content,
+        file_name=name,
+        file_format=FileFormat.XLSX if xlsx else FileFormat.CSV,
+        encoding=encoding,
+        mapping=_clean_mapping(import_kind, mapping),
+        dry_run=dry_run,
+        status=ImportStatus.PREVIEW if preview else ImportStatus.QUEUED,
         created_by=actor,
         options={"create_missing_owners": create_missing_owners, "add_missing_values": add_missing_values},
     )
-    run_import_job.delay_on_commit(tenant.pk, job.pk)
+    # Streamed to disk chunk by chunk (Django's File.chunks); the storage name carries the tenant.
+    job.file.save("upload.xlsx" if xlsx else "upload.csv", upload, save=False)
+    job.save()
+    if not preview:
+        _deliver(tenant, job)
     return job
 
 
@@ -133,97 +167,198 @@ def check_import_options(
         raise ValidationError(errors)
 
 
+def _deliver(tenant: Tenant, job: ImportJob) -> None:
+    from imports.tasks import run_import_job
+
+    run_import_job.delay_on_commit(tenant.pk, job.pk)
+
+
+def _clean_mapping(kind: ImportKind, mapping: Any) -> dict[str, str]:
+    if not mapping:
+        return {}
+    if not isinstance(mapping, dict):
+        raise ValidationError({"mapping": _("The mapping must be an object of source column -> column.")})
+    cleaned: dict[str, str] = {}
+    for source, target in mapping.items():
+        target = "" if target is None else str(target).strip().lower()
+        if target and target not in kind.columns:
+            raise ValidationError(
+                {"mapping": _("“%(column)s” is not a column of this kind.") % {"column": target}}
+            )
+        cleaned[str(source).strip()[:255]] = target
+    return cleaned
+
+
+def import_job_start(
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    job: ImportJob,
+    mapping: dict[str, str] | None,
+    dry_run: bool,
+    encoding: str | None = None,
+    save_mapping: bool = False,
+) -> ImportJob:
+    """Start a previewed (or dry-run) job with the mapping chosen in the browser: a dry run, or the import.
+    Optionally saves the mapping as the tenant's mapping for the kind's next file."""
+    kind = get_kind(job.kind)
+    if kind is None or not kind.can_import(membership):
+        raise ValidationError({"kind": _("Choose a kind of records you may import.")})
+    with tenant_context(tenant):
+        locked = ImportJob.objects.select_for_update().get(tenant=tenant, pk=job.pk)
+        startable = locked.status == ImportStatus.PREVIEW or (
+            locked.dry_run and locked.status == ImportStatus.DONE
+        )
+        if not startable:
+            raise ValidationError(_("This import has already started."))
+        if mapping is not None:
+            locked.mapping = _clean_mapping(kind, mapping)
+        if encoding is not None:
+            encoding = encoding.strip().lower()
+            if encoding not in ("", *files.ENCODINGS):
+                raise ValidationError({"encoding": _("Choose UTF-8 or GB18030, or leave it to be detected.")})
+            locked.encoding = encoding
+        if save_mapping:
+            ImportMapping.objects.update_or_create(
+                tenant=tenant, kind=kind.key, defaults={"mapping": locked.mapping}
+            )
+        locked.status = ImportStatus.QUEUED
+        locked.dry_run = dry_run
+        locked.total = locked.processed = locked.created = locked.updated = locked.failed = 0
+        locked.row_errors = []
+        locked.message = ""
+        locked.started_at = locked.finished_at = locked.heartbeat_at = None
+        locked.save()
+        _deliver(tenant, locked)
+        return locked
+
+
+def import_job_resume(*, tenant: Tenant, membership: Membership, job: ImportJob) -> ImportJob:
+    """Deliver a job whose worker died again: it continues after its last committed chunk."""
+    kind = get_kind(job.kind)
+    if kind is None or not kind.can_import(membership):
+        raise ValidationError({"kind": _("Choose a kind of records you may import.")})
+    with tenant_context(tenant):
+        locked = ImportJob.objects.select_for_update().get(tenant=tenant, pk=job.pk)
+        if not locked.is_resumable:
+            raise ValidationError(_("This import is not stalled; there is nothing to resume."))
+        # A fresh heartbeat: a second press within STALE_AFTER does not deliver it twice.
+        locked.heartbeat_at = timezone.now()
+        locked.save(update_fields=["heartbeat_at", "updated_at"])
+        _deliver(tenant, locked)
+        return locked
+
+
+def saved_mapping(*, tenant: Tenant, kind: ImportKind) -> dict[str, str]:
+    with tenant_context(tenant):
+        found = ImportMapping.objects.filter(tenant=tenant, kind=kind.key).first()
+        return dict(found.mapping) if found else {}
+
+
 # --- reading the file ---------------------------------------------------------------------------------------------
 
 
-def _text(content: bytes) -> str:
+@contextmanager
+def job_reader(
+    kind: ImportKind, job: ImportJob
+) -> Iterator[tuple[list[str], list[str | None], Iterator[tuple[int, dict[str, str] | None]]]]:
+    """(the header as the file spells it, the kind's column of each source column or None, the numbered data
+    rows). Raises ImportFileError for a file that cannot be read or that has no column of the kind."""
+    if not job.file:
+        raise ImportFileError(_("The uploaded file is no longer there; upload it again."))
     try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            _("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")
-        ) from None
-
-
-def _raw_header(content: bytes) -> list[str]:
-    reader = csv.reader(io.StringIO(_text(content), newline=""))
-    try:
-        return [name.strip() for name in next(reader, None) or []]
-    except csv.Error as exc:
-        raise ImportFileError(_("The file is not valid CSV: %(error)s") % {"error": exc}) from None
-
-
-def read_header(kind: ImportKind, content: bytes) -> list[str]:
-    """The header's column names (lower-cased); raises ImportFileError when none is a column of the kind."""
-    names = [name.lower() for name in _raw_header(content)]
-    if not any(name in kind.columns for name in names):
-        raise ImportFileError(
-            _("The first row must be a header naming the columns: %(columns)s.")
-            % {"columns": ", ".join(kind.columns)}
-        )
-    return names
-
-
-def header_spelling(kind: ImportKind, content: bytes) -> dict[str, str]:
-    """The kind's columns the file has -> the name as the file's header spells it."""
-    spelled: dict[str, str] = {}
-    for name in _raw_header(content):
-        if name.lower() in kind.columns:
-            spelled.setdefault(name.lower(), name)
-    return spelled
-
-
-def iter_rows(kind: ImportKind, content: bytes) -> Iterator[tuple[int, dict[str, str] | None]]:
-    """(row number, values of the kind's columns) for each record after the header; blank lines give None so
-    that row numbers stay those of a spreadsheet. Unknown columns are dropped here. A file the csv module cannot
-    read further raises ImportFileError naming the line."""
-    reader = csv.reader(io.StringIO(_text(content), newline=""))
-    try:
-        names = [name.strip().lower() for name in next(reader, [])]
-        yield from _numbered_rows(kind, reader, names)
-    except csv.Error as exc:
-        raise ImportFileError(
-            _("The file is not valid CSV from line %(line)d: %(error)s")
-            % {"line": reader.line_num, "error": exc}
-        ) from None
+        stream = job.file.storage.open(str(job.file.name), "rb")
+    except FileNotFoundError:
+        raise ImportFileError(_("The uploaded file is no longer there; upload it again.")) from None
+    with (
+        stream,
+        files.open_rows(stream, xlsx=job.file_format == FileFormat.XLSX, encoding=job.encoding) as rows,
+    ):
+        header = [name.strip() for name in next(rows, [])]
+        targets = files.resolve_columns(kind.columns, header, job.mapping)
+        if not any(targets):
+            raise ImportFileError(
+                _("The first row must be a header naming the columns: %(columns)s.")
+                % {"columns": ", ".join(kind.columns)}
+            )
+        yield header, targets, _numbered_rows(rows, targets)
 
 
 def _numbered_rows(
-    kind: ImportKind, reader: Any, names: list[str]
+    rows: Iterator[list[str]], targets: list[str | None]
 ) -> Iterator[tuple[int, dict[str, str] | None]]:
-    for number, cells in enumerate(reader, start=2):
+    """(row number, values of the kind's columns) for each record after the header; blank lines give None so
+    that row numbers stay those of a spreadsheet. Ignored columns are dropped here."""
+    for number, cells in enumerate(rows, start=2):
         if not any(cell.strip() for cell in cells):
             yield number, None
             continue
         yield (
             number,
-            {
-                name: cell_from_import(cell)
-                for name, cell in zip(names, cells, strict=False)
-                if name in kind.columns
-            },
+            {target: cell_from_import(cell) for target, cell in zip(targets, cells, strict=False) if target},
         )
 
 
-def count_rows(kind: ImportKind, content: bytes) -> int:
-    return sum(1 for _number, values in iter_rows(kind, content) if values is not None)
+def count_rows(kind: ImportKind, job: ImportJob) -> int:
+    """The file's data rows (one streamed pass; blank lines are not rows)."""
+    with job_reader(kind, job) as (_header, _targets, rows):
+        return sum(1 for _number, values in rows if values is not None)
+
+
+def header_spelling(header: list[str], targets: list[str | None]) -> dict[str, str]:
+    """The kind's columns the file fills -> the source column as the file's header spells it."""
+    return {target: source for source, target in zip(header, targets, strict=False) if target}
+
+
+def preview_rows(
+    kind: ImportKind, job: ImportJob, limit: int = 10
+) -> tuple[list[str], list[str | None], list[list[str]]]:
+    """The header, its detected (or saved) mapping and the first `limit` data rows, as the file has them."""
+    if not job.file:
+        raise ImportFileError(_("The uploaded file is no longer there; upload it again."))
+    with (
+        job.file.storage.open(str(job.file.name), "rb") as stream,
+        files.open_rows(stream, xlsx=job.file_format == FileFormat.XLSX, encoding=job.encoding) as rows,
+    ):
+        header = [name.strip() for name in next(rows, [])]
+        targets = files.resolve_columns(kind.columns, header, job.mapping)
+        first: list[list[str]] = []
+        for cells in rows:
+            if not any(cell.strip() for cell in cells):
+                continue
+            first.append(cells + [""] * (len(header) - len(cells)))
+            if len(first) >= limit:
+                break
+        return header, targets, first
 
 
 # --- running a job ------------------------------------------------------------------------------------------------
 
 
+def _drop_file(job: ImportJob) -> None:
+    if job.file:
+        try:
+            job.file.storage.delete(str(job.file.name))
+        except OSError:
+            logger.warning("import job %s: could not delete its file %s", job.pk, job.file.name)
+
+
 def _fail(tenant: Tenant, job_id: int, message: str) -> None:
     with tenant_context(tenant):
+        job = ImportJob.objects.filter(tenant=tenant, pk=job_id).first()
+        if job is None:
+            return
         ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
-            status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now(), content=b""
+            status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now(), file=""
         )
+        transaction.on_commit(lambda: _drop_file(job))
 
 
 def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membership] | None:
     """Lock the job, check it can run, count its rows and mark it running; None when there is nothing to do."""
     with tenant_context(tenant):
         job = ImportJob.objects.select_for_update().filter(tenant=tenant, pk=job_id).first()
-        if job is None or job.is_finished:
+        if job is None or job.is_finished or job.status == ImportStatus.PREVIEW:
             return None
         kind = get_kind(job.kind)
         membership = (
@@ -231,15 +366,16 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
             .filter(tenant=tenant, user_id=job.created_by_id, status=MembershipStatus.ACTIVE)
             .first()
         )
-        content = bytes(job.content)
         if job.runs >= MAX_RUNS:
-            job.status, job.finished_at, job.content = ImportStatus.FAILED, timezone.now(), b""
+            job.status, job.finished_at = ImportStatus.FAILED, timezone.now()
             job.message = _(
                 "The import stopped %(runs)d times without finishing (its worker was lost each time); the "
                 "first %(processed)d rows were kept."
             ) % {"runs": job.runs, "processed": job.processed}
-            job.save(update_fields=["status", "message", "finished_at", "content", "updated_at"])
+            job.save(update_fields=["status", "message", "finished_at", "updated_at"])
             logger.error("import job %s of tenant %s failed after %s runs", job.pk, tenant.pk, job.runs)
+            if not job.dry_run:
+                transaction.on_commit(lambda: _drop_file(job))
             return None
         try:
             if kind is None:
@@ -248,19 +384,17 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
                 raise ImportFileError(
                     _("The member who started this import may no longer import these records.")
                 )
-            read_header(kind, content)
-            total = count_rows(kind, content)
+            if job.status == ImportStatus.QUEUED:
+                total = count_rows(kind, job)
         except ImportFileError as exc:
-            job.status, job.message, job.finished_at, job.content = (
-                ImportStatus.FAILED,
-                str(exc),
-                timezone.now(),
-                b"",
-            )
-            job.save(update_fields=["status", "message", "finished_at", "content", "updated_at"])
+            job.status, job.message, job.finished_at = ImportStatus.FAILED, str(exc), timezone.now()
+            job.save(update_fields=["status", "message", "finished_at", "updated_at"])
+            if not job.dry_run:
+                transaction.on_commit(lambda: _drop_file(job))
             return None
         job.runs += 1
-        fields = ["runs", "updated_at"]
+        job.heartbeat_at = timezone.now()
+        fields = ["runs", "heartbeat_at", "updated_at"]
         if job.status == ImportStatus.QUEUED:
             job.status = ImportStatus.RUNNING
             job.started_at = timezone.now()
@@ -278,11 +412,13 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
         return job, kind, membership
 
 
-def _chunks(kind: ImportKind, content: bytes, skip: int) -> Iterator[list[tuple[int, dict[str, str]]]]:
+def _chunks(
+    rows: Iterator[tuple[int, dict[str, str] | None]], skip: int
+) -> Iterator[list[tuple[int, dict[str, str]]]]:
     """Chunks of data rows, after the first `skip` data rows (already committed by an earlier run)."""
     chunk: list[tuple[int, dict[str, str]]] = []
     seen = 0
-    for number, values in iter_rows(kind, content):
+    for number, values in rows:
         if values is None:
             continue
         seen += 1
@@ -354,6 +490,10 @@ def _row_report(row: Row, exc: Exception, importer: RowImporter, kind: ImportKin
     return entries
 
 
+class JobMovedOn(Exception):
+    """Another runner committed chunks of this job since this one read its cursor: this runner stops."""
+
+
 def _run_chunk(
     *,
     tenant: Tenant,
@@ -361,41 +501,58 @@ def _run_chunk(
     kind: ImportKind,
     importer: RowImporter,
     chunk: list[tuple[int, dict[str, str]]],
+    cursor: int,
 ) -> None:
-    """One transaction: the chunk's rows (each in a savepoint) and the job's counts and error report."""
+    """One transaction: the chunk's rows (each in a savepoint) and the job's cursor (`processed`, the data rows
+    committed), counts, heartbeat and error report. The job's row is locked first and its cursor must be
+    `cursor`, so two runners of one job (a resumed job whose first worker was only slow) never write a chunk
+    twice. In a dry run the rows are written and rolled back (the same rules, nothing kept)."""
     context = importer.context
     created = updated = failed = 0
     errors: list[dict[str, Any]] = []
     with tenant_context(tenant), pghistory.context(user=context.user.pk, import_job=job.pk):
+        locked = (
+            ImportJob.objects.select_for_update()
+            .only("processed", "row_errors")
+            .get(tenant=tenant, pk=job.pk)
+        )
+        if locked.processed != cursor:
+            raise JobMovedOn
         rows = [Row(number=number, values=values, context=context) for number, values in chunk]
-        importer.prepare(rows)
-        for row in rows:
-            try:
-                with transaction.atomic():
-                    outcome = importer.import_row(row)
-                    # A kind that wrote without calling row.check() still does not keep a row with bad cells.
-                    row.check()
-            except CONNECTION_ERRORS:
-                raise
-            except ROW_ERRORS as exc:
-                failed += 1
-                errors.extend(_row_report(row, exc, importer, kind))
-                continue
-            except Exception:
-                # A bug or an unforeseen value: this row only (its savepoint is rolled back), logged for us.
-                logger.exception(
-                    "import job %s of tenant %s: row %s raised unexpectedly", job.pk, tenant.pk, row.number
-                )
-                failed += 1
-                generic = RowError("", _("This row could not be imported (an unexpected error)."))
-                errors.extend(_row_report(row, generic, importer, kind))
-                continue
-            if outcome == CREATED:
-                created += 1
-            else:
-                updated += 1
-        locked = ImportJob.objects.select_for_update().only("row_errors").get(tenant=tenant, pk=job.pk)
+        with transaction.atomic():
+            importer.prepare(rows)
+            for row in rows:
+                try:
+                    with transaction.atomic():
+                        outcome = importer.import_row(row)
+                        # A kind that wrote without calling row.check() still does not keep a row with bad cells.
+                        row.check()
+                except CONNECTION_ERRORS:
+                    raise
+                except ROW_ERRORS as exc:
+                    failed += 1
+                    errors.extend(_row_report(row, exc, importer, kind))
+                    continue
+                except Exception:
+                    # A bug or an unforeseen value: this row only (its savepoint is rolled back), logged for us.
+                    logger.exception(
+                        "import job %s of tenant %s: row %s raised unexpectedly",
+                        job.pk,
+                        tenant.pk,
+                        row.number,
+                    )
+                    failed += 1
+                    generic = RowError("", _("This row could not be imported (an unexpected error)."))
+                    errors.extend(_row_report(row, generic, importer, kind))
+                    continue
+                if outcome == CREATED:
+                    created += 1
+                else:
+                    updated += 1
+            if job.dry_run:
+                transaction.set_rollback(True)
         room = MAX_ROW_ERRORS - len(locked.row_errors)
+        now = timezone.now()
         ImportJob.objects.filter(tenant=tenant, pk=job.pk).update(
             processed=F("processed") + len(rows),
             created=F("created") + created,
@@ -403,8 +560,12 @@ def _run_chunk(
             failed=F("failed") + failed,
             row_errors=locked.row_errors + errors[: max(room, 0)],
             added=context.added,
-            updated_at=timezone.now(),
+            heartbeat_at=now,
+            updated_at=now,
         )
+    if job.dry_run:
+        # the rolled-back rows must not be found by later chunks' lookups
+        context.records.clear()
     context.forget_chunk()
 
 
@@ -441,13 +602,15 @@ def _run_locked_job(tenant: Tenant, job_id: int) -> None:
     if started is None:
         return
     job, kind, membership = started
+    held: dict = {}
     try:
-        with import_job_context(tenant.pk), historical_import():
+        with import_job_context(tenant.pk) as held, historical_import():
             _run_started_job(tenant, job_id, job, kind, membership)
     finally:
         # Once per job, after its last commit (also when it stopped after some chunks): the apps that held back
-        # their per-record reactions while it ran (imports.signals) react now.
-        import_job_finished.send(sender=ImportJob, tenant=tenant, job_id=job_id, kind=kind.key)
+        # their per-record reactions while it ran (imports.signals) react now. A dry run kept nothing.
+        if not job.dry_run:
+            import_job_finished.send(sender=ImportJob, tenant=tenant, job_id=job_id, kind=kind.key, held=held)
 
 
 def _run_started_job(
@@ -464,19 +627,35 @@ def _run_started_job(
         added=dict(job.added or {}),
     )
     importer = kind.importer(context)
-    content = bytes(job.content)
-    context.header = header_spelling(kind, content)
+    cursor = job.processed
     try:
-        for chunk in _chunks(kind, content, skip=job.processed):
-            _run_chunk(tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk)
+        with job_reader(kind, job) as (header, targets, rows):
+            context.header = header_spelling(header, targets)
+            for chunk in _chunks(rows, skip=cursor):
+                _run_chunk(tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk, cursor=cursor)
+                cursor += len(chunk)
     except ImportFileError as exc:
         _fail(tenant, job_id, str(exc))
         return
-    with tenant_context(tenant):
-        importer.finish()
-        ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
-            status=ImportStatus.DONE, finished_at=timezone.now(), content=b"", updated_at=timezone.now()
+    except JobMovedOn:
+        logger.warning(
+            "import job %s of tenant %s: another runner moved it on; this one stops", job_id, tenant.pk
         )
+        return
+    with tenant_context(tenant):
+        locked = ImportJob.objects.select_for_update().only("processed").get(tenant=tenant, pk=job_id)
+        if locked.processed != cursor:
+            return  # another runner finishes it
+        if not job.dry_run:
+            importer.finish()
+        ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
+            status=ImportStatus.DONE,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            **({} if job.dry_run else {"file": ""}),
+        )
+        if not job.dry_run:
+            transaction.on_commit(lambda: _drop_file(job))
 
 
 def import_jobs_resume_stalled(*, tenant: Tenant, now: datetime.datetime | None = None) -> list[int]:

@@ -3,6 +3,7 @@ polls by htmx until the job is done, its error report as CSV, the template CSVs 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from collections.abc import Iterator
@@ -20,14 +21,15 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from crm.decorators import tenant_member_required
 from crm.types import TenantHttpRequest
 from crm.viewutils import apply_validation_error
 from imports import selectors, services
+from imports.files import ImportFileError
 from imports.forms import ImportForm
-from imports.models import ImportJob
+from imports.models import ImportJob, ImportStatus
 from imports.registry import ImportKind, get_kind, importable_kinds
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ def import_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        preview = request.POST.get("action") == "preview"
         try:
             job = services.import_job_create(
                 tenant=request.tenant,
@@ -67,13 +70,18 @@ def import_list(request: TenantHttpRequest, slug: str) -> HttpResponse:
                 membership=request.membership,
                 kind=form.cleaned_data["kind"],
                 file_name=upload.name,
-                content=upload.read(services.MAX_FILE_BYTES + 1),
                 create_missing_owners=form.cleaned_data.get("create_missing_owners") or False,
                 add_missing_values=form.cleaned_data.get("add_missing_values") or False,
+                upload=upload,
+                encoding=form.cleaned_data.get("encoding") or "",
+                preview=preview,
+                use_saved_mapping=True,
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
+            if preview:
+                return redirect("imports:import-preview", slug=slug, pk=job.pk)
             return redirect("imports:import-detail", slug=slug, pk=job.pk)
     context = {
         "form": form,
@@ -95,10 +103,86 @@ def _job(request: TenantHttpRequest, pk: int) -> ImportJob:
 def import_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """A job's progress, counts and row errors; the progress part re-polls itself (htmx) while the job runs."""
     job = _job(request, pk)
+    if job.status == ImportStatus.PREVIEW and not request.htmx:
+        return redirect("imports:import-preview", slug=slug, pk=job.pk)
     context = {"job": job, "kind": get_kind(job.kind)}
     if request.htmx:
         return render(request, "imports/partials/_import_progress.html", context)
     return render(request, "imports/import_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_member_required
+def import_preview(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The first rows of an uploaded file with the detected (or saved) column mapping; the member maps columns
+    by hand (or ignores them), may save the mapping for the kind's next file, and starts a dry run or the
+    import."""
+    job = _job(request, pk)
+    kind = get_kind(job.kind)
+    if kind is None or not kind.can_import(request.membership):
+        raise Http404
+    startable = job.status == ImportStatus.PREVIEW or (job.dry_run and job.status == ImportStatus.DONE)
+    if not startable:
+        return redirect("imports:import-detail", slug=slug, pk=job.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            header_count = int(request.POST.get("columns", "0") or 0)
+        except ValueError:
+            header_count = 0
+        # No columns posted (the job page's "Import now" after a dry run): the job keeps its mapping.
+        mapping = (
+            {
+                request.POST.get(f"source-{index}", ""): request.POST.get(f"target-{index}", "")
+                for index in range(min(header_count, 1000))
+                if request.POST.get(f"source-{index}", "")
+            }
+            if "columns" in request.POST
+            else None
+        )
+        try:
+            services.import_job_start(
+                tenant=request.tenant,
+                membership=request.membership,
+                job=job,
+                mapping=mapping,
+                encoding=request.POST.get("encoding"),
+                dry_run=request.POST.get("action") == "dry_run",
+                save_mapping=request.POST.get("save_mapping") == "on",
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return redirect("imports:import-detail", slug=slug, pk=job.pk)
+    try:
+        header, targets, rows = services.preview_rows(kind, job)
+    except ImportFileError as exc:
+        header, targets, rows, error = [], [], [], str(exc)
+    columns = [
+        {"index": index, "source": source, "target": target or ""}
+        for index, (source, target) in enumerate(zip(header, targets, strict=False))
+    ]
+    context = {
+        "job": job,
+        "kind": kind,
+        "columns": columns,
+        "rows": rows,
+        "error": error,
+        "encodings": [("", _("Detect")), ("utf-8", "UTF-8"), ("gb18030", "GB18030 / GBK")],
+        "missing": [column for column in kind.columns if column not in set(targets)],
+    }
+    return render(request, "imports/import_preview.html", context, status=400 if error else 200)
+
+
+@require_POST
+@tenant_member_required
+def import_resume(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Deliver a job whose worker died again; it continues after its last committed chunk."""
+    job = _job(request, pk)
+    # Not stalled (any more): the job page shows where it is.
+    with contextlib.suppress(ValidationError):
+        services.import_job_resume(tenant=request.tenant, membership=request.membership, job=job)
+    return redirect("imports:import-detail", slug=slug, pk=job.pk)
 
 
 @require_GET

@@ -83,7 +83,23 @@ def _deal_moved(sender: Any, instance: StageChange, created: bool = False, **kwa
         health_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[opportunity.account_id])
 
 
+# --- import jobs -------------------------------------------------------------------------------------------------
+
+
+def _import_finished(sender: Any, tenant: Any, held: dict | None = None, **kwargs: Any) -> None:
+    """One stage and one health recompute for what a whole import job changed (held back chunk by chunk)."""
+    from lifecycle.tasks import recompute_health, recompute_lifecycle
+
+    for name, task in (("lifecycle", recompute_lifecycle), ("health", recompute_health)):
+        for tenant_id, ids in ((held or {}).get(name) or {}).items():
+            if ids is None or ids:
+                task.delay(tenant_id, None if ids is None else sorted(ids))
+
+
 def connect() -> None:
+    from imports.signals import import_job_finished
+
+    import_job_finished.connect(_import_finished, dispatch_uid="lifecycle.import_job_finished")
     for model in (Opportunity, Subscription):
         post_save.connect(_account_changed, sender=model, dispatch_uid=f"lifecycle.{model.__name__}.saved")
         post_delete.connect(

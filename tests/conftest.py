@@ -86,6 +86,12 @@ def celery_eager(settings):
 
 
 @pytest.fixture(autouse=True)
+def media_root_per_test(settings, tmp_path):
+    """Uploaded files (import jobs) go to a folder of the test's own, not the checkout's var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def kpi_recompute_on_change_off(settings):
     """A saved lead, deal or activity queues a KPI recompute after commit (sales_ops); other apps' tests do not
     run it, so their query counts stay their own (tests/sales_ops turn it back on where they test it)."""

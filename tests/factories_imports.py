@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import factory
 
-from imports.models import ImportJob, ImportStatus
+from imports.models import ImportJob, ImportMapping, ImportStatus
 from tests.factories import TenantOwnedFactory
 
-__all__ = ["ImportJobFactory"]
+__all__ = ["ImportJobFactory", "ImportMappingFactory"]
 
 
 class ImportJobFactory(TenantOwnedFactory):
@@ -24,3 +24,12 @@ class ImportJobFactory(TenantOwnedFactory):
     row_errors = factory.LazyFunction(
         lambda: [{"row": 3, "column": "email", "reason": "Enter a valid email address."}]
     )
+
+
+class ImportMappingFactory(TenantOwnedFactory):
+    class Meta:
+        model = ImportMapping
+        django_get_or_create = ("tenant", "kind")
+
+    kind = "leads"
+    mapping = factory.LazyFunction(lambda: {"Surname": "last_name", "Notes": ""})

@@ -10,11 +10,23 @@ import factory
 
 from accounts.models import Account, Opportunity, StageKind
 from crm.tenancy import tenant_context
-from lifecycle.models import LifecycleCause, LifecycleChange, LifecycleSettings, Subscription
+from lifecycle.models import (
+    LifecycleCause,
+    LifecycleChange,
+    LifecycleFlowCount,
+    LifecycleSettings,
+    Subscription,
+)
 from tests.factories import TenantFactory, TenantOwnedFactory
 from tests.factories_deals import OpportunityFactory
 
-__all__ = ["LifecycleChangeFactory", "LifecycleSettingsFactory", "SubscriptionFactory", "won_deal"]
+__all__ = [
+    "LifecycleChangeFactory",
+    "LifecycleFlowCountFactory",
+    "LifecycleSettingsFactory",
+    "SubscriptionFactory",
+    "won_deal",
+]
 
 
 class SubscriptionFactory(TenantOwnedFactory):
@@ -75,3 +87,18 @@ class LifecycleChangeFactory(TenantOwnedFactory):
     date = factory.Sequence(lambda n: dt.date(2024, 1, 1) + dt.timedelta(days=n))
     cause = LifecycleCause.CREATED
     computed_at = factory.LazyFunction(lambda: dt.datetime.now(dt.UTC))
+
+
+class LifecycleFlowCountFactory(TenantOwnedFactory):
+    """A kept count of stage changes (normally written by the database's triggers); months far in the past so a
+    factory row never meets a key the triggers write."""
+
+    class Meta:
+        model = LifecycleFlowCount
+
+    month = factory.Sequence(lambda n: dt.date(1950 + n // 12, n % 12 + 1, 1))
+    from_stage = ""
+    to_stage = "acquisition"
+    account_stage = "acquisition"
+    account_owner_id = None
+    n = 1

@@ -659,6 +659,10 @@ def foreign_values_for(world: World, route: Route) -> dict[str, str]:
 
 
 def plain(value: Any) -> Any:
+    from django.db.models.fields.files import FieldFile
+
+    if isinstance(value, FieldFile):  # a stored file's field (an import job's upload): its name
+        return value.name or ""
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

@@ -342,9 +342,12 @@ def health_recompute(
 
 
 def _queue_health(changes: Changes) -> None:
+    from imports.signals import hold
     from lifecycle.tasks import recompute_health
 
     for tenant_id, ids in changes.items():
+        if (ids is None or ids) and hold("health", tenant_id, ids):
+            continue  # an import job runs: its end queues one recompute (lifecycle.receivers)
         if ids is None or ids:
             recompute_health.delay(tenant_id, None if ids is None else sorted(ids))
 

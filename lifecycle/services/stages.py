@@ -282,9 +282,12 @@ def current_stage_account_ids(*, tenant: Tenant, ids: list[int] | None) -> dict[
 
 
 def _queue_lifecycle(changes: Changes) -> None:
+    from imports.signals import hold
     from lifecycle.tasks import recompute_lifecycle
 
     for tenant_id, ids in changes.items():
+        if hold("lifecycle", tenant_id, ids):
+            continue  # an import job runs: its end queues one recompute (lifecycle.receivers)
         recompute_lifecycle.delay(tenant_id, None if ids is None else sorted(ids))
 
 

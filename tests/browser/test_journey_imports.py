@@ -52,7 +52,7 @@ def test_ops_imports_legacy_leads_sees_the_refused_row_and_exports_the_list(page
 
     # 1. Upload the legacy file: the job page shows the progress, then the counts and the refused row.
     page.get_by_label("What to import").select_option("leads")
-    page.get_by_label("CSV file (UTF-8)").set_input_files(
+    page.get_by_label("CSV or XLSX file").set_input_files(
         files=[{"name": "legacy-leads.csv", "mimeType": "text/csv", "buffer": LEGACY_CSV.encode()}]
     )
     page.get_by_test_id("import-submit").click()

@@ -98,6 +98,12 @@ class PrivateRedis:
         return int(redis.Redis.from_url(self.url).llen(queue))
 
 
+def _media_root() -> str:
+    from django.conf import settings
+
+    return str(settings.MEDIA_ROOT)
+
+
 # --- Celery worker ----------------------------------------------------------------------------------------------------
 
 
@@ -110,6 +116,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
+            "MEDIA_ROOT": _media_root(),  # the test's own (tests/conftest.py): uploads the worker must read
             "KPI_RECOMPUTE_ON_CHANGE": "0",  # no debounced side recomputes: the test's own tasks only
             "PYTHONUNBUFFERED": "1",
         }
@@ -284,6 +291,7 @@ class WebServer:
             **os.environ,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
+            "MEDIA_ROOT": _media_root(),  # uploads stored here are read by the worker from the same place
             "PYTHONUNBUFFERED": "1",
             **env,
         }

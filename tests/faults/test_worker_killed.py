@@ -11,6 +11,7 @@ import datetime
 
 import pytest
 from celery import Celery
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from crm.tenancy import tenant_context
@@ -60,13 +61,9 @@ def test_import_killed_twice_resumes_and_writes_each_row_once(
 ):
     worker = start_worker()
     with tenant_context(tenant):
-        job = ImportJob.objects.create(
-            tenant=tenant,
-            kind="leads",
-            file_name="faults.csv",
-            content=_leads_csv(ROWS),
-            created_by=admin_member.user,
-        )
+        job = ImportJob(tenant=tenant, kind="leads", file_name="faults.csv", created_by=admin_member.user)
+        job.file.save("faults.csv", ContentFile(_leads_csv(ROWS)), save=False)  # stored as an upload is
+        job.save()
     _send(private_redis.url, "imports.tasks.run_import_job", tenant.pk, job.pk)
 
     # 1. The pool process dies mid-chunk; the worker lives on and the message is delivered again at once.

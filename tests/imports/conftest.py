@@ -31,5 +31,19 @@ def run_import(django_capture_on_commit_callbacks):
     return _run
 
 
+def stored_job(tenant, user, text: str | bytes, file_name: str = "x.csv", **fields) -> ImportJob:
+    """A job row with its file stored as an upload is (for tests that set the job's state by hand)."""
+    from django.core.files.base import ContentFile
+
+    content = text.encode() if isinstance(text, str) else text
+    with tenant_context(tenant):
+        job = ImportJob(tenant=tenant, kind=fields.pop("kind", "leads"), file_name=file_name, created_by=user)
+        for name, value in fields.items():
+            setattr(job, name, value)
+        job.file.save("upload.csv", ContentFile(content), save=False)
+        job.save()
+        return job
+
+
 def csv_text(*lines: str) -> str:
     return "\n".join(lines) + "\n"

@@ -10,6 +10,7 @@ from crm.tenancy import tenant_context
 from imports.models import ImportJob, ImportStatus
 from imports.tasks import run_import_job
 from leads.models import Lead
+from tests.imports.conftest import stored_job
 
 
 @pytest.mark.django_db(transaction=True)
@@ -30,14 +31,7 @@ def test_upload_runs_after_commit_in_its_own_transactions(tenant, admin_member, 
 
 @pytest.mark.django_db
 def test_task_for_another_tenant_finds_no_job(tenant, other_tenant, admin_member):
-    with tenant_context(tenant):
-        job = ImportJob.objects.create(
-            tenant=tenant,
-            kind="leads",
-            file_name="x.csv",
-            content=b"last_name\nX\n",
-            created_by=admin_member.user,
-        )
+    job = stored_job(tenant, admin_member.user, b"last_name\nX\n")
     run_import_job(other_tenant.pk, job.pk)
     with tenant_context(tenant):
         job.refresh_from_db()

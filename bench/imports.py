@@ -1,0 +1,256 @@
+"""Import benchmark (`make bench-imports`, `.venv/bin/python -m bench.imports --leads 20000 --activities 50000`).
+
+In a database of its own (`crm_bench_imports`, created afresh each run), a tenant with ten members imports:
+1. a leads CSV of `--leads` rows (default 100,000): names, 中文 companies, emails, statuses, owners, sources,
+   historical timestamps;
+2. an activities CSV of `--activities` rows (default 1,000,000) on those leads (calls, emails, meetings, notes).
+
+Each file is generated to disk, streamed in (as an upload is: stored to the media folder, read row by row) and
+run by the import runner exactly as the worker runs it (`imports.services.import_job_run`, chunk by chunk, every
+row through the kinds' services and their rules). Printed for each: rows per second of the import, rows per
+second of PostgreSQL's COPY of the same file into a plain table of text columns (the floor any import is
+measured against), the ratio, and the process's peak RSS after the phase (resource.getrusage; it only grows, so
+a flat figure across file sizes shows memory does not grow with the file). The load average is printed too: this
+machine is shared, so compare figures taken at similar loads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MEMBERS = 10
+TARGET_LEADS = 5_000
+TARGET_ACTIVITIES = 10_000
+COMPANIES = ["北京字节跳动科技有限公司", "上海华为技术有限公司", "Harbor Tech", "Alpen Software", "深圳腾讯"]
+STATUSES = ["new", "new", "working", "mql", "sql", "disqualified"]
+SOURCES = ["Website", "Referral", "Webinar"]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--database", default="crm_bench_imports")
+    parser.add_argument("--keep-files", action="store_true", help="keep the generated CSV files")
+    return parser.parse_args(argv)
+
+
+def out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def setup_django(database: str) -> None:
+    from bench import db
+
+    url = db.bench_url(database)
+    db.ensure_database(database, recreate=True)
+    os.environ["DATABASE_URL"] = url
+    os.environ["DATABASE_OWNER_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.pop("REDIS_URL", None)
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="crm-bench-imports-media-")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def write_leads(path: Path, count: int, emails: list[str]) -> None:
+    rng = random.Random(10)  # noqa: S311 -- reproducible sample data, not secrets
+    start = datetime.datetime(2024, 1, 1, 9, 0)  # noqa: DTZ001 (wall-clock times in the tenant's zone)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            [
+                "external_id",
+                "first_name",
+                "last_name",
+                "email",
+                "company",
+                "status",
+                "source",
+                "owner_email",
+                "created_at",
+            ]
+        )
+        for n in range(count):
+            created = start + datetime.timedelta(minutes=n * 7 % (600 * 24 * 60))
+            writer.writerow(
+                [
+                    f"L-{n}",
+                    "小明" if n % 3 == 0 else "Jan",
+                    f"王{n}" if n % 2 else f"Wolf{n}",
+                    f"lead{n}@example.cn",
+                    rng.choice(COMPANIES),
+                    rng.choice(STATUSES),
+                    rng.choice(SOURCES),
+                    emails[n % len(emails)],
+                    created.isoformat(sep=" ", timespec="minutes"),
+                ]
+            )
+
+
+def write_activities(path: Path, count: int, leads: int, emails: list[str]) -> None:
+    rng = random.Random(20)  # noqa: S311 -- reproducible sample data, not secrets
+    start = datetime.datetime(2024, 1, 1, 9, 0)  # noqa: DTZ001
+    kinds = ["call", "email", "meeting", "note"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["external_id", "kind", "subject", "owner_email", "occurred_at", "done", "lead_external_id"]
+        )
+        for n in range(count):
+            writer.writerow(
+                [
+                    f"A-{n}",
+                    kinds[n % 4],
+                    "跟进电话" if n % 2 else "Follow-up",
+                    emails[n % len(emails)],
+                    (start + datetime.timedelta(minutes=n % (600 * 24 * 60))).isoformat(
+                        sep=" ", timespec="minutes"
+                    ),
+                    "true",
+                    f"L-{rng.randrange(leads)}",
+                ]
+            )
+
+
+def copy_rate(path: Path) -> float:
+    """Rows per second of COPY of the file into a plain table of text columns (then dropped)."""
+    from django.db import connection, transaction
+
+    with path.open("r", encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    rows = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        columns = ", ".join(f'"{name}" text' for name in header)
+        cursor.execute(f"CREATE TEMP TABLE bench_plain ({columns}) ON COMMIT DROP")
+        began = time.perf_counter()
+        with (
+            path.open("rb") as handle,
+            cursor.copy("COPY bench_plain FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
+            while block := handle.read(1 << 20):
+                copy.write(block)
+        elapsed = time.perf_counter() - began
+        cursor.execute("SELECT count(*) FROM bench_plain")
+        rows = cursor.fetchone()[0]
+    return rows / elapsed
+
+
+def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    from django.core.files import File
+
+    from crm.tenancy import tenant_context
+    from imports import services
+    from imports.models import ImportJob
+
+    with tenant_context(tenant), path.open("rb") as handle:
+        job = services.import_job_create(
+            tenant=tenant,
+            actor=membership.user,
+            membership=membership,
+            kind=kind,
+            file_name=path.name,
+            upload=File(handle, name=path.name),
+            preview=True,  # stored, not delivered: the run below is timed on its own
+        )
+        ImportJob.objects.filter(pk=job.pk).update(status="queued")
+    began = time.perf_counter()
+    services.import_job_run(tenant=tenant, job_id=job.pk)
+    elapsed = time.perf_counter() - began
+    with tenant_context(tenant):
+        job.refresh_from_db()
+    return job.processed / elapsed, job
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_django(args.database)
+    from bench.generate import PASSWORD
+    from crm import services as crm_services
+    from crm.models import Membership, Role, User
+    from crm.tenancy import tenant_context
+    from leads.models import LeadSource
+
+    tenant = crm_services.tenant_create(
+        slug="bench-imports",
+        name="Bench Imports",
+        time_zone="Asia/Shanghai",
+        currency="CNY",
+        admin_email="admin@bench-imports.test",
+        admin_password=PASSWORD,
+    )
+    emails = [f"rep{n}@bench-imports.test" for n in range(MEMBERS)]
+    with tenant_context(tenant):
+        admin = Membership.objects.select_related("user").get(tenant=tenant, role=Role.ADMIN)
+        users = User.objects.bulk_create(
+            [User(email=email, full_name=email.split("@")[0]) for email in emails]
+        )
+        Membership.objects.bulk_create(
+            [Membership(tenant=tenant, user=user, role=Role.SALES_REP) for user in users]
+        )
+        for name in SOURCES:
+            LeadSource.objects.get_or_create(tenant=tenant, name=name, defaults={"kind": "inbound"})
+
+    folder = Path(tempfile.mkdtemp(prefix="crm-bench-imports-"))
+    load = os.getloadavg()
+    out(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+    out(f"peak RSS after set-up: {peak_rss_mb():.0f} MB")
+    results = []
+    for kind, count, target, write in (
+        ("leads", args.leads, TARGET_LEADS, lambda p: write_leads(p, args.leads, emails)),
+        (
+            "activities",
+            args.activities,
+            TARGET_ACTIVITIES,
+            lambda p: write_activities(p, args.activities, args.leads, emails),
+        ),
+    ):
+        if not count:
+            continue
+        path = folder / f"{kind}.csv"
+        write(path)
+        size = path.stat().st_size / (1024 * 1024)
+        rate, job = import_rate(tenant, admin, kind, path)
+        copy = copy_rate(path)
+        load = os.getloadavg()
+        line = (
+            f"{kind:<10} {count:>9,} rows ({size:,.0f} MB): import {rate:>8,.0f} rows/s "
+            f"(target {target:,}: {'met' if rate >= target else 'NOT met'}), COPY {copy:>9,.0f} rows/s, "
+            f"COPY/import {copy / rate:,.0f}x; created {job.created:,} failed {job.failed:,}; "  # type: ignore[attr-defined]
+            f"peak RSS {peak_rss_mb():.0f} MB; load {load[0]:.2f}"
+        )
+        out(line)
+        results.append(line)
+        if job.failed:  # type: ignore[attr-defined]
+            out(f"  first errors: {job.row_errors[:3]}")  # type: ignore[attr-defined]
+        if not args.keep_files:
+            path.unlink()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
