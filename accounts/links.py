@@ -32,6 +32,9 @@ class LeadLink:
     get: Callable[..., Model]
     # The lead model (for visibility subqueries across tenants' rows and for DoesNotExist)
     model: type[Model]
+    # membership -> whether it may open the lead sources and campaign pages (a deal page links its source and
+    # campaign there only then; otherwise it names them)
+    can_read_sources: Callable[[Membership], bool] = lambda membership: False
 
 
 _link: LeadLink | None = None

@@ -11,10 +11,17 @@ class LeadsConfig(AppConfig):
         from leads.models import Lead
         from leads.receivers import on_activity_logged, on_activity_logging
         from leads.selectors.leads import lead_get, lead_queryset, lead_visibility_q
+        from leads.selectors.setup_roles import can_read_sources
 
         # accounts reads leads (visibility of activities and deals, the lead pickers) only through this link.
         register_lead_link(
-            LeadLink(queryset=lead_queryset, visibility_q=lead_visibility_q, get=lead_get, model=Lead)
+            LeadLink(
+                queryset=lead_queryset,
+                visibility_q=lead_visibility_q,
+                get=lead_get,
+                model=Lead,
+                can_read_sources=can_read_sources,
+            )
         )
         # An activity logged on a lead: the edit-rights check before, the lead's clock and score after.
         activity_logging.connect(on_activity_logging, dispatch_uid="leads.activity_logging")

@@ -120,7 +120,7 @@ def opportunity_detail(*, tenant: Tenant, membership: Membership, pk: int) -> Op
     return (
         opportunity_base(tenant=tenant, membership=membership, include_deleted=True)
         .annotate(lead_visible=lead_visible)
-        .select_related("account", "stage", "pipeline", "owner", "lead")
+        .select_related("account", "stage", "pipeline", "owner", "lead", "source", "campaign")
         .prefetch_related(
             Prefetch("stage_changes", queryset=history.order_by("-changed_at", "-id"), to_attr="history"),
             Prefetch("contact_roles", queryset=contacts, to_attr="contact_links"),

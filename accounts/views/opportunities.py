@@ -23,6 +23,7 @@ from accounts.forms.opportunities import (
     OpportunityForm,
     comparable_values,
 )
+from accounts.links import lead_link
 from accounts.models import Opportunity, OpportunityContact, StageKind
 from accounts.selectors import common as common_selectors
 from accounts.selectors import opportunities as opportunities_selectors
@@ -297,6 +298,7 @@ def opportunity_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpRe
         "conflict": conflict,
         "can_edit": can_edit,
         "can_restore": opportunity.deleted_at is not None and access.can_edit(opportunity),
+        "can_open_sources": lead_link().can_read_sources(request.membership),
         "can_log": opportunity.deleted_at is None,
         "weighted": opportunity.amount_reporting * opportunity.probability,
         "timeline": timeline_for(
