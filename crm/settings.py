@@ -224,6 +224,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["crm.formats"]  # 中文 amounts grouped by thousands, as Chinese business tools show them
+# Every filter bar's empty choice reads the same ("Any" / "全部"): django-filter's default is "---------".
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
 
 # --- Static files: own assets in static/, vendor assets copied from node_modules into static/vendor. -----------
 STATIC_URL = "/static/"

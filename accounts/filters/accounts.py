@@ -22,7 +22,7 @@ class AccountFilterSet(_TenantFilterSet):
     industry = django_filters.CharFilter(label=_("Industry"), field_name="industry")
     region = django_filters.CharFilter(label=_("Region"), field_name="region")
     lifecycle_stage = django_filters.ChoiceFilter(
-        label=_("Lifecycle stage"), choices=LifecycleStageName.choices
+        label=_("Lifecycle stage"), choices=LifecycleStageName.choices, empty_label=ANY
     )
     parent = django_filters.NumberFilter(label=_("Parent account"), field_name="parent_id")
     sort = django_filters.ChoiceFilter(

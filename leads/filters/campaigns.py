@@ -39,13 +39,13 @@ def _channels() -> list[tuple[str, str]]:
 
 class CampaignFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"))
-    channel = django_filters.ChoiceFilter(choices=_channels, label=_("Channel"), empty_label=_("All"))
+    channel = django_filters.ChoiceFilter(choices=_channels, label=_("Channel"), empty_label=_("Any"))
     source_kind = django_filters.ChoiceFilter(
-        choices=SourceKind.choices, label=_("Source kind"), empty_label=_("All")
+        choices=SourceKind.choices, label=_("Source kind"), empty_label=_("Any")
     )
-    source = django_filters.ModelChoiceFilter(queryset=_sources, label=_("Lead source"), empty_label=_("All"))
+    source = django_filters.ModelChoiceFilter(queryset=_sources, label=_("Lead source"), empty_label=_("Any"))
     owner = django_filters.ModelChoiceFilter(
-        queryset=tenant_member_choices, label=_("Owner"), empty_label=_("All")
+        queryset=tenant_member_choices, label=_("Owner"), empty_label=_("Any")
     )
     active_on = django_filters.DateFilter(method="filter_active_on", label=_("Running on"))
     start_from = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label=_("Starts from"))

@@ -11,7 +11,7 @@ from leads.models import LeadSource, SourceKind
 
 class LeadSourceFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Search"))
-    kind = django_filters.ChoiceFilter(choices=SourceKind.choices, label=_("Kind"), empty_label=_("All"))
+    kind = django_filters.ChoiceFilter(choices=SourceKind.choices, label=_("Kind"), empty_label=_("Any"))
     is_active = django_filters.BooleanFilter(label=_("Active"))
 
     class Meta:
