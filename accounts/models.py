@@ -206,8 +206,9 @@ class Pipeline(TenantOwnedModel):
 
     @property
     def label(self) -> str:
-        """The default pipeline's name in the reader's language; any other as typed."""
-        return str(pgettext_lazy("pipeline", "Sales")) if self.name == "Sales" else self.name
+        """The built-in pipelines' names (Sales, and the Renewals pipeline the demo and lifecycle use) in the
+        reader's language; any other as typed."""
+        return str(DEFAULT_PIPELINE_LABELS.get(self.name, self.name))
 
 
 class StageKind(models.TextChoices):
@@ -250,6 +251,17 @@ DEFAULT_STAGE_LABELS = {
     "Negotiation": pgettext_lazy("deal stage", "Negotiation"),
     "Closed won": pgettext_lazy("deal stage", "Closed won"),
     "Closed lost": pgettext_lazy("deal stage", "Closed lost"),
+    # The Renewals pipeline's stages (accounts/demo/opportunities.py RENEWAL_STAGES).
+    "Renewal due": pgettext_lazy("deal stage", "Renewal due"),
+    "Renewal quote": pgettext_lazy("deal stage", "Renewal quote"),
+    "Contract sent": pgettext_lazy("deal stage", "Contract sent"),
+    "Renewed": pgettext_lazy("deal stage", "Renewed"),
+    "Churned": pgettext_lazy("deal stage", "Churned"),
+}
+
+DEFAULT_PIPELINE_LABELS = {
+    "Sales": pgettext_lazy("pipeline", "Sales"),
+    "Renewals": pgettext_lazy("pipeline", "Renewals"),
 }
 
 

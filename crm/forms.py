@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledForm, StyledFormMixin, StyledModelForm
@@ -18,7 +19,7 @@ CURRENCY_CHOICES = [
     ("HKD", _("HKD — Hong Kong dollar")),
     ("SGD", _("SGD — Singapore dollar")),
 ]
-MONTH_CHOICES = [(i, i) for i in range(1, 13)]
+MONTH_CHOICES = sorted(MONTHS.items())  # (1, "January") … (12, "December"), translated
 
 
 class EmailLoginForm(StyledFormMixin, AuthenticationForm):

@@ -1,4 +1,4 @@
-"""Bootstrap classes on every form widget, so templates render fields with plain `{{ field }}`; typed access to
+"""Bootstrap classes (and the page's language on date pickers) on every form widget, so templates render fields with plain `{{ field }}`; typed access to
 the choice fields of a form."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import get_language
 
 from crm.money import AMOUNT_TOO_LARGE, MAX_AMOUNT
 from crm.validators import validate_no_control_characters
@@ -30,6 +31,9 @@ class StyledFormMixin:
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            if widget.attrs.get("type") == "date":
+                # The date picker in the page's language (forms are built per request, under its language).
+                widget.attrs["lang"] = get_language()
 
     def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)  # type: ignore[misc]

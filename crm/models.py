@@ -24,8 +24,34 @@ CURRENCY_VALIDATOR = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 421
 RESERVED_SLUGS = {"api", "admin", "static", "t", "signup", "login", "logout", "healthz", "www", "app"}
 
 
+# The zones the demo tenants and most customers use, named in the reader's language (the pickers and pages show
+# "北京时间 (Asia/Shanghai)"); every other zone by its IANA name.
+ZONE_NAMES = {
+    "Asia/Shanghai": _("Beijing time"),
+    "Asia/Hong_Kong": _("Hong Kong time"),
+    "Asia/Taipei": _("Taipei time"),
+    "Asia/Singapore": _("Singapore time"),
+    "Asia/Tokyo": _("Japan time"),
+    "Europe/Berlin": _("Central European time (Berlin)"),
+    "Europe/London": _("UK time"),
+    "America/New_York": _("US Eastern time"),
+    "America/Los_Angeles": _("US Pacific time"),
+    "UTC": _("Coordinated Universal Time"),
+}
+
+
+def zone_label(zone: str) -> str:
+    """ "北京时间 (Asia/Shanghai)" / "Beijing time (Asia/Shanghai)" for a known zone, the IANA name otherwise."""
+    name = ZONE_NAMES.get(zone)
+    return f"{name} ({zone})" if name is not None else zone
+
+
 def time_zone_choices() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+    return [
+        (name, zone_label(name))
+        for name in sorted(zoneinfo.available_timezones())
+        if "/" in name or name == "UTC"
+    ]
 
 
 class Tenant(models.Model):

@@ -31,3 +31,10 @@ def export_actions(context: dict[str, Any], kind_key: str) -> dict[str, Any]:
         "can_import": kind.can_import(membership),
         "import_url": reverse("imports:import-list", kwargs={"slug": tenant.slug}) + f"?kind={kind.key}",
     }
+
+
+@register.filter
+def kind_label(kind_key: str) -> Any:
+    """An import job's kind as the reader's language names it ("leads" -> "Leads" / "线索"); an unknown key as is."""
+    kind = get_kind(kind_key)
+    return kind.label if kind is not None else kind_key

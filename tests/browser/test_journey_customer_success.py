@@ -23,7 +23,8 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from accounts.models import Account, ActivityKind, LifecycleStageName, Opportunity, StageKind, Tier
@@ -47,6 +48,12 @@ REP_NAME = "Rita Rep"
 ACCOUNT = "Lotus Bakeries"
 PLAN = "Bakery Cloud Pro"
 GRACE_DAYS = 30  # the default lifecycle setting
+
+
+def _shown(day: dt.date) -> str:
+    """A date as the English pages show it (crm/formats/en: "8 Oct 2026")."""
+    with translation.override("en"):
+        return date_format(day, "SHORT_DATE_FORMAT")
 
 
 def _console_errors(page: Page) -> list[str]:
@@ -176,7 +183,7 @@ def test_cs_manager_saves_a_churning_renewal_and_sees_health_and_stage_change(
     row = page.get_by_test_id("renewal-row").filter(has_text=ACCOUNT)
     expect(row).to_be_visible()
     expect(row).to_contain_text(PLAN)
-    expect(row).to_contain_text(end.isoformat())
+    expect(row).to_contain_text(_shown(end))
     expect(row).to_contain_text("2,000.00 CNY")
     expect(row.locator(".health-badge")).to_have_text("13")
     expect(row).to_contain_text("Qualification")
@@ -221,7 +228,7 @@ def test_cs_manager_saves_a_churning_renewal_and_sees_health_and_stage_change(
     expect(page).to_have_url(re.compile(rf"/t/{SLUG}/deals/\d+/$"))
     expect(page.get_by_test_id("deal-stage")).to_have_text("Qualification")
     expect(page.get_by_test_id("next-term")).to_have_count(0)
-    expect(page.get_by_test_id("renewal-subscription-end")).to_have_text(end.isoformat())  # what it renews
+    expect(page.get_by_test_id("renewal-subscription-end")).to_have_text(_shown(end))  # what it renews
     screenshot(page, "renewal deal")
     page.once("dialog", lambda dialog: dialog.accept())  # Mark won asks first (issue 12 item 7)
     page.get_by_test_id("deal-won").click()
@@ -247,8 +254,8 @@ def test_cs_manager_saves_a_churning_renewal_and_sees_health_and_stage_change(
     page.goto(account_url)
     subscriptions = page.get_by_test_id("account-subscriptions").get_by_test_id("subscription-row")
     expect(subscriptions).to_have_count(2)
-    expect(subscriptions.first).to_contain_text(end.isoformat())
-    expect(subscriptions.first).to_contain_text(add_months(end, 12).isoformat())
+    expect(subscriptions.first).to_contain_text(_shown(end))
+    expect(subscriptions.first).to_contain_text(_shown(add_months(end, 12)))
     expect(page.get_by_test_id("lifecycle-stage-now")).to_have_text("Retention")
     expect(page.get_by_test_id("lifecycle-badge")).to_contain_text("Retention")
     expect(page.get_by_test_id("lifecycle-history")).not_to_contain_text("Churn")

@@ -44,6 +44,33 @@ DEMO_USERS = [
     ("ops", Role.OPS, "Revenue Ops", "Olive Ops"),
     ("cs", Role.CS, "Customer Success", "Casey CS"),
 ]
+# acme is a Chinese company: its people and teams have Chinese display names (issue 12). The logins, emails,
+# roles and password above stay exactly as DESIGN.md publishes them; only the names shown change.
+DEMO_DISPLAY_NAMES = {
+    "acme": {
+        "people": {
+            "admin": "陈静",
+            "manager": "李明",
+            "rep": "王磊",
+            "rep2": "张伟",
+            "ops": "刘芳",
+            "cs": "赵敏",
+        },
+        "teams": {
+            "Sales East": "华东销售部",
+            "Revenue Ops": "营收运营部",
+            "Customer Success": "客户成功部",
+        },
+    },
+}
+
+
+def demo_person_name(slug: str, login: str, default: str) -> str:
+    return DEMO_DISPLAY_NAMES.get(slug, {}).get("people", {}).get(login, default)
+
+
+def demo_team_name(slug: str, team: str | None) -> str | None:
+    return DEMO_DISPLAY_NAMES.get(slug, {}).get("teams", {}).get(team, team) if team else team
 
 
 def demo_logins() -> list[str]:
@@ -73,7 +100,7 @@ class Command(BaseCommand):
             default_locale=spec["default_locale"],
             admin_email=f"admin@{spec['slug']}.test",
             admin_password=DEMO_PASSWORD,
-            admin_name="Admin",
+            admin_name=demo_person_name(spec["slug"], "admin", "Admin"),
         )
         with tenant_context(tenant):
             admin = Membership.objects.select_related("user").get(role=Role.ADMIN)
@@ -85,14 +112,14 @@ class Command(BaseCommand):
                     actor=admin.user,
                     email=email,
                     role=role,
-                    team_name=team,
+                    team_name=demo_team_name(tenant.slug, team),
                     send_email=False,
                 )
                 services.invitation_accept(
                     tenant=tenant,
                     invitation=invitation,
                     user=None,
-                    full_name=full_name,
+                    full_name=demo_person_name(tenant.slug, login, full_name),
                     password=DEMO_PASSWORD,
                 )
                 members[login] = Membership.objects.select_related("user", "team").get(pk=membership.pk)
