@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 
 from crm.money import AMOUNT_TOO_LARGE, MAX_AMOUNT
 from crm.validators import validate_no_control_characters
@@ -31,6 +31,7 @@ class StyledFormMixin:
             else:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            _replace_dashes(field)
             if widget.attrs.get("type") == "date":
                 # The date picker in the page's language (forms are built per request, under its language).
                 widget.attrs["lang"] = get_language()
@@ -44,6 +45,25 @@ class StyledFormMixin:
                 if "is-invalid" not in attrs.get("class", ""):
                     attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
                 attrs["aria-invalid"] = "true"
+
+
+# Django's empty choice reads "---------" in every language; ours says what to do, in the page's language.
+DJANGO_EMPTY_LABEL = "---------"
+CHOOSE = gettext_lazy("Choose…")
+
+
+def _replace_dashes(field: forms.Field) -> None:
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == DJANGO_EMPTY_LABEL:
+            field.empty_label = CHOOSE
+            field.widget.choices = field.choices
+    elif isinstance(field, forms.ChoiceField):
+        choices = list(field.choices)
+        if any(value == "" and label == DJANGO_EMPTY_LABEL for value, label in choices):
+            field.choices = [
+                (value, CHOOSE if value == "" and label == DJANGO_EMPTY_LABEL else label)
+                for value, label in choices
+            ]
 
 
 class StyledForm(StyledFormMixin, forms.Form):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from crm.models import Tenant
@@ -50,7 +51,7 @@ class Period:
 
     def label(self, fiscal_start_month: int = 1) -> str:
         if self.grain == "month":
-            return self.start.strftime("%Y-%m")
+            return date_format(self.start, "YEAR_MONTH_FORMAT")  # "Dec 2026" / "2026年12月" (crm/formats)
         if self.grain == "quarter":
             # Fiscal quarters are numbered from the fiscal year start month; the year is the one it starts in.
             number = ((self.start.month - fiscal_start_month) % 12) // 3 + 1
