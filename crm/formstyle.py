@@ -32,7 +32,7 @@ class StyledFormMixin:
                 css = "form-control"
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
             _replace_dashes(field)
-            if widget.attrs.get("type") == "date":
+            if getattr(widget, "input_type", None) == "date":
                 # The date picker in the page's language (forms are built per request, under its language).
                 widget.attrs["lang"] = get_language()
 
