@@ -58,7 +58,7 @@ def _replace_dashes(field: forms.Field) -> None:
             field.empty_label = CHOOSE
             field.widget.choices = field.choices
     elif isinstance(field, forms.ChoiceField):
-        choices = list(field.choices)
+        choices: list[Any] = list(field.choices)  # type: ignore[arg-type]
         if any(value == "" and label == DJANGO_EMPTY_LABEL for value, label in choices):
             field.choices = [
                 (value, CHOOSE if value == "" and label == DJANGO_EMPTY_LABEL else label)

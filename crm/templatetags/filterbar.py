@@ -22,7 +22,6 @@ from typing import Any
 
 from django import template
 from django.template.base import FilterExpression, NodeList, Parser, Token
-from django.template.loader import get_template
 
 register = template.Library()
 
@@ -39,7 +38,10 @@ class FilterBarNode(template.Node):
         values.setdefault("swap", "innerHTML")
         values["reset"] = values.get("reset") or values["action"]
         values["fields"] = self.nodelist.render(context)  # a SafeString: the page's own template output
-        return get_template(TEMPLATE).template.render(context.new(values))
+        # The engine's own Template (not the backend wrapper): it renders in a copy of this context, so the
+        # context processors are not run a second time for the bar.
+        bar: template.Template = context.template.engine.get_template(TEMPLATE)
+        return bar.render(context.new(values))
 
 
 @register.tag("filterbar")
