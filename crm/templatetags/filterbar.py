@@ -40,7 +40,8 @@ class FilterBarNode(template.Node):
         values["fields"] = self.nodelist.render(context)  # a SafeString: the page's own template output
         # The engine's own Template (not the backend wrapper): it renders in a copy of this context, so the
         # context processors are not run a second time for the bar.
-        bar: template.Template = context.template.engine.get_template(TEMPLATE)
+        engine = context.template.engine if context.template is not None else template.Engine.get_default()
+        bar: template.Template = engine.get_template(TEMPLATE)
         return bar.render(context.new(values))
 
 
