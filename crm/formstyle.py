@@ -57,7 +57,9 @@ def _replace_dashes(field: forms.Field) -> None:
         if field.empty_label == DJANGO_EMPTY_LABEL:
             field.empty_label = CHOOSE
             field.widget.choices = field.choices
-    elif isinstance(field, forms.ChoiceField):
+    elif isinstance(field, forms.ChoiceField) and isinstance(field.choices, list | tuple):
+        # Only plain lists: choices from a callable or an iterator (a query) are left alone, as listing them
+        # here would run the query once more.
         choices: list[Any] = list(field.choices)  # type: ignore[arg-type]
         if any(value == "" and label == DJANGO_EMPTY_LABEL for value, label in choices):
             field.choices = [
