@@ -5,6 +5,7 @@ with rows."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -500,10 +501,13 @@ def test_more_filters_open_only_when_one_is_set(tenant, member, client_for):
     source = LeadSourceFactory(tenant=tenant)
     response = client_for(rep).get(url("pool", tenant))
     assert response.context["filterset"].active_count == 0
-    assert '<details class="mt-2">' in response.content.decode()
+    # The "More filters" disclosure of the shared filter bar: closed, then open once a filter is set.
+    assert re.findall(r"<details[^>]*>", response.content.decode()) == ['<details class="col-12 order-last">']
     response = client_for(rep).get(url("pool", tenant), {"source": source.pk, "status": "new"})
     assert response.context["filterset"].active_count == 2
-    assert '<details class="mt-2" open>' in response.content.decode()
+    assert re.findall(r"<details[^>]*>", response.content.decode()) == [
+        '<details class="col-12 order-last" open>'
+    ]
 
 
 def test_filter_bar_blank_selects_do_not_empty_the_list(tenant, member, client_for):
