@@ -412,6 +412,7 @@ SPECTACULAR_SETTINGS = {
         "ScoringCategoryEnum": "leads.models.ScoringCategory",
         "ScoringFieldEnum": "leads.models.ScoringField",
         "ImportStatusEnum": "imports.models.ImportStatus",
+        "RecomputeStatusEnum": "sales_ops.models.RecomputeStatus",
         "PoolEventKindEnum": "leads.models.PoolEventKind",
         "TierEnum": "accounts.models.Tier",
         "FeedbackKindEnum": "lifecycle.models.FeedbackKind",

@@ -283,6 +283,14 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         ),
         request=None,
         responses={202: ImportJobSerializer},
+        examples=[
+            OpenApiExample(
+                "Resumed after its last committed chunk",
+                value={**IMPORT_JOB_LIST_VALUE, "status": "running", "resumable": False, "row_errors": []},
+                response_only=True,
+                status_codes=["202"],
+            )
+        ],
     )
     @action(detail=True, methods=["post"])
     def resume(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
