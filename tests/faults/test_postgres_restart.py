@@ -352,9 +352,8 @@ def test_the_first_requests_after_a_restart_succeed_on_persistent_connections(tm
 
             cluster.stop("fast")  # every session is terminated; nobody asks meanwhile
             cluster.start()
-            assert (
-                _app_connections(cluster) == set()
-            )  # the web threads' and the worker's connections are dead
+            # The web threads' and the worker's connections died with the restart.
+            assert _app_connections(cluster) == set()
 
             # The very first requests after the restart, one per thread, and the next rounds: all succeed.
             assert [burst(round_) for round_ in (10, 11, 12)] == [[200, 200, 201, 200]] * 3
