@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     out(f"load average {load()}")
     setup_django(args)
     migrate()
+    import logging
+
+    logging.getLogger("crm.outbox").setLevel(logging.ERROR)  # one warning per kept call otherwise
 
     import kombu.exceptions
     from celery.app.task import Task
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         outbox_relay()
         out(
-            f"relay sweep over {args.tenants + 0} active tenants, empty outbox: {time.perf_counter() - began:.2f} s"
+            f"relay sweep over {args.tenants} active tenants, empty outbox: {time.perf_counter() - began:.2f} s"
         )
     out(f"load average {load()}")
     from django.db import connections
