@@ -17,6 +17,7 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
 
 from crm import selectors, services
+from crm.cache import throttle_cache
 from crm.clientaddr import client_ip
 from crm.models import ApiToken, Membership, MembershipStatus, Tenant, hash_token
 from crm.permissions import IsTenantAdmin, IsTenantMember
@@ -51,6 +52,7 @@ class TokenThrottle(AnonRateThrottle):
     X-Forwarded-For."""
 
     scope = "token"
+    cache = throttle_cache  # counted per process while Redis is down (crm.cache.OutageFallbackCache)
 
     def get_ident(self, request: Request) -> str:
         return client_ip(request._request)
@@ -61,6 +63,7 @@ class TokenAccountThrottle(SimpleRateThrottle):
     from many addresses is throttled too."""
 
     scope = "token_account"
+    cache = throttle_cache
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         data = request.data

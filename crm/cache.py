@@ -4,15 +4,17 @@ Django's RedisCache raises on every call when Redis is down, and the cache sits 
 (the API's rate limits, the debounced KPI recompute after a save, the survey rate limit): a stopped Redis would
 turn those pages and writes into 500s. This backend answers as a cache that holds nothing instead (a read is a
 miss, a write is not kept, `add` keeps nothing and says so) and logs the outage, at most once every
-`LOG_EVERY` seconds per process. What that costs while Redis is down: rate limits count nothing (fail open), the
-debounced recompute after a change is not queued (the broker is down too; the periodic full recompute catches
-up), the worker heartbeat is not seen (/healthz says so).
+`LOG_EVERY` seconds per process. What that costs while Redis is down: the API rate limits count per web process
+instead of across all of them (`OutageFallbackCache` below), the debounce of the recompute after a change is not
+seen (the task goes to the outbox, crm.outbox, and the outbox keeps one row per task and arguments), the worker
+heartbeat is not seen (/healthz says so).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +27,14 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 LOG_EVERY = 30.0
 _last_logged = 0.0
+# Whether this thread's latest call of a ResilientRedisCache met an outage (and was answered as a miss): the callers
+# that must tell "not there" from "Redis down" ask `unavailable()` right after their call.
+_state = threading.local()
+
+
+def unavailable() -> bool:
+    """Whether the latest cache call of this thread was answered as a miss because Redis was unreachable."""
+    return bool(getattr(_state, "degraded", False))
 
 
 def _log_outage(operation: str, exc: BaseException) -> None:
@@ -40,10 +50,13 @@ def _degrading(fallback: Callable[..., Any]) -> Callable[[Callable[..., Any]], C
         @functools.wraps(method)
         def wrapper(self: ResilientRedisCache, *args: Any, **kwargs: Any) -> Any:
             try:
-                return method(self, *args, **kwargs)
+                answer = method(self, *args, **kwargs)
             except UNAVAILABLE as exc:
+                _state.degraded = True
                 _log_outage(method.__name__, exc)
                 return fallback(*args, **kwargs)
+            _state.degraded = False
+            return answer
 
         return wrapper
 
@@ -88,3 +101,45 @@ class ResilientRedisCache(RedisCache):
     has_key = _degrading(_false)(RedisCache.has_key)
     incr = _degrading(_delta)(RedisCache.incr)
     clear = _degrading(_false)(RedisCache.clear)
+
+
+class OutageFallbackCache:
+    """The default cache, or a per-process memory cache for the calls it cannot answer while Redis is down.
+
+    For the rate limits (crm.throttling, the token endpoint's throttles in crm.api): answered by an empty cache,
+    they would count nothing while Redis is down, and a leaked token or a password-guessing script would meet no
+    limit at all during the outage. Counted per process instead, the limit holds per web process (N processes let
+    through at most N times the rate: looser, never absent), and the counts start afresh in Redis when it is back.
+    Everything else keeps failing open (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._local: Any = None
+
+    @property
+    def local(self) -> Any:
+        if self._local is None:
+            from django.core.cache.backends.locmem import LocMemCache
+
+            self._local = LocMemCache("crm-outage-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
+        return self._local
+
+    def get(self, key: str, default: Any = None) -> Any:
+        from django.core.cache import cache
+
+        value = cache.get(key, default)
+        if unavailable():
+            return self.local.get(key, default)
+        return value
+
+    def set(self, key: str, value: Any, timeout: Any = None) -> None:
+        from django.core.cache import cache
+
+        cache.set(key, value, timeout)
+        if unavailable():
+            self.local.set(key, value, timeout)
+
+
+#: The rate limits' cache (DRF's throttles read `cache` from their class).
+throttle_cache: Any = (
+    OutageFallbackCache()
+)  # DRF types `cache` as a BaseCache; this has the two calls it makes

@@ -281,3 +281,28 @@ class ValueListItem(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.list_key}: {self.value}"
+
+
+class OutboxMessage(TenantOwnedModel):
+    """A tenant task that could not be handed to the broker (Redis down), kept until the relay delivers it
+    (crm.outbox). Tenant-owned and under row-level security like every table that names a tenant: the task's
+    arguments are the tenant's ids. `key` is a digest of the task and its arguments: one row per distinct call,
+    however many writes asked for it during the outage (the tasks are idempotent, a second run would only repeat
+    the work). `not_before` keeps the call's countdown."""
+
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    key = models.CharField(max_length=64)
+    not_before = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="crm_outboxmessage_tenant_key_uniq")
+        ]
+        indexes = [models.Index(fields=["tenant", "id"], name="crm_outbox_tenant_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.task}{tuple(self.args)}"

@@ -292,6 +292,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "crm.tasks.worker_heartbeat", "schedule": 30.0},
+    # Tasks kept in the outbox while Redis was down (crm/outbox.py); a process that kept some also queues this as
+    # soon as it can send again.
+    "crm-relay-outbox": {"task": "crm.tasks.relay_outbox", "schedule": 300.0},
     # Daily lead jobs at fixed UTC times (beat restarts do not shift them), in the night of both Asia (03:20 and
     # 03:50 in Shanghai) and Europe (20:20 and 20:50 in Berlin, winter), away from the hourly reprice at :05.
     "leads-return-stale-to-pool": {

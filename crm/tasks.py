@@ -74,6 +74,7 @@ def tenant_task(
             "retry_backoff": RETRY_BACKOFF,
             "retry_backoff_max": RETRY_BACKOFF_MAX,
             "retry_jitter": True,
+            "tenant_first_arg": True,  # kept in the outbox while the broker is down (crm.celery, crm.outbox)
         }
         return shared_task(**{**settings, **options})(run)
 
@@ -84,6 +85,15 @@ def tenant_task(
 def worker_heartbeat() -> None:
     """Beat sends this every 30 s; a worker running it proves the queue is consumed (see /healthz)."""
     record_heartbeat()
+
+
+@shared_task(name="crm.tasks.relay_outbox", ignore_result=True)
+def relay_outbox() -> int:
+    """Send the tasks kept in the outbox while the broker was down (crm.outbox); queued by the first successful
+    send of a process that kept some, and by beat every few minutes. Returns how many were sent."""
+    from crm.outbox import outbox_relay
+
+    return outbox_relay()
 
 
 def fan_out(task) -> int:  # type: ignore[no-untyped-def]

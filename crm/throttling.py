@@ -1,7 +1,8 @@
 """Rate limits of the authenticated API (issue 11 item 10): one per token and one per tenant, both generous, so a
 runaway script or a leaked token cannot take a company's share (or the server) for itself. DRF counts the requests
 in the default cache (Redis in production, so every web process shares the counts) and answers 429 with
-Retry-After in seconds when a limit is reached.
+Retry-After in seconds when a limit is reached. While Redis is down the counts are kept per web process
+(crm.cache.OutageFallbackCache): the limits hold per process instead of disappearing with the outage.
 
 The rates are settings (`API_RATE_PER_TOKEN`, `API_RATE_PER_TENANT`, e.g. "1200/min"; docs/operations.md), read
 at each request so a deployment or a test can change them. A browser session using the API (the interactive docs)
@@ -15,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from crm.cache import throttle_cache
+
 if TYPE_CHECKING:  # rest_framework.views imports this module through the settings: no import at run time
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -22,6 +25,7 @@ if TYPE_CHECKING:  # rest_framework.views imports this module through the settin
 
 class _TenantApiThrottle(SimpleRateThrottle):
     setting_name = ""
+    cache = throttle_cache
 
     def get_rate(self) -> str | None:
         return getattr(settings, self.setting_name, None) or None

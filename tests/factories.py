@@ -5,7 +5,17 @@ from __future__ import annotations
 import factory
 from factory.django import DjangoModelFactory
 
-from crm.models import Invitation, Membership, MembershipStatus, Role, Team, Tenant, User, ValueListItem
+from crm.models import (
+    Invitation,
+    Membership,
+    MembershipStatus,
+    OutboxMessage,
+    Role,
+    Team,
+    Tenant,
+    User,
+    ValueListItem,
+)
 from crm.tenancy import tenant_context
 
 PASSWORD = "test-pass-1234"
@@ -92,6 +102,17 @@ from tests.factories_leads import *  # noqa: E402,F403
 from tests.factories_lifecycle import *  # noqa: E402,F403
 from tests.factories_ops import *  # noqa: E402,F403
 from tests.factories_sales_ops import *  # noqa: E402,F403
+
+
+class OutboxMessageFactory(TenantOwnedFactory):
+    """A task call waiting in the outbox (crm.outbox)."""
+
+    class Meta:
+        model = OutboxMessage
+
+    task = "sales_ops.tasks.recompute_kpis"
+    args = factory.LazyAttribute(lambda message: [message.tenant.pk])
+    key = factory.Sequence(lambda n: f"{n:064x}")
 
 
 class ValueListItemFactory(TenantOwnedFactory):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.cache import cache
 
+from crm.cache import unavailable as cache_unavailable
 from crm.oncommit import Changes, CommitBatch
 from imports.signals import import_job_running
 
@@ -46,7 +47,9 @@ def queue_recompute(*, tenant_id: int) -> bool:
     from sales_ops.tasks import recompute_kpis
 
     seconds = debounce_seconds()
-    if not cache.add(pending_key(tenant_id), 1, timeout=seconds + 60):
+    if not cache.add(pending_key(tenant_id), 1, timeout=seconds + 60) and not cache_unavailable():
         return False
+    # Queued (or Redis is down, and with it the broker: the call waits in the outbox, one row per tenant however
+    # many changes ask for it, crm.outbox).
     recompute_kpis.apply_async((tenant_id,), countdown=seconds)
     return True

@@ -59,3 +59,30 @@ def test_the_default_rates_are_generous(settings):
     per_tenant = SimpleRateThrottle.parse_rate(None, settings.API_RATE_PER_TENANT)  # type: ignore[arg-type]
     assert per_token[0] / per_token[1] >= 10  # at least 10 requests a second per token
     assert per_tenant[0] / per_tenant[1] >= per_token[0] / per_token[1]
+
+
+def test_the_limits_hold_per_process_while_redis_is_down(
+    tenant, member, api_client_for, settings, monkeypatch
+):
+    """An outage must not remove the limits: the counts move to the process's memory (crm.cache.throttle_cache)
+    while the shared cache cannot be reached, for the token, the tenant and the token endpoint alike."""
+    from crm.cache import throttle_cache
+
+    monkeypatch.setattr(throttle_cache, "_local", None)  # a fresh per-process count for this test
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "crm.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port: Redis is "down"
+            "OPTIONS": {"socket_connect_timeout": 0.5},
+        }
+    }
+    settings.API_RATE_PER_TOKEN = "3/min"
+    settings.API_RATE_PER_TENANT = "6/min"
+    first, second = _members(tenant, member)
+    client = api_client_for(first)
+    answers = [client.get(f"/api/v1/t/{tenant.slug}/leads/") for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]  # the token's limit
+    assert 0 < int(answers[-1]["Retry-After"]) <= 60
+    other = api_client_for(second)
+    # The tenant counted all four (DRF counts a request for every throttle that lets it through): two more pass.
+    assert [other.get(f"/api/v1/t/{tenant.slug}/leads/").status_code for _ in range(3)] == [200, 200, 429]

@@ -2,8 +2,9 @@
 a private Redis that the test stops and starts again (empty, as a Redis without persistence comes back).
 
 While it is down, pages and writes answer as usual (the cache answers as an empty cache, a task that cannot be
-sent is logged instead of failing the request whose write has committed); the jobs those writes started stay
-queued in the database, and once Redis is back their reapers queue them again and they run."""
+sent is kept in the outbox instead of failing the request whose write has committed, crm/outbox.py); the jobs
+those writes started stay queued in the database, and once Redis is back the outbox's relay or their reapers
+queue them again and they run (tests/faults/test_outbox.py follows the outbox alone)."""
 
 from __future__ import annotations
 
@@ -132,7 +133,7 @@ def test_pages_and_writes_work_while_redis_is_down_and_queued_jobs_run_when_it_i
                 "recompute": 202,
             }, during
         log = server.log.read_text()
-        assert "not queued, the broker is unavailable" in log
+        assert "kept in the outbox until the broker is back" in log
         assert "cache unavailable (Redis)" in log
         with tenant_context(tenant):
             # Every write of the outage committed; its jobs wait in the database.
