@@ -28,13 +28,15 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least, Round, TruncMonth
+from django.db.models.functions import Coalesce, Least, Round, TruncDate, TruncMonth
 
 from accounts.models import Account, ExchangeRate, LifecycleStageName, Opportunity, StageKind
 from accounts.selectors.opportunities import opportunity_base
 from accounts.selectors.visibility import account_queryset
 from crm.models import Membership, Tenant
-from crm.money import pick_rate
+from crm.money import convert_to_reporting, is_reporting, pick_rate, round_cents
+from leads.models import Campaign
+from leads.selectors.setup_roles import can_read_sources
 from lifecycle.models import LifecycleChange, Subscription
 from sales_ops.models import Dimension, ForecastSnapshot, KpiSettings, Quota
 
@@ -346,3 +348,71 @@ def forecast_snapshots(
     )
     snapshots.sort(key=lambda s: (abs((s.taken_on - period_start).days), s.taken_on))
     return snapshots
+
+
+# CAC: campaign cost spread over its days, and the new customers.
+
+
+@dataclass
+class CampaignCost:
+    campaign: Campaign
+    cost: Decimal  # in the reporting currency
+    days: int  # of the campaign
+    days_in_period: int
+
+    @property
+    def share(self) -> Decimal:
+        return self.cost * self.days_in_period / self.days
+
+
+def campaign_costs(
+    *, tenant: Tenant, membership: Membership, start: datetime.date, end: datetime.date, today: datetime.date
+) -> list[CampaignCost]:
+    """Campaigns running in [start, end) with their cost in the reporting currency (at the rate of their end date,
+    today while they run, as the engine converts it) and their days in the period; none for a member who may not
+    read campaigns (two queries: the rates and the campaigns)."""
+    if not can_read_sources(membership):
+        return []
+    rates: dict[str, list[tuple[datetime.date, Decimal]]] = defaultdict(list)
+    for currency, valid_from, rate in (
+        ExchangeRate.objects.filter(tenant=tenant)
+        .order_by("currency", "valid_from")
+        .values_list("currency", "valid_from", "rate")
+    ):
+        rates[currency.upper()].append((valid_from, rate))
+    campaigns = Campaign.objects.filter(
+        tenant=tenant, deleted_at=None, start_date__lt=end, end_date__gte=start
+    ).order_by("start_date", "id")
+    result = []
+    last = end - datetime.timedelta(days=1)
+    for campaign in campaigns:
+        if is_reporting(campaign.currency, tenant.currency):
+            cost = round_cents(campaign.cost)
+        else:
+            rate = pick_rate(rates.get(campaign.currency.upper(), []), min(campaign.end_date, today))
+            if rate is None:
+                continue
+            cost = convert_to_reporting(campaign.cost, rate)
+        days = (campaign.end_date - campaign.start_date).days + 1
+        inside = (min(campaign.end_date, last) - max(campaign.start_date, start)).days + 1
+        if days > 0 and inside > 0:
+            result.append(CampaignCost(campaign, cost, days, inside))
+    return result
+
+
+def new_customers(
+    *, tenant: Tenant, accounts: QuerySet[Account], start: datetime.date, end: datetime.date
+) -> QuerySet[Account]:
+    """Accounts whose first customer date (the earlier of the first won deal's local close date and the first
+    subscription's start) is in [start, end), with it (`first_customer`), the earliest first."""
+    won = Q(opportunities__stage__kind=StageKind.WON, opportunities__deleted_at=None)
+    return (
+        accounts.annotate(
+            first_won=Min(TruncDate("opportunities__closed_at", tzinfo=tenant.tzinfo), filter=won),
+            first_sub=Min("subscriptions__start_date", filter=Q(subscriptions__deleted_at=None)),
+        )
+        .annotate(first_customer=Least("first_won", "first_sub"))
+        .filter(first_customer__gte=start, first_customer__lt=end)
+        .select_related("owner")
+        .order_by("first_customer", "id")
+    )

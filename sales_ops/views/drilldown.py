@@ -266,6 +266,84 @@ def build_ltv(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
     return Drill(summary, [Records(table, list(reversed(churn)), row)], ltv, "money")
 
 
+def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People) -> Drill:
+    tenant = req.tenant
+    today = tenant_today(tenant)
+    costs = sel.campaign_costs(
+        tenant=tenant, membership=req.membership, start=period.start, end=period.end, today=today
+    )
+    cost = sum((c.share for c in costs), Decimal(0))
+    accounts = sel.scoped_accounts(tenant=tenant, membership=req.membership, scope=scope)
+    customers = sel.new_customers(tenant=tenant, accounts=accounts, start=period.start, end=period.end)
+    count = customers.count()
+    cac = _ratio(cost, count)
+    summary = _summary(
+        [
+            (_("Campaign cost in the period"), cost, "money", "drill-cost"),
+            (_("New customers"), count, "count", "drill-count"),
+            (_("CAC"), cac, "money", "drill-total"),
+        ]
+    )
+    campaign_table = Table(
+        "campaigns",
+        _("Campaigns running in the period"),
+        [
+            Column("campaign", _("Campaign")),
+            Column("start", _("Start")),
+            Column("end", _("End")),
+            Column("cost", _("Cost (%(currency)s)") % {"currency": tenant.currency}),
+            Column("days", _("Days in the period")),
+            Column("share", _("Cost in the period")),
+        ],
+        empty_text=_("No campaign you may see ran in this period."),
+    )
+
+    def campaign_row(entry: sel.CampaignCost) -> list[Cell]:
+        link = reverse("leads:campaign-detail", kwargs={"slug": tenant.slug, "pk": entry.campaign.pk})
+        return [
+            Cell(entry.campaign.name, link=link),
+            Cell(_date(entry.campaign.start_date)),
+            Cell(_date(entry.campaign.end_date)),
+            Cell(entry.cost, "money"),
+            Cell(f"{entry.days_in_period} / {entry.days}"),
+            Cell(entry.share, "money"),
+        ]
+
+    customer_table = Table(
+        "customers",
+        _("New customers"),
+        [Column("account", _("Account")), Column("owner", _("Owner")), Column("date", _("Customer since"))],
+        empty_text=_("No new customer in this period."),
+    )
+
+    def customer_row(account: Any) -> list[Cell]:
+        return _account_cells(tenant, account, people) + [Cell(_date(account.first_customer))]
+
+    return Drill(
+        summary,
+        [Records(campaign_table, costs, campaign_row), Records(customer_table, customers, customer_row)],
+        cac,
+        "money",
+    )
+
+
+def build_ltv_to_cac(
+    req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People
+) -> Drill:
+    ltv = build_ltv(req, period, scope, people)
+    cac = build_cac(req, period, scope, people)
+    ratio = ltv.number / cac.number if ltv.number is not None and cac.number else None
+    rows = [row for row in ltv.summary.rows + cac.summary.rows]
+    for row in rows:
+        if row[1].testid == "drill-total":
+            row[1].testid = ""
+    ltv.summary.rows[-1][1].testid = "drill-ltv"
+    cac.summary.rows[-1][1].testid = "drill-cac"
+    summary = Table("totals", _("Totals"), ltv.summary.columns, rows)
+    summary.rows.append([Cell(_("LTV:CAC")), Cell(ratio, "ratio", testid="drill-total")])
+    return Drill(summary, ltv.records + cac.records, ratio, "ratio")
+
+
 def _deals_table(tenant: Any, people: common.People) -> tuple[Table, Callable]:
     table = Table(
         "deals",
@@ -429,6 +507,8 @@ METRICS: dict[str, tuple[Any, tuple[str, ...], str, Callable[..., Drill]]] = {
     "grr": (gettext_lazy("GRR"), ECONOMICS_GRAINS, "economics", lambda *a: build_retention(*a, gross=True)),
     "logo_churn_rate": (gettext_lazy("Logo churn"), ECONOMICS_GRAINS, "economics", build_churn),
     "ltv": (gettext_lazy("LTV"), ECONOMICS_GRAINS, "economics", build_ltv),
+    "cac": (gettext_lazy("CAC"), ECONOMICS_GRAINS, "economics", build_cac),
+    "ltv_to_cac": (gettext_lazy("LTV:CAC"), ECONOMICS_GRAINS, "economics", build_ltv_to_cac),
     "quota": (
         gettext_lazy("Quota"),
         FORECAST_GRAINS + ("year",),

@@ -25,7 +25,7 @@ from sales_ops.views.tables import Cell, Column, Table
 LIFECYCLE_VIEWERS = CS
 DRILL_FLOWS = {"new_customers": "new_customers", "churned_customers": "churned"}
 # Numbers with a drill-down page of their own (sales_ops.views.drilldown), for every role (it lists their records).
-DRILL_PAGES = frozenset({"mrr", "logo_churn_rate", "nrr", "grr", "ltv"})
+DRILL_PAGES = frozenset({"mrr", "logo_churn_rate", "nrr", "grr", "cac", "ltv", "ltv_to_cac"})
 
 TREND_PERIODS = 12
 METRICS = [
@@ -66,7 +66,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
 
     def drill(metric: str, p: Period) -> str:
         """New and churned customers of a month drill into the lifecycle page's accounts of that flow (its
-        visibility applies); MRR, retention, churn and LTV into their drill-down pages."""
+        visibility applies); MRR, retention, churn, CAC, LTV and LTV:CAC into their drill-down pages."""
         if metric in DRILL_PAGES:
             return common.drill_link(tenant, metric, p)
         flow = DRILL_FLOWS.get(metric)

@@ -37,6 +37,7 @@ from sales_ops.models import ForecastSnapshot
 from sales_ops.services.engine import kpi_recompute
 from tests.factories import (
     AccountFactory,
+    CampaignFactory,
     ExchangeRateFactory,
     LifecycleChangeFactory,
     MembershipFactory,
@@ -124,6 +125,20 @@ def book(fy_tenant, people):
     ExchangeRateFactory(tenant=fy_tenant, currency="USD", valid_from=D(2024, 1, 1), rate=Decimal("7.0"))
     ExchangeRateFactory(tenant=fy_tenant, currency="USD", valid_from=D(2024, 5, 1), rate=Decimal("7.2"))
     accounts = add_book(fy_tenant, people)
+    CampaignFactory(
+        tenant=fy_tenant,
+        cost=Decimal("200"),
+        currency="USD",
+        start_date=D(2024, 5, 1),
+        end_date=D(2024, 5, 10),
+    )
+    CampaignFactory(
+        tenant=fy_tenant,
+        cost=Decimal("2000"),
+        currency="CNY",
+        start_date=D(2024, 4, 21),
+        end_date=D(2024, 5, 10),
+    )
     QuotaFactory(tenant=fy_tenant, owner=people["rep1"].user, month=MAY, amount=Decimal(10000))
     QuotaFactory(tenant=fy_tenant, owner=people["rep2"].user, month=MAY, amount=Decimal(4000))
     with tenant_context(fy_tenant):
@@ -199,6 +214,9 @@ ECONOMICS_CASES = [
     ("logo_churn_rate", MAY, "0.0%"),
     ("ltv", MAY, "8,640.00"),
     ("ltv", JAN, "—"),  # no month with a churn base: null, never 0
+    ("cac", MAY, "1,220.00"),
+    ("cac", APR, "—"),  # cost but no new customer: null, never 0
+    ("ltv_to_cac", MAY, "7.08"),
 ]
 
 
@@ -294,6 +312,25 @@ def test_attainment_and_quota_agree_with_the_forecast_page(client_for, admin, bo
     assert _drill("quota_attainment", scope="owner:rep2@kpi.test").replace("&", "&amp;") in reps
 
 
+def test_cac_lists_campaign_costs_and_new_customers(client_for, admin, people, book):
+    html = _get(client_for(admin), _drill("cac"))
+    campaigns = _table(html, "campaigns")
+    # 200 USD at its end date's rate (7.2) over 10 days, all in May; 2,000 CNY over 20 days, 10 of them in May.
+    assert [row[3:] for row in campaigns[1:]] == [
+        ["2,000.00", "10 / 20", "1,000.00"],
+        ["1,440.00", "10 / 10", "1,440.00"],
+    ]
+    assert [row[0] for row in _table(html, "customers")[1:]] == ["C-0", "E-0"]  # first won deal 05-10, 05-20
+    assert _testid(html, "drill-cost") == "2,440.00" and _testid(html, "drill-count") == "2"
+    ratio = _get(client_for(admin), _drill("ltv_to_cac"))
+    assert _testid(ratio, "drill-ltv") == "8,640.00" and _testid(ratio, "drill-cac") == "1,220.00"
+    # A rep reads the campaigns and their own new customer only; customer success reads no campaign.
+    rep = _get(client_for(people["rep1"]), _drill("cac"))
+    assert len(_table(rep, "campaigns")) == 3 and [row[0] for row in _table(rep, "customers")[1:]] == ["C-0"]
+    cs = MembershipFactory(tenant=admin.tenant, user=UserFactory(email="cs2@kpi.test"), role=Role.CS)
+    assert _table(_get(client_for(cs), _drill("cac")), "campaigns")[1:] == []
+
+
 def test_attainment_lists_the_won_deals_and_quota_months(client_for, admin, book):
     html = _get(client_for(admin), _drill("quota_attainment", scope="team:East"))
     deals = _table(html, "deals")
@@ -364,6 +401,7 @@ def test_csv_export_of_every_table(client_for, admin, book):
         ("grr", ("totals", "records")),
         ("logo_churn_rate", ("totals", "records")),
         ("ltv", ("totals", "records")),
+        ("cac", ("totals", "campaigns", "customers")),
         ("quota_attainment", ("totals", "deals", "quota")),
         ("forecast_accuracy", ("totals", "deals", "snapshots")),
     ]:
@@ -407,6 +445,8 @@ DRILL_QUERIES = {
     "grr": 18,
     "logo_churn_rate": 17,
     "ltv": 19,
+    "cac": 19,
+    "ltv_to_cac": 24,
     "quota": 20,
     "quota_attainment": 19,
     "forecast_accuracy": 18,
