@@ -367,12 +367,12 @@ class CampaignCost:
 
 def campaign_costs(
     *, tenant: Tenant, membership: Membership, start: datetime.date, end: datetime.date, today: datetime.date
-) -> list[CampaignCost]:
+) -> list[CampaignCost] | None:
     """Campaigns running in [start, end) with their cost in the reporting currency (at the rate of their end date,
     today while they run, as the engine converts it) and their days in the period; none for a member who may not
-    read campaigns (two queries: the rates and the campaigns)."""
+    read campaigns: None, the cost is unknown to them (two queries: the rates and the campaigns)."""
     if not can_read_sources(membership):
-        return []
+        return None
     rates: dict[str, list[tuple[datetime.date, Decimal]]] = defaultdict(list)
     for currency, valid_from, rate in (
         ExchangeRate.objects.filter(tenant=tenant)

@@ -68,7 +68,7 @@ def _account_cells(tenant: Any, account: Any, people: common.People) -> list[Cel
 
 
 def _summary(rows: Iterable[tuple[str, Any, str, str]]) -> Table:
-    table = Table("totals", _("Totals"), [Column("what", _("What")), Column("value", _("Value"))])
+    table = Table("totals", _("Totals"), [Column("what", _("What"), text=True), Column("value", _("Value"))])
     for label, value, kind, testid in rows:
         table.rows.append([Cell(label), Cell(value, kind, testid=testid)])
     return table
@@ -99,13 +99,13 @@ def build_mrr(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
         "records",
         _("Subscriptions active on %(day)s") % {"day": _date(day)},
         [
-            Column("account", _("Account")),
-            Column("owner", _("Owner")),
-            Column("plan", _("Plan")),
-            Column("start", _("Start")),
-            Column("end", _("End")),
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
+            Column("plan", _("Plan"), text=True),
+            Column("start", _("Start"), text=True),
+            Column("end", _("End"), text=True),
             Column("mrr", _("MRR")),
-            Column("currency", _("Currency")),
+            Column("currency", _("Currency"), text=True),
             Column("reporting", _("MRR (%(currency)s)") % {"currency": tenant.currency}),
         ],
         empty_text=_("No subscription was active then."),
@@ -156,8 +156,8 @@ def build_retention(
         "records",
         _("Accounts paying at the start of the period"),
         [
-            Column("account", _("Account")),
-            Column("owner", _("Owner")),
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
             Column("start", _("MRR at start")),
             Column("end", _("MRR at end")),
             Column("change", _("Change")),
@@ -181,7 +181,11 @@ def _churned_table(tenant: Any, people: common.People, key: str = "records") -> 
     table = Table(
         key,
         _("Churned accounts"),
-        [Column("account", _("Account")), Column("owner", _("Owner")), Column("date", _("Churn date"))],
+        [
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
+            Column("date", _("Churn date"), text=True),
+        ],
         empty_text=_("No account churned in this period."),
     )
 
@@ -272,11 +276,12 @@ def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
     costs = sel.campaign_costs(
         tenant=tenant, membership=req.membership, start=period.start, end=period.end, today=today
     )
-    cost = sum((c.share for c in costs), Decimal(0))
+    # Someone who may not read campaigns does not know the cost: no CAC ("—"), not 0.
+    cost = sum((c.share for c in costs), Decimal(0)) if costs is not None else None
     accounts = sel.scoped_accounts(tenant=tenant, membership=req.membership, scope=scope)
     customers = sel.new_customers(tenant=tenant, accounts=accounts, start=period.start, end=period.end)
     count = customers.count()
-    cac = _ratio(cost, count)
+    cac = _ratio(cost, count) if cost is not None else None
     summary = _summary(
         [
             (_("Campaign cost in the period"), cost, "money", "drill-cost"),
@@ -288,11 +293,11 @@ def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
         "campaigns",
         _("Campaigns running in the period"),
         [
-            Column("campaign", _("Campaign")),
-            Column("start", _("Start")),
-            Column("end", _("End")),
+            Column("campaign", _("Campaign"), text=True),
+            Column("start", _("Start"), text=True),
+            Column("end", _("End"), text=True),
             Column("cost", _("Cost (%(currency)s)") % {"currency": tenant.currency}),
-            Column("days", _("Days in the period")),
+            Column("days", _("Days in the period"), text=True),
             Column("share", _("Cost in the period")),
         ],
         empty_text=_("No campaign you may see ran in this period."),
@@ -312,7 +317,11 @@ def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
     customer_table = Table(
         "customers",
         _("New customers"),
-        [Column("account", _("Account")), Column("owner", _("Owner")), Column("date", _("Customer since"))],
+        [
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
+            Column("date", _("Customer since"), text=True),
+        ],
         empty_text=_("No new customer in this period."),
     )
 
@@ -321,7 +330,10 @@ def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
 
     return Drill(
         summary,
-        [Records(campaign_table, costs, campaign_row), Records(customer_table, customers, customer_row)],
+        [
+            Records(campaign_table, costs or [], campaign_row),
+            Records(customer_table, customers, customer_row),
+        ],
         cac,
         "money",
     )
@@ -349,10 +361,10 @@ def _deals_table(tenant: Any, people: common.People) -> tuple[Table, Callable]:
         "deals",
         _("Won deals closed in the period"),
         [
-            Column("deal", _("Deal")),
-            Column("account", _("Account")),
-            Column("owner", _("Owner")),
-            Column("closed", _("Closed")),
+            Column("deal", _("Deal"), text=True),
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
+            Column("closed", _("Closed"), text=True),
             Column("amount", _("Amount (%(currency)s)") % {"currency": tenant.currency}),
         ],
         empty_text=_("No deal was won in this period."),
@@ -419,7 +431,7 @@ def build_attainment(
         _("Quota by month"),
         [
             Column("month", _("Month"), nowrap=True),
-            Column("basis", _("From")),
+            Column("basis", _("Quota from"), text=True),
             Column("rows", _("Quota rows")),
             Column("amount", _("Quota")),
         ],
@@ -468,8 +480,8 @@ def build_accuracy(req: TenantHttpRequest, period: Period, scope: sel.Scope, peo
         "snapshots",
         _("Weekly forecast snapshots of the period"),
         [
-            Column("taken", _("Taken on"), nowrap=True),
-            Column("used", _("Compared")),
+            Column("taken", _("Taken on"), nowrap=True, text=True),
+            Column("used", _("Compared"), text=True),
             Column("commit", _("Commit")),
             Column("best_case", _("Best case")),
             Column("weighted", _("Weighted")),
