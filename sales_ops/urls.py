@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sales_ops.views import economics, forecast, funnel, pipeline, quotas, recompute, reps
+from sales_ops.views import drilldown, economics, forecast, funnel, pipeline, quotas, recompute, reps
 
 app_name = "sales_ops"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path(
         "dashboards/forecast/deals/<int:pk>/category/", forecast.forecast_category, name="forecast-category"
     ),
+    path("dashboards/drill/<slug:metric>/", drilldown.drilldown, name="drilldown"),
     path("dashboards/quotas/", quotas.quota_grid, name="quota-grid"),
     path("dashboards/recompute/", recompute.recompute_start, name="recompute-start"),
     path("dashboards/recompute/<int:pk>/", recompute.recompute_progress, name="recompute-progress"),

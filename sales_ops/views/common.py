@@ -315,6 +315,15 @@ def activities_link(tenant: Tenant, period: Period, kinds: Iterable[str], owner:
     return reverse("accounts:activity-list", kwargs={"slug": tenant.slug}) + "?" + urlencode(params)
 
 
+def drill_link(
+    tenant: Tenant, metric: str, period: Period, dimension: str = Dimension.ALL, value: str = ""
+) -> str:
+    """The drill-down of a dashboard number."""
+    scope = f"{dimension}:{value}" if dimension != Dimension.ALL else Dimension.ALL
+    query = urlencode({"grain": period.grain, "period": period.start.isoformat(), "scope": scope}, safe=":@")
+    return reverse("sales_ops:drilldown", kwargs={"slug": tenant.slug, "metric": metric}) + "?" + query
+
+
 def owner_team_filters(people_: People, dimension: str, value: str) -> dict[str, Any] | None:
     """The deals list's owner/team filter for a segment; None when the list cannot filter by it."""
     if dimension == Dimension.ALL:

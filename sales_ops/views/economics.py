@@ -24,6 +24,8 @@ from sales_ops.views.tables import Cell, Column, Table
 # Who opens the lifecycle page's account lists (crm.navigation.CS: admin, cs, sales manager, ops).
 LIFECYCLE_VIEWERS = CS
 DRILL_FLOWS = {"new_customers": "new_customers", "churned_customers": "churned"}
+# Numbers with a drill-down page of their own (sales_ops.views.drilldown), for every role (it lists their records).
+DRILL_PAGES = frozenset({"mrr", "logo_churn_rate", "nrr", "grr", "cac", "ltv", "ltv_to_cac"})
 
 TREND_PERIODS = 12
 METRICS = [
@@ -64,7 +66,9 @@ def build(request: HttpRequest) -> dict[str, Any]:
 
     def drill(metric: str, p: Period) -> str:
         """New and churned customers of a month drill into the lifecycle page's accounts of that flow (its
-        visibility applies); other numbers and grains have no list of their records."""
+        visibility applies); MRR, retention, churn, CAC, LTV and LTV:CAC into their drill-down pages."""
+        if metric in DRILL_PAGES:
+            return common.drill_link(tenant, metric, p)
         flow = DRILL_FLOWS.get(metric)
         if flow is None or p.grain != "month" or not sees_lifecycle:
             return ""

@@ -55,6 +55,7 @@ OPEN_CATEGORIES = [
     ForecastCategory.OMITTED,
 ]
 SALES_ROLES = (Role.SALES_REP, Role.SALES_MANAGER)
+DRILL_PAGES = frozenset({"quota", "quota_attainment", "forecast_accuracy"})
 
 
 def quotas(tenant: Any, period: Period, people: common.People) -> dict[tuple[str, str], Decimal | None]:
@@ -224,7 +225,13 @@ def build(request: HttpRequest) -> dict[str, Any]:
                 else values.get(metric, period.start, dimension, value)
             )
             link = ""
-            if deal_filters is not None and filters is not None and number is not None:
+            if metric in DRILL_PAGES:
+                # Quota, attainment and accuracy have their own page (the won deals and quota months or
+                # forecast snapshots behind them).
+                link = (
+                    common.drill_link(tenant, metric, period, dimension, value) if number is not None else ""
+                )
+            elif deal_filters is not None and filters is not None and number is not None:
                 link = common.deals_link(tenant, period, **deal_filters, **filters)
             testid = f"forecast-{metric}-{dimension}-{value}"
             row.append(Cell(number, kind, link=link, testid=testid))

@@ -78,6 +78,7 @@ class Column:
     sort_url: str = ""
     sorted: str = ""  # "asc" | "desc" | ""
     nowrap: bool = False  # short labels that must not break (period labels such as 2027-01)
+    text: bool = False  # a column of text (names, dates as words): its header aligns left like its cells
 
 
 @dataclass

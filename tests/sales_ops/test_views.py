@@ -90,10 +90,19 @@ def test_forecast_numbers_and_quota_rules(client_for, team, data):
     html = _text(client_for(team["ops"]).get("/t/alpha/dashboards/forecast/"))
     # East: won 1,000 this month + commit deal 2,000; quota from its member rep1 (3,000): no team row.
     assert re.search(r'data-testid="forecast-forecast_commit-team-East"><a [^>]+>3,000.00<', html)
-    assert re.search(r'data-testid="forecast-quota-team-East">3,000.00<', html)
-    # West has its own team row (2,500); the company has no tenant row: the sum of owner rows (5,000).
-    assert re.search(r'data-testid="forecast-quota-team-West">2,500.00<', html)
-    assert re.search(r'data-testid="forecast-quota-all-">5,000.00<', html)
+    assert re.search(
+        r'data-testid="forecast-quota-team-East"><a href="/t/alpha/dashboards/drill/quota/[^"]+">3,000.00<',
+        html,
+    )
+    # West has its own team row (2,500); the company has no tenant row: the sum of owner rows (5,000). Each quota
+    # drills into the quota months and rows behind it.
+    assert re.search(
+        r'data-testid="forecast-quota-team-West"><a href="/t/alpha/dashboards/drill/quota/[^"]+">2,500.00<',
+        html,
+    )
+    assert re.search(
+        r'data-testid="forecast-quota-all-"><a href="/t/alpha/dashboards/drill/quota/[^"]+">5,000.00<', html
+    )
 
 
 def test_null_shows_a_dash_never_zero(client_for, team, data):
