@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -155,8 +156,12 @@ def test_board_cards_show_next_step_and_days_in_stage_and_home_tasks_open_their_
     stale = _deal(tenant, rep, name="Laser line", stage="Qualification", next_step="Book the plant visit")
     _deal(tenant, rep, name="Lens coating", stage="Proposal", next_step="Send the revised quote")
     with tenant_context(tenant):
+        # Noon of the 40th local day back: a plain "now - 40 days" lands on the 39th local day when the test
+        # runs in the last hour before Berlin's midnight, the summer time offset being an hour longer.
+        berlin = ZoneInfo("Europe/Berlin")
+        forty_days_ago = timezone.localdate(timezone=berlin) - dt.timedelta(days=40)
         StageChange.objects.filter(opportunity=stale).update(
-            changed_at=timezone.now() - dt.timedelta(days=40)
+            changed_at=dt.datetime.combine(forty_days_ago, dt.time(12), tzinfo=berlin)
         )
         activities_services.activity_log(
             tenant=tenant,
