@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # Translations: each committed .po is compiled to its .mo by the set-up (needs gettext's msgfmt).
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: setup assets demo test lint typecheck migrations-check security check messages clean-demo bench bench-kpi bench-kpi-pages bench-lifecycle bench-imports
+.PHONY: setup assets demo test lint typecheck migrations-check security audit check messages clean-demo bench bench-kpi bench-kpi-pages bench-lifecycle bench-imports
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ migrations-check: setup
 # bandit over the app packages: a finding not accepted in .bandit-baseline.json fails (docs/security-findings.md).
 security: setup
 	$(VENV)/bin/bandit -q -r crm accounts leads lifecycle sales_ops imports -x "*/migrations/*" -b .bandit-baseline.json
+
+## Known vulnerabilities of the installed packages (PyPI's advisories; SAFETY_DB=<safety-db insecure.json> for all)
+audit: setup
+	$(PY) scripts/audit_deps.py $(if $(SAFETY_DB),--safety-db $(SAFETY_DB))
 
 check: lint typecheck migrations-check security test
 
