@@ -346,6 +346,9 @@ CELERY_BEAT_SCHEDULE = {
 # A change to leads, deals, activities or quotas queues one recompute of its tenant this many seconds later.
 KPI_RECOMPUTE_ON_CHANGE = env_bool("KPI_RECOMPUTE_ON_CHANGE", True)
 KPI_RECOMPUTE_DEBOUNCE_SECONDS = int(os.environ.get("KPI_RECOMPUTE_DEBOUNCE_SECONDS", "5"))
+# A change to a deal or a quota also queues a refresh of the current periods' deal metrics this many seconds later
+# (sales_ops/services/refresh.py): the won deal on the dashboard within seconds, before the full recompute.
+KPI_REFRESH_DEBOUNCE_SECONDS = int(os.environ.get("KPI_REFRESH_DEBOUNCE_SECONDS", "1"))
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
 
 # --- Email ------------------------------------------------------------------------------------------------------

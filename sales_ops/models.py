@@ -44,6 +44,8 @@ class KpiSnapshotSet(TenantOwnedModel):
 
     is_current = models.BooleanField(default=False)
     computed_at = models.DateTimeField()
+    # The last refresh of its current periods' deal metrics (services/refresh.py), if any.
+    refreshed_at = models.DateTimeField(null=True, blank=True)
     row_count = models.PositiveIntegerField(default=0)
 
     class Meta:

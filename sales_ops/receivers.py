@@ -1,7 +1,8 @@
 """Changes that move KPIs schedule a debounced recompute of their tenant (sales_ops.services.triggers): records
 of every metric family and the settings and rates they are computed with; the lifecycle app's set-based rewrites
 of stage history and health (its signal); and the end of an import job (once per job: while it runs, its rows'
-saves hold back, see imports.signals)."""
+saves hold back, see imports.signals). Deals and quotas also queue the quicker refresh of the current periods
+(services/refresh.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,15 @@ def _changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     tenant_id = getattr(instance, "tenant_id", None)
     if tenant_id is not None:
         kpi_recompute_soon(tenant_id=tenant_id)
+
+
+def _deals_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # Deals and quotas also move the current periods' deal metrics, which a quicker refresh rewrites first.
+    from sales_ops.services.triggers import kpi_refresh_soon
+
+    tenant_id = getattr(instance, "tenant_id", None)
+    if tenant_id is not None:
+        kpi_refresh_soon(tenant_id=tenant_id)
 
 
 def _tenant_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
@@ -63,6 +73,13 @@ def connect() -> None:
     for model in models:
         post_save.connect(_changed, sender=model, dispatch_uid=f"sales_ops.{model.__name__}.saved")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"sales_ops.{model.__name__}.deleted")
+    for model in (Opportunity, Quota):
+        post_save.connect(
+            _deals_changed, sender=model, dispatch_uid=f"sales_ops.{model.__name__}.saved.refresh"
+        )
+        post_delete.connect(
+            _deals_changed, sender=model, dispatch_uid=f"sales_ops.{model.__name__}.deleted.refresh"
+        )
     post_save.connect(_tenant_changed, sender=Tenant, dispatch_uid="sales_ops.Tenant.saved")
     customer_data_recomputed.connect(_tenant_id_signal, dispatch_uid="sales_ops.customer_data_recomputed")
     import_job_finished.connect(_import_finished, dispatch_uid="sales_ops.import_job_finished")

@@ -44,6 +44,28 @@ def recompute_kpis(tenant: Tenant, job_id: int | None = None, attempt: int = 0) 
     return "requeued"
 
 
+# A refresh that finds another refresh of the tenant running comes back this much later, at most this often.
+REFRESH_RETRY_SECONDS = 2
+MAX_REFRESH_RETRIES = 10
+
+
+@tenant_task(name="sales_ops.tasks.refresh_kpis", skipped="skipped", atomic=False)
+def refresh_kpis(tenant: Tenant, attempt: int = 0) -> str:
+    """Refresh of the current periods' deal metrics (services/refresh.py), queued by changes to deals and quotas
+    besides the full recompute. Returns "done", "skipped", "requeued" (another refresh holds the lock) or "busy"."""
+    from sales_ops.services.refresh import kpi_refresh
+    from sales_ops.services.triggers import refresh_pending_key
+
+    cache.delete(refresh_pending_key(tenant.pk))
+    if kpi_refresh(tenant=tenant) is not None:
+        return "done"
+    if attempt >= MAX_REFRESH_RETRIES:
+        return "busy"
+    # The running refresh may have read the deals before the change that queued this one.
+    refresh_kpis.apply_async((tenant.pk, attempt + 1), countdown=REFRESH_RETRY_SECONDS)
+    return "requeued"
+
+
 @shared_task(name="sales_ops.tasks.recompute_kpis_all_tenants", ignore_result=True)
 def recompute_kpis_all_tenants() -> int:
     """Beat: one full recompute per active tenant (catches what no signal reports: bulk updates, rate changes,

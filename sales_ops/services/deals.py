@@ -137,7 +137,10 @@ ev AS (
     SELECT 'o', expected_close_date, f.* FROM f WHERE kind = 'open' AND expected_close_date IS NOT NULL
 ),
 eg AS (
+    -- Only events of the calendar's periods: a no-op for a full recompute (its calendar starts at the earliest
+    -- record), the whole saving of a refresh of the current periods (services/refresh.py).
     SELECT g.grain, {period_start("ev.d", "g.grain")} AS period_start, ev.* FROM ev CROSS JOIN {GRAINS_SQL}
+    WHERE ev.d >= (SELECT min(period_start) FROM cal)
 ),
 agg AS (
     SELECT grain, period_start, {dimension} AS dimension, {dimension_value} AS dimension_value,
@@ -185,7 +188,7 @@ f AS (
     FROM accounts_opportunity o
     JOIN accounts_stage s ON s.id = o.stage_id
     WHERE o.tenant_id = %(tenant)s AND o.deleted_at IS NULL AND s.kind = 'open'
-      AND o.expected_close_date IS NOT NULL
+      AND o.expected_close_date IS NOT NULL AND o.expected_close_date >= (SELECT min(period_start) FROM cal)
 ),
 agg AS (
     SELECT g.grain, {period_start("f.d", "g.grain")} AS period_start, f.stage,

@@ -62,7 +62,7 @@ def tenant_lock(tenant_id: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, tenant_id])
 
 
-def _bounds(tenant: Tenant, snapshot_set: KpiSnapshotSet, now: datetime.datetime) -> Bounds:
+def calendar_bounds(tenant: Tenant, snapshot_set: KpiSnapshotSet, now: datetime.datetime) -> Bounds:
     """The calendar of the recompute: from the earliest local date of any record to the later of today and the
     last open deal's expected close date (or quota month)."""
     today = timezone.localtime(now, tenant.tzinfo).date()
@@ -147,7 +147,7 @@ def kpi_set_build(
     with tenant_context(tenant):
         _delete_sets(tenant, keep=None)
         snapshot_set = KpiSnapshotSet.objects.create(tenant=tenant, computed_at=now)
-        bounds = _bounds(tenant, snapshot_set, now)
+        bounds = calendar_bounds(tenant, snapshot_set, now)
     _progress(job, tenant, progress=5)
     total = 0
     for index, (name, write) in enumerate(FAMILIES, start=1):
@@ -163,10 +163,24 @@ def kpi_set_build(
 
 
 def kpi_set_publish(*, tenant: Tenant, snapshot_set: KpiSnapshotSet) -> None:
-    """Make `snapshot_set` the tenant's current set in one short transaction, then delete the older sets."""
+    """Make `snapshot_set` the tenant's current set in one short transaction, then delete the older sets. When
+    the current set was refreshed (services/refresh.py) after this one's build began, the build may have read the
+    deals before that change: the refresh is applied to the new set first, so the dashboard never steps back."""
+    from sales_ops.services.refresh import kpi_set_refresh
+
     with tenant_context(tenant):
-        # Lock the tenant's sets so two publishers cannot interleave their flips.
+        # Lock the tenant's sets so two publishers (or a publisher and a refresh) cannot interleave.
         list(KpiSnapshotSet.objects.filter(tenant=tenant).select_for_update().values_list("pk", flat=True))
+        refreshed = (
+            KpiSnapshotSet.objects.filter(
+                tenant=tenant, is_current=True, refreshed_at__gt=snapshot_set.computed_at
+            )
+            .exclude(pk=snapshot_set.pk)
+            .exists()
+        )
+        if refreshed:
+            # Its calendar's today is the build's, so a change made after midnight still falls in its periods.
+            kpi_set_refresh(tenant=tenant, snapshot_set=snapshot_set, now=snapshot_set.computed_at)
         KpiSnapshotSet.objects.filter(tenant=tenant, is_current=True).update(is_current=False)
         KpiSnapshotSet.objects.filter(tenant=tenant, pk=snapshot_set.pk).update(is_current=True)
     snapshot_set.is_current = True

@@ -53,3 +53,44 @@ def queue_recompute(*, tenant_id: int) -> bool:
     # many changes ask for it, crm.outbox).
     recompute_kpis.apply_async((tenant_id,), countdown=seconds)
     return True
+
+
+# The refresh of the current periods' deal metrics (services/refresh.py): queued besides the full recompute by a
+# change to a deal or a quota, debounced the same way with a shorter countdown and its own key.
+
+
+def refresh_pending_key(tenant_id: int) -> str:
+    return f"sales_ops:kpi-refresh-pending:t{tenant_id}"
+
+
+def refresh_debounce_seconds() -> int:
+    return int(getattr(settings, "KPI_REFRESH_DEBOUNCE_SECONDS", 1))
+
+
+def kpi_refresh_soon(*, tenant_id: int) -> None:
+    """After the current transaction commits, queue a refresh of the tenant's current periods unless one is
+    queued already (the same switches as kpi_recompute_soon)."""
+    if not getattr(settings, "KPI_RECOMPUTE_ON_CHANGE", True):
+        return
+    if import_job_running(tenant_id):
+        return
+    _refresh_batch.add(tenant_id)
+
+
+def _queue_refreshes(changes: Changes) -> None:
+    for tenant_id in sorted(changes):
+        queue_refresh(tenant_id=tenant_id)
+
+
+_refresh_batch = CommitBatch(_queue_refreshes)
+
+
+def queue_refresh(*, tenant_id: int) -> bool:
+    """Queue one refresh `refresh_debounce_seconds()` from now unless one is queued already."""
+    from sales_ops.tasks import refresh_kpis
+
+    seconds = refresh_debounce_seconds()
+    if not cache.add(refresh_pending_key(tenant_id), 1, timeout=seconds + 60) and not cache_unavailable():
+        return False
+    refresh_kpis.apply_async((tenant_id,), countdown=seconds)
+    return True
