@@ -19,3 +19,8 @@ opportunity_stage_changed = Signal()
 # snoozed, an activity deleted or restored. `tenant_id`, `activity_id`, `account_id` (None when not on an account),
 # `change` ("completed", "reopened", "snoozed", "deleted", "restored"). Lifecycle recomputes the account's health.
 activity_changed = Signal()
+
+# Sent inside the transaction after deals changed through a queryset update (no post_save): edited, moved, won or
+# lost, deleted, restored, linked to their leads. `tenant_id`. The KPI code queues its debounced recompute and the
+# refresh of the current periods when the transaction commits.
+opportunities_changed = Signal()

@@ -28,6 +28,14 @@ def _deals_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
         kpi_refresh_soon(tenant_id=tenant_id)
 
 
+def _deals_updated(sender: Any, tenant_id: int, **kwargs: Any) -> None:
+    # Deals changed by a queryset update (accounts.signals.opportunities_changed): no post_save was sent.
+    from sales_ops.services.triggers import kpi_recompute_soon, kpi_refresh_soon
+
+    kpi_recompute_soon(tenant_id=tenant_id)
+    kpi_refresh_soon(tenant_id=tenant_id)
+
+
 def _tenant_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     # Time zone, fiscal year start and reporting currency cut every period and amount.
     from sales_ops.services.triggers import kpi_recompute_soon
@@ -50,6 +58,7 @@ def _import_finished(sender: Any, tenant: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     from accounts.models import Activity, ExchangeRate, Opportunity
+    from accounts.signals import opportunities_changed
     from crm.models import Tenant
     from imports.signals import import_job_finished
     from leads.models import Campaign, Lead, LeadSource
@@ -80,6 +89,7 @@ def connect() -> None:
         post_delete.connect(
             _deals_changed, sender=model, dispatch_uid=f"sales_ops.{model.__name__}.deleted.refresh"
         )
+    opportunities_changed.connect(_deals_updated, dispatch_uid="sales_ops.opportunities_changed")
     post_save.connect(_tenant_changed, sender=Tenant, dispatch_uid="sales_ops.Tenant.saved")
     customer_data_recomputed.connect(_tenant_id_signal, dispatch_uid="sales_ops.customer_data_recomputed")
     import_job_finished.connect(_import_finished, dispatch_uid="sales_ops.import_job_finished")

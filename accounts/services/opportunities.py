@@ -42,6 +42,7 @@ from accounts.services.opportunity_rules import (
     _save_changes,
 )
 from accounts.services.pipelines import _as_decimal, _validate_probability, pipeline_default
+from accounts.signals import opportunities_changed
 from crm.history import stamps_actor
 from crm.models import Tenant, User
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large, round_cents
@@ -413,9 +414,11 @@ def opportunity_delete(*, tenant: Tenant, actor: User | None, opportunity: Oppor
     """Soft-delete (restorable with opportunity_restore)."""
     membership = actor_membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=opportunity)
-    return record_soft_delete(
+    deleted = record_soft_delete(
         queryset=Opportunity.objects.filter(tenant=tenant), instance=opportunity, actor=actor
     )
+    opportunities_changed.send(sender=Opportunity, tenant_id=tenant.pk)
+    return deleted
 
 
 @transaction.atomic
@@ -423,9 +426,11 @@ def opportunity_delete(*, tenant: Tenant, actor: User | None, opportunity: Oppor
 def opportunity_restore(*, tenant: Tenant, actor: User | None, opportunity: Opportunity) -> Opportunity:
     membership = actor_membership(tenant=tenant, actor=actor)
     _check_can_edit(membership=membership, opportunity=opportunity)
-    return record_restore(
+    restored = record_restore(
         queryset=Opportunity.objects.filter(tenant=tenant), instance=opportunity, actor=actor
     )
+    opportunities_changed.send(sender=Opportunity, tenant_id=tenant.pk)
+    return restored
 
 
 def opportunities_link_leads(*, tenant: Tenant, links: Sequence[tuple[int, int]]) -> None:
@@ -447,3 +452,4 @@ def opportunities_link_leads(*, tenant: Tenant, links: Sequence[tuple[int, int]]
         source_id=Subquery(lead_source.values("source_id")[:1]),
         campaign_id=Subquery(lead_source.values("campaign_id")[:1]),
     )
+    opportunities_changed.send(sender=Opportunity, tenant_id=tenant.pk)

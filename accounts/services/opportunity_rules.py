@@ -25,7 +25,7 @@ from accounts.models import (
 )
 from accounts.selectors.opportunities import deal_account_choices
 from accounts.services.rates import _local_date, reporting_amount
-from accounts.signals import opportunity_stage_changed
+from accounts.signals import opportunities_changed, opportunity_stage_changed
 from crm.imported import owner_statuses
 from crm.models import Membership, Role, Tenant, User
 from crm.records import external_id_clash, record_check_version, record_update_versioned
@@ -291,6 +291,7 @@ def _save_changes(
         reread=Opportunity.objects.select_related("stage", "owner").filter(tenant=tenant),
         refresh=False,
     )
+    opportunities_changed.send(sender=Opportunity, tenant_id=tenant.pk)
     to_stage = real.get("stage")
     if to_stage is not None:
         probability = real.get("probability", opportunity.probability)

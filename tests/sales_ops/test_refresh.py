@@ -249,3 +249,40 @@ def test_deal_and_quota_changes_queue_one_refresh_and_one_recompute(
         assert tasks.refresh_kpis(fy_tenant.pk) == "done"
     assert cache.get(refresh_pending_key(fy_tenant.pk)) is None
     cache.delete_many([pending_key(fy_tenant.pk), refresh_pending_key(fy_tenant.pk)])
+
+
+def test_deal_edits_through_the_services_queue_the_refresh_and_the_recompute(
+    fy_tenant, people, stages, deals, kpi_settings_on, django_capture_on_commit_callbacks
+):
+    """The deal services write with a queryset update (no post_save): accounts.signals.opportunities_changed."""
+    from accounts.services import opportunities as opportunities_services
+
+    edits = [
+        lambda deal: opportunities_services.opportunity_mark_won(
+            tenant=fy_tenant, actor=None, opportunity=deal
+        ),
+        lambda deal: opportunities_services.opportunity_update(
+            tenant=fy_tenant,
+            actor=None,
+            opportunity=deal,
+            version=None,
+            forecast_category=ForecastCategory.COMMIT,
+        ),
+        lambda deal: opportunities_services.opportunity_delete(
+            tenant=fy_tenant, actor=None, opportunity=deal
+        ),
+    ]
+    for edit, deal in zip(
+        edits, [deals["closing_june"], deals["closing_august"], deals["created_today"]], strict=True
+    ):
+        cache.delete_many([pending_key(fy_tenant.pk), refresh_pending_key(fy_tenant.pk)])
+        with (
+            mock.patch.object(tasks.refresh_kpis, "apply_async") as refresh_async,
+            mock.patch.object(tasks.recompute_kpis, "apply_async") as recompute_async,
+            django_capture_on_commit_callbacks(execute=True),
+            tenant_context(fy_tenant),
+        ):
+            edit(deal)
+        refresh_async.assert_called_once_with((fy_tenant.pk,), countdown=1)
+        recompute_async.assert_called_once_with((fy_tenant.pk,), countdown=5)
+    cache.delete_many([pending_key(fy_tenant.pk), refresh_pending_key(fy_tenant.pk)])
