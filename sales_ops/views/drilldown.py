@@ -1,7 +1,7 @@
 """Drill-down pages: the records behind a dashboard number of a period and segment (KPIS.md), listed within the
 viewer's visibility, paginated, every table exported to CSV, with the totals that make the number and the number
-the dashboard shows beside them. MRR, NRR, GRR, logo churn and LTV (unit economics); quota, attainment and
-forecast accuracy (forecast page and leaderboard)."""
+the dashboard shows beside them. MRR, NRR, GRR, logo churn and LTV (unit economics); quota, attainment,
+forecast accuracy and pipeline coverage (forecast page and leaderboard)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import DEFAULT_STAGE_LABELS
 from crm.dates import tenant_today
 from crm.decorators import tenant_member_required
 from crm.models import Role
@@ -507,6 +508,112 @@ def build_accuracy(req: TenantHttpRequest, period: Period, scope: sel.Scope, peo
     )
 
 
+def _months(period: Period) -> list[datetime.date]:
+    months = []
+    month = period.start
+    while month < period.end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def build_coverage(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People) -> Drill:
+    """Pipeline coverage (KPIS.md): open_pipeline / (quota − won_amount), null when that remainder is ≤ 0 or there
+    is no quota. The open deals closing in the period (as of now, unweighted), the quota rows of its months and
+    the won deals closed in it."""
+    tenant = req.tenant
+    opened = sel.open_deals(
+        tenant=tenant, membership=req.membership, scope=scope, start=period.start, end=period.end
+    )
+    pipeline = sel.deal_totals(opened)
+    start, end = _period_bounds(tenant, period)
+    won_deals = sel.won_deals(tenant=tenant, membership=req.membership, scope=scope, start=start, end=end)
+    won = sel.deal_totals(won_deals)
+    quota_rows = sel.quota_months(tenant=tenant, scope=scope, months=_months(period))
+    amounts = [m.amount for m in quota_rows if m.amount is not None]
+    quota = sum(amounts, Decimal(0)) if amounts else None
+    remainder = quota - won["amount"] if quota is not None else None
+    coverage = pipeline["amount"] / remainder if remainder is not None and remainder > 0 else None
+    summary = _summary(
+        [
+            (_("Open deals closing in the period"), pipeline["count"], "count", "drill-count"),
+            (_("Open pipeline"), pipeline["amount"], "money", "drill-open"),
+            (_("Quota"), quota, "money", "drill-quota"),
+            (_("Won amount"), won["amount"], "money", "drill-won"),
+            (_("Quota left to win (quota − won amount)"), remainder, "money", "drill-remainder"),
+            (_("Coverage = open pipeline / quota left to win"), coverage, "ratio", "drill-total"),
+        ]
+    )
+    open_table = Table(
+        "open",
+        _("Open deals closing in the period"),
+        [
+            Column("deal", _("Deal"), text=True),
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
+            Column("stage", _("Stage"), text=True),
+            Column("close", _("Expected close"), text=True),
+            Column("amount", _("Amount (%(currency)s)") % {"currency": tenant.currency}),
+        ],
+        empty_text=_("No open deal is expected to close in this period."),
+    )
+
+    def open_row(deal: Any) -> list[Cell]:
+        link = reverse("accounts:opportunity-detail", kwargs={"slug": tenant.slug, "pk": deal.pk})
+        return [
+            Cell(deal.name, link=link),
+            Cell(deal.account.name if deal.account_id else ""),
+            Cell(people.owner_name(deal.owner.email) if deal.owner_id else ""),
+            Cell(str(DEFAULT_STAGE_LABELS.get(deal.stage.name, deal.stage.name))),
+            Cell(_date(deal.expected_close_date)),
+            Cell(deal.amount_reporting, "money"),
+        ]
+
+    quota_table = Table(
+        "quota",
+        _("Quota rows of the period"),
+        [
+            Column("month", _("Month"), nowrap=True),
+            Column("basis", _("Quota from"), text=True),
+            Column("who", _("Whose quota"), text=True),
+            Column("amount", _("Quota")),
+        ],
+    )
+    # One line per quota row behind the quota; a month without any reads "No quota" and "—".
+    quota_lines: list[tuple[sel.QuotaMonth, Any]] = [
+        (entry, row) for entry in quota_rows for row in (entry.rows or [None])
+    ]
+
+    def quota_row(line: tuple[sel.QuotaMonth, Any]) -> list[Cell]:
+        entry, row = line
+        if row is None:
+            who = ""
+        elif row.owner_id is not None:
+            who = people.owner_name(row.owner.email)
+        elif row.team_id is not None:
+            who = row.team.name
+        else:
+            who = _("Whole company")
+        return [
+            Cell(Period("month", entry.month).label()),
+            Cell(str(QUOTA_BASES[entry.basis])),
+            Cell(who),
+            Cell(row.amount if row is not None else None, "money"),
+        ]
+
+    deals_table, deal_row = _deals_table(tenant, people)
+    return Drill(
+        summary,
+        [
+            Records(open_table, opened, open_row),
+            Records(quota_table, quota_lines, quota_row),
+            Records(deals_table, won_deals, deal_row),
+        ],
+        coverage,
+        "ratio",
+    )
+
+
 # metric: (label, grains, source page, builder)
 METRICS: dict[str, tuple[Any, tuple[str, ...], str, Callable[..., Drill]]] = {
     "mrr": (gettext_lazy("MRR"), ECONOMICS_GRAINS, "economics", build_mrr),
@@ -534,6 +641,12 @@ METRICS: dict[str, tuple[Any, tuple[str, ...], str, Callable[..., Drill]]] = {
         lambda *a: build_attainment(*a, quota_only=False),
     ),
     "forecast_accuracy": (gettext_lazy("Forecast accuracy"), FORECAST_GRAINS, "forecast", build_accuracy),
+    "pipeline_coverage": (
+        gettext_lazy("Pipeline coverage"),
+        FORECAST_GRAINS + ("year",),
+        "forecast",
+        build_coverage,
+    ),
 }
 
 
