@@ -268,11 +268,12 @@ def won_deals(
     scope: Scope,
     start: datetime.datetime,
     end: datetime.datetime,
+    kind: str = StageKind.WON,
 ) -> QuerySet[Opportunity]:
-    """Won deals the member sees closed in [start, end) of the segment (deal metrics take the deal's owner),
-    the largest first."""
+    """Won (or, `kind` lost, lost) deals the member sees closed in [start, end) of the segment (deal metrics take
+    the deal's owner), the largest first."""
     deals = opportunity_base(tenant=tenant, membership=membership).filter(
-        stage__kind=StageKind.WON, closed_at__gte=start, closed_at__lt=end
+        stage__kind=kind, closed_at__gte=start, closed_at__lt=end
     )
     owners = _owner_ids(tenant, scope)
     if owners is not None:

@@ -1,7 +1,8 @@
 """Drill-down pages: the records behind a dashboard number of a period and segment (KPIS.md), listed within the
 viewer's visibility, paginated, every table exported to CSV, with the totals that make the number and the number
-the dashboard shows beside them. MRR, NRR, GRR, logo churn and LTV (unit economics); quota, attainment,
-forecast accuracy and pipeline coverage (forecast page and leaderboard)."""
+the dashboard shows beside them. MRR, new and churned customers, NRR, GRR, logo churn, LTV, CAC and LTV:CAC
+(unit economics); quota, attainment, forecast accuracy and pipeline coverage (forecast page and leaderboard); win
+rate (pipeline and leaderboard)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import DEFAULT_STAGE_LABELS
+from accounts.models import DEFAULT_STAGE_LABELS, StageKind
 from crm.dates import tenant_today
 from crm.decorators import tenant_member_required
 from crm.models import Role
@@ -271,6 +272,50 @@ def build_ltv(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
     return Drill(summary, [Records(table, list(reversed(churn)), row)], ltv, "money")
 
 
+def _customers_table(tenant: Any, people: common.People, key: str = "customers") -> tuple[Table, Callable]:
+    table = Table(
+        key,
+        _("New customers"),
+        [
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
+            Column("date", _("Customer since"), text=True),
+        ],
+        empty_text=_("No new customer in this period."),
+    )
+
+    def row(account: Any) -> list[Cell]:
+        return _account_cells(tenant, account, people) + [Cell(_date(account.first_customer))]
+
+    return table, row
+
+
+def build_new_customers(
+    req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People
+) -> Drill:
+    """new_customers: accounts whose first customer date is in the period."""
+    tenant = req.tenant
+    accounts = sel.scoped_accounts(tenant=tenant, membership=req.membership, scope=scope)
+    customers = sel.new_customers(tenant=tenant, accounts=accounts, start=period.start, end=period.end)
+    count = customers.count()
+    summary = _summary([(_("New customers"), count, "count", "drill-total")])
+    table, row = _customers_table(tenant, people, key="records")
+    return Drill(summary, [Records(table, customers, row)], Decimal(count), "count")
+
+
+def build_churned_customers(
+    req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People
+) -> Drill:
+    """churned_customers: accounts whose churn date is in the period."""
+    tenant = req.tenant
+    accounts = sel.scoped_accounts(tenant=tenant, membership=req.membership, scope=scope)
+    churned = sel.churned_accounts(tenant=tenant, accounts=accounts, start=period.start, end=period.end)
+    count = churned.count()
+    summary = _summary([(_("Churned accounts"), count, "count", "drill-total")])
+    table, row = _churned_table(tenant, people)
+    return Drill(summary, [Records(table, churned, row)], Decimal(count), "count")
+
+
 def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People) -> Drill:
     tenant = req.tenant
     today = tenant_today(tenant)
@@ -315,20 +360,7 @@ def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
             Cell(entry.share, "money"),
         ]
 
-    customer_table = Table(
-        "customers",
-        _("New customers"),
-        [
-            Column("account", _("Account"), text=True),
-            Column("owner", _("Owner"), text=True),
-            Column("date", _("Customer since"), text=True),
-        ],
-        empty_text=_("No new customer in this period."),
-    )
-
-    def customer_row(account: Any) -> list[Cell]:
-        return _account_cells(tenant, account, people) + [Cell(_date(account.first_customer))]
-
+    customer_table, customer_row = _customers_table(tenant, people)
     return Drill(
         summary,
         [
@@ -357,10 +389,10 @@ def build_ltv_to_cac(
     return Drill(summary, ltv.records + cac.records, ratio, "ratio")
 
 
-def _deals_table(tenant: Any, people: common.People) -> tuple[Table, Callable]:
+def _deals_table(tenant: Any, people: common.People, *, lost: bool = False) -> tuple[Table, Callable]:
     table = Table(
-        "deals",
-        _("Won deals closed in the period"),
+        "lost" if lost else "deals",
+        _("Lost deals closed in the period") if lost else _("Won deals closed in the period"),
         [
             Column("deal", _("Deal"), text=True),
             Column("account", _("Account"), text=True),
@@ -368,7 +400,7 @@ def _deals_table(tenant: Any, people: common.People) -> tuple[Table, Callable]:
             Column("closed", _("Closed"), text=True),
             Column("amount", _("Amount (%(currency)s)") % {"currency": tenant.currency}),
         ],
-        empty_text=_("No deal was won in this period."),
+        empty_text=_("No deal was lost in this period.") if lost else _("No deal was won in this period."),
     )
 
     def row(deal: Any) -> list[Cell]:
@@ -508,6 +540,34 @@ def build_accuracy(req: TenantHttpRequest, period: Period, scope: sel.Scope, peo
     )
 
 
+def build_win_rate(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People) -> Drill:
+    """win_rate (KPIS.md): opps_won / (opps_won + opps_lost), the won and lost deals closed in the period."""
+    tenant = req.tenant
+    start, end = _period_bounds(tenant, period)
+    won_deals = sel.won_deals(tenant=tenant, membership=req.membership, scope=scope, start=start, end=end)
+    lost_deals = sel.won_deals(
+        tenant=tenant, membership=req.membership, scope=scope, start=start, end=end, kind=StageKind.LOST
+    )
+    won = sel.deal_totals(won_deals)["count"]
+    lost = sel.deal_totals(lost_deals)["count"]
+    rate = _ratio(won, won + lost)
+    summary = _summary(
+        [
+            (_("Deals won"), won, "count", "drill-count"),
+            (_("Deals lost"), lost, "count", "drill-lost"),
+            (_("Win rate = won / (won + lost)"), rate, "rate", "drill-total"),
+        ]
+    )
+    won_table, won_row = _deals_table(tenant, people)
+    lost_table, lost_row = _deals_table(tenant, people, lost=True)
+    return Drill(
+        summary,
+        [Records(won_table, won_deals, won_row), Records(lost_table, lost_deals, lost_row)],
+        rate,
+        "rate",
+    )
+
+
 def _months(period: Period) -> list[datetime.date]:
     months = []
     month = period.start
@@ -624,6 +684,13 @@ METRICS: dict[str, tuple[Any, tuple[str, ...], str, Callable[..., Drill]]] = {
         lambda *a: build_retention(*a, gross=False),
     ),
     "grr": (gettext_lazy("GRR"), ECONOMICS_GRAINS, "economics", lambda *a: build_retention(*a, gross=True)),
+    "new_customers": (gettext_lazy("New customers"), ECONOMICS_GRAINS, "economics", build_new_customers),
+    "churned_customers": (
+        gettext_lazy("Churned customers"),
+        ECONOMICS_GRAINS,
+        "economics",
+        build_churned_customers,
+    ),
     "logo_churn_rate": (gettext_lazy("Logo churn"), ECONOMICS_GRAINS, "economics", build_churn),
     "ltv": (gettext_lazy("LTV"), ECONOMICS_GRAINS, "economics", build_ltv),
     "cac": (gettext_lazy("CAC"), ECONOMICS_GRAINS, "economics", build_cac),
@@ -641,6 +708,7 @@ METRICS: dict[str, tuple[Any, tuple[str, ...], str, Callable[..., Drill]]] = {
         lambda *a: build_attainment(*a, quota_only=False),
     ),
     "forecast_accuracy": (gettext_lazy("Forecast accuracy"), FORECAST_GRAINS, "forecast", build_accuracy),
+    "win_rate": (gettext_lazy("Win rate"), ECONOMICS_GRAINS, "pipeline", build_win_rate),
     "pipeline_coverage": (
         gettext_lazy("Pipeline coverage"),
         FORECAST_GRAINS + ("year",),
@@ -736,6 +804,7 @@ def drilldown(request: HttpRequest, slug: str, metric: str) -> HttpResponse:
         {
             "economics": reverse("sales_ops:dashboard-economics", kwargs={"slug": slug}),
             "forecast": reverse("sales_ops:forecast", kwargs={"slug": slug}),
+            "pipeline": reverse("sales_ops:dashboard-pipeline", kwargs={"slug": slug}),
         }[source]
         + "?"
         + urlencode({"grain": picked.grain, "period": picked.period.start.isoformat()})

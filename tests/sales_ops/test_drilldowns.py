@@ -17,6 +17,8 @@ D / (A, B, D in conversion on 03-31) = 33.3%. Monthly churn Feb 0, Mar 0, Apr 1/
 mean 1/12, LTV May = 900 x 0.8 x 12 = 8,640.00. May's won deals: rep1 3,000 + 2,000, rep2 1,000; quotas rep1
 10,000 and rep2 4,000 (no team or company rows): attainment 6,000 / 14,000 = 42.9%, East's 5,000 / 10,000.
 Forecast snapshots of May (company): 04-29 commit 5,000 (nearest May 1) and 05-06 commit 8,000: accuracy 120.0%.
+May's lost deal: rep2's 500 (E): win rate 3 / 4 = 75.0%, East 2 / 2 = 100.0%, rep2 1 / 2 = 50.0%. New customers
+in May: C and E; churned customers in April: D.
 Open deals expected to close in May: rep1's 6,000 (A) and 1,500 (C, on 05-31), rep2's 100 USD (D, kept at the
 latest rate: 720 CNY); rep1's 900 closes on 06-01. Pipeline coverage of May = open / (quota − won): the company
 8,220 / (14,000 − 6,000) = 1.0275, East 7,500 / (10,000 − 5,000) = 1.50, rep2 720 / (4,000 − 1,000) = 0.24;
@@ -34,7 +36,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import LifecycleStageName
+from accounts.models import LifecycleStageName, StageKind
 from crm.models import Membership, Role
 from crm.tenancy import tenant_context
 from sales_ops.models import ForecastSnapshot
@@ -63,6 +65,15 @@ ACQ, CONV, RET, CHURN = (
     LifecycleStageName.RETENTION,
     LifecycleStageName.CHURN,
 )
+
+
+def lost_deal(account, closed_at: datetime.datetime, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    from accounts.services.pipelines import pipeline_default
+
+    stage = pipeline_default(tenant=account.tenant).stages.get(kind=StageKind.LOST)
+    OpportunityFactory(
+        account=account, stage=stage, closed_at=closed_at, created_at=closed_at, probability=0, **kwargs
+    )
 
 
 def add_book(tenant, people, copy: int = 0) -> dict:  # type: ignore[no-untyped-def]
@@ -122,6 +133,8 @@ def add_book(tenant, people, copy: int = 0) -> dict:  # type: ignore[no-untyped-
         won_deal(
             accounts["C"], local(2024, 6, 1, 0, 30), owner=rep1, amount=Decimal(700), name=f"June {copy}"
         )
+        # A lost deal of rep2's in May (win rate: 3 won of 4 closed).
+        lost_deal(accounts["E"], local(2024, 5, 15), owner=rep2, amount=Decimal(500), name=f"Lost {copy}")
         # Open deals (pipeline coverage), by expected close date as of now: two of rep1's in May (the last
         # day included), rep2's 100 USD kept at the latest rate (720 CNY), rep1's June deal not May's.
         for key, owner, amount, reporting, currency, close, name in [
@@ -657,6 +670,78 @@ def test_coverage_in_chinese(client_for, admin, book):
     assert "Open deals closing in the period" not in html and "Quota left to win" not in html
 
 
+PIPELINE = "/t/kpi/dashboards/pipeline/?grain=month&period={period}"
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected", "won", "lost"),
+    [
+        ("all", "75.0%", ["Big win 0", "Late 0", "West win 0"], ["Lost 0"]),
+        ("team:East", "100.0%", ["Big win 0", "Late 0"], []),
+        ("owner:rep2@kpi.test", "50.0%", ["West win 0"], ["Lost 0"]),
+    ],
+)
+def test_win_rate_lists_won_and_lost_deals(client_for, admin, fy_tenant, book, scope, expected, won, lost):
+    client = client_for(admin)
+    dimension, _sep, value = scope.partition(":")
+    query = "" if dimension == "all" else f"&dimension={dimension}&value={value}"
+    dashboard = _get(client, PIPELINE.format(period=MAY.isoformat()) + query)
+    assert _testid(dashboard, "pipeline-win_rate") == expected
+    # The pipeline's win rate (the period's and the trend's) links to its drill-down.
+    link = re.search(r'data-testid="pipeline-win_rate"[^>]*><a href="([^"]+)"', dashboard)
+    assert link is not None and link.group(1).replace("&amp;", "&") == _drill("win_rate", scope=scope)
+    assert dashboard.count(f'<a href="{_drill("win_rate", scope=scope).replace("&", "&amp;")}">') == 2
+    response = client.get(_drill("win_rate", scope=scope))
+    html = response.content.decode()
+    assert _testid(html, "drill-total") == expected == _testid(html, "drill-shown")
+    assert [row[0] for row in _table(html, "deals")[1:]] == won
+    assert [row[0] for row in _table(html, "lost")[1:]] == lost
+    assert _testid(html, "drill-count") == str(len(won)) and _testid(html, "drill-lost") == str(len(lost))
+    engine = _snapshot_value(fy_tenant, "win_rate", MAY, scope)
+    assert response.context["number"].value.quantize(Decimal("1E-10")) == engine
+    for key in ("totals", "deals", "lost"):
+        assert _csv(client.get(_drill("win_rate", scope=scope) + f"&export={key}")) == _table(html, key)
+    # The leaderboard's win rate opens the same page for its rep or team.
+    if dimension != "all":
+        rows = "" if dimension == "owner" else "&rows=team"
+        reps = _get(client, f"/t/kpi/dashboards/reps/?grain=month&period={MAY.isoformat()}{rows}")
+        assert _drill("win_rate", scope=scope).replace("&", "&amp;") in reps
+
+
+def test_win_rate_without_closed_deals_is_a_dash(client_for, admin, people, book):
+    html = _get(client_for(admin), _drill("win_rate", APR))
+    assert _testid(html, "drill-total") == "—" == _testid(html, "drill-shown")
+    rep = client_for(people["rep1"])
+    assert rep.get(_drill("win_rate", scope="owner:rep2@kpi.test")).status_code == 404
+    own = _get(rep, _drill("win_rate"))
+    assert 'data-testid="drill-partial"' in own and _table(own, "lost")[1:] == []
+    assert [row[0] for row in _table(own, "deals")[1:]] == ["Big win 0", "Late 0"]
+
+
+def test_new_and_churned_customers_drill_down(client_for, admin, people, book):
+    client = client_for(admin)
+    for metric, period, expected, accounts in [
+        ("new_customers", MAY, "2", ["C-0", "E-0"]),
+        ("churned_customers", APR, "1", ["D-0"]),
+        ("churned_customers", MAY, "0", []),
+    ]:
+        dashboard = _get(client, ECONOMICS.format(period=period.isoformat()))
+        assert _testid(dashboard, f"economics-{metric}") == expected
+        html = _get(client, _drill(metric, period))
+        assert _testid(html, "drill-total") == expected == _testid(html, "drill-shown")
+        assert [row[0] for row in _table(html, "records")[1:]] == accounts
+        assert _csv(client.get(_drill(metric, period) + "&export=records")) == _table(html, "records")
+    # A quarter's numbers, and a rep's (who does not open the lifecycle lists), link to the drill-down page.
+    quarter = _get(client, f"/t/kpi/dashboards/unit-economics/?grain=quarter&period={APR.isoformat()}")
+    assert _drill("new_customers", APR, grain="quarter").replace("&", "&amp;") in quarter
+    rep = client_for(people["rep1"])
+    rep_dashboard = _get(rep, ECONOMICS.format(period=MAY.isoformat()))
+    assert _drill("new_customers", MAY).replace("&", "&amp;") in rep_dashboard
+    rep_html = _get(rep, _drill("new_customers"))
+    assert [row[0] for row in _table(rep_html, "records")[1:]] == ["C-0"]
+    assert 'data-testid="drill-partial"' in rep_html
+
+
 DRILL_QUERIES = {
     "mrr": 18,
     "nrr": 18,
@@ -669,6 +754,9 @@ DRILL_QUERIES = {
     "quota_attainment": 19,
     "forecast_accuracy": 18,
     "pipeline_coverage": 22,
+    "win_rate": 19,
+    "new_customers": 17,
+    "churned_customers": 16,
 }
 
 
