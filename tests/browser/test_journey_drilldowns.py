@@ -1,12 +1,14 @@
 """Drill-downs in a real browser (issue 9, "every number drilling down to the records behind it within the viewer's
 visibility, CSV export of every table"): an ops manager opens the dashboards, clicks the company's pipeline
 coverage on the forecast page, sees the open deals, quota rows and won deals behind it with a total equal to the
-number clicked, and downloads the open deals as CSV; a rep clicks their own coverage and sees only their own
-deals, and the company's drill-down lists only theirs too. English and 中文; the console stays free of errors.
+number clicked, downloads the open deals as CSV, then clicks the pipeline's win rate (the won and the lost deals);
+a rep clicks their own coverage and sees only their own deals, and the company's drill-down lists only theirs too.
+English and 中文; the console stays free of errors.
 
 The dashboard seed (tests.sales_ops.dashboard_seed), this month: open deals 2,000 + 1,500 (rep1) and 700 (rep2);
 won 1,000 (rep1) and 400 (rep2); quotas rep1 3,000, rep2 2,000 (no company rows: their sum, 5,000). Coverage:
-company 4,200 / (5,000 − 1,400) = 1.17; rep1 3,500 / (3,000 − 1,000) = 1.75."""
+company 4,200 / (5,000 − 1,400) = 1.17; rep1 3,500 / (3,000 − 1,000) = 1.75. Win rate: 2 won of 3 closed (a lost
+300), 66.7%."""
 
 from __future__ import annotations
 
@@ -25,10 +27,18 @@ from tests.sales_ops.dashboard_seed import seed_people, seed_records
 pytestmark = pytest.mark.browser
 
 SLUG = "drillco"
-# (ops email, the Funnel menu entry, the Forecast tab, the drill-down's title, the open deals table's title)
+# (ops email, the Funnel menu entry, the Forecast and Pipeline tabs, the coverage drill-down's title, its open
+# deals table's title)
 LANGUAGES = {
-    "en": ("ops@drill.test", "Funnel", "Forecast", "Pipeline coverage", "Open deals closing in the period"),
-    "zh": ("ops.zh@drill.test", "漏斗", "预测", "管道覆盖率", "本期预计成交的未结商机"),
+    "en": (
+        "ops@drill.test",
+        "Funnel",
+        "Forecast",
+        "Pipeline",
+        "Pipeline coverage",
+        "Open deals closing in the period",
+    ),
+    "zh": ("ops.zh@drill.test", "漏斗", "预测", "销售流程", "管道覆盖率", "本期预计成交的未结商机"),
 }
 
 
@@ -81,7 +91,7 @@ def _rows(page: Page, key: str) -> list[list[str]]:
 def test_ops_clicks_coverage_sees_the_records_and_downloads_them(  # type: ignore[no-untyped-def]
     page: Page, live_url: str, screenshot, language
 ):
-    email, funnel, forecast_tab, title, open_title = LANGUAGES[language]
+    email, funnel, forecast_tab, pipeline_tab, title, open_title = LANGUAGES[language]
     _tenant()
     errors = _log_in(page, email)
     page.get_by_role("complementary").get_by_role("link", name=funnel, exact=True).click()
@@ -125,9 +135,24 @@ def test_ops_clicks_coverage_sees_the_records_and_downloads_them(  # type: ignor
     assert rows[1:] == open_rows
     assert len(rows[0]) == 6
 
+    # The pipeline's win rate: the won and the lost deals of the month, 2 of 3.
+    page.get_by_test_id("dashboard-tabs").get_by_role("link", name=pipeline_tab, exact=True).click()
+    win_rate = page.get_by_test_id("pipeline-win_rate")
+    expect(win_rate).to_have_text("66.7%")
+    win_rate.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(r"/dashboards/drill/win_rate/\?"))
+    expect(page.get_by_test_id("drill-total")).to_have_text("66.7%")
+    expect(page.get_by_test_id("drill-shown")).to_have_text("66.7%")
+    assert [row[-1] for row in _rows(page, "deals")] == ["1,000.00", "400.00"]
+    assert [row[-1] for row in _rows(page, "lost")] == ["300.00"]
+    screenshot(page, f"win rate drill-down {language}")
+
     # A deal's name opens the deal.
-    page.get_by_test_id("table-open").get_by_role("link", name="Big commit").click()
-    expect(page.locator("h1")).to_contain_text("Big commit")
+    lost = page.get_by_test_id("table-lost").locator("tbody a")
+    name = lost.inner_text().strip()
+    lost.click()
+    expect(page).to_have_url(re.compile(rf"/t/{SLUG}/deals/\d+/$"))
+    expect(page.locator("h1")).to_contain_text(name)
     assert errors == [], errors
 
 
