@@ -26,7 +26,7 @@ from crm.dates import tenant_today
 from crm.decorators import tenant_member_required
 from crm.models import Role
 from crm.types import TenantHttpRequest, tenant_request
-from sales_ops.models import Dimension
+from sales_ops.models import Dimension, Quota
 from sales_ops.selectors import drilldowns as sel
 from sales_ops.views import common
 from sales_ops.views.periods import Period, add_months
@@ -640,17 +640,17 @@ def build_coverage(req: TenantHttpRequest, period: Period, scope: sel.Scope, peo
         ],
     )
     # One line per quota row behind the quota; a month without any reads "No quota" and "—".
-    quota_lines: list[tuple[sel.QuotaMonth, Any]] = [
-        (entry, row) for entry in quota_rows for row in (entry.rows or [None])
-    ]
+    quota_lines: list[tuple[sel.QuotaMonth, Quota | None]] = []
+    for entry in quota_rows:
+        quota_lines += [(entry, row) for row in entry.rows] or [(entry, None)]
 
-    def quota_row(line: tuple[sel.QuotaMonth, Any]) -> list[Cell]:
+    def quota_row(line: tuple[sel.QuotaMonth, Quota | None]) -> list[Cell]:
         entry, row = line
         if row is None:
             who = ""
-        elif row.owner_id is not None:
+        elif row.owner is not None:
             who = people.owner_name(row.owner.email)
-        elif row.team_id is not None:
+        elif row.team is not None:
             who = row.team.name
         else:
             who = _("Whole company")
