@@ -1,6 +1,7 @@
 """The records behind a dashboard number (KPIS.md), within the member's visibility: the subscriptions of MRR, the
 starting cohort of NRR and GRR with their MRR at start and end, the churned accounts and the base of logo churn,
-the inputs of LTV, the won deals and quota months of attainment, the forecast snapshots of forecast accuracy.
+the inputs of LTV, the won deals and quota months of attainment, the forecast snapshots of forecast accuracy, the
+open deals, won deals and quota rows of pipeline coverage.
 
 Each reads the same tables the engine reads and by the same rules, so on records the member sees in full (an
 admin; anyone on a segment they own) the totals here are the dashboard's number. The engine's SQL stays the
@@ -257,7 +258,7 @@ def gross_margin(tenant: Tenant) -> Decimal:
     return Decimal(margin) if margin is not None else KpiSettings._meta.get_field("gross_margin").default
 
 
-# Deals: attainment and forecast accuracy.
+# Deals: attainment, forecast accuracy and pipeline coverage.
 
 
 def won_deals(
@@ -267,16 +268,32 @@ def won_deals(
     scope: Scope,
     start: datetime.datetime,
     end: datetime.datetime,
+    kind: str = StageKind.WON,
 ) -> QuerySet[Opportunity]:
-    """Won deals the member sees closed in [start, end) of the segment (deal metrics take the deal's owner),
-    the largest first."""
+    """Won (or, `kind` lost, lost) deals the member sees closed in [start, end) of the segment (deal metrics take
+    the deal's owner), the largest first."""
     deals = opportunity_base(tenant=tenant, membership=membership).filter(
-        stage__kind=StageKind.WON, closed_at__gte=start, closed_at__lt=end
+        stage__kind=kind, closed_at__gte=start, closed_at__lt=end
     )
     owners = _owner_ids(tenant, scope)
     if owners is not None:
         deals = deals.filter(owner_id__in=owners)
     return deals.select_related("account", "owner").order_by("-amount_reporting", "id")
+
+
+def open_deals(
+    *, tenant: Tenant, membership: Membership, scope: Scope, start: datetime.date, end: datetime.date
+) -> QuerySet[Opportunity]:
+    """Open deals the member sees of the segment whose expected close date is in [start, end), as of now: the
+    deals of open_pipeline (pipeline coverage's numerator), the largest first. Their `amount_reporting` is the
+    amount the engine sums (open deals at the latest rate, kept by the deals services)."""
+    deals = opportunity_base(tenant=tenant, membership=membership).filter(
+        stage__kind=StageKind.OPEN, expected_close_date__gte=start, expected_close_date__lt=end
+    )
+    owners = _owner_ids(tenant, scope)
+    if owners is not None:
+        deals = deals.filter(owner_id__in=owners)
+    return deals.select_related("account", "owner", "stage").order_by("-amount_reporting", "id")
 
 
 def deal_totals(deals: QuerySet[Opportunity]) -> dict[str, Decimal | int]:

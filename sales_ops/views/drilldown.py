@@ -1,7 +1,8 @@
 """Drill-down pages: the records behind a dashboard number of a period and segment (KPIS.md), listed within the
 viewer's visibility, paginated, every table exported to CSV, with the totals that make the number and the number
-the dashboard shows beside them. MRR, NRR, GRR, logo churn and LTV (unit economics); quota, attainment and
-forecast accuracy (forecast page and leaderboard)."""
+the dashboard shows beside them. MRR, new and churned customers, NRR, GRR, logo churn, LTV, CAC and LTV:CAC
+(unit economics); quota, attainment, forecast accuracy and pipeline coverage (forecast page and leaderboard); win
+rate (pipeline and leaderboard)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import DEFAULT_STAGE_LABELS, StageKind
 from crm.dates import tenant_today
 from crm.decorators import tenant_member_required
 from crm.models import Role
 from crm.types import TenantHttpRequest, tenant_request
-from sales_ops.models import Dimension
+from sales_ops.models import Dimension, Quota
 from sales_ops.selectors import drilldowns as sel
 from sales_ops.views import common
 from sales_ops.views.periods import Period, add_months
@@ -270,6 +272,50 @@ def build_ltv(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
     return Drill(summary, [Records(table, list(reversed(churn)), row)], ltv, "money")
 
 
+def _customers_table(tenant: Any, people: common.People, key: str = "customers") -> tuple[Table, Callable]:
+    table = Table(
+        key,
+        _("New customers"),
+        [
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
+            Column("date", _("Customer since"), text=True),
+        ],
+        empty_text=_("No new customer in this period."),
+    )
+
+    def row(account: Any) -> list[Cell]:
+        return _account_cells(tenant, account, people) + [Cell(_date(account.first_customer))]
+
+    return table, row
+
+
+def build_new_customers(
+    req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People
+) -> Drill:
+    """new_customers: accounts whose first customer date is in the period."""
+    tenant = req.tenant
+    accounts = sel.scoped_accounts(tenant=tenant, membership=req.membership, scope=scope)
+    customers = sel.new_customers(tenant=tenant, accounts=accounts, start=period.start, end=period.end)
+    count = customers.count()
+    summary = _summary([(_("New customers"), count, "count", "drill-total")])
+    table, row = _customers_table(tenant, people, key="records")
+    return Drill(summary, [Records(table, customers, row)], Decimal(count), "count")
+
+
+def build_churned_customers(
+    req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People
+) -> Drill:
+    """churned_customers: accounts whose churn date is in the period."""
+    tenant = req.tenant
+    accounts = sel.scoped_accounts(tenant=tenant, membership=req.membership, scope=scope)
+    churned = sel.churned_accounts(tenant=tenant, accounts=accounts, start=period.start, end=period.end)
+    count = churned.count()
+    summary = _summary([(_("Churned accounts"), count, "count", "drill-total")])
+    table, row = _churned_table(tenant, people)
+    return Drill(summary, [Records(table, churned, row)], Decimal(count), "count")
+
+
 def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People) -> Drill:
     tenant = req.tenant
     today = tenant_today(tenant)
@@ -314,20 +360,7 @@ def build_cac(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
             Cell(entry.share, "money"),
         ]
 
-    customer_table = Table(
-        "customers",
-        _("New customers"),
-        [
-            Column("account", _("Account"), text=True),
-            Column("owner", _("Owner"), text=True),
-            Column("date", _("Customer since"), text=True),
-        ],
-        empty_text=_("No new customer in this period."),
-    )
-
-    def customer_row(account: Any) -> list[Cell]:
-        return _account_cells(tenant, account, people) + [Cell(_date(account.first_customer))]
-
+    customer_table, customer_row = _customers_table(tenant, people)
     return Drill(
         summary,
         [
@@ -356,10 +389,10 @@ def build_ltv_to_cac(
     return Drill(summary, ltv.records + cac.records, ratio, "ratio")
 
 
-def _deals_table(tenant: Any, people: common.People) -> tuple[Table, Callable]:
+def _deals_table(tenant: Any, people: common.People, *, lost: bool = False) -> tuple[Table, Callable]:
     table = Table(
-        "deals",
-        _("Won deals closed in the period"),
+        "lost" if lost else "deals",
+        _("Lost deals closed in the period") if lost else _("Won deals closed in the period"),
         [
             Column("deal", _("Deal"), text=True),
             Column("account", _("Account"), text=True),
@@ -367,7 +400,7 @@ def _deals_table(tenant: Any, people: common.People) -> tuple[Table, Callable]:
             Column("closed", _("Closed"), text=True),
             Column("amount", _("Amount (%(currency)s)") % {"currency": tenant.currency}),
         ],
-        empty_text=_("No deal was won in this period."),
+        empty_text=_("No deal was lost in this period.") if lost else _("No deal was won in this period."),
     )
 
     def row(deal: Any) -> list[Cell]:
@@ -507,6 +540,140 @@ def build_accuracy(req: TenantHttpRequest, period: Period, scope: sel.Scope, peo
     )
 
 
+def build_win_rate(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People) -> Drill:
+    """win_rate (KPIS.md): opps_won / (opps_won + opps_lost), the won and lost deals closed in the period."""
+    tenant = req.tenant
+    start, end = _period_bounds(tenant, period)
+    won_deals = sel.won_deals(tenant=tenant, membership=req.membership, scope=scope, start=start, end=end)
+    lost_deals = sel.won_deals(
+        tenant=tenant, membership=req.membership, scope=scope, start=start, end=end, kind=StageKind.LOST
+    )
+    won = sel.deal_totals(won_deals)["count"]
+    lost = sel.deal_totals(lost_deals)["count"]
+    rate = _ratio(won, won + lost)
+    summary = _summary(
+        [
+            (_("Deals won"), won, "count", "drill-count"),
+            (_("Deals lost"), lost, "count", "drill-lost"),
+            (_("Win rate = won / (won + lost)"), rate, "rate", "drill-total"),
+        ]
+    )
+    won_table, won_row = _deals_table(tenant, people)
+    lost_table, lost_row = _deals_table(tenant, people, lost=True)
+    return Drill(
+        summary,
+        [Records(won_table, won_deals, won_row), Records(lost_table, lost_deals, lost_row)],
+        rate,
+        "rate",
+    )
+
+
+def _months(period: Period) -> list[datetime.date]:
+    months = []
+    month = period.start
+    while month < period.end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def build_coverage(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People) -> Drill:
+    """Pipeline coverage (KPIS.md): open_pipeline / (quota − won_amount), null when that remainder is ≤ 0 or there
+    is no quota. The open deals closing in the period (as of now, unweighted), the quota rows of its months and
+    the won deals closed in it."""
+    tenant = req.tenant
+    opened = sel.open_deals(
+        tenant=tenant, membership=req.membership, scope=scope, start=period.start, end=period.end
+    )
+    pipeline = sel.deal_totals(opened)
+    start, end = _period_bounds(tenant, period)
+    won_deals = sel.won_deals(tenant=tenant, membership=req.membership, scope=scope, start=start, end=end)
+    won = sel.deal_totals(won_deals)
+    quota_rows = sel.quota_months(tenant=tenant, scope=scope, months=_months(period))
+    amounts = [m.amount for m in quota_rows if m.amount is not None]
+    quota = sum(amounts, Decimal(0)) if amounts else None
+    remainder = quota - won["amount"] if quota is not None else None
+    coverage = pipeline["amount"] / remainder if remainder is not None and remainder > 0 else None
+    summary = _summary(
+        [
+            (_("Open deals closing in the period"), pipeline["count"], "count", "drill-count"),
+            (_("Open pipeline"), pipeline["amount"], "money", "drill-open"),
+            (_("Quota"), quota, "money", "drill-quota"),
+            (_("Won amount"), won["amount"], "money", "drill-won"),
+            (_("Quota left to win (quota − won amount)"), remainder, "money", "drill-remainder"),
+            (_("Coverage = open pipeline / quota left to win"), coverage, "ratio", "drill-total"),
+        ]
+    )
+    open_table = Table(
+        "open",
+        _("Open deals closing in the period"),
+        [
+            Column("deal", _("Deal"), text=True),
+            Column("account", _("Account"), text=True),
+            Column("owner", _("Owner"), text=True),
+            Column("stage", _("Stage"), text=True),
+            Column("close", _("Expected close"), text=True),
+            Column("amount", _("Amount (%(currency)s)") % {"currency": tenant.currency}),
+        ],
+        empty_text=_("No open deal is expected to close in this period."),
+    )
+
+    def open_row(deal: Any) -> list[Cell]:
+        link = reverse("accounts:opportunity-detail", kwargs={"slug": tenant.slug, "pk": deal.pk})
+        return [
+            Cell(deal.name, link=link),
+            Cell(deal.account.name if deal.account_id else ""),
+            Cell(people.owner_name(deal.owner.email) if deal.owner_id else ""),
+            Cell(str(DEFAULT_STAGE_LABELS.get(deal.stage.name, deal.stage.name))),
+            Cell(_date(deal.expected_close_date)),
+            Cell(deal.amount_reporting, "money"),
+        ]
+
+    quota_table = Table(
+        "quota",
+        _("Quota rows of the period"),
+        [
+            Column("month", _("Month"), nowrap=True),
+            Column("basis", _("Quota from"), text=True),
+            Column("who", _("Whose quota"), text=True),
+            Column("amount", _("Quota")),
+        ],
+    )
+    # One line per quota row behind the quota; a month without any reads "No quota" and "—".
+    quota_lines: list[tuple[sel.QuotaMonth, Quota | None]] = []
+    for entry in quota_rows:
+        quota_lines += [(entry, row) for row in entry.rows] or [(entry, None)]
+
+    def quota_row(line: tuple[sel.QuotaMonth, Quota | None]) -> list[Cell]:
+        entry, row = line
+        if row is None:
+            who = ""
+        elif row.owner is not None:
+            who = people.owner_name(row.owner.email)
+        elif row.team is not None:
+            who = row.team.name
+        else:
+            who = _("Whole company")
+        return [
+            Cell(Period("month", entry.month).label()),
+            Cell(str(QUOTA_BASES[entry.basis])),
+            Cell(who),
+            Cell(row.amount if row is not None else None, "money"),
+        ]
+
+    deals_table, deal_row = _deals_table(tenant, people)
+    return Drill(
+        summary,
+        [
+            Records(open_table, opened, open_row),
+            Records(quota_table, quota_lines, quota_row),
+            Records(deals_table, won_deals, deal_row),
+        ],
+        coverage,
+        "ratio",
+    )
+
+
 # metric: (label, grains, source page, builder)
 METRICS: dict[str, tuple[Any, tuple[str, ...], str, Callable[..., Drill]]] = {
     "mrr": (gettext_lazy("MRR"), ECONOMICS_GRAINS, "economics", build_mrr),
@@ -517,6 +684,13 @@ METRICS: dict[str, tuple[Any, tuple[str, ...], str, Callable[..., Drill]]] = {
         lambda *a: build_retention(*a, gross=False),
     ),
     "grr": (gettext_lazy("GRR"), ECONOMICS_GRAINS, "economics", lambda *a: build_retention(*a, gross=True)),
+    "new_customers": (gettext_lazy("New customers"), ECONOMICS_GRAINS, "economics", build_new_customers),
+    "churned_customers": (
+        gettext_lazy("Churned customers"),
+        ECONOMICS_GRAINS,
+        "economics",
+        build_churned_customers,
+    ),
     "logo_churn_rate": (gettext_lazy("Logo churn"), ECONOMICS_GRAINS, "economics", build_churn),
     "ltv": (gettext_lazy("LTV"), ECONOMICS_GRAINS, "economics", build_ltv),
     "cac": (gettext_lazy("CAC"), ECONOMICS_GRAINS, "economics", build_cac),
@@ -534,6 +708,13 @@ METRICS: dict[str, tuple[Any, tuple[str, ...], str, Callable[..., Drill]]] = {
         lambda *a: build_attainment(*a, quota_only=False),
     ),
     "forecast_accuracy": (gettext_lazy("Forecast accuracy"), FORECAST_GRAINS, "forecast", build_accuracy),
+    "win_rate": (gettext_lazy("Win rate"), ECONOMICS_GRAINS, "pipeline", build_win_rate),
+    "pipeline_coverage": (
+        gettext_lazy("Pipeline coverage"),
+        FORECAST_GRAINS + ("year",),
+        "forecast",
+        build_coverage,
+    ),
 }
 
 
@@ -623,6 +804,7 @@ def drilldown(request: HttpRequest, slug: str, metric: str) -> HttpResponse:
         {
             "economics": reverse("sales_ops:dashboard-economics", kwargs={"slug": slug}),
             "forecast": reverse("sales_ops:forecast", kwargs={"slug": slug}),
+            "pipeline": reverse("sales_ops:dashboard-pipeline", kwargs={"slug": slug}),
         }[source]
         + "?"
         + urlencode({"grain": picked.grain, "period": picked.period.start.isoformat()})

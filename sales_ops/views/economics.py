@@ -66,12 +66,16 @@ def build(request: HttpRequest) -> dict[str, Any]:
 
     def drill(metric: str, p: Period) -> str:
         """New and churned customers of a month drill into the lifecycle page's accounts of that flow (its
-        visibility applies); MRR, retention, churn, CAC, LTV and LTV:CAC into their drill-down pages."""
+        visibility applies) for those who open it, else into their drill-down pages, like MRR, retention, churn,
+        CAC, LTV and LTV:CAC."""
         if metric in DRILL_PAGES:
             return common.drill_link(tenant, metric, p)
         flow = DRILL_FLOWS.get(metric)
-        if flow is None or p.grain != "month" or not sees_lifecycle:
+        if flow is None:
             return ""
+        if p.grain != "month" or not sees_lifecycle:
+            # Quarters and years, and whoever does not open the lifecycle page: the drill-down page.
+            return common.drill_link(tenant, metric, p)
         query = urlencode({"flow": flow, "month": p.start.strftime("%Y-%m")})
         return reverse("lifecycle:overview-accounts", kwargs={"slug": tenant.slug}) + "?" + query
 

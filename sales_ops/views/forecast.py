@@ -44,7 +44,7 @@ COLUMNS: list[tuple[str, Any, str, dict[str, str] | None]] = [
     ("forecast_weighted", gettext_lazy("Weighted"), "money", {"status": "open"}),
     ("quota", gettext_lazy("Quota"), "money", None),
     ("quota_attainment", gettext_lazy("Attainment"), "rate", {"status": "won"}),
-    ("pipeline_coverage", gettext_lazy("Coverage"), "ratio", {"status": "open"}),
+    ("pipeline_coverage", gettext_lazy("Coverage"), "ratio", None),
     ("forecast_accuracy", gettext_lazy("Forecast accuracy"), "rate", None),
 ]
 # The categories of open deals, in the order the drill-down lists them.
@@ -55,7 +55,7 @@ OPEN_CATEGORIES = [
     ForecastCategory.OMITTED,
 ]
 SALES_ROLES = (Role.SALES_REP, Role.SALES_MANAGER)
-DRILL_PAGES = frozenset({"quota", "quota_attainment", "forecast_accuracy"})
+DRILL_PAGES = frozenset({"quota", "quota_attainment", "pipeline_coverage", "forecast_accuracy"})
 
 
 def quotas(tenant: Any, period: Period, people: common.People) -> dict[tuple[str, str], Decimal | None]:
@@ -226,8 +226,8 @@ def build(request: HttpRequest) -> dict[str, Any]:
             )
             link = ""
             if metric in DRILL_PAGES:
-                # Quota, attainment and accuracy have their own page (the won deals and quota months or
-                # forecast snapshots behind them).
+                # Quota, attainment, coverage and accuracy have their own page (the won deals, open deals and
+                # quota rows or forecast snapshots behind them).
                 link = (
                     common.drill_link(tenant, metric, period, dimension, value) if number is not None else ""
                 )

@@ -136,7 +136,10 @@ def build(request: HttpRequest) -> dict[str, Any]:
     fiscal = tenant.fiscal_year_start_month
     options = segment_value_options(req, picked.dimension, picked.grain)
 
-    def link(p: Period, status: str) -> str:
+    def link(p: Period, status: str, metric: str = "") -> str:
+        if metric == "win_rate" and dimension in (Dimension.ALL, Dimension.OWNER, Dimension.TEAM):
+            # Win rate's records are the won and the lost deals: its drill-down page lists both.
+            return common.drill_link(tenant, metric, p, dimension, value)
         if filters is None or not status:
             return ""
         return common.deals_link(tenant, p, status=status, **filters)
@@ -168,8 +171,8 @@ def build(request: HttpRequest) -> dict[str, Any]:
         summary.rows.append(
             [
                 Cell(str(label)),
-                Cell(now, kind, link=link(period, status), testid=f"pipeline-{metric}"),
-                Cell(before, kind, link=link(period.previous, status)),
+                Cell(now, kind, link=link(period, status, metric), testid=f"pipeline-{metric}"),
+                Cell(before, kind, link=link(period.previous, status, metric)),
                 Cell(delta(now, before), delta_kind(kind)),
             ]
         )
@@ -233,7 +236,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
         trends.rows.append(
             [Cell(p.label(fiscal))]
             + [
-                Cell(values.get(m, p.start, dimension, value), kind, link=link(p, "won"))
+                Cell(values.get(m, p.start, dimension, value), kind, link=link(p, "won", m))
                 for m, _l, kind in TRENDS
             ]
         )

@@ -118,7 +118,7 @@ def build(request: HttpRequest) -> dict[str, Any]:
                 owner = filters.get("owner") if filters else None
                 if owner:
                     link = common.activities_link(tenant, period, status.split(":", 1)[1].split(","), owner)
-            elif metric == "quota_attainment":
+            elif metric in ("quota_attainment", "win_rate"):
                 link = common.drill_link(tenant, metric, period, rows_by, entry["key"])
             elif status and filters:
                 link = common.deals_link(tenant, period, status=status, **filters)

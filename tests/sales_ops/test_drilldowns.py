@@ -17,6 +17,12 @@ D / (A, B, D in conversion on 03-31) = 33.3%. Monthly churn Feb 0, Mar 0, Apr 1/
 mean 1/12, LTV May = 900 x 0.8 x 12 = 8,640.00. May's won deals: rep1 3,000 + 2,000, rep2 1,000; quotas rep1
 10,000 and rep2 4,000 (no team or company rows): attainment 6,000 / 14,000 = 42.9%, East's 5,000 / 10,000.
 Forecast snapshots of May (company): 04-29 commit 5,000 (nearest May 1) and 05-06 commit 8,000: accuracy 120.0%.
+May's lost deal: rep2's 500 (E): win rate 3 / 4 = 75.0%, East 2 / 2 = 100.0%, rep2 1 / 2 = 50.0%. New customers
+in May: C and E; churned customers in April: D.
+Open deals expected to close in May: rep1's 6,000 (A) and 1,500 (C, on 05-31), rep2's 100 USD (D, kept at the
+latest rate: 720 CNY); rep1's 900 closes on 06-01. Pipeline coverage of May = open / (quota − won): the company
+8,220 / (14,000 − 6,000) = 1.0275, East 7,500 / (10,000 − 5,000) = 1.50, rep2 720 / (4,000 − 1,000) = 0.24;
+April has no quota and June's (rep1's 0) is below the 700 won: null.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import LifecycleStageName
+from accounts.models import LifecycleStageName, StageKind
 from crm.models import Membership, Role
 from crm.tenancy import tenant_context
 from sales_ops.models import ForecastSnapshot
@@ -41,6 +47,7 @@ from tests.factories import (
     ExchangeRateFactory,
     LifecycleChangeFactory,
     MembershipFactory,
+    OpportunityFactory,
     QuotaFactory,
     SubscriptionFactory,
     UserFactory,
@@ -51,13 +58,22 @@ from tests.sales_ops.conftest import NOW, local
 pytestmark = pytest.mark.django_db
 
 D = datetime.date
-MAY, APR, JAN = D(2024, 5, 1), D(2024, 4, 1), D(2024, 1, 1)
+MAY, APR, JAN, JUNE = D(2024, 5, 1), D(2024, 4, 1), D(2024, 1, 1), D(2024, 6, 1)
 ACQ, CONV, RET, CHURN = (
     LifecycleStageName.ACQUISITION,
     LifecycleStageName.CONVERSION,
     LifecycleStageName.RETENTION,
     LifecycleStageName.CHURN,
 )
+
+
+def lost_deal(account, closed_at: datetime.datetime, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    from accounts.services.pipelines import pipeline_default
+
+    stage = pipeline_default(tenant=account.tenant).stages.get(kind=StageKind.LOST)
+    OpportunityFactory(
+        account=account, stage=stage, closed_at=closed_at, created_at=closed_at, probability=0, **kwargs
+    )
 
 
 def add_book(tenant, people, copy: int = 0) -> dict:  # type: ignore[no-untyped-def]
@@ -117,6 +133,25 @@ def add_book(tenant, people, copy: int = 0) -> dict:  # type: ignore[no-untyped-
         won_deal(
             accounts["C"], local(2024, 6, 1, 0, 30), owner=rep1, amount=Decimal(700), name=f"June {copy}"
         )
+        # A lost deal of rep2's in May (win rate: 3 won of 4 closed).
+        lost_deal(accounts["E"], local(2024, 5, 15), owner=rep2, amount=Decimal(500), name=f"Lost {copy}")
+        # Open deals (pipeline coverage), by expected close date as of now: two of rep1's in May (the last
+        # day included), rep2's 100 USD kept at the latest rate (720 CNY), rep1's June deal not May's.
+        for key, owner, amount, reporting, currency, close, name in [
+            ("A", rep1, "6000", "6000", "CNY", D(2024, 5, 20), "Open A"),
+            ("C", rep1, "1500", "1500", "CNY", D(2024, 5, 31), "Open C"),
+            ("D", rep2, "100", "720", "USD", D(2024, 5, 2), "Open D"),
+            ("C", rep1, "900", "900", "CNY", D(2024, 6, 1), "Open June"),
+        ]:
+            OpportunityFactory(
+                account=accounts[key],
+                owner=owner,
+                amount=Decimal(amount),
+                amount_reporting=Decimal(reporting),
+                currency=currency,
+                expected_close_date=close,
+                name=f"{name} {copy}",
+            )
     return accounts
 
 
@@ -141,6 +176,8 @@ def book(fy_tenant, people):
     )
     QuotaFactory(tenant=fy_tenant, owner=people["rep1"].user, month=MAY, amount=Decimal(10000))
     QuotaFactory(tenant=fy_tenant, owner=people["rep2"].user, month=MAY, amount=Decimal(4000))
+    # June: rep1's quota 0, below the 700 already won: no coverage ("—"), not a negative one.
+    QuotaFactory(tenant=fy_tenant, owner=people["rep1"].user, month=JUNE, amount=Decimal(0))
     with tenant_context(fy_tenant):
         for taken, commit, dimension, value in [
             (D(2024, 4, 29), 5000, "all", ""),
@@ -441,6 +478,270 @@ def test_chinese_page(client_for, admin, book):
     assert "Accounts paying at the start of the period" not in html
 
 
+COVERAGE_CASES = [
+    # scope, coverage, open deals, open pipeline, quota, won amount, quota left to win
+    ("all", "1.03", 3, "8,220.00", "14,000.00", "6,000.00", "8,000.00"),
+    ("team:East", "1.50", 2, "7,500.00", "10,000.00", "5,000.00", "5,000.00"),
+    ("owner:rep2@kpi.test", "0.24", 1, "720.00", "4,000.00", "1,000.00", "3,000.00"),
+]
+
+
+def _snapshot_value(tenant, metric: str, period: datetime.date, scope: str):  # type: ignore[no-untyped-def]
+    from sales_ops.models import KpiSnapshot
+
+    dimension, _sep, value = scope.partition(":")
+    with tenant_context(tenant):
+        return KpiSnapshot.objects.get(
+            snapshot_set__is_current=True,
+            metric=metric,
+            grain="month",
+            period_start=period,
+            dimension=dimension,
+            dimension_value=value,
+        ).value
+
+
+def test_coverage_totals_equal_the_engines_number(client_for, admin, fy_tenant, book):
+    client = client_for(admin)
+    forecast = _get(client, FORECAST.format(period=MAY.isoformat()))
+    for scope, coverage, count, pipeline, quota, won, remainder in COVERAGE_CASES:
+        dimension, _sep, value = scope.partition(":")
+        assert _testid(forecast, f"forecast-pipeline_coverage-{dimension}-{value}") == coverage
+        # The forecast page's coverage links to its drill-down.
+        link = re.search(
+            rf'data-testid="forecast-pipeline_coverage-{dimension}-{value}"[^>]*><a href="([^"]+)"', forecast
+        )
+        assert link is not None
+        assert link.group(1).replace("&amp;", "&") == _drill("pipeline_coverage", scope=scope)
+        response = client.get(_drill("pipeline_coverage", scope=scope))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert _testid(html, "drill-total") == coverage == _testid(html, "drill-shown")
+        assert _testid(html, "drill-number") == coverage
+        assert _testid(html, "drill-count") == str(count)
+        assert _testid(html, "drill-open") == pipeline and _testid(html, "drill-quota") == quota
+        assert _testid(html, "drill-won") == won and _testid(html, "drill-remainder") == remainder
+        # Exactly the engine's value (stored with 10 decimals), not only its two shown decimals.
+        number = response.context["number"].value
+        engine = _snapshot_value(fy_tenant, "pipeline_coverage", MAY, scope)
+        assert number.quantize(Decimal("1E-10")) == engine, (scope, number, engine)
+        assert 'data-testid="drill-partial"' not in html
+
+
+def test_coverage_lists_open_deals_quota_rows_and_won_deals(client_for, admin, people, book):
+    rep1, rep2 = people["rep1"].user.display_name, people["rep2"].user.display_name
+    html = _get(client_for(admin), _drill("pipeline_coverage"))
+    # Open deals closing in May, the largest first, in the reporting currency: not June's, not won or lost ones.
+    assert _table(html, "open") == [
+        ["Deal", "Account", "Owner", "Stage", "Expected close", "Amount (CNY)"],
+        ["Open A 0", "A-0", rep1, "Qualification", "20 May 2024", "6,000.00"],
+        ["Open C 0", "C-0", rep1, "Qualification", "31 May 2024", "1,500.00"],
+        ["Open D 0", "D-0", rep2, "Qualification", "2 May 2024", "720.00"],
+    ]
+    with tenant_context(admin.tenant):
+        deal = book["A"].opportunities.get(name="Open A 0")
+    assert f'<a href="/t/kpi/deals/{deal.pk}/">Open A 0</a>' in html
+    # The company has no quota rows of its own: every rep's rows.
+    assert _table(html, "quota") == [
+        ["Month", "Quota from", "Whose quota", "Quota"],
+        ["May 2024", "Sum of every rep's quota", rep1, "10,000.00"],
+        ["May 2024", "Sum of every rep's quota", rep2, "4,000.00"],
+    ]
+    assert [row[0] for row in _table(html, "deals")[1:]] == ["Big win 0", "Late 0", "West win 0"]
+    east = _get(client_for(admin), _drill("pipeline_coverage", scope="team:East"))
+    assert _table(east, "quota")[1:] == [["May 2024", "Sum of the members' quotas", rep1, "10,000.00"]]
+    # A quarter sums its months: Q1 of the fiscal year (April to June) has May's rows and June's 0 of rep1's;
+    # April has none.
+    quarter = _get(client_for(admin), _drill("pipeline_coverage", APR, scope="team:East", grain="quarter"))
+    assert _table(quarter, "quota")[1:] == [
+        ["Apr 2024", "No quota", "", "—"],
+        ["May 2024", "Sum of the members' quotas", rep1, "10,000.00"],
+        ["Jun 2024", "Sum of the members' quotas", rep1, "0.00"],
+    ]
+    # East's quarter: 7,500 + 900 open / (10,000 − 5,700 won) = 1.95.
+    assert _testid(quarter, "drill-total") == "1.95" == _testid(quarter, "drill-shown")
+
+
+@pytest.mark.parametrize(
+    ("period", "scope"),
+    [(APR, "all"), (JUNE, "all"), (JUNE, "owner:rep1@kpi.test"), (APR, "team:East")],
+)
+def test_coverage_without_quota_left_is_a_dash(client_for, admin, fy_tenant, book, period, scope):
+    """No quota (April), or a quota the won amount already reaches (June: 0 against 700 won): null, "—"."""
+    html = _get(client_for(admin), _drill("pipeline_coverage", period, scope=scope))
+    assert _testid(html, "drill-total") == "—" == _testid(html, "drill-shown")
+    assert _testid(html, "drill-number") == "—"
+    assert _snapshot_value_or_none(fy_tenant, period, scope) is None
+    if period == APR:
+        assert _testid(html, "drill-quota") == "—" and _testid(html, "drill-remainder") == "—"
+        assert [row[1:] for row in _table(html, "quota")[1:]] == [["No quota", "", "—"]]
+    else:
+        assert _testid(html, "drill-quota") == "0.00" and _testid(html, "drill-remainder") == "-700.00"
+        assert [row[0] for row in _table(html, "open")[1:]] == ["Open June 0"]
+
+
+def _snapshot_value_or_none(tenant, period: datetime.date, scope: str):  # type: ignore[no-untyped-def]
+    from sales_ops.models import KpiSnapshot
+
+    try:
+        return _snapshot_value(tenant, "pipeline_coverage", period, scope)
+    except KpiSnapshot.DoesNotExist:
+        return None
+
+
+def test_coverage_within_each_roles_visibility(client_for, fy_tenant, people, book):
+    rep = client_for(people["rep1"])
+    html = _get(rep, _drill("pipeline_coverage"))
+    # The company's number from rep1's records only: their open deals and won deals, said so on the page.
+    assert 'data-testid="drill-partial"' in html
+    assert [row[0] for row in _table(html, "open")[1:]] == ["Open A 0", "Open C 0"]
+    assert [row[0] for row in _table(html, "deals")[1:]] == ["Big win 0", "Late 0"]
+    assert _testid(html, "drill-open") == "7,500.00" and _testid(html, "drill-won") == "5,000.00"
+    own = _get(rep, _drill("pipeline_coverage", scope="owner:rep1@kpi.test"))
+    assert 'data-testid="drill-partial"' not in own
+    # rep1: 7,500 / (10,000 − 5,000) = 1.50, the engine's number.
+    assert _testid(own, "drill-total") == _testid(own, "drill-shown") == "1.50"
+    assert [row[0] for row in _table(own, "open")[1:]] == ["Open A 0", "Open C 0"]
+    for scope in ("owner:rep2@kpi.test", "team:East", "team:West"):
+        assert rep.get(_drill("pipeline_coverage", scope=scope)).status_code == 404, scope
+    manager = client_for(people["manager"])
+    team = _get(manager, _drill("pipeline_coverage", scope="team:East"))
+    assert _testid(team, "drill-total") == "1.50" == _testid(team, "drill-shown")
+    assert [row[0] for row in _table(team, "open")[1:]] == ["Open A 0", "Open C 0"]
+    assert _get(manager, _drill("pipeline_coverage", scope="owner:rep1@kpi.test"))
+    for scope in ("team:West", "owner:rep2@kpi.test"):
+        assert manager.get(_drill("pipeline_coverage", scope=scope)).status_code == 404, scope
+    # Customer success reads the company's row only (the KPI API's rule) and the deals of customer accounts
+    # (conversion, retention, churn) or renewals: not a new prospect's deal.
+    prospect = AccountFactory(tenant=fy_tenant, owner=people["rep2"].user, lifecycle_stage=ACQ, name="P-0")
+    OpportunityFactory(account=prospect, amount=Decimal(500), expected_close_date=D(2024, 5, 9), name="New P")
+    cs = MembershipFactory(tenant=fy_tenant, user=UserFactory(email="cs3@kpi.test"), role=Role.CS)
+    cs_client = client_for(cs)
+    cs_html = _get(cs_client, _drill("pipeline_coverage"))
+    assert 'data-testid="drill-partial"' in cs_html
+    assert [row[0] for row in _table(cs_html, "open")[1:]] == ["Open A 0", "Open C 0", "Open D 0"]
+    assert "New P" in _table(_get(client_for(people["rep2"]), _drill("pipeline_coverage")), "open")[2]
+    assert _testid(cs_html, "drill-shown") == "1.03"
+    for scope in ("owner:rep1@kpi.test", "team:East"):
+        assert cs_client.get(_drill("pipeline_coverage", scope=scope)).status_code == 404, scope
+
+
+def test_coverage_of_another_tenant_is_404(client_for, other_tenant, book):
+    with tenant_context(other_tenant):
+        stranger = Membership.objects.select_related("user").get(role=Role.ADMIN)
+    client = client_for(stranger)
+    for scope in ("all", "team:East", "owner:rep1@kpi.test"):
+        assert client.get(_drill("pipeline_coverage", scope=scope)).status_code == 404, scope
+        assert client.get(_drill("pipeline_coverage", scope=scope) + "&export=open").status_code == 404
+
+
+def test_coverage_csv_of_every_table(client_for, admin, book, monkeypatch):
+    from sales_ops.views import drilldown
+
+    client = client_for(admin)
+    url = _drill("pipeline_coverage")
+    html = _get(client, url)
+    for key in ("totals", "open", "quota", "deals"):
+        response = client.get(url + f"&export={key}")
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+        assert _csv(response) == _table(html, key), key
+        assert f'data-testid="export-{key}"' in html
+        assert f"kpi-pipeline_coverage-month-2024-05-01-{key}.csv" in response["Content-Disposition"]
+    assert _csv(client.get(url + "&export=totals"))[-1] == [
+        "Coverage = open pipeline / quota left to win",
+        "1.03",
+    ]
+    # Every page of open deals, not the one on screen.
+    monkeypatch.setattr(drilldown, "PAGE_SIZE", 2)
+    first = _get(client, url)
+    assert len(_table(first, "open")) == 3 and 'data-testid="pager-open"' in first
+    second = _get(client, url + "&open_page=2")
+    everything = _csv(client.get(url + "&export=open"))
+    assert everything[1:] == _table(first, "open")[1:] + _table(second, "open")[1:]
+    assert len(everything) == 4
+
+
+def test_coverage_in_chinese(client_for, admin, book):
+    from crm.models import User
+
+    User.objects.filter(pk=admin.user_id).update(language="zh-hans")
+    html = _get(client_for(admin), _drill("pipeline_coverage"))
+    assert "本期预计成交的未结商机" in html and "管道覆盖率" in html
+    assert "Open deals closing in the period" not in html and "Quota left to win" not in html
+
+
+PIPELINE = "/t/kpi/dashboards/pipeline/?grain=month&period={period}"
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected", "won", "lost"),
+    [
+        ("all", "75.0%", ["Big win 0", "Late 0", "West win 0"], ["Lost 0"]),
+        ("team:East", "100.0%", ["Big win 0", "Late 0"], []),
+        ("owner:rep2@kpi.test", "50.0%", ["West win 0"], ["Lost 0"]),
+    ],
+)
+def test_win_rate_lists_won_and_lost_deals(client_for, admin, fy_tenant, book, scope, expected, won, lost):
+    client = client_for(admin)
+    dimension, _sep, value = scope.partition(":")
+    query = "" if dimension == "all" else f"&dimension={dimension}&value={value}"
+    dashboard = _get(client, PIPELINE.format(period=MAY.isoformat()) + query)
+    assert _testid(dashboard, "pipeline-win_rate") == expected
+    # The pipeline's win rate (the period's and the trend's) links to its drill-down.
+    link = re.search(r'data-testid="pipeline-win_rate"[^>]*><a href="([^"]+)"', dashboard)
+    assert link is not None and link.group(1).replace("&amp;", "&") == _drill("win_rate", scope=scope)
+    assert dashboard.count(f'<a href="{_drill("win_rate", scope=scope).replace("&", "&amp;")}">') == 2
+    response = client.get(_drill("win_rate", scope=scope))
+    html = response.content.decode()
+    assert _testid(html, "drill-total") == expected == _testid(html, "drill-shown")
+    assert [row[0] for row in _table(html, "deals")[1:]] == won
+    assert [row[0] for row in _table(html, "lost")[1:]] == lost
+    assert _testid(html, "drill-count") == str(len(won)) and _testid(html, "drill-lost") == str(len(lost))
+    engine = _snapshot_value(fy_tenant, "win_rate", MAY, scope)
+    assert response.context["number"].value.quantize(Decimal("1E-10")) == engine
+    for key in ("totals", "deals", "lost"):
+        assert _csv(client.get(_drill("win_rate", scope=scope) + f"&export={key}")) == _table(html, key)
+    # The leaderboard's win rate opens the same page for its rep or team.
+    if dimension != "all":
+        rows = "" if dimension == "owner" else "&rows=team"
+        reps = _get(client, f"/t/kpi/dashboards/reps/?grain=month&period={MAY.isoformat()}{rows}")
+        assert _drill("win_rate", scope=scope).replace("&", "&amp;") in reps
+
+
+def test_win_rate_without_closed_deals_is_a_dash(client_for, admin, people, book):
+    html = _get(client_for(admin), _drill("win_rate", APR))
+    assert _testid(html, "drill-total") == "—" == _testid(html, "drill-shown")
+    rep = client_for(people["rep1"])
+    assert rep.get(_drill("win_rate", scope="owner:rep2@kpi.test")).status_code == 404
+    own = _get(rep, _drill("win_rate"))
+    assert 'data-testid="drill-partial"' in own and _table(own, "lost")[1:] == []
+    assert [row[0] for row in _table(own, "deals")[1:]] == ["Big win 0", "Late 0"]
+
+
+def test_new_and_churned_customers_drill_down(client_for, admin, people, book):
+    client = client_for(admin)
+    for metric, period, expected, accounts in [
+        ("new_customers", MAY, "2", ["C-0", "E-0"]),
+        ("churned_customers", APR, "1", ["D-0"]),
+        ("churned_customers", MAY, "0", []),
+    ]:
+        dashboard = _get(client, ECONOMICS.format(period=period.isoformat()))
+        assert _testid(dashboard, f"economics-{metric}") == expected
+        html = _get(client, _drill(metric, period))
+        assert _testid(html, "drill-total") == expected == _testid(html, "drill-shown")
+        assert [row[0] for row in _table(html, "records")[1:]] == accounts
+        assert _csv(client.get(_drill(metric, period) + "&export=records")) == _table(html, "records")
+    # A quarter's numbers, and a rep's (who does not open the lifecycle lists), link to the drill-down page.
+    quarter = _get(client, f"/t/kpi/dashboards/unit-economics/?grain=quarter&period={APR.isoformat()}")
+    assert _drill("new_customers", APR, grain="quarter").replace("&", "&amp;") in quarter
+    rep = client_for(people["rep1"])
+    rep_dashboard = _get(rep, ECONOMICS.format(period=MAY.isoformat()))
+    assert _drill("new_customers", MAY).replace("&", "&amp;") in rep_dashboard
+    rep_html = _get(rep, _drill("new_customers"))
+    assert [row[0] for row in _table(rep_html, "records")[1:]] == ["C-0"]
+    assert 'data-testid="drill-partial"' in rep_html
+
+
 DRILL_QUERIES = {
     "mrr": 18,
     "nrr": 18,
@@ -452,6 +753,10 @@ DRILL_QUERIES = {
     "quota": 20,
     "quota_attainment": 19,
     "forecast_accuracy": 18,
+    "pipeline_coverage": 22,
+    "win_rate": 19,
+    "new_customers": 17,
+    "churned_customers": 16,
 }
 
 

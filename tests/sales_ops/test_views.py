@@ -414,9 +414,13 @@ def test_every_number_drills_down(client_for, team, data):
     )
     assert economics[0][3].endswith(f"flow=churned&month={month.strftime('%Y-%m')}")
     assert client.get(economics[0][2]).status_code == 200
-    # A rep does not open the lifecycle lists: no link there.
-    rep = _links(_text(client_for(team["rep1"]).get("/t/alpha/dashboards/unit-economics/")), "trends")
-    assert rep[0][2] == "" and rep[0][3] == ""
+    # A rep does not open the lifecycle lists: their numbers open the drill-down pages (their accounts only).
+    rep_client = client_for(team["rep1"])
+    rep = _links(_text(rep_client.get("/t/alpha/dashboards/unit-economics/")), "trends")
+    query = f"?grain=month&period={month.isoformat()}&scope=all"
+    assert rep[0][2] == f"/t/alpha/dashboards/drill/new_customers/{query}"
+    assert rep[0][3] == f"/t/alpha/dashboards/drill/churned_customers/{query}"
+    assert rep_client.get(rep[0][2]).status_code == 200
 
 
 def test_rep_activity_numbers_drill_into_the_activity_list(client_for, tenant, team, data):
