@@ -165,6 +165,16 @@ keyed AS (
     SELECT kr.*, qt.amount AS quota FROM keyed_raw kr
     LEFT JOIN quota qt ON qt.grain = kr.grain AND qt.period_start = kr.period_start
         AND qt.dimension = kr.dimension AND qt.dimension_value = kr.dimension_value
+    UNION ALL
+    -- An owner or team with a quota but no deal event in the period: its attainment and coverage are 0, not
+    -- missing (its counts and amounts are 0 too; the averages stay null and are left out).
+    SELECT cal.grain, cal.period_start, cal.period_end, qt.dimension, qt.dimension_value,
+           {", ".join("NULL::numeric" for _ in AGGREGATES)}, qt.amount
+    FROM quota qt JOIN cal ON cal.grain = qt.grain AND cal.period_start = qt.period_start
+    WHERE qt.dimension <> 'all' AND NOT EXISTS (
+        SELECT 1 FROM keyed_raw kr WHERE kr.grain = qt.grain AND kr.period_start = qt.period_start
+            AND kr.dimension = qt.dimension AND kr.dimension_value = qt.dimension_value
+    )
 )
 {insert_rows_sql(VALUES, future=FUTURE_METRICS)}
 """  # noqa: S608 -- fragments from this package's constants and helpers; every value is a bound %(name)s parameter

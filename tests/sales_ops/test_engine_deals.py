@@ -185,6 +185,27 @@ def test_tenant_quota_rows_win_over_owner_rows(fy_tenant, deals):
     assert value(rows, "quota_attainment", "month", MAY) == Decimal("1.08")  # May: still the owner rows
 
 
+def test_a_quota_without_deals_attains_zero(fy_tenant, people, deals):
+    """rep2 and West have a quota in February but no deal event: attainment and coverage are 0 (defined: nothing
+    won of a quota), not missing; the counts are 0 and the averages stay out (null)."""
+    QuotaFactory(tenant=fy_tenant, owner=people["rep2"].user, month=D(2024, 2, 1), amount=Decimal("800"))
+    QuotaFactory(tenant=fy_tenant, team=people["west"], month=D(2024, 2, 1), amount=Decimal("900"))
+    kpi_recompute(tenant=fy_tenant, now=NOW)
+    rows = snapshot(fy_tenant)
+    february = D(2024, 2, 1)
+    for dimension, member in (("owner", "rep2@kpi.test"), ("team", "West")):
+        assert value(rows, "quota_attainment", "month", february, dimension, member) == 0
+        assert value(rows, "pipeline_coverage", "month", february, dimension, member) == 0
+        assert value(rows, "opps_won", "month", february, dimension, member) == 0
+        assert value(rows, "quota_attainment", "quarter", D(2024, 1, 1), dimension, member) == 0
+        assert ("win_rate", "month", february, dimension, member) not in rows
+        assert ("avg_deal_size", "month", february, dimension, member) not in rows
+    # The fiscal year of February (from April 2023) sums the quota of its months.
+    assert value(rows, "quota_attainment", "year", D(2023, 4, 1), "owner", "rep2@kpi.test") == 0
+    # A quota inside a period with deals of others: rep1's row is unchanged by rep2's quota.
+    assert value(rows, "quota_attainment", "month", APRIL, "owner", "rep1@kpi.test") == Decimal("0.55")
+
+
 def test_open_pipeline_by_stage(fy_tenant, people, stages, deals):
     """Dimension `stage`: the open deals of each stage by the period of their expected close date. D4, D6 and D5
     sit in the first open stage (Qualification); D9 (600, p 0.25, expected 06-05) and D10 (deleted) in Needs
