@@ -58,8 +58,12 @@
     });
   }
 
-  // An input restored from htmx's history snapshot (back/forward): hidden, after a copy of its text box.
+  // An input restored from htmx's history snapshot (back/forward): hidden, after a copy of its text box. Its value
+  // is the one its form last sent (data-datepicker-value): htmx saves the page it leaves when the answer to a
+  // change arrives, and a hidden input's value is its HTML, so the snapshot holds the date that was then
+  // being asked for, not the one the page showed.
   function revive(input) {
+    input.value = input.getAttribute("data-datepicker-value") || "";
     var next = input.nextElementSibling;
     if (next && next.hasAttribute("data-datepicker-shown")) {
       if (next.hasAttribute("aria-label")) input.setAttribute("aria-label", next.getAttribute("aria-label"));
@@ -76,13 +80,17 @@
     var type = input.getAttribute("data-datepicker-type") || input.type;
     var withTime = type === "datetime-local";
     var settings = options();
+    // The text box looks like the input it stands for (Bootstrap's classes).
+    var classes = input.className.replace(/\bflatpickr-input\b/, "").trim() || "form-control";
     input.setAttribute("data-datepicker-type", type);
+    if (!input.hasAttribute("data-datepicker-value")) input.setAttribute("data-datepicker-value", input.value);
     var picker = window.flatpickr(input, {
       locale: settings.locale,
       enableTime: withTime,
       time_24hr: true,
       dateFormat: withTime ? "Y-m-d\\TH:i" : "Y-m-d",
       altInput: true,
+      altInputClass: classes,
       altFormat: withTime ? settings.datetimeFormat : settings.dateFormat,
       allowInput: true,
       disableMobile: true,
@@ -111,6 +119,32 @@
   // Content htmx removes takes its calendars with it.
   document.addEventListener("htmx:beforeCleanupElement", function (event) {
     if (event.target._flatpickr) event.target._flatpickr.destroy();
+  });
+  // Once a form's request is answered (and the page it leaves saved), its dates are the ones the page shows.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.target.querySelectorAll) return;
+    event.target.querySelectorAll("input[data-datepicker-value]").forEach(function (input) {
+      input.setAttribute("data-datepicker-value", input.value);
+    });
+  });
+  // htmx's snapshot of the page for back/forward is its HTML: the calendars would come back with the style
+  // attributes flatpickr positions them by, which the CSP refuses (and without their script). They leave the
+  // page while the snapshot is taken and come back right after, before anything is drawn.
+  document.addEventListener("htmx:beforeHistorySave", function () {
+    var calendars = Array.prototype.slice.call(document.querySelectorAll(".flatpickr-calendar"));
+    var places = calendars.map(function (calendar) {
+      return { calendar: calendar, parent: calendar.parentNode, next: calendar.nextSibling };
+    });
+    calendars.forEach(function (calendar) { calendar.remove(); });
+    Promise.resolve().then(function () {
+      places.forEach(function (place) {
+        // Not when the page was left for another one (back/forward): its inputs are gone with it.
+        var picker = place.calendar._datepicker;
+        if (!place.parent || !picker || !picker.input.isConnected) return;
+        var next = place.next && place.next.parentNode === place.parent ? place.next : null;
+        place.parent.insertBefore(place.calendar, next);
+      });
+    });
   });
   // Back/forward restores the page from htmx's snapshot of its HTML: pickers without their script.
   document.addEventListener("htmx:historyRestore", function () {

@@ -3,7 +3,7 @@
 Every <input type=date> and <input type=datetime-local> is a flatpickr calendar (static/js/datepicker.js) in the
 page's language: English month names and "2 Dec 2026" on English pages, 中文 month names and "2026年12月2日" on
 Chinese ones, the week starting on Monday in both. Picking a day sets the ISO value the form sends and the lead
-list's filter bar applies it; typing works (the shown format or ISO), clearing the text clears the filter; the
+list's filter bar applies it, and back in the browser's history the pickers still work; typing works (the shown format or ISO), clearing the text clears the filter; the
 quick log's due date, swapped in again by htmx after a task is logged, is a picker too. No console error (the
 strict CSP: no inline style).
 """
@@ -107,6 +107,8 @@ def test_date_picker_in_english_fills_the_iso_value_and_filters(new_context, liv
     expect(created_from).to_have_value("2 Dec 2026")
     expect(submitted).to_have_value("2026-12-02")
     expect(submitted).to_have_attribute("type", "hidden")
+    calendars = page.locator(".flatpickr-calendar").count()  # one per date input on the page
+    assert calendars == page.locator("[data-datepicker-shown]").count() >= 2
 
     created_from.click()
     calendar = _calendar(page)
@@ -125,6 +127,14 @@ def test_date_picker_in_english_fills_the_iso_value_and_filters(new_context, liv
     expect(page).to_have_url(re.compile(r"[?&]created_from=2026-12-15(&|$)"))
     expect(rows).to_have_count(1)
     assert _companies(page) == ["Late"]
+
+    # Back: htmx puts the page back from its snapshot of the HTML; the pickers work again, one text box each.
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"[?&]created_from=2026-12-02(&|$)"))
+    expect(rows).to_have_count(2)
+    expect(bar.locator("[data-datepicker-shown]")).to_have_count(2)
+    expect(page.locator(".flatpickr-calendar")).to_have_count(calendars)
+    expect(created_from).to_have_value("2 Dec 2026")
 
     # Typing, in the shown format (Enter sets it) ...
     created_from.click()
