@@ -11,7 +11,7 @@ copy() {  # copy <file> <dir>: the file and, when npm ships one, its source map
   if [ -f "$1.map" ]; then cp "$1.map" "$2/"; fi
 }
 
-rm -rf "$out" && mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/chartjs" "$out/sortablejs"
+rm -rf "$out" && mkdir -p "$out/bootstrap" "$out/bootstrap-icons/fonts" "$out/htmx" "$out/chartjs" "$out/sortablejs" "$out/flatpickr/l10n"
 copy node_modules/bootstrap/dist/css/bootstrap.min.css "$out/bootstrap"
 copy node_modules/bootstrap/dist/js/bootstrap.bundle.min.js "$out/bootstrap"
 copy node_modules/bootstrap-icons/font/bootstrap-icons.min.css "$out/bootstrap-icons"
@@ -19,4 +19,7 @@ cp node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2 node_modules/bo
 copy node_modules/htmx.org/dist/htmx.min.js "$out/htmx"
 copy node_modules/chart.js/dist/chart.umd.min.js "$out/chartjs"
 copy node_modules/sortablejs/Sortable.min.js "$out/sortablejs"
+copy node_modules/flatpickr/dist/flatpickr.min.js "$out/flatpickr"
+copy node_modules/flatpickr/dist/flatpickr.min.css "$out/flatpickr"
+copy node_modules/flatpickr/dist/l10n/zh.js "$out/flatpickr/l10n"  # the date pickers' 中文 (English is built in)
 echo "vendor assets copied to $out"

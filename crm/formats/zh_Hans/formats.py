@@ -17,3 +17,4 @@ MONTH_DAY_FORMAT = "n月j日"
 YEAR_MONTH_FORMAT = "Y年n月"
 THOUSAND_SEPARATOR = ","
 NUMBER_GROUPING = 3
+FIRST_DAY_OF_WEEK = 1  # 星期一: the date pickers start the week on Monday (as Django's zh_Hans does)
