@@ -41,8 +41,9 @@ def period_start(date_sql: str, grain_sql: str) -> str:
 
 
 def calendar_cte() -> str:
-    """`cal(grain, period_start, period_end)`: every period of every grain from the period holding %(start)s to
-    the one holding %(end)s, from generate_series (so a period with no records still has its `all` row)."""
+    """`cal(grain, period_start, period_end)`: every period of every grain of %(grains)s from the period holding
+    %(start)s to the one holding %(end)s, from generate_series (so a period with no records still has its `all`
+    row)."""
     return (
         "cal AS ("  # noqa: S608 -- column names from GRAINS_SQL and period_start(); values are bound
         " SELECT g.grain, p.ps::date AS period_start, (p.ps + g.step)::date AS period_end"
@@ -50,6 +51,7 @@ def calendar_cte() -> str:
         " CROSS JOIN LATERAL generate_series("
         f"{period_start('%(start)s::date', 'g.grain')}::timestamp,"
         f" {period_start('%(end)s::date', 'g.grain')}::timestamp, g.step) AS p(ps)"
+        " WHERE g.grain = ANY(%(grains)s)"
         ")"
     )
 
@@ -87,6 +89,8 @@ class Bounds:
     end: datetime.date
     today: datetime.date
     now: datetime.datetime
+    # The grains written: all of them, but for the refresh of the current periods (services/refresh.py).
+    grains: tuple[str, ...] = ("day", "week", "month", "quarter", "year")
 
     def params(self) -> dict[str, Any]:
         return {
@@ -98,6 +102,7 @@ class Bounds:
             "end": self.end,
             "today": self.today,
             "now": self.now,
+            "grains": list(self.grains),
         }
 
 

@@ -127,6 +127,11 @@ f AS (
     JOIN accounts_pipeline p ON p.id = o.pipeline_id
     {owner_team_joins("o")}
     WHERE o.tenant_id = %(tenant)s AND o.deleted_at IS NULL
+      -- Deals with an event inside the calendar (all of them for a full recompute; a refresh reads the current
+      -- weeks' and months' deals only).
+      AND (o.created_at >= (SELECT min(period_start) FROM cal)::timestamp AT TIME ZONE %(tz)s
+           OR o.closed_at >= (SELECT min(period_start) FROM cal)::timestamp AT TIME ZONE %(tz)s
+           OR o.expected_close_date >= (SELECT min(period_start) FROM cal))
 ),
 ev AS (
     SELECT 'c' AS s, created_d AS d, f.* FROM f
@@ -140,7 +145,7 @@ eg AS (
     -- Only events of the calendar's periods: a no-op for a full recompute (its calendar starts at the earliest
     -- record), the whole saving of a refresh of the current periods (services/refresh.py).
     SELECT g.grain, {period_start("ev.d", "g.grain")} AS period_start, ev.* FROM ev CROSS JOIN {GRAINS_SQL}
-    WHERE ev.d >= (SELECT min(period_start) FROM cal)
+    WHERE ev.d >= (SELECT min(period_start) FROM cal) AND g.grain = ANY(%(grains)s)
 ),
 agg AS (
     SELECT grain, period_start, {dimension} AS dimension, {dimension_value} AS dimension_value,

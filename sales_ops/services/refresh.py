@@ -5,9 +5,10 @@ takes a minute or more. What a person waits for after a change to a deal or a qu
 week, month, quarter and year that hold today, and the open future periods (pipeline, forecasts). So a change to
 a deal or a quota queues, besides the debounced full recompute, a quicker refresh (tasks.refresh_kpis) that
 rewrites in the tenant's current snapshot set only the rows of the deal metrics (the conversion family and the
-open pipeline by stage: win rate, won amount, pipeline, quota attainment, coverage, forecasts) for the periods
-from the one holding today on, from the deals of those periods alone. Everything else (past periods, leads,
-activities, the lifecycle and forecast-accuracy families) waits for the full recompute, which follows.
+open pipeline by stage: win rate, won amount, pipeline, quota attainment, coverage, forecasts) for the days, weeks
+and months from the ones holding today on, from the deals of those periods alone. Everything else (past periods, leads,
+activities, the lifecycle and forecast-accuracy families, quarters and years) waits for the full recompute, which
+follows.
 
 Consistency:
 - the refresh deletes and re-inserts its rows in one transaction: a reader sees the set before or after it;
@@ -64,10 +65,15 @@ def _refresh_lock(tenant_id: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, tenant_id])
 
 
+# The grains a refresh rewrites. A quarter or a year would make it read every deal of the fiscal year (at a million
+# leads as slow as a third of the full recompute); they wait for the full recompute, minutes later.
+GRAINS = ("day", "week", "month")
+
+
 def refresh_bounds(bounds: Bounds) -> Bounds:
-    """The calendar of a refresh: the periods of every grain from the one holding today to the full calendar's
+    """The calendar of a refresh: the days, weeks and months from the ones holding today to the full calendar's
     end (the last open deal's close date or quota month)."""
-    return dataclasses.replace(bounds, start=bounds.today, end=max(bounds.end, bounds.today))
+    return dataclasses.replace(bounds, start=bounds.today, end=max(bounds.end, bounds.today), grains=GRAINS)
 
 
 def kpi_set_refresh(*, tenant: Tenant, snapshot_set: KpiSnapshotSet, now: datetime.datetime) -> int:
