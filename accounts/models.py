@@ -53,7 +53,8 @@ class Account(TenantOwnedModel):
     name = models.CharField(_("name"), max_length=200)
     domain = models.CharField(_("domain"), max_length=200, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
-    size_band = models.CharField(_("company size"), max_length=20, choices=SizeBand.choices, blank=True)
+    # A value of the company's size band list (crm.value_lists; the built-ins are SizeBand's values).
+    size_band = models.CharField(_("company size"), max_length=100, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.STANDARD)
     owner = models.ForeignKey(

@@ -50,3 +50,36 @@ class ModelSerializer(serializers.ModelSerializer):
         models.DateField: SaneDateField,
         models.DateTimeField: SaneDateTimeField,
     }
+
+
+class ValueListsMixin:
+    """A write serializer's list-valued fields (`list_fields`: field -> list key) checked against the company's
+    lists (crm.value_lists.value_lists_check, one query): an unknown or retired value is a 400 on its field. The
+    edited record, when there is one, is `context["record"]`: its own (even retired) values stay valid."""
+
+    list_fields: dict[str, str] = {}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from crm.value_lists import value_lists_check
+
+        attrs = super().validate(attrs)  # type: ignore[misc]
+        context = self.context  # type: ignore[attr-defined]
+        tenant = getattr(context.get("request"), "tenant", None)
+        given = {name: attrs[name] for name in self.list_fields if name in attrs}
+        if tenant is None or not given:
+            return attrs
+        record = context.get("record")
+        try:
+            cleaned = value_lists_check(
+                tenant=tenant,
+                values=given,
+                fields=self.list_fields,
+                current={name: getattr(record, name, "") or "" for name in given}
+                if record is not None
+                else None,
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return {**attrs, **cleaned}

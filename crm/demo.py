@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm.models import Membership, Tenant
+from crm.value_lists import value_lists_adopt_in_use
 
 Seeder = Callable[..., Any]
 
@@ -46,3 +47,5 @@ def demo_seeders() -> list[DemoSeeder]:
 def seed_all(*, tenant: Tenant, members: dict[str, Membership], rng: random.Random) -> None:
     for seeder in demo_seeders():
         seeder.seed(tenant=tenant, members=members, rng=rng)
+    # The demo's industries, regions and lost reasons are the company's list values, as a migration would add.
+    value_lists_adopt_in_use(tenant=tenant)

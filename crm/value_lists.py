@@ -8,9 +8,11 @@ AppConfig.ready(), since crm sits below them). Only admins edit the lists (EDIT_
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -61,6 +63,14 @@ BUILT_IN: dict[str, list[tuple[str, str | Promise]]] = {
 }
 
 
+# The list-valued fields of accounts and leads (field name -> list key).
+COMPANY_LIST_FIELDS: dict[str, str] = {
+    "industry": ValueListKey.INDUSTRY,
+    "size_band": ValueListKey.SIZE_BAND,
+    "region": ValueListKey.REGION,
+}
+
+
 @dataclass(frozen=True)
 class ListValue:
     value: str
@@ -84,6 +94,22 @@ def value_list(*, tenant: Tenant, list_key: str) -> list[ListValue]:
     """Every value of the list, built-ins first in their order, then the company's own by value (one query)."""
     _check_key(list_key)
     rows = {item.value: item for item in ValueListItem.objects.filter(tenant=tenant, list_key=list_key)}
+    return _merged(list_key, rows)
+
+
+def value_lists_read(*, tenant: Tenant, list_keys: Iterable[str]) -> dict[str, list[ListValue]]:
+    """Several lists at once (one query): list key -> value_list()."""
+    keys = list(dict.fromkeys(list_keys))
+    for key in keys:
+        _check_key(key)
+    rows: dict[str, dict[str, ValueListItem]] = {key: {} for key in keys}
+    for item in ValueListItem.objects.filter(tenant=tenant, list_key__in=keys):
+        rows[item.list_key][item.value] = item
+    return {key: _merged(key, rows[key]) for key in keys}
+
+
+def _merged(list_key: str, rows: dict[str, ValueListItem]) -> list[ListValue]:
+    rows = dict(rows)
     values = []
     for value, label in BUILT_IN[list_key]:
         item = rows.pop(value, None)
@@ -138,6 +164,77 @@ def value_list_check(*, tenant: Tenant, list_key: str, value: str, field: str, c
     if value in {item.value for item in value_list(tenant=tenant, list_key=list_key) if not item.retired}:
         return value
     raise ValidationError({field: _("“%(value)s” is not a value of this company's list.") % {"value": value}})
+
+
+def choices_of(values: list[ListValue], *, current: str = "") -> list[tuple[str, str]]:
+    """(value, label) of the active values of a list read already, and `current` (a record's retired or unknown
+    value) so an edit keeps it."""
+    choices = [(item.value, item.label) for item in values if not item.retired]
+    if current and current not in {value for value, _label in choices}:
+        label = next((item.label for item in values if item.value == current), current)
+        choices.append((current, label))
+    return choices
+
+
+def match_value(values: list[ListValue], value: str, *, current: str = "") -> str | None:
+    """The stored value that `value` names in a list read already: a value or a label, any case; an active value,
+    or the record's `current` one (retired values stay on the records that have them). None: not in the list."""
+    if value == current:
+        return value
+    wanted = value.strip().lower()
+    for item in values:
+        if (item.value.lower() == wanted or item.label.lower() == wanted) and (
+            item.value == current or not item.retired
+        ):
+            return item.value
+    return None
+
+
+def not_in_list_message(value: str, list_key: str) -> str:
+    return _("“%(value)s” is not a value of this company's list of %(list)s.") % {
+        "value": value,
+        "list": str(ValueListKey(list_key).label).lower(),
+    }
+
+
+def value_lists_check(
+    *,
+    tenant: Tenant,
+    values: Mapping[str, str | None],
+    fields: Mapping[str, str],
+    current: Mapping[str, str] | None = None,
+    lists: dict[str, list[ListValue]] | None = None,
+) -> dict[str, str]:
+    """The one check of list-valued fields (forms, API, imports): `values` field -> given value, `fields` field ->
+    list key, `current` field -> the record's value (an edit may keep a retired one). Returns field -> the value
+    as the list stores it (a label or another case names the value); a ValidationError naming every field whose
+    value is not an active value of the company's list. Empty values pass (the field's own rule decides whether
+    one is needed). The lists are read in one query (or taken from `lists`)."""
+    given = {field: (value or "").strip() for field, value in values.items() if field in fields}
+    wanted = {fields[field] for field, value in given.items() if value}
+    if lists is None or not wanted.issubset(lists):
+        lists = value_lists_read(tenant=tenant, list_keys=wanted) if wanted else {}
+    cleaned: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for field, value in given.items():
+        if not value:
+            cleaned[field] = ""
+            continue
+        found = match_value(lists[fields[field]], value, current=(current or {}).get(field, "") or "")
+        if found is None:
+            errors[field] = not_in_list_message(value, fields[field])
+        else:
+            cleaned[field] = found
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def list_value_clean(*, tenant: Tenant, list_key: str, value: str, field: str, current: str = "") -> str:
+    """One value (value_lists_check of a single field): as the list stores it, or a ValidationError on `field`."""
+    return value_lists_check(
+        tenant=tenant, values={field: value}, fields={field: list_key}, current={field: current or ""}
+    )[field]
 
 
 def _clean_value(value: str) -> str:
@@ -216,8 +313,13 @@ def register_usage(list_key: str, in_use: Callable[[Tenant, str], bool]) -> None
     _USAGE.setdefault(list_key, []).append(in_use)
 
 
+# list key -> the (model, field) pairs that store its values (register_field_usage).
+_FIELDS: dict[str, list[tuple[type[Model], str]]] = {}
+
+
 def register_field_usage(list_key: str, model: type[Model], field: str) -> None:
     """`model.field` stores values of the list (a tenant-owned model)."""
+    _FIELDS.setdefault(list_key, []).append((model, field))
 
     def in_use(tenant: Tenant, value: str) -> bool:
         return model._default_manager.filter(tenant=tenant, **{field: value}).exists()
@@ -240,3 +342,84 @@ def value_delete(*, tenant: Tenant, actor: User | None, list_key: str, value: st
         raise ValidationError({"value": _("Records use this value: retire it instead of deleting it.")})
     with history_actor(actor):
         item.delete()
+
+
+def built_in_label(list_key: str, value: str) -> str:
+    """A built-in value's translated label; any other value as it is."""
+    for built_in, label in BUILT_IN.get(list_key, []):
+        if built_in == value:
+            return str(label)
+    return value
+
+
+class ValueListChoiceField(forms.ChoiceField):
+    """A form field of a list value: offers the active values (and the record's own, `current`), and cleans a
+    posted value with match_value, refusing anything else with the lists' own message."""
+
+    def __init__(self, *, values: list[ListValue], list_key: str, current: str = "", **kwargs: Any) -> None:
+        self.list_values = values
+        self.list_key = list_key
+        self.current = current or ""
+        super().__init__(choices=[("", "—"), *choices_of(values, current=self.current)], **kwargs)
+
+    def valid_value(self, value: Any) -> bool:
+        return True  # clean() matches the value against the list
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if not value:
+            return ""
+        found = match_value(self.list_values, str(value), current=self.current)
+        if found is None:
+            raise ValidationError(not_in_list_message(str(value), self.list_key), code="invalid_choice")
+        return found
+
+
+def list_form_fields(
+    form: forms.BaseForm,
+    *,
+    tenant: Tenant,
+    fields: Mapping[str, str],
+    current: Mapping[str, str] | None = None,
+    lists: Mapping[str, list[ListValue]] | None = None,
+) -> None:
+    """Turn a form's list-valued fields (`fields`: field name -> list key) into ValueListChoiceFields offering
+    the company's lists (read in one query, or taken from `lists`, read already for another form of the page);
+    `current` holds the edited record's values."""
+    if lists is None or not set(fields.values()).issubset(lists):
+        lists = value_lists_read(tenant=tenant, list_keys=fields.values())
+    for name, list_key in fields.items():
+        old = form.fields[name]
+        form.fields[name] = ValueListChoiceField(
+            values=lists[list_key],
+            list_key=list_key,
+            current=(current or {}).get(name, ""),
+            label=old.label,
+            required=old.required,
+            help_text=old.help_text,
+        )
+        form.fields[name].widget.attrs["class"] = "form-select"
+
+
+def value_lists_adopt_in_use(*, tenant: Tenant) -> dict[str, list[str]]:
+    """Add every value the company's records store but its lists lack (what the data migration leads 0010 did
+    for existing companies; the demo calls it after seeding). A value longer than a list value stays only on its
+    records. Returns list key -> the values added."""
+    added: dict[str, list[str]] = {}
+    for list_key, stores in _FIELDS.items():
+        known = {item.value for item in value_list(tenant=tenant, list_key=list_key)}
+        used: set[str] = set()
+        for model, field in stores:
+            used.update(
+                model._default_manager.filter(tenant=tenant)
+                .exclude(**{field: ""})
+                .values_list(field, flat=True)
+            )
+        new = sorted(value for value in used - known if value.strip() and len(value) <= MAX_VALUE)
+        if new:
+            ValueListItem.objects.bulk_create(
+                [ValueListItem(tenant=tenant, list_key=list_key, value=value) for value in new],
+                ignore_conflicts=True,
+            )
+            added[list_key] = new
+    return added

@@ -198,12 +198,16 @@ def import_job_start(
     dry_run: bool,
     encoding: str | None = None,
     save_mapping: bool = False,
+    add_missing_values: bool | None = None,
 ) -> ImportJob:
     """Start a previewed (or dry-run) job with the mapping chosen in the browser: a dry run, or the import.
-    Optionally saves the mapping as the tenant's mapping for the kind's next file."""
+    Optionally saves the mapping as the tenant's mapping for the kind's next file. `add_missing_values` (None:
+    as chosen at upload) is the preview's checkbox: unknown list values are added to the company's lists."""
     kind = get_kind(job.kind)
     if kind is None or not kind.can_import(membership):
         raise ValidationError({"kind": _("Choose a kind of records you may import.")})
+    if add_missing_values:
+        check_import_options(membership=membership, create_missing_owners=False, add_missing_values=True)
     with tenant_context(tenant):
         locked = ImportJob.objects.select_for_update().get(tenant=tenant, pk=job.pk)
         startable = locked.status == ImportStatus.PREVIEW or (
@@ -218,6 +222,8 @@ def import_job_start(
             if encoding not in ("", *files.ENCODINGS):
                 raise ValidationError({"encoding": _("Choose UTF-8 or GB18030, or leave it to be detected.")})
             locked.encoding = encoding
+        if add_missing_values is not None:
+            locked.options = {**(locked.options or {}), "add_missing_values": add_missing_values}
         if save_mapping:
             ImportMapping.objects.update_or_create(
                 tenant=tenant, kind=kind.key, defaults={"mapping": locked.mapping}

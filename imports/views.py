@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm.decorators import tenant_member_required
 from crm.types import TenantHttpRequest
+from crm.value_lists import value_lists_can_edit
 from crm.viewutils import apply_validation_error
 from imports import selectors, services
 from imports.files import ImportFileError
@@ -125,6 +126,7 @@ def import_preview(request: TenantHttpRequest, slug: str, pk: int) -> HttpRespon
     if not startable:
         return redirect("imports:import-detail", slug=slug, pk=job.pk)
     error = ""
+    can_add_values = value_lists_can_edit(request.membership)
     if request.method == "POST":
         try:
             header_count = int(request.POST.get("columns", "0") or 0)
@@ -149,6 +151,12 @@ def import_preview(request: TenantHttpRequest, slug: str, pk: int) -> HttpRespon
                 encoding=request.POST.get("encoding"),
                 dry_run=request.POST.get("action") == "dry_run",
                 save_mapping=request.POST.get("save_mapping") == "on",
+                # The checkbox is only offered to those who edit the lists; the job keeps its option otherwise.
+                add_missing_values=(
+                    request.POST.get("add_missing_values") == "on"
+                    if can_add_values and "columns" in request.POST
+                    else None
+                ),
             )
         except ValidationError as exc:
             error = " ".join(exc.messages)
@@ -170,6 +178,8 @@ def import_preview(request: TenantHttpRequest, slug: str, pk: int) -> HttpRespon
         "error": error,
         "encodings": [("", _("Detect")), ("utf-8", "UTF-8"), ("gb18030", "GB18030 / GBK")],
         "missing": [column for column in kind.columns if column not in set(targets)],
+        "can_add_values": can_add_values,
+        "add_missing_values": bool((job.options or {}).get("add_missing_values")),
     }
     return render(request, "imports/import_preview.html", context, status=400 if error else 200)
 

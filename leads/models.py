@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import SizeBand
+from accounts.models import SizeBand as SizeBand  # the built-in size bands, re-exported for the leads app
 from crm.names import person_name
 from crm.tenancy import TenantOwnedModel
 
@@ -163,7 +163,8 @@ class Lead(TenantOwnedModel):
     title = models.CharField(_("title"), max_length=120, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
-    size_band = models.CharField(_("company size"), max_length=20, choices=SizeBand.choices, blank=True)
+    # A value of the company's size band list (crm.value_lists; the built-ins are SizeBand's values).
+    size_band = models.CharField(_("company size"), max_length=100, blank=True)
     source = models.ForeignKey(
         LeadSource, on_delete=models.SET_NULL, null=True, blank=True, related_name="leads"
     )

@@ -34,18 +34,20 @@ from accounts.api.merges import (
 )
 from accounts.filters.accounts import AccountFilterSet
 from accounts.filters.sorting import AccountCursorPagination
-from accounts.models import Account, MergeEntity, SizeBand, Tier
+from accounts.models import Account, MergeEntity, Tier
 from accounts.selectors import accounts as accounts_selectors
 from accounts.selectors import duplicates as duplicates_selectors
 from accounts.selectors import history as history_selectors
 from accounts.selectors import visibility as visibility_selectors
 from accounts.services import accounts as accounts_services
+from crm.api_fields import ValueListsMixin
 from crm.api_records import CONFLICT_RESPONSE, VersionedRecordMixin
 from crm.models import User
 from crm.permissions import IsTenantMember
 from crm.schema import request_example, response_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
+from crm.value_lists import COMPANY_LIST_FIELDS
 
 ACCOUNT_VALUE: dict[str, Any] = {
     "id": 17,
@@ -111,15 +113,32 @@ class AccountSerializer(serializers.ModelSerializer):
         return parent.name if parent is not None else None
 
 
-class AccountWriteSerializer(_VisibleChoicesMixin, serializers.Serializer):
+class AccountWriteSerializer(ValueListsMixin, _VisibleChoicesMixin, serializers.Serializer):
+    list_fields = COMPANY_LIST_FIELDS
+
     version = serializers.IntegerField(
         required=False, help_text="Required on update: the version you loaded; a stale one answers 409."
     )
     name = serializers.CharField(max_length=200, required=False)
     domain = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    size_band = serializers.ChoiceField(choices=SizeBand.choices, required=False, allow_blank=True)
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    industry = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A value of the company's industry list (value-lists/industry/).",
+    )
+    size_band = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A value of the company's size band list (value-lists/size_band/).",
+    )
+    region = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A value of the company's region list (value-lists/region/).",
+    )
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(), required=False, allow_null=True, help_text="User id; default: you."
@@ -240,7 +259,7 @@ class AccountViewSet(VersionedRecordMixin, viewsets.GenericViewSet):
     )
     def update(self, request: Request, slug: str, pk: str) -> Response:
         account = self._editable(pk)
-        payload = AccountWriteSerializer(data=request.data, context={"request": request})
+        payload = AccountWriteSerializer(data=request.data, context={"request": request, "record": account})
         payload.is_valid(raise_exception=True)
         version, fields = self.versioned_fields(payload.validated_data)
         req = tenant_request(request)

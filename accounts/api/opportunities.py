@@ -41,10 +41,12 @@ from accounts.selectors.history import history_for
 from accounts.selectors.visibility import contact_queryset
 from accounts.services import opportunities as opportunities_services
 from accounts.services import opportunity_contacts as opportunity_contacts_services
+from crm.models import ValueListKey
 from crm.pagination import CursorPagination
 from crm.schema import request_example
 from crm.tenancy import schema_queryset
 from crm.types import tenant_request
+from crm.value_lists import list_value_clean
 
 
 class OpportunityPagination(CursorPagination):
@@ -77,7 +79,7 @@ IMPORT_EXAMPLE = OpenApiExample(
         "stage": 6,
         "created_at": "2025-03-01T09:00:00+08:00",
         "closed_at": "2025-05-12T17:00:00+08:00",
-        "lost_reason": "Chose a competitor",
+        "lost_reason": "Competitor",
     },
     request_only=True,
 )
@@ -144,7 +146,9 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     def partial_update(self, request: Request, slug: str, pk: str) -> Response:
         opportunity = self.get_object()
-        payload = OpportunityUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        payload = OpportunityUpdateSerializer(
+            data=request.data, context={**self.get_serializer_context(), "record": opportunity}
+        )
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
         version = data.pop("version")
@@ -201,7 +205,7 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         responses={200: OpportunitySerializer, 409: ConflictSerializer},
         examples=[
             OpenApiExample("To Proposal", value={"stage": 3, "version": 2}, request_only=True),
-            OpenApiExample("Lost", value={"stage": 6, "lost_reason": "Budget frozen"}, request_only=True),
+            OpenApiExample("Lost", value={"stage": 6, "lost_reason": "No budget"}, request_only=True),
             OPPORTUNITY_RESPONSE_EXAMPLE,
         ],
     )
@@ -212,13 +216,20 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         payload = MoveSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         req = tenant_request(request)
+        lost_reason = list_value_clean(
+            tenant=req.tenant,
+            list_key=ValueListKey.LOST_REASON,
+            value=payload.validated_data.get("lost_reason", ""),
+            field="lost_reason",
+            current=opportunity.lost_reason,
+        )
         opportunities_services.opportunity_move_stage(
             tenant=req.tenant,
             actor=req.user,
             opportunity=opportunity,
             stage=payload.validated_data["stage"],
             version=payload.validated_data.get("version"),
-            lost_reason=payload.validated_data.get("lost_reason", ""),
+            lost_reason=lost_reason,
         )
         return Response(self._fresh(opportunity))
 
@@ -247,9 +258,7 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         request=LostSerializer,
         responses={200: OpportunitySerializer, 409: ConflictSerializer},
         examples=[
-            OpenApiExample(
-                "Lost to a competitor", value={"reason": "Competitor was cheaper"}, request_only=True
-            ),
+            OpenApiExample("Lost to a competitor", value={"reason": "Competitor"}, request_only=True),
             OPPORTUNITY_LOST_RESPONSE_EXAMPLE,
         ],
     )
@@ -259,11 +268,18 @@ class OpportunityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         payload = LostSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         req = tenant_request(request)
+        reason = list_value_clean(
+            tenant=req.tenant,
+            list_key=ValueListKey.LOST_REASON,
+            value=payload.validated_data["reason"],
+            field="reason",
+            current=opportunity.lost_reason,
+        )
         opportunities_services.opportunity_mark_lost(
             tenant=req.tenant,
             actor=req.user,
             opportunity=opportunity,
-            reason=payload.validated_data["reason"],
+            reason=reason,
             version=payload.validated_data.get("version"),
         )
         return Response(self._fresh(opportunity))

@@ -21,8 +21,8 @@ from accounts.models import (
     StageChange,
 )
 from accounts.selectors import opportunities as opportunities_selectors
-from crm.api_fields import SaneDateField, SaneDateTimeField
-from crm.models import User
+from crm.api_fields import SaneDateField, SaneDateTimeField, ValueListsMixin
+from crm.models import User, ValueListKey
 from crm.money import AMOUNT_TOO_LARGE, MAX_AMOUNT
 from crm.schema import response_example
 
@@ -90,10 +90,14 @@ OPPORTUNITY_LOST_RESPONSE_EXAMPLE = response_example(
         "forecast_category": "omitted",
         "closed_at": "2026-11-28T16:40:00+08:00",
         "updated_at": "2026-11-28T16:40:00+08:00",
-        "lost_reason": "Competitor was cheaper",
+        "lost_reason": "Competitor",
         "version": 5,
     },
 )
+
+
+LOST_REASON_HELP = "A value of the company's lost reason list (value-lists/lost_reason/)."
+LOST_REASON_FIELDS = {"lost_reason": ValueListKey.LOST_REASON}
 
 
 @extend_schema_serializer(examples=[OPPORTUNITY_RESPONSE_EXAMPLE])
@@ -168,7 +172,9 @@ class _TenantChoicesMixin:
             fields["lead"].queryset = lead_link().queryset(tenant=tenant, membership=membership)
 
 
-class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
+class OpportunityCreateSerializer(ValueListsMixin, _TenantChoicesMixin, serializers.Serializer):
+    list_fields = LOST_REASON_FIELDS
+
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none())
     name = serializers.CharField(max_length=200)
     amount = serializers.DecimalField(
@@ -199,7 +205,9 @@ class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
     lead = LeadField(required=False, allow_null=True)
     created_at = SaneDateTimeField(required=False, help_text="Historical creation time (imports).")
     closed_at = SaneDateTimeField(required=False, allow_null=True)
-    lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    lost_reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text=LOST_REASON_HELP
+    )
     next_step = serializers.CharField(
         max_length=200, required=False, allow_blank=True, help_text="What happens next on the deal."
     )
@@ -211,7 +219,9 @@ class OpportunityCreateSerializer(_TenantChoicesMixin, serializers.Serializer):
         self._limit_choices()
 
 
-class OpportunityUpdateSerializer(_TenantChoicesMixin, serializers.Serializer):
+class OpportunityUpdateSerializer(ValueListsMixin, _TenantChoicesMixin, serializers.Serializer):
+    list_fields = LOST_REASON_FIELDS
+
     version = serializers.IntegerField(help_text="The version you loaded; a stale one answers 409.")
     name = serializers.CharField(max_length=200, required=False)
     account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.none(), required=False)
@@ -233,7 +243,9 @@ class OpportunityUpdateSerializer(_TenantChoicesMixin, serializers.Serializer):
     forecast_category = serializers.ChoiceField(choices=ForecastCategory.choices, required=False)
     expected_close_date = SaneDateField(required=False, allow_null=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.none(), required=False, allow_null=True)
-    lost_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    lost_reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text=LOST_REASON_HELP
+    )
     next_step = serializers.CharField(
         max_length=200, required=False, allow_blank=True, help_text="What happens next on the deal."
     )
@@ -249,7 +261,10 @@ class MoveSerializer(serializers.Serializer):
     stage = serializers.IntegerField(help_text="A stage id of the deal's pipeline.")
     version = serializers.IntegerField(required=False, allow_null=True)
     lost_reason = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, help_text="Required for a lost stage."
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text="Required for a lost stage: " + LOST_REASON_HELP,
     )
 
 
@@ -258,7 +273,7 @@ class WonSerializer(serializers.Serializer):
 
 
 class LostSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=200)
+    reason = serializers.CharField(max_length=200, help_text=LOST_REASON_HELP)
     version = serializers.IntegerField(required=False, allow_null=True)
 
 

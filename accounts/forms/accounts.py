@@ -21,6 +21,7 @@ from accounts.selectors import accounts as accounts_selectors
 from accounts.selectors import members as members_selectors
 from crm.formstyle import StyledForm, StyledModelForm, model_choice_field
 from crm.models import Membership, Tenant, User
+from crm.value_lists import COMPANY_LIST_FIELDS, list_form_fields
 
 
 class AccountForm(_PickerMixin, StyledModelForm):
@@ -53,6 +54,13 @@ class AccountForm(_PickerMixin, StyledModelForm):
         super().__init__(*args, **kwargs)
         model_choice_field(self.fields, "owner").queryset = members_selectors.members_for_choices(
             tenant=tenant
+        )
+        # Industry, company size and region from the company's lists (the account's own value stays selectable).
+        list_form_fields(
+            self,
+            tenant=tenant,
+            fields=COMPANY_LIST_FIELDS,
+            current={name: getattr(self.instance, name) for name in COMPANY_LIST_FIELDS},
         )
         parents = accounts_selectors.account_choices(tenant=tenant, membership=membership)
         if self.instance.pk:

@@ -21,7 +21,8 @@ from accounts.models import (
 )
 from accounts.selectors.opportunities import deal_account_choices, deal_owner_choices
 from crm.formstyle import MoneyField, StyledForm, choice_field, model_choice_field
-from crm.models import Membership, Tenant, User
+from crm.models import Membership, Tenant, User, ValueListKey
+from crm.value_lists import ListValue, ValueListChoiceField, list_form_fields
 
 # Fields of the deal form that the conflict panel compares (in this order).
 EDIT_FIELDS = [
@@ -120,6 +121,13 @@ class OpportunityForm(StyledForm):
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         self.opportunity = opportunity
+        # A reason of the company's lost reason list (the deal's own, even retired, stays selectable).
+        list_form_fields(
+            self,
+            tenant=tenant,
+            fields={"lost_reason": ValueListKey.LOST_REASON},
+            current={"lost_reason": opportunity.lost_reason} if opportunity is not None else None,
+        )
         choice_field(self.fields, "currency").choices = currency_choices(tenant)
         stages = (
             Stage.objects.filter(tenant=tenant)
@@ -205,6 +213,32 @@ def comparable_values(values: dict[str, Any]) -> dict[str, str]:
 class LostForm(StyledForm):
     lost_reason = forms.CharField(label=_("Why was the deal lost?"), max_length=200)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        tenant: Tenant,
+        opportunity: Opportunity | None = None,
+        lists: dict[str, list[ListValue]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # A reason of the company's lost reason list (`lists`: the list read already for the page's deal form).
+        list_form_fields(
+            self,
+            tenant=tenant,
+            fields={"lost_reason": ValueListKey.LOST_REASON},
+            current={"lost_reason": opportunity.lost_reason} if opportunity is not None else None,
+            lists=lists,
+        )
+
+
+def lost_reasons_of(form: forms.BaseForm) -> dict[str, list[ListValue]]:
+    """The lost reason list a form read already (its lost_reason field), for another form of the same page."""
+    field = form.fields.get("lost_reason")
+    if isinstance(field, ValueListChoiceField):
+        return {ValueListKey.LOST_REASON: field.list_values}
+    return {}
 
 
 class MoveForm(forms.Form):

@@ -22,6 +22,7 @@ from accounts.forms.opportunities import (
     OpportunityContactForm,
     OpportunityForm,
     comparable_values,
+    lost_reasons_of,
 )
 from accounts.links import lead_link
 from accounts.models import Opportunity, OpportunityContact, StageKind
@@ -312,7 +313,12 @@ def opportunity_detail(request: TenantHttpRequest, slug: str, pk: int) -> HttpRe
         )
         if can_edit
         else None,
-        "lost_form": LostForm(initial={"version": opportunity.version}),
+        "lost_form": LostForm(
+            initial={"version": opportunity.version},
+            tenant=request.tenant,
+            opportunity=opportunity,
+            lists=lost_reasons_of(form),
+        ),
         "panels": panels.panels_for(panels.DEAL, request=request, record=opportunity),
     }
     if can_edit and request.method == "GET":

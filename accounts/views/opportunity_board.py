@@ -26,7 +26,9 @@ from accounts.views.common import _wants_json
 from accounts.views.opportunities import WON_UNDO, _deal_url, _error_payload, _filtered, _get_deal
 from crm.decorators import tenant_member_required
 from crm.errors import ConflictError
+from crm.models import ValueListKey
 from crm.types import TenantHttpRequest
+from crm.value_lists import list_value_clean
 from crm.viewutils import apply_validation_error
 
 BOARD_FILTER_FIELDS = ["q", "owner", "team", "type", "close", "close_from", "close_to"]
@@ -71,7 +73,7 @@ def opportunity_board(request: TenantHttpRequest, slug: str) -> HttpResponse:
             "weighted": sum((c.weighted for c in columns if c.stage.kind == StageKind.OPEN), Decimal(0)),
         },
         "can_create": access.can_create,
-        "lost_form": LostForm(),
+        "lost_form": LostForm(tenant=request.tenant),
     }
     template = "accounts/partials/_board.html" if request.htmx else "accounts/opportunity_board.html"
     return render(request, template, context)
@@ -229,13 +231,20 @@ def opportunity_move(request: TenantHttpRequest, slug: str, pk: int) -> HttpResp
     if not form.is_valid():
         return _move_error(request, opportunity, ValidationError(form.errors.get_json_data()), board=board)
     try:
+        lost_reason = list_value_clean(
+            tenant=request.tenant,
+            list_key=ValueListKey.LOST_REASON,
+            value=form.cleaned_data["lost_reason"] or "",
+            field="lost_reason",
+            current=opportunity.lost_reason,
+        )
         moved = opportunities_services.opportunity_move_stage(
             tenant=request.tenant,
             actor=request.user,
             opportunity=opportunity,
             stage=form.cleaned_data["stage"],
             version=form.cleaned_data["version"],
-            lost_reason=form.cleaned_data["lost_reason"] or "",
+            lost_reason=lost_reason,
         )
     except (ConflictError, ValidationError, PermissionDenied) as exc:
         return _move_error(request, opportunity, exc, board=board)
@@ -271,7 +280,12 @@ def opportunity_won(request: TenantHttpRequest, slug: str, pk: int) -> HttpRespo
 def opportunity_lost(request: TenantHttpRequest, slug: str, pk: int) -> HttpResponse:
     """GET: the lost-reason form (a modal body for htmx); POST: mark the deal lost."""
     opportunity = _get_deal(request, pk)
-    form = LostForm(request.POST or None, initial={"version": opportunity.version})
+    form = LostForm(
+        request.POST or None,
+        initial={"version": opportunity.version},
+        tenant=request.tenant,
+        opportunity=opportunity,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             lost = opportunities_services.opportunity_mark_lost(

@@ -34,11 +34,20 @@ from accounts.services.activities import activity_log, activity_update
 from accounts.services.contacts import contact_create, contact_update
 from accounts.services.opportunities import opportunity_create, opportunity_update
 from crm.filtering import filterset_rows
-from crm.models import Membership, Tenant
-from imports.kinds.common import ADMIN_OPS, ALL_ROLES, column_values, email_of, iso, keep_created_at
+from crm.models import Membership, Tenant, ValueListKey
+from imports.kinds.common import (
+    ADMIN_OPS,
+    ALL_ROLES,
+    column_values,
+    email_of,
+    iso,
+    keep_created_at,
+    list_value,
+    prepare_list_values,
+)
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
-from leads.models import Lead, SizeBand
+from leads.models import Lead
 
 DELETED = gettext_lazy("This external id belongs to a deleted record; restore it first.")
 
@@ -72,6 +81,10 @@ ACCOUNT_COLUMNS = (
 )
 
 
+# Columns whose values come from the company's value lists (named like the lists).
+ACCOUNT_LIST_COLUMNS = (ValueListKey.INDUSTRY, ValueListKey.SIZE_BAND, ValueListKey.REGION)
+
+
 class AccountImporter(RowImporter):
     field_columns = {"owner": "owner_email", "parent": "parent_external_id"}
 
@@ -80,14 +93,19 @@ class AccountImporter(RowImporter):
         self.context.load_records(
             Account, column_values(rows, "external_id") + column_values(rows, "parent_external_id")
         )
+        for column in ACCOUNT_LIST_COLUMNS:
+            prepare_list_values(self.context, rows, column, column)
 
     def import_row(self, row: Row) -> str:
         context = self.context
         external_id = row.text("external_id", 100)
         fields: dict[str, Any] = {"external_id": external_id}
-        fields.update(_texts(row, {"name": 200, "domain": 200, "industry": 100, "region": 100}))
-        if row.given("size_band"):
-            fields["size_band"] = row.choice("size_band", SizeBand)
+        fields.update(_texts(row, {"name": 200, "domain": 200}))
+        known = context.lookup(Account, external_id) if external_id else None
+        for column in ACCOUNT_LIST_COLUMNS:
+            if row.given(column):
+                current = getattr(known, column, "") if known is not None else ""
+                fields[column] = list_value(context, row, column, column, current=current)
         if row.given("tier"):
             fields["tier"] = row.choice("tier", Tier, default=Tier.STANDARD)
         if row.given("parent_external_id"):
@@ -240,6 +258,7 @@ class OpportunityImporter(RowImporter):
             pipelines = list(pipeline_choices(tenant=context.tenant))
             context.extras["pipelines"] = {pipeline.name.lower(): pipeline for pipeline in pipelines}
             context.extras["default_pipeline"] = next((p for p in pipelines if p.is_default), None)
+        prepare_list_values(context, rows, "lost_reason", ValueListKey.LOST_REASON)
 
     def _pipeline(self, row: Row) -> Pipeline | None:
         name = row.text("pipeline")
@@ -275,7 +294,14 @@ class OpportunityImporter(RowImporter):
         if row.given("expected_close_date"):
             fields["expected_close_date"] = row.date("expected_close_date")
         if row.given("lost_reason"):
-            fields["lost_reason"] = row.text("lost_reason", 200)
+            known = context.lookup(Opportunity, external_id) if external_id else None
+            fields["lost_reason"] = list_value(
+                context,
+                row,
+                "lost_reason",
+                ValueListKey.LOST_REASON,
+                current=known.lost_reason if known is not None else "",
+            )
         account = row.record("account_external_id", Account)
         owner = row.member("owner_email")
         closed_at = row.timestamp("closed_at")

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Role
+from crm.models import Role, ValueListKey
 from crm.records import record_set_created_at
 from crm.value_lists import MAX_VALUE, value_add, value_list, value_list_lookup
 from imports.rows import Row, cell_problem
@@ -82,24 +82,35 @@ def prepare_list_values(context: Any, rows: Sequence[Row], column: str, list_key
         context.added.setdefault("values", {}).setdefault(list_key, []).append(value)
 
 
-def list_value(context: Any, row: Row, column: str, list_key: str) -> str:
-    """The row's value of a value-list column, as the list spells it; a row error when the list has no such
-    active value (prepare_list_values loaded the list)."""
+def list_value(context: Any, row: Row, column: str, list_key: str, current: Any = None) -> str:
+    """The row's value of a value-list column, as the list spells it; a row error naming the column and the value
+    when the list has no such active value (prepare_list_values loaded the list). A retired value stays valid on
+    the record that has it: `current` is that record's value (None: the owning service decides)."""
     value = row.text(column, MAX_VALUE)
     if not value:
         return ""
+    if current and value.lower() == current.lower():
+        return current  # the record's own value, whatever the list says now
     found: str | None = context.extras[("list", list_key)].get(value.lower())
     if found is None:
-        # A retired value stays valid on a record that has it: the owning service decides.
         found = context.extras[("retired", list_key)].get(value.lower())
+        if found is not None and current is not None and found != current:
+            row.fail(
+                column,
+                _(
+                    "“%(value)s” is retired from this company's list; it stays only on the records that have it."
+                )
+                % {"value": value},
+            )
+            return ""
     if found is None:
         row.fail(
             column,
             _(
-                "“%(value)s” is not a value of this company's list; add it to the list first or import with "
-                "add_missing_values."
+                "“%(value)s” is not a value of this company's list of %(list)s; add it to the list first or "
+                "import with add_missing_values."
             )
-            % {"value": value},
+            % {"value": value, "list": str(ValueListKey(list_key).label).lower()},
         )
         return ""
     return found

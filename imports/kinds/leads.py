@@ -12,9 +12,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crm.filtering import filters_check
-from crm.models import Membership, Role, Tenant
+from crm.models import Membership, Role, Tenant, ValueListKey
 from crm.records import EXTERNAL_ID_UNAVAILABLE
-from imports.kinds.common import column_values, email_of, iso, keep_created_at
+from imports.kinds.common import (
+    column_values,
+    email_of,
+    iso,
+    keep_created_at,
+    list_value,
+    prepare_list_values,
+)
 from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
@@ -54,9 +61,9 @@ TEXT_COLUMNS = {
     "phone": 40,
     "company": 200,
     "title": 120,
-    "region": 100,
-    "industry": 100,
 }
+# Columns whose values come from the company's value lists (named like the lists).
+LIST_COLUMNS = (ValueListKey.REGION, ValueListKey.INDUSTRY)
 STAMP_COLUMNS = ("mql_at", "sql_at", "converted_at", "disqualified_at")
 # The latest status a lead with these timestamps reached, when the file gives no status.
 STATUS_BY_STAMP = (
@@ -81,6 +88,8 @@ class LeadImporter(RowImporter):
         context.load_members(column_values(rows, "owner_email"))
         context.load_records(Lead, column_values(rows, "external_id"), select_related=("owner",))
         context.load_records(Campaign, column_values(rows, "campaign_external_id"))
+        for column in LIST_COLUMNS:
+            prepare_list_values(context, rows, column, column)
         if "sources" not in context.extras:
             context.extras["sources"] = {
                 source.name.lower(): source for source in source_choices(tenant=context.tenant)
@@ -120,6 +129,11 @@ class LeadImporter(RowImporter):
         for column, max_length in TEXT_COLUMNS.items():
             if row.given(column):
                 fields[column] = row.text(column, max_length)
+        known = context.lookup(Lead, external_id) if external_id else None
+        for column in LIST_COLUMNS:
+            if row.given(column):
+                current = getattr(known, column, "") if known is not None else ""
+                fields[column] = list_value(context, row, column, column, current=current)
         if row.given("source"):
             fields["source"] = self._source(row)
         if row.given("campaign_external_id"):

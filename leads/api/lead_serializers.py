@@ -14,11 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from crm.api_fields import SaneDateField
+from crm.api_fields import SaneDateField, ValueListsMixin
 from crm.models import User
 from crm.schema import response_example
+from crm.value_lists import COMPANY_LIST_FIELDS
 from leads.api.merge_serializers import LeadDuplicateSerializer
-from leads.models import Campaign, Lead, LeadSource, LeadStatus, SizeBand
+from leads.models import Campaign, Lead, LeadSource, LeadStatus
 from leads.selectors import inbox as inbox_selectors
 from leads.selectors import leads as selectors
 
@@ -163,7 +164,9 @@ class _TenantChoicesMixin:
             fields["owner"].queryset = selectors.owner_choices(tenant=tenant, membership=membership)
 
 
-class LeadWriteSerializer(_TenantChoicesMixin, serializers.Serializer):
+class LeadWriteSerializer(ValueListsMixin, _TenantChoicesMixin, serializers.Serializer):
+    list_fields = COMPANY_LIST_FIELDS
+
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
     first_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -171,9 +174,24 @@ class LeadWriteSerializer(_TenantChoicesMixin, serializers.Serializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
-    size_band = serializers.ChoiceField(choices=SizeBand.choices, required=False, allow_blank=True)
+    region = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A value of the company's region list (value-lists/region/).",
+    )
+    industry = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A value of the company's industry list (value-lists/industry/).",
+    )
+    size_band = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="A value of the company's size band list (value-lists/size_band/).",
+    )
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # named like Field.source in the stubs
         queryset=LeadSource.objects.none(), required=False, allow_null=True
     )

@@ -179,7 +179,7 @@ class LeadViewSet(
         self._writer()
         lead = self._lead()
         payload = LeadUpdateSerializer(
-            data=request.data, context={"request": request, "lead": lead}, partial=True
+            data=request.data, context={"request": request, "lead": lead, "record": lead}, partial=True
         )
         payload.is_valid(raise_exception=True)
         version, data = self.versioned_fields(payload.validated_data)

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import MoneyField, StyledForm, choice_field, model_choice_field
 from crm.models import Membership, Tenant, User
-from leads.models import Campaign, Lead, LeadSource, LeadStatus, SizeBand
+from crm.value_lists import COMPANY_LIST_FIELDS, list_form_fields
+from leads.models import Campaign, Lead, LeadSource, LeadStatus
 from leads.selectors import leads as selectors
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -34,9 +35,7 @@ class LeadForm(StyledForm):
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     region = forms.CharField(label=_("Region"), max_length=100, required=False)
     industry = forms.CharField(label=_("Industry"), max_length=100, required=False)
-    size_band = forms.ChoiceField(
-        label=_("Company size"), choices=[("", "—")] + list(SizeBand.choices), required=False
-    )
+    size_band = forms.CharField(label=_("Company size"), max_length=100, required=False)
     source = forms.ModelChoiceField(label=_("Source"), queryset=LeadSource.objects.none(), required=False)
     campaign = forms.ModelChoiceField(label=_("Campaign"), queryset=Campaign.objects.none(), required=False)
     external_id = forms.CharField(label=_("External id"), max_length=100, required=False)
@@ -73,6 +72,13 @@ class LeadForm(StyledForm):
             campaigns = Campaign.objects.filter(tenant=tenant).filter(
                 pk__in=campaigns.values("pk").union(Campaign.objects.filter(pk=lead.campaign_id).values("pk"))
             )
+        # Region, industry and company size from the company's lists (the lead's own value stays selectable).
+        list_form_fields(
+            self,
+            tenant=tenant,
+            fields=COMPANY_LIST_FIELDS,
+            current={name: getattr(lead, name) for name in COMPANY_LIST_FIELDS} if lead is not None else None,
+        )
         model_choice_field(self.fields, "source").queryset = sources.order_by("name")
         model_choice_field(self.fields, "campaign").queryset = campaigns.order_by("-start_date", "name")
         if lead is None:

@@ -28,7 +28,7 @@ from crm.records import (
     record_soft_delete,
     record_update_versioned,
 )
-from leads.models import Lead, LeadStatus, SizeBand
+from leads.models import Lead, LeadStatus
 from leads.selectors.duplicates import phone_tail
 from leads.selectors.leads import ASSIGNABLE_ROLES, lead_can_edit
 from leads.services.access import check_can_edit, check_owner, check_same_tenant
@@ -94,8 +94,8 @@ def _clean(tenant: Tenant, lead: Lead, membership: Membership | None) -> None:
     lead.email = (lead.email or "").strip().lower()
     if not (lead.first_name or lead.last_name or lead.email or lead.company):
         raise ValidationError({"last_name": _("Enter a name, a company or an email address.")})
-    if lead.size_band and lead.size_band not in SizeBand.values:
-        raise ValidationError({"size_band": _("Choose a company size from the list.")})
+    # Region, industry and company size are values of the company's lists: the forms, the API and imports check
+    # them (crm.value_lists); conversions and merges carry a record's values over as they are.
     check_same_tenant(tenant, lead.source, "source")
     check_same_tenant(tenant, lead.campaign, "campaign")
     if lead.external_id:

@@ -147,7 +147,7 @@ def test_move_won_lost_actions(tenant, api_client_for, rep, account):
     refused = client.post(f"{url}/move/", {"stage": stage_id(tenant, "Closed lost")}, format="json")
     assert refused.status_code == 400 and "lost_reason" in refused.json()
     assert client.post(f"{url}/lost/", {}, format="json").status_code == 400
-    lost = client.post(f"{url}/lost/", {"reason": "Budget"}, format="json")
+    lost = client.post(f"{url}/lost/", {"reason": "No budget"}, format="json")
     assert lost.json()["stage_kind"] == "lost" and lost.json()["forecast_category"] == "omitted"
     won = client.post(f"{url}/won/", {"version": lost.json()["version"]}, format="json")
     assert (

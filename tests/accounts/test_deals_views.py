@@ -118,12 +118,12 @@ def test_board_move_into_lost_without_reason_is_refused(tenant, client_for, rep,
     assert response.status_code == 400 and "lost_reason" in response.json()["errors"]
     response = client.post(
         url("opportunity-move", tenant, pk=deal.pk),
-        {"stage": lost.pk, "lost_reason": "Budget"},
+        {"stage": lost.pk, "lost_reason": "No budget"},
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 200
     with tenant_context(tenant):
-        assert Opportunity.objects.get(pk=deal.pk).lost_reason == "Budget"
+        assert Opportunity.objects.get(pk=deal.pk).lost_reason == "No budget"
 
 
 def test_board_stale_move_is_409(tenant, client_for, rep, account):
@@ -219,13 +219,13 @@ def test_board_move_over_htmx_into_lost_without_reason_is_refused(tenant, client
     assert response.status_code == 400 and "lost_reason" in response.json()["errors"]
     response = client.post(
         url("opportunity-move", tenant, pk=deal.pk),
-        {"stage": lost.pk, "version": deal.version, "lost_reason": "Budget"},
+        {"stage": lost.pk, "version": deal.version, "lost_reason": "No budget"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     assert 'data-version="2"' in _oob(response.content.decode(), f"board-card-{deal.pk}")
     with tenant_context(tenant):
-        assert Opportunity.objects.get(pk=deal.pk).lost_reason == "Budget"
+        assert Opportunity.objects.get(pk=deal.pk).lost_reason == "No budget"
 
 
 def test_board_move_over_htmx_with_json_accept_keeps_json(tenant, client_for, rep, account):

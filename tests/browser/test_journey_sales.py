@@ -356,7 +356,7 @@ def test_a_board_move_into_lost_asks_why_first(new_context, live_url: str, scree
     expect(qualification.get_by_test_id("board-card")).to_have_count(1)  # back where it was
     _drag(page, card, lost.locator(".board-cards"))
     expect(modal).to_be_visible()
-    page.get_by_test_id("lost-reason").fill("No budget")
+    page.get_by_test_id("lost-reason").select_option("No budget")
     with page.expect_response(re.compile(r"/deals/\d+/move/")) as move:
         page.get_by_test_id("lost-submit").click()
     assert move.value.status == 200 and move.value.request.headers.get("hx-request") == "true"

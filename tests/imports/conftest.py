@@ -47,3 +47,12 @@ def stored_job(tenant, user, text: str | bytes, file_name: str = "x.csv", **fiel
 
 def csv_text(*lines: str) -> str:
     return "\n".join(lines) + "\n"
+
+
+def list_values(tenant, **lists: list[str]) -> None:
+    """Values the company added to its lists (list key -> values), as set-up before an import that uses them."""
+    from tests.factories import ValueListItemFactory
+
+    for list_key, values in lists.items():
+        for value in values:
+            ValueListItemFactory(tenant=tenant, list_key=list_key, value=value, label="")

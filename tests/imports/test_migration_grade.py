@@ -16,7 +16,7 @@ from imports.models import ImportStatus
 from leads.models import Lead, LeadStatus
 from tests.factories import MembershipFactory, UserFactory
 from tests.factories_ops import TerritoryFactory, TerritoryMemberFactory
-from tests.imports.conftest import csv_text
+from tests.imports.conftest import csv_text, list_values
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +38,7 @@ LEADS = "external_id,last_name,status,owner_email,region,created_at"
 @pytest.mark.parametrize("status", [MembershipStatus.INVITED, MembershipStatus.DEACTIVATED])
 def test_invited_and_deactivated_members_own_imported_records(tenant, admin_member, run_import, status):
     _member(tenant, "someone@alpha.test", status)
+    list_values(tenant, region=["East"])
     job = run_import(
         admin_member, "accounts", csv_text(ACCOUNTS, "A-1,Old Co,someone@alpha.test,2023-01-02T00:00:00Z")
     )
@@ -142,6 +143,7 @@ def test_rules_give_no_new_lead_to_a_deactivated_member(tenant, admin_member, ru
     gone = _member(tenant, "gone@alpha.test", MembershipStatus.DEACTIVATED)
     territory = TerritoryFactory(tenant=tenant, regions=["East"])
     TerritoryMemberFactory(tenant=tenant, territory=territory, user=gone.user, position=0)
+    list_values(tenant, region=["East"])
     job = run_import(
         admin_member, "leads", csv_text(LEADS, "L-1,Wu,new,,East,", "L-2,Li,new,gone@alpha.test,East,")
     )

@@ -17,7 +17,7 @@ from imports.services import import_job_run
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, ScoringField
 from tests.factories_accounts import AccountFactory
 from tests.factories_ops import CampaignFactory, ScoringRuleFactory, TerritoryFactory, TerritoryMemberFactory
-from tests.imports.conftest import csv_text, stored_job
+from tests.imports.conftest import csv_text, list_values, stored_job
 
 pytestmark = pytest.mark.django_db
 
@@ -57,6 +57,7 @@ def test_leads_import_keeps_history_and_applies_rules(tenant, admin_member, memb
     TerritoryMemberFactory(tenant=tenant, territory=territory, user=rep.user, position=0)
     ScoringRuleFactory(tenant=tenant, field=ScoringField.INDUSTRY, value="Software", points=20)
     CampaignFactory(tenant=tenant, external_id="camp-1")
+    list_values(tenant, region=["East", "West"], industry=["Software", "Retail"])
     text = csv_text(
         "external_id,first_name,last_name,email,company,source,source_kind,campaign_external_id,status,owner_email,"
         "region,industry,created_at,mql_at,sql_at,converted_at,disqualified_at",
@@ -99,6 +100,7 @@ def test_leads_reimport_updates_instead_of_duplicating(tenant, admin_member, run
 
 def test_accounts_import_with_parent_owner_and_created_at(tenant, admin_member, member, run_import):
     rep = member(role=Role.SALES_REP, email="owner@alpha.test")
+    list_values(tenant, region=["East"], industry=["Software"])
     text = csv_text(
         "external_id,name,domain,industry,size_band,region,tier,owner_email,parent_external_id,created_at",
         "A-1,Acme Group,acme.example,Software,201-1000,East,key,owner@alpha.test,,2022-06-01T00:00:00Z",

@@ -9,6 +9,7 @@ from accounts.models import Opportunity
 from crm.models import Role
 from crm.tenancy import tenant_context
 from leads.models import Lead, LeadStatus
+from tests.factories import ValueListItemFactory
 from tests.factories_leads import LeadFactory
 from tests.factories_ops import (
     LeadSourceFactory,
@@ -67,6 +68,7 @@ def test_create_applies_rules_and_scoring(tenant, member, api_client_for, admin_
     territory = TerritoryFactory(tenant=tenant, regions=["South"])
     TerritoryMemberFactory(tenant=tenant, territory=territory, user=rep.user)
     ScoringRuleFactory(tenant=tenant, field="title", value="cto", points=20)
+    ValueListItemFactory(tenant=tenant, list_key="region", value="South")  # a region of the company's list
     response = api_client_for(admin_member).post(
         api(tenant),
         {"last_name": "Chen", "company": "Guangzhou Ltd", "region": "South", "title": "CTO"},
