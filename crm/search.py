@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.functional import Promise
 
-from crm.models import Membership, Tenant
+from crm.models import Membership, Role, Tenant
 from crm.normalize import phone_digits
+from crm.visibility import SEES_ALL
 
 # Results shown per kind in the dropdown and on the results page; a kind reads up to RANK_POOL matches to rank.
 PER_KIND = 5
@@ -64,17 +66,66 @@ def parse_query(value: str | None) -> SearchTerms:
     return SearchTerms(raw=raw, text=text, digits=digits)
 
 
-# Each kind first reads the ids of at most this many records that match the query, ignoring visibility, in one
-# plain pass over its table; visibility then decides among those few. Visibility first would evaluate every
-# account's or contact's team and deal rules (correlated subqueries) for a query that matches nothing, and lead
-# PostgreSQL into index walks over the whole table. A query that common only needs a few visible matches for
-# the dropdown; the kind's list page ("see all") lists them all.
+# A kind whose visibility is narrower than "everything" asks the index for up to this many matches of other
+# owners besides the member's own (account teams, shared accounts, the CS role's customer stages): visibility
+# then decides among those few. Past that a word is common and the kind's list page ("see all") lists them all.
 MATCH_CAP = 2000
 
 
-def matched_first(visible: QuerySet, matches: QuerySet) -> QuerySet:
-    """`visible` narrowed to the ids of at most MATCH_CAP `matches` (a LIMITed subquery PostgreSQL runs first)."""
+def matched_first(visible: QuerySet, matches: QuerySet | RawSQL) -> QuerySet:
+    """`visible` narrowed to the ids of at most MATCH_CAP `matches` (a LIMITed subquery PostgreSQL runs first),
+    or to the ids an index_ids() call returns."""
+    if isinstance(matches, RawSQL):
+        return visible.filter(pk__in=matches)
     return visible.filter(pk__in=matches.order_by().values("pk")[:MATCH_CAP])
+
+
+def owner_preference(membership: Membership) -> tuple[str, list[int]] | None:
+    """The owners whose records the member sees first (crm.visibility.owner_scope: the manager's team, the
+    member alone) as an SQL array expression, read inside the search's statement (no query of its own); None
+    for the roles that see every owner's records."""
+    if membership.role in SEES_ALL:
+        return None
+    if membership.role == Role.SALES_MANAGER and membership.team_id:
+        team = Membership.all_tenants.filter(tenant_id=membership.tenant_id, team_id=membership.team_id)
+        sql, params = team.order_by().values("user_id").query.sql_with_params()
+        return f"ARRAY({sql}) || %s::bigint", [*params, membership.user_id]
+    return "ARRAY[%s]::bigint[]", [membership.user_id]
+
+
+def index_ids(
+    kind: str,
+    terms: SearchTerms,
+    *,
+    limit: int,
+    owners: tuple[str, list[int]] | None = None,
+    unowned: bool = False,
+    others: int = 0,
+) -> RawSQL:
+    """The ids of up to `limit` records of `kind` matching the query, from the search index (crm_search_entry,
+    through the SECURITY DEFINER function crm_search_ids: crm/search_index.py), as a subquery for `pk__in`.
+
+    The function takes the tenant from the transaction's `app.tenant_id` and knows nothing of roles: the caller
+    filters the ids through the kind's visibility queryset. With `owners` (owner_preference) it returns up to
+    `limit` matches of those owners (and of nobody, with `unowned`: the lead pool) and then up to `others` of
+    other owners, so a rep's own matches are not crowded out by the first matches of their colleagues."""
+    owner_sql, owner_params = owners if owners is not None else ("NULL", [])
+    return RawSQL(  # noqa: S611 -- owner_sql is owner_preference()'s, every value a parameter
+        f"SELECT * FROM crm_search_ids(%s, %s::text[], %s, ({owner_sql})::bigint[], %s, %s)",  # noqa: S608
+        [kind, name_variants(terms.needle), limit, *owner_params, unowned, others],
+    )
+
+
+def visible_ids(
+    kind: str, terms: SearchTerms, *, membership: Membership, limit: int, unowned: bool = False
+) -> RawSQL:
+    """index_ids() for a member: a role that sees every record of the kinds (crm.visibility.SEES_ALL) needs
+    only `limit` matches; the others get their own first (owner_preference), then up to MATCH_CAP of other
+    owners for the kind's visibility rule to decide among."""
+    owners = owner_preference(membership)
+    if owners is None:
+        return index_ids(kind, terms, limit=limit)
+    return index_ids(kind, terms, limit=limit, owners=owners, unowned=unowned, others=MATCH_CAP)
 
 
 def name_variants(term: str) -> list[str]:

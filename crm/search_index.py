@@ -1,0 +1,214 @@
+"""The global search's index in PostgreSQL: the crm_search_entry table (crm.models.SearchEntry), the functions that
+keep it and the one that reads it (issue 12; docs/scaling.md "Global search").
+
+Why a SECURITY DEFINER function: under row-level security PostgreSQL applies the tenant policy before any
+condition that is not LEAKPROOF, and may not use such a condition (LIKE, array containment) as an index
+condition, so `text LIKE '%term%'` reads every row of the tenant. `crm_search_ids()` runs as the table owner, for
+whom the table has one more policy, `search_owner_reads` (USING true, created for the role that runs the
+migration): the permissive policies OR to true, PostgreSQL drops the constant, and nothing stops the trigram and
+array indexes from serving the match. The function compensates by taking the tenant from `app.tenant_id` alone
+(never from an argument) and matching it explicitly; with no tenant set it returns nothing. It returns record
+ids only: the caller loads them through the kind's visibility queryset, under the app role's row-level security.
+
+The owner policy is created only when the migrating role is not the app role (crm/dbroles.py's two-role layout):
+in the old single-role layout it would let the app role read every tenant's entries directly, so there the
+function stays under the tenant policy (correct, and as slow as before).
+
+The triggers that keep the entries are the apps' (leads and accounts migrations): they call
+crm_search_entry_put() and crm_search_entry_drop() defined here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TABLE = "crm_search_entry"
+OWNER_POLICY = "search_owner_reads"
+TENANT_EXPR = "nullif(current_setting('app.tenant_id', true), '')::bigint"
+# Ceiling of what one call returns, whatever the caller asks (each part: the owners' matches and the others).
+MAX_IDS = 5000
+
+# Same ranges as crm.search._CJK (kana, CJK ideographs and extension A, hangul, compatibility ideographs).
+CJK_CLASS = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+
+GRAMS_FUNCTION = rf"""
+CREATE OR REPLACE FUNCTION crm_search_grams(p_text text) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog AS $$
+    SELECT coalesce(array_agg(DISTINCT gram ORDER BY gram), '{{}}'::text[])
+    FROM (
+        SELECT substr(run.chars, pos, width) AS gram
+        FROM regexp_matches(coalesce(p_text, ''), '{CJK_CLASS}+', 'g') AS found(parts)
+        CROSS JOIN LATERAL (SELECT found.parts[1] AS chars) AS run
+        CROSS JOIN LATERAL generate_series(1, char_length(run.chars)) AS pos
+        CROSS JOIN (VALUES (1), (2)) AS widths(width)
+        WHERE pos + width - 1 <= char_length(run.chars)
+    ) AS grams
+$$
+"""  # noqa: S608 -- constants only
+
+PUT_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION crm_search_entry_put(
+    p_tenant bigint, p_kind text, p_record bigint, p_owner bigint, p_text text
+) RETURNS void LANGUAGE sql SET search_path = pg_catalog, public AS $$
+    INSERT INTO {TABLE} (tenant_id, kind, record_id, owner_id, text, grams, created_at, updated_at)
+    VALUES (p_tenant, p_kind, p_record, p_owner, coalesce(p_text, ''), crm_search_grams(p_text), now(), now())
+    ON CONFLICT (kind, record_id) DO UPDATE
+        SET tenant_id = EXCLUDED.tenant_id, owner_id = EXCLUDED.owner_id, text = EXCLUDED.text,
+            grams = EXCLUDED.grams, updated_at = EXCLUDED.updated_at
+$$
+"""  # noqa: S608 -- constants only
+
+DROP_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION crm_search_entry_drop(p_kind text, p_record bigint) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, public AS $$
+    DELETE FROM {TABLE} WHERE kind = p_kind AND record_id = p_record
+$$
+"""  # noqa: S608 -- constants only
+
+# p_terms: the substrings to look for (any of them: crm.search.name_variants), lower-cased here again.
+# p_owners NULL: up to p_limit matches of any owner. Otherwise up to p_limit matches owned by p_owners, up to
+# p_limit owned by nobody (with p_unowned: the lead pool), then up to p_others matches of other owners (for
+# visibility rules wider than the owner: account teams, shared accounts), each part with its own LIMIT, so a
+# rep's own matches are never crowded out by their colleagues' or the pool's.
+SEARCH_FUNCTION = rf"""
+CREATE OR REPLACE FUNCTION crm_search_ids(
+    p_kind text, p_terms text[], p_limit integer,
+    p_owners bigint[] DEFAULT NULL, p_unowned boolean DEFAULT false, p_others integer DEFAULT 0
+) RETURNS SETOF bigint
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
+ROWS 100 AS $$
+DECLARE
+    v_tenant bigint := {TENANT_EXPR};
+    v_limit integer := least(greatest(coalesce(p_limit, 0), 0), {MAX_IDS});
+    v_others integer := least(greatest(coalesce(p_others, 0), 0), {MAX_IDS});
+    v_match text := '';
+    v_term text;
+    v_grams text[];
+    v_base text;
+BEGIN
+    -- The tenant of the transaction, never an argument; none set: nothing (fail closed).
+    IF v_tenant IS NULL OR p_terms IS NULL OR p_kind IS NULL THEN
+        RETURN;
+    END IF;
+    FOREACH v_term IN ARRAY p_terms LOOP
+        v_term := lower(btrim(coalesce(v_term, '')));
+        CONTINUE WHEN v_term = '';
+        v_grams := crm_search_grams(v_term);
+        v_match := v_match || CASE WHEN v_match = '' THEN '' ELSE ' OR ' END || '('
+            || CASE WHEN cardinality(v_grams) > 0 THEN format('grams @> %L::text[] AND ', v_grams) ELSE '' END
+            || format(
+                'text LIKE %L',
+                '%' || replace(replace(replace(v_term, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+            )
+            || ')';
+    END LOOP;
+    IF v_match = '' OR v_limit = 0 THEN
+        RETURN;
+    END IF;
+    v_base := 'SELECT record_id FROM {TABLE} WHERE tenant_id = $1 AND kind = $2 AND (' || v_match || ')';
+    IF p_owners IS NULL THEN
+        RETURN QUERY EXECUTE v_base || ' LIMIT $3' USING v_tenant, p_kind, v_limit;
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE v_base || ' AND owner_id = ANY($4) LIMIT $3' USING v_tenant, p_kind, v_limit, p_owners;
+    IF p_unowned THEN
+        RETURN QUERY EXECUTE v_base || ' AND owner_id IS NULL LIMIT $3' USING v_tenant, p_kind, v_limit;
+    END IF;
+    IF v_others > 0 THEN
+        RETURN QUERY EXECUTE v_base || ' AND (owner_id = ANY($4)) IS NOT TRUE'
+            || CASE WHEN p_unowned THEN ' AND owner_id IS NOT NULL' ELSE '' END || ' LIMIT $3'
+            USING v_tenant, p_kind, v_others, p_owners;
+    END IF;
+END
+$$
+"""  # noqa: S608 -- constants only
+
+FUNCTIONS_SQL = [GRAMS_FUNCTION, PUT_FUNCTION, DROP_FUNCTION, SEARCH_FUNCTION]
+DROP_FUNCTIONS_SQL = [
+    "DROP FUNCTION IF EXISTS crm_search_ids(text, text[], integer, bigint[], boolean, integer)",
+    "DROP FUNCTION IF EXISTS crm_search_entry_put(bigint, text, bigint, bigint, text)",
+    "DROP FUNCTION IF EXISTS crm_search_entry_drop(text, bigint)",
+    "DROP FUNCTION IF EXISTS crm_search_grams(text)",
+]
+
+
+def install_functions(apps: Any, schema_editor: Any) -> None:
+    """The functions, and the owner's policy when the migrating role is not the app role."""
+    from django.conf import settings
+
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        for statement in FUNCTIONS_SQL:
+            cursor.execute(statement)
+        cursor.execute("SELECT current_user")
+        migrating_role = cursor.fetchone()[0]
+        app_role = (getattr(settings, "DATABASE_OWNER", None) or {}).get("APP_ROLE") or ""
+        cursor.execute(f"DROP POLICY IF EXISTS {OWNER_POLICY} ON {TABLE}")
+        if app_role and migrating_role != app_role:
+            cursor.execute(f"CREATE POLICY {OWNER_POLICY} ON {TABLE} TO CURRENT_USER USING (true)")
+
+
+def remove_functions(apps: Any, schema_editor: Any) -> None:
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"DROP POLICY IF EXISTS {OWNER_POLICY} ON {TABLE}")
+        for statement in DROP_FUNCTIONS_SQL:
+            cursor.execute(statement)
+
+
+def trigger_sql(*, table: str, kind: str, function: str, body: str, columns: list[str]) -> list[str]:
+    """A kind's trigger: `body` (PL/pgSQL) computes v_text for NEW; a live row is put, a deleted (or soft
+    deleted) one dropped. Updates fire only when one of `columns` changes."""
+    changed = " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in columns)
+    return [
+        f"""
+CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+DECLARE
+    v_text text;
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM crm_search_entry_drop('{kind}', OLD.id);
+        RETURN NULL;
+    END IF;
+    IF NEW.deleted_at IS NOT NULL THEN
+        PERFORM crm_search_entry_drop('{kind}', NEW.id);
+        RETURN NULL;
+    END IF;
+{body}
+    PERFORM crm_search_entry_put(NEW.tenant_id, '{kind}', NEW.id, NEW.owner_id, v_text);
+    RETURN NULL;
+END
+$$""",
+        f"DROP TRIGGER IF EXISTS {function}_ins_del ON {table}",
+        f"DROP TRIGGER IF EXISTS {function}_upd ON {table}",
+        f"CREATE TRIGGER {function}_ins_del AFTER INSERT OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+        f"CREATE TRIGGER {function}_upd AFTER UPDATE ON {table} FOR EACH ROW WHEN ({changed}) "
+        f"EXECUTE FUNCTION {function}()",
+    ]
+
+
+def drop_trigger_sql(*, table: str, function: str) -> list[str]:
+    return [
+        f"DROP TRIGGER IF EXISTS {function}_ins_del ON {table}",
+        f"DROP TRIGGER IF EXISTS {function}_upd ON {table}",
+        f"DROP FUNCTION IF EXISTS {function}()",
+    ]
+
+
+def backfill(cursor: Any, select_sql: str, *, kind: str) -> None:
+    """Fill the entries of `kind` set-based, one INSERT ... SELECT per tenant (row-level security shows the
+    migrating role one tenant's rows at a time). `select_sql` yields tenant_id, id, owner_id, text of the live
+    rows."""
+    cursor.execute("SELECT id FROM crm_tenant ORDER BY id")
+    for (tenant_id,) in cursor.fetchall():
+        cursor.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
+        cursor.execute(
+            f"INSERT INTO {TABLE} (tenant_id, kind, record_id, owner_id, text, grams, created_at, updated_at) "  # noqa: S608 -- constants
+            f"SELECT src.tenant_id, %s, src.id, src.owner_id, coalesce(src.text, ''), crm_search_grams(src.text), "
+            f"now(), now() FROM ({select_sql}) AS src "
+            f"ON CONFLICT (kind, record_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, "
+            f"owner_id = EXCLUDED.owner_id, text = EXCLUDED.text, grams = EXCLUDED.grams",
+            [kind],
+        )
+    cursor.execute("SELECT set_config('app.tenant_id', '', true)")
