@@ -80,52 +80,33 @@ def matched_first(visible: QuerySet, matches: QuerySet | RawSQL) -> QuerySet:
     return visible.filter(pk__in=matches.order_by().values("pk")[:MATCH_CAP])
 
 
-def owner_preference(membership: Membership) -> tuple[str, list[int]] | None:
-    """The owners whose records the member sees first (crm.visibility.owner_scope: the manager's team, the
-    member alone) as an SQL array expression, read inside the search's statement (no query of its own); None
-    for the roles that see every owner's records."""
-    if membership.role in SEES_ALL:
-        return None
-    if membership.role == Role.SALES_MANAGER and membership.team_id:
-        team = Membership.all_tenants.filter(tenant_id=membership.tenant_id, team_id=membership.team_id)
-        sql, params = team.order_by().values("user_id").query.sql_with_params()
-        return f"ARRAY({sql}) || %s::bigint", [*params, membership.user_id]
-    return "ARRAY[%s]::bigint[]", [membership.user_id]
-
-
 def index_ids(
-    kind: str,
-    terms: SearchTerms,
-    *,
-    limit: int,
-    owners: tuple[str, list[int]] | None = None,
-    unowned: bool = False,
-    others: int = 0,
+    kind: str, terms: SearchTerms, *, limit: int, membership: Membership | None = None, unowned: bool = False
 ) -> RawSQL:
     """The ids of up to `limit` records of `kind` matching the query, from the search index (crm_search_entry,
     through the SECURITY DEFINER function crm_search_ids: crm/search_index.py), as a subquery for `pk__in`.
 
     The function takes the tenant from the transaction's `app.tenant_id` and knows nothing of roles: the caller
-    filters the ids through the kind's visibility queryset. With `owners` (owner_preference) it returns up to
-    `limit` matches of those owners (and of nobody, with `unowned`: the lead pool) and then up to `others` of
-    other owners, so a rep's own matches are not crowded out by the first matches of their colleagues."""
-    owner_sql, owner_params = owners if owners is not None else ("NULL", [])
-    return RawSQL(  # noqa: S611 -- owner_sql is owner_preference()'s, every value a parameter
-        f"SELECT * FROM crm_search_ids(%s, %s::text[], %s, ({owner_sql})::bigint[], %s, %s)",  # noqa: S608
-        [kind, name_variants(terms.needle), limit, *owner_params, unowned, others],
+    filters the ids through the kind's visibility queryset. With a `membership` whose role does not see every
+    owner's records (crm.visibility.SEES_ALL), it returns up to `limit` matches of the member's own (a manager's:
+    the team's), up to `limit` of nobody's with `unowned` (the lead pool), then up to MATCH_CAP of other owners
+    for visibility rules wider than the owner (account teams, shared accounts, the CS role's customer stages):
+    each part has its own LIMIT, so a rep's own matches are not crowded out by their colleagues'."""
+    base = [kind, name_variants(terms.needle), limit]
+    if membership is None or membership.role in SEES_ALL:
+        return RawSQL("SELECT * FROM crm_search_ids(%s, %s::text[], %s)", base)
+    # The owners as an SQL array, read inside this statement (no query of its own): crm.visibility.owner_scope's
+    # rule, the manager and every member of their team, or the member alone.
+    if membership.role == Role.SALES_MANAGER and membership.team_id:
+        return RawSQL(
+            "SELECT * FROM crm_search_ids(%s, %s::text[], %s, "
+            "ARRAY(SELECT user_id FROM crm_membership WHERE tenant_id = %s AND team_id = %s) || %s::bigint, %s, %s)",
+            [*base, membership.tenant_id, membership.team_id, membership.user_id, unowned, MATCH_CAP],
+        )
+    return RawSQL(
+        "SELECT * FROM crm_search_ids(%s, %s::text[], %s, ARRAY[%s]::bigint[], %s, %s)",
+        [*base, membership.user_id, unowned, MATCH_CAP],
     )
-
-
-def visible_ids(
-    kind: str, terms: SearchTerms, *, membership: Membership, limit: int, unowned: bool = False
-) -> RawSQL:
-    """index_ids() for a member: a role that sees every record of the kinds (crm.visibility.SEES_ALL) needs
-    only `limit` matches; the others get their own first (owner_preference), then up to MATCH_CAP of other
-    owners for the kind's visibility rule to decide among."""
-    owners = owner_preference(membership)
-    if owners is None:
-        return index_ids(kind, terms, limit=limit)
-    return index_ids(kind, terms, limit=limit, owners=owners, unowned=unowned, others=MATCH_CAP)
 
 
 def name_variants(term: str) -> list[str]:

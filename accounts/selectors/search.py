@@ -13,9 +13,9 @@ from accounts.selectors.opportunities import opportunity_base
 from accounts.selectors.visibility import account_queryset, contact_visibility_q
 from crm.models import Membership, Tenant
 from crm.names import person_name
-from crm.search import SearchHit, SearchKind, SearchTerms, matched_first, name_flags, visible_ids
+from crm.search import SearchHit, SearchKind, SearchTerms, index_ids, matched_first, name_flags
 
-# The matching ids come from the search index (crm.search.visible_ids: crm_search_entry through the SECURITY
+# The matching ids come from the search index (crm.search.index_ids: crm_search_entry through the SECURITY
 # DEFINER function crm_search_ids, whose trigram and CJK indexes row-level security would not let PostgreSQL use
 # on these tables; docs/scaling.md), the member's own records first; the visibility querysets of the list pages
 # then decide among those few. No ORDER BY: crm.search.rank orders the few rows.
@@ -28,7 +28,7 @@ def _join(*parts: str) -> str:
 def account_search(
     *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
 ) -> list[SearchHit]:
-    matches = visible_ids("account", terms, membership=membership, limit=limit)
+    matches = index_ids("account", terms, membership=membership, limit=limit)
     rows = (
         matched_first(account_queryset(tenant=tenant, membership=membership), matches)
         .order_by()
@@ -50,7 +50,7 @@ def account_search(
 def contact_search(
     *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
 ) -> list[SearchHit]:
-    candidates = visible_ids("contact", terms, membership=membership, limit=limit)
+    candidates = index_ids("contact", terms, membership=membership, limit=limit)
     # contact_queryset's rule, with the visibility of only the candidates' accounts worked out.
     visible = contact_visibility_q(
         membership, among_accounts=Contact.objects.filter(pk__in=candidates).values("account_id")
@@ -80,7 +80,7 @@ def contact_search(
 def deal_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int) -> list[SearchHit]:
     """The deal list's `q`: the deal's name or its account's name (here also its domain) contains the query,
     case-insensitive (the deal's search entry holds both: accounts migration 0009)."""
-    matches = visible_ids("deal", terms, membership=membership, limit=limit)
+    matches = index_ids("deal", terms, membership=membership, limit=limit)
     rows = (
         matched_first(opportunity_base(tenant=tenant, membership=membership), matches)
         .order_by()

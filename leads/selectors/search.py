@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Membership, Role, Tenant
 from crm.names import person_name
-from crm.search import SearchHit, SearchKind, SearchTerms, name_flags, search_text_q, visible_ids
+from crm.search import SearchHit, SearchKind, SearchTerms, index_ids, name_flags, search_text_q
 from leads.models import Lead, LeadStatus
 from leads.selectors.duplicates import phone_tail
 from leads.selectors.leads import LEAD_ROLES, lead_queryset
@@ -18,7 +18,7 @@ def lead_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, l
     company, email, phone or phone digits contain the query (the lead's search_text, as the inbox's `q`), in one
     query.
 
-    The matching ids come from the search index (crm.search.visible_ids: crm_search_entry's trigram and CJK
+    The matching ids come from the search index (crm.search.index_ids: crm_search_entry's trigram and CJK
     indexes, which row-level security would not let PostgreSQL use on leads_lead itself; docs/scaling.md): for a
     rep or a manager, the matches they own (or their team owns) and the pool's, so colleagues' leads never crowd
     theirs out. lead_queryset then decides, and the few rows are read by primary key and ranked in Python
@@ -31,7 +31,7 @@ def lead_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, l
         visible = visible.filter(phone_tail=tail).filter(search_text_q(terms.needle))
     else:
         visible = visible.filter(
-            pk__in=visible_ids("lead", terms, membership=membership, limit=limit, unowned=True)
+            pk__in=index_ids("lead", terms, membership=membership, limit=limit, unowned=True)
         )
     ids = visible.order_by().values("pk")[:limit]
     rows = (
