@@ -314,7 +314,7 @@ class OutboxMessage(TenantOwnedModel):
 class SearchEntry(TenantOwnedModel):
     """The global search's index (issue 12; crm/search.py, docs/scaling.md "Global search"): one row per live
     lead, account, contact and deal with its lower-cased searchable text (name, company, email, phone and its
-    digits; a deal's name and its account's name and domain) and its owner. PostgreSQL triggers keep it (crm
+    digits; a deal's name and its account's name and domain) and its owner (0 for nobody). PostgreSQL triggers keep it (crm
     migration 0007, the triggers in leads and accounts): nothing in Python writes it.
 
     Row-level security binds it like every tenant table. The app reads it only through the SECURITY DEFINER
@@ -327,7 +327,7 @@ class SearchEntry(TenantOwnedModel):
 
     kind = models.CharField(max_length=16)
     record_id = models.BigIntegerField()
-    owner_id = models.BigIntegerField(null=True, blank=True)
+    owner_id = models.BigIntegerField(default=0)  # 0: nobody (an index key, unlike NULL: the lead pool)
     text = models.TextField(default="")
     grams = ArrayField(models.TextField(), default=list)
 
@@ -338,9 +338,13 @@ class SearchEntry(TenantOwnedModel):
         ]
         indexes = [
             GinIndex(
-                F("tenant"), F("kind"), OpClass(F("text"), name="gin_trgm_ops"), name="crm_search_text_trgm"
+                F("tenant"),
+                F("kind"),
+                F("owner_id"),
+                OpClass(F("text"), name="gin_trgm_ops"),
+                name="crm_search_text_trgm",
             ),
-            GinIndex(F("tenant"), F("kind"), F("grams"), name="crm_search_grams"),
+            GinIndex(F("tenant"), F("kind"), F("owner_id"), F("grams"), name="crm_search_grams"),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.functional import Promise
@@ -66,22 +66,21 @@ def parse_query(value: str | None) -> SearchTerms:
     return SearchTerms(raw=raw, text=text, digits=digits)
 
 
-# A kind whose visibility is narrower than "everything" asks the index for up to this many matches of other
-# owners besides the member's own (account teams, shared accounts, the CS role's customer stages): visibility
-# then decides among those few. Past that a word is common and the kind's list page ("see all") lists them all.
-MATCH_CAP = 2000
-
-
-def matched_first(visible: QuerySet, matches: QuerySet | RawSQL) -> QuerySet:
-    """`visible` narrowed to the ids of at most MATCH_CAP `matches` (a LIMITed subquery PostgreSQL runs first),
-    or to the ids an index_ids() call returns."""
-    if isinstance(matches, RawSQL):
-        return visible.filter(pk__in=matches)
-    return visible.filter(pk__in=matches.order_by().values("pk")[:MATCH_CAP])
+# A kind whose visibility is wider than the owner (account teams, shared accounts, the CS role's customer stages)
+# asks the index for up to this many matches of other owners besides the member's own: its visibility rule then
+# decides among those few (for contacts that rule is the costliest part: 2,000 candidates took 250 ms at a
+# million leads). Past that a word is common, and the kind's list page ("see all") lists every match.
+MATCH_CAP = 500
 
 
 def index_ids(
-    kind: str, terms: SearchTerms, *, limit: int, membership: Membership | None = None, unowned: bool = False
+    kind: str,
+    terms: SearchTerms,
+    *,
+    limit: int,
+    membership: Membership | None = None,
+    unowned: bool = False,
+    others: int = MATCH_CAP,
 ) -> RawSQL:
     """The ids of up to `limit` records of `kind` matching the query, from the search index (crm_search_entry,
     through the SECURITY DEFINER function crm_search_ids: crm/search_index.py), as a subquery for `pk__in`.
@@ -89,9 +88,10 @@ def index_ids(
     The function takes the tenant from the transaction's `app.tenant_id` and knows nothing of roles: the caller
     filters the ids through the kind's visibility queryset. With a `membership` whose role does not see every
     owner's records (crm.visibility.SEES_ALL), it returns up to `limit` matches of the member's own (a manager's:
-    the team's), up to `limit` of nobody's with `unowned` (the lead pool), then up to MATCH_CAP of other owners
-    for visibility rules wider than the owner (account teams, shared accounts, the CS role's customer stages):
-    each part has its own LIMIT, so a rep's own matches are not crowded out by their colleagues'."""
+    the team's), up to `limit` of nobody's with `unowned` (the lead pool), then up to `others` (MATCH_CAP) of other
+    owners for visibility rules wider than the owner (account teams, shared accounts, the CS role's customer
+    stages; 0 for leads, whose rule is the owner's): each part has its own LIMIT, so a rep's own matches are not
+    crowded out by their colleagues'."""
     base = [kind, name_variants(terms.needle), limit]
     if membership is None or membership.role in SEES_ALL:
         return RawSQL("SELECT * FROM crm_search_ids(%s, %s::text[], %s)", base)
@@ -101,11 +101,11 @@ def index_ids(
         return RawSQL(
             "SELECT * FROM crm_search_ids(%s, %s::text[], %s, "
             "ARRAY(SELECT user_id FROM crm_membership WHERE tenant_id = %s AND team_id = %s) || %s::bigint, %s, %s)",
-            [*base, membership.tenant_id, membership.team_id, membership.user_id, unowned, MATCH_CAP],
+            [*base, membership.tenant_id, membership.team_id, membership.user_id, unowned, others],
         )
     return RawSQL(
         "SELECT * FROM crm_search_ids(%s, %s::text[], %s, ARRAY[%s]::bigint[], %s, %s)",
-        [*base, membership.user_id, unowned, MATCH_CAP],
+        [*base, membership.user_id, unowned, others],
     )
 
 

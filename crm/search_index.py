@@ -52,7 +52,7 @@ CREATE OR REPLACE FUNCTION crm_search_entry_put(
     p_tenant bigint, p_kind text, p_record bigint, p_owner bigint, p_text text
 ) RETURNS void LANGUAGE sql SET search_path = pg_catalog, public AS $$
     INSERT INTO crm_search_entry (tenant_id, kind, record_id, owner_id, text, grams, created_at, updated_at)
-    VALUES (p_tenant, p_kind, p_record, p_owner, coalesce(p_text, ''), crm_search_grams(p_text), now(), now())
+    VALUES (p_tenant, p_kind, p_record, coalesce(p_owner, 0), coalesce(p_text, ''), crm_search_grams(p_text), now(), now())
     ON CONFLICT (kind, record_id) DO UPDATE
         SET tenant_id = EXCLUDED.tenant_id, owner_id = EXCLUDED.owner_id, text = EXCLUDED.text,
             grams = EXCLUDED.grams, updated_at = EXCLUDED.updated_at
@@ -66,7 +66,9 @@ LANGUAGE sql SET search_path = pg_catalog, public AS $$
 $$
 """
 
-# p_terms: the substrings to look for (any of them: crm.search.name_variants), lower-cased here again.
+# p_terms: the substrings to look for (any of them: crm.search.name_variants), lower-cased here again; a term of
+# one or two Latin letters or digits matches where a word starts (it has no trigram: as a substring it would read
+# every entry of the kind). Entries owned by nobody have owner_id 0.
 # p_owners NULL: up to p_limit matches of any owner. Otherwise up to p_limit matches owned by p_owners, up to
 # p_limit owned by nobody (with p_unowned: the lead pool), then up to p_others matches of other owners (for
 # visibility rules wider than the owner: account teams, shared accounts), each part with its own LIMIT, so a
@@ -85,6 +87,8 @@ DECLARE
     v_match text := '';
     v_term text;
     v_grams text[];
+    v_like text;
+    v_part text;
     v_base text;
 BEGIN
     -- The tenant of the transaction, never an argument; none set: nothing (fail closed).
@@ -95,13 +99,22 @@ BEGIN
         v_term := lower(btrim(coalesce(v_term, '')));
         CONTINUE WHEN v_term = '';
         v_grams := crm_search_grams(v_term);
-        v_match := v_match || CASE WHEN v_match = '' THEN '' ELSE ' OR ' END || '('
-            || CASE WHEN cardinality(v_grams) > 0 THEN format('grams @> %L::text[] AND ', v_grams) ELSE '' END
-            || format(
-                'text LIKE %L',
-                '%' || replace(replace(replace(v_term, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-            )
-            || ')';
+        v_like := replace(replace(replace(v_term, '\', '\\'), '%', '\%'), '_', '\_');
+        IF cardinality(v_grams) > 0 THEN
+            -- CJK: the entry holds every character and pair of the term, and the text the term itself.
+            v_part := format('grams @> %L::text[] AND text LIKE %L', v_grams, '%' || v_like || '%');
+        ELSIF char_length(v_term) < 3 THEN
+            -- Two letters or digits have no trigram: they are looked for where a word starts (at the start, after
+            -- a space, a dot, an @ or a hyphen), each a pattern whose padded trigrams the index has.
+            v_part := format(
+                'text LIKE %L OR text LIKE %L OR text LIKE %L OR text LIKE %L OR text LIKE %L',
+                v_like || '%', '% ' || v_like || '%', '%.' || v_like || '%', '%@' || v_like || '%',
+                '%-' || v_like || '%'
+            );
+        ELSE
+            v_part := format('text LIKE %L', '%' || v_like || '%');
+        END IF;
+        v_match := v_match || CASE WHEN v_match = '' THEN '' ELSE ' OR ' END || '(' || v_part || ')';
     END LOOP;
     IF v_match = '' OR v_limit = 0 THEN
         RETURN;
@@ -111,13 +124,17 @@ BEGIN
         RETURN QUERY EXECUTE v_base || ' LIMIT $3' USING v_tenant, p_kind, v_limit;
         RETURN;
     END IF;
-    RETURN QUERY EXECUTE v_base || ' AND owner_id = ANY($4) LIMIT $3' USING v_tenant, p_kind, v_limit, p_owners;
+    -- One or two owners (a rep) are index keys; a team's dozen would cost one index scan each, so there the
+    -- owner is checked on the matches instead (a team owns enough of them for the LIMIT to stop early).
+    RETURN QUERY EXECUTE v_base || CASE WHEN cardinality(p_owners) <= 2 THEN ' AND owner_id = ANY($4)'
+            ELSE ' AND owner_id + 0 = ANY($4)' END || ' LIMIT $3'
+        USING v_tenant, p_kind, v_limit, p_owners;
     IF p_unowned THEN
-        RETURN QUERY EXECUTE v_base || ' AND owner_id IS NULL LIMIT $3' USING v_tenant, p_kind, v_limit;
+        RETURN QUERY EXECUTE v_base || ' AND owner_id = 0 LIMIT $3' USING v_tenant, p_kind, v_limit;
     END IF;
     IF v_others > 0 THEN
-        RETURN QUERY EXECUTE v_base || ' AND (owner_id = ANY($4)) IS NOT TRUE'
-            || CASE WHEN p_unowned THEN ' AND owner_id IS NOT NULL' ELSE '' END || ' LIMIT $3'
+        RETURN QUERY EXECUTE v_base || ' AND owner_id <> ALL($4)'
+            || CASE WHEN p_unowned THEN ' AND owner_id <> 0' ELSE '' END || ' LIMIT $3'
             USING v_tenant, p_kind, v_others, p_owners;
     END IF;
 END
@@ -207,7 +224,7 @@ def backfill(cursor: Any, select_sql: str, *, kind: str, tenant_ids: list[int] |
     written = 0
     insert = sql.SQL(
         "INSERT INTO crm_search_entry (tenant_id, kind, record_id, owner_id, text, grams, created_at, updated_at) "
-        "SELECT src.tenant_id, %s, src.id, src.owner_id, coalesce(src.text, ''), crm_search_grams(src.text), "
+        "SELECT src.tenant_id, %s, src.id, coalesce(src.owner_id, 0), coalesce(src.text, ''), crm_search_grams(src.text), "
         "now(), now() FROM ({}) AS src "
         "ON CONFLICT (kind, record_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, "
         "owner_id = EXCLUDED.owner_id, text = EXCLUDED.text, grams = EXCLUDED.grams"

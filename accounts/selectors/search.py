@@ -13,7 +13,7 @@ from accounts.selectors.opportunities import opportunity_base
 from accounts.selectors.visibility import account_queryset, contact_visibility_q
 from crm.models import Membership, Tenant
 from crm.names import person_name
-from crm.search import SearchHit, SearchKind, SearchTerms, index_ids, matched_first, name_flags
+from crm.search import SearchHit, SearchKind, SearchTerms, index_ids, name_flags
 
 # The matching ids come from the search index (crm.search.index_ids: crm_search_entry through the SECURITY
 # DEFINER function crm_search_ids, whose trigram and CJK indexes row-level security would not let PostgreSQL use
@@ -30,7 +30,8 @@ def account_search(
 ) -> list[SearchHit]:
     matches = index_ids("account", terms, membership=membership, limit=limit)
     rows = (
-        matched_first(account_queryset(tenant=tenant, membership=membership), matches)
+        account_queryset(tenant=tenant, membership=membership)
+        .filter(pk__in=matches)
         .order_by()
         .values_list("pk", "name", "domain", "industry", "region", "created_at")[:limit]
     )
@@ -82,7 +83,8 @@ def deal_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, l
     case-insensitive (the deal's search entry holds both: accounts migration 0009)."""
     matches = index_ids("deal", terms, membership=membership, limit=limit)
     rows = (
-        matched_first(opportunity_base(tenant=tenant, membership=membership), matches)
+        opportunity_base(tenant=tenant, membership=membership)
+        .filter(pk__in=matches)
         .order_by()
         .values_list("pk", "name", "account__name", "stage__name", "created_at")[:limit]
     )

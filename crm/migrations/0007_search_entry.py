@@ -29,14 +29,14 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('kind', models.CharField(max_length=16)),
                 ('record_id', models.BigIntegerField()),
-                ('owner_id', models.BigIntegerField(blank=True, null=True)),
+                ('owner_id', models.BigIntegerField(default=0)),
                 ('text', models.TextField(default='')),
                 ('grams', django.contrib.postgres.fields.ArrayField(base_field=models.TextField(), default=list, size=None)),
                 ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='crm.tenant')),
             ],
             options={
                 'db_table': 'crm_search_entry',
-                'indexes': [django.contrib.postgres.indexes.GinIndex(models.F('tenant'), models.F('kind'), django.contrib.postgres.indexes.OpClass(models.F('text'), name='gin_trgm_ops'), name='crm_search_text_trgm'), django.contrib.postgres.indexes.GinIndex(models.F('tenant'), models.F('kind'), models.F('grams'), name='crm_search_grams')],
+                'indexes': [django.contrib.postgres.indexes.GinIndex(models.F('tenant'), models.F('kind'), models.F('owner_id'), django.contrib.postgres.indexes.OpClass(models.F('text'), name='gin_trgm_ops'), name='crm_search_text_trgm'), django.contrib.postgres.indexes.GinIndex(models.F('tenant'), models.F('kind'), models.F('owner_id'), models.F('grams'), name='crm_search_grams')],
                 'constraints': [models.UniqueConstraint(fields=('kind', 'record_id'), name='crm_search_entry_record_uniq')],
             },
             managers=[

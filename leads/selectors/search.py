@@ -31,7 +31,7 @@ def lead_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, l
         visible = visible.filter(phone_tail=tail).filter(search_text_q(terms.needle))
     else:
         visible = visible.filter(
-            pk__in=index_ids("lead", terms, membership=membership, limit=limit, unowned=True)
+            pk__in=index_ids("lead", terms, membership=membership, limit=limit, unowned=True, others=0)
         )
     ids = visible.order_by().values("pk")[:limit]
     rows = (

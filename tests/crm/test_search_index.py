@@ -209,6 +209,26 @@ def test_terms_are_matched_as_substrings_not_patterns(tenant):
         assert _ids("lead", "   ") == set() and _ids("account", "abxcd") == set()
 
 
+def test_two_letters_match_where_a_word_starts(tenant):
+    """One or two Latin letters or digits have no trigram: they match at the start of a word (the text's, after a
+    space, a dot, an @ or a hyphen), which the trigram index can serve; longer terms match anywhere."""
+    with tenant_context(tenant):
+        wei = LeadFactory(
+            tenant=tenant,
+            first_name="Wei",
+            last_name="Zhang",
+            company="Tyrell-Robotics",
+            email="wei.zhang@x.test",
+        ).pk
+        other = LeadFactory(tenant=tenant, first_name="Oliver", last_name="Smith", company="", email="").pk
+        assert _ids("lead", "zh") == {wei}  # "zhang" starts a word
+        assert _ids("lead", "we") == {wei}  # the text starts with it
+        assert _ids("lead", "ro") == {wei}  # after a hyphen
+        assert _ids("lead", "ei") == set()  # inside "wei" only
+        assert _ids("lead", "li") == set()  # inside "oliver" only
+        assert _ids("lead", "liv") == {other}  # three letters: anywhere
+
+
 def test_chinese_one_and_two_character_terms_and_phone_digits(tenant, people, api_client_for):
     admin = people["admin"]
     with tenant_context(tenant):
