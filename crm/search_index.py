@@ -125,17 +125,18 @@ BEGIN
         RETURN QUERY EXECUTE v_base || ' LIMIT $3' USING v_tenant, p_kind, v_limit;
         RETURN;
     END IF;
-    -- One or two owners (a rep) are index keys; a team's dozen would cost one index scan each, so there the
+    -- Constants are bigint: btree_gin's int8 keys serve no int8 = int4 comparison (owner_id = 0 read the heap of
+    -- every match). One or two owners (a rep) are index keys; a team's dozen would cost one index scan each, so there the
     -- owner is checked on the matches instead (a team owns enough of them for the LIMIT to stop early).
     RETURN QUERY EXECUTE v_base || CASE WHEN cardinality(p_owners) <= 2 THEN ' AND owner_id = ANY($4)'
             ELSE ' AND owner_id + 0 = ANY($4)' END || ' LIMIT $3'
         USING v_tenant, p_kind, v_limit, p_owners;
     IF p_unowned THEN
-        RETURN QUERY EXECUTE v_base || ' AND owner_id = 0 LIMIT $3' USING v_tenant, p_kind, v_limit;
+        RETURN QUERY EXECUTE v_base || ' AND owner_id = 0::bigint LIMIT $3' USING v_tenant, p_kind, v_limit;
     END IF;
     IF v_others > 0 THEN
         RETURN QUERY EXECUTE v_base || ' AND owner_id <> ALL($4)'
-            || CASE WHEN p_unowned THEN ' AND owner_id <> 0' ELSE '' END || ' LIMIT $3'
+            || CASE WHEN p_unowned THEN ' AND owner_id <> 0::bigint' ELSE '' END || ' LIMIT $3'
             USING v_tenant, p_kind, v_others, p_owners;
     END IF;
 END
