@@ -14,6 +14,7 @@ Every row also gets its django-pghistory insert event, as in production (written
 from __future__ import annotations
 
 import datetime
+import importlib
 import sys
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models
 from django.utils import timezone
 
+from crm import search_index
 from crm import services as crm_services
 from crm.models import Membership, Role, Team, Tenant, User
 from crm.tenancy import tenant_context
@@ -746,6 +748,7 @@ BULK_TABLES = [
     "accounts_opportunityevent",
     "accounts_activity",
     "accounts_activityevent",
+    "crm_search_entry",
 ]
 
 
@@ -809,6 +812,20 @@ def write_history(tenant: Tenant) -> None:
                 {"tenant": tenant.pk},
             )
         _say(f"  history {event._meta.db_table}: {rows:,} ({time.monotonic() - began:.0f} s)")
+
+
+def write_search_entries(tenant: Tenant) -> None:
+    """The global search's entries (crm_search_entry), which the triggers would have written row by row: the same
+    set-based INSERT ... SELECT as the migrations that added the triggers (their user triggers are off here)."""
+    leads_migration = importlib.import_module("leads.migrations.0011_search_entry_triggers")
+    accounts_migration = importlib.import_module("accounts.migrations.0010_search_entry_triggers")
+    sources = [("lead", leads_migration.BACKFILL_SQL), *accounts_migration.BACKFILL.items()]
+    for kind, select_sql in sources:
+        began = time.monotonic()
+        with tenant_context(tenant), connection.cursor() as cursor:
+            _fast_transaction()
+            rows = search_index.backfill(cursor, select_sql, kind=kind, tenant_ids=[tenant.pk])
+        _say(f"  search entries {kind}: {rows:,} ({time.monotonic() - began:.0f} s)")
 
 
 def _id_range(table: str, tenant: Tenant) -> tuple[int, int]:

@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,6 +50,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="print full EXPLAIN plans (and the slowest statement of slow pages)",
     )
     parser.add_argument("--json", default="", help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--owner-role",
+        action="store_true",
+        help="the two-role layout of production (crm/dbroles.py): the owner role (DATABASE_ADMIN_URL assuming "
+        "DATABASE_OWNER_ROLE) owns the database, migrates it and loads the data; the pages run as the app role",
+    )
     return parser.parse_args(argv)
 
 
@@ -65,9 +71,15 @@ def setup_django(args: argparse.Namespace) -> bool:
     url = db.bench_url(args.database)
     created = db.ensure_database(args.database, recreate=not args.reuse)
     os.environ["DATABASE_URL"] = url
-    # The benchmark database keeps the single-role layout (the app role owns it and migrates it): the data
-    # generator drops indexes, disables triggers and vacuums, which the production app role may not.
-    os.environ["DATABASE_OWNER_URL"] = url
+    if args.owner_role:
+        # Production's layout: the owner role owns everything (an existing single-role database is adopted) and
+        # the global search's SECURITY DEFINER function runs as it (crm/search_index.py).
+        adopt_as_owner(args.database)
+        os.environ.pop("DATABASE_OWNER_URL", None)
+    else:
+        # The single-role layout (the app role owns the database and migrates it): the data generator drops
+        # indexes, disables triggers and vacuums, which the production app role may not.
+        os.environ["DATABASE_OWNER_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
     # Production-like request handling (no debug query log), and no shared broker or cache: tasks run in-process.
     os.environ.setdefault("DJANGO_DEBUG", "0")
@@ -81,6 +93,19 @@ def setup_django(args: argparse.Namespace) -> bool:
     host = url.split("@")[-1]
     out(f"benchmark database: {host} ({'new' if created else 'reused'})")
     return created
+
+
+def adopt_as_owner(database: str) -> None:
+    """The owner role (crm/dbroles.py) and the database moved to it, as `python -m crm.dbroles` does."""
+    from crm import dbroles
+
+    admin = os.environ.get("DATABASE_ADMIN_URL", "")
+    if not admin:
+        raise SystemExit("--owner-role needs DATABASE_ADMIN_URL (a superuser URL)")
+    owner = os.environ.get("DATABASE_OWNER_ROLE", dbroles.DEFAULT_OWNER_ROLE)
+    app_role = urlsplit(os.environ["DATABASE_URL"]).username or dbroles.DEFAULT_APP_ROLE
+    dbroles.ensure_owner_role(admin, owner_role=owner)
+    dbroles.prepare_database(admin, database, app_role=app_role, owner_role=owner)
 
 
 def migrate() -> None:
@@ -98,6 +123,8 @@ def setup_fresh(args: argparse.Namespace) -> None:
 
     connections.close_all()
     db.ensure_database(args.database, recreate=True)
+    if args.owner_role:
+        adopt_as_owner(args.database)
     migrate()
 
 
@@ -134,6 +161,8 @@ def generate(args: argparse.Namespace) -> None:
         )
         gen.write_history(big)
         gen.write_history(small)
+        gen.write_search_entries(big)
+        gen.write_search_entries(small)
     gen.analyze()
     with connection.cursor() as cursor:
         cursor.execute(f'COMMENT ON DATABASE "{args.database}" IS %s', [MARK.format(leads=args.leads)])
@@ -525,7 +554,10 @@ def main(argv: list[str] | None = None) -> int:
         setup_fresh(args)
         created = True
     if created:
-        generate(args)
+        from crm.dbroles import as_owner
+
+        with as_owner():  # the owner role with --owner-role (it owns the tables); else nothing changes
+            generate(args)
     from crm.models import Tenant
 
     world = load_world()

@@ -8,9 +8,12 @@ import zoneinfo
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -306,3 +309,43 @@ class OutboxMessage(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.task}{tuple(self.args)}"
+
+
+class SearchEntry(TenantOwnedModel):
+    """The global search's index (issue 12; crm/search.py, docs/scaling.md "Global search"): one row per live
+    lead, account, contact and deal with its lower-cased searchable text (name, company, email, phone and its
+    digits; a deal's name and its account's name and domain) and its owner (0 for nobody). PostgreSQL triggers keep it (crm
+    migration 0007, the triggers in leads and accounts): nothing in Python writes it.
+
+    Row-level security binds it like every tenant table. The app reads it only through the SECURITY DEFINER
+    function crm_search_ids(), owned by the table owner, which takes the tenant from `app.tenant_id` alone and
+    returns record ids: there the trigram and array indexes can serve the match (under the tenant policy they
+    cannot: LIKE is not LEAKPROOF). The caller then loads those ids through the kind's visibility queryset.
+
+    `grams` holds the CJK characters and the pairs of adjacent ones: a one- or two-character Chinese term has no
+    trigram to look for."""
+
+    kind = models.CharField(max_length=16)
+    record_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField(default=0)  # 0: nobody (an index key, unlike NULL: the lead pool)
+    text = models.TextField(default="")
+    grams = ArrayField(models.TextField(), default=list)
+
+    class Meta:
+        db_table = "crm_search_entry"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "record_id"], name="crm_search_entry_record_uniq")
+        ]
+        indexes = [
+            GinIndex(
+                F("tenant"),
+                F("kind"),
+                F("owner_id"),
+                OpClass(F("text"), name="gin_trgm_ops"),
+                name="crm_search_text_trgm",
+            ),
+            GinIndex(F("tenant"), F("kind"), F("owner_id"), F("grams"), name="crm_search_grams"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.record_id}"

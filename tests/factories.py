@@ -11,6 +11,7 @@ from crm.models import (
     MembershipStatus,
     OutboxMessage,
     Role,
+    SearchEntry,
     Team,
     Tenant,
     User,
@@ -113,6 +114,17 @@ class OutboxMessageFactory(TenantOwnedFactory):
     task = "sales_ops.tasks.recompute_kpis"
     args = factory.LazyAttribute(lambda message: [message.tenant.pk])
     key = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class SearchEntryFactory(TenantOwnedFactory):
+    """A global search entry (crm_search_entry), as the triggers write them; its record id is no real record's."""
+
+    class Meta:
+        model = SearchEntry
+
+    kind = "lead"
+    record_id = factory.Sequence(lambda n: 10**12 + n)
+    text = factory.Sequence(lambda n: f"probe entry {n}")
 
 
 class ValueListItemFactory(TenantOwnedFactory):

@@ -5,21 +5,20 @@ digits), deals by their own or their account's name."""
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import DEFAULT_STAGE_LABELS, Account, Contact, Opportunity
+from accounts.models import DEFAULT_STAGE_LABELS, Contact
 from accounts.selectors.opportunities import opportunity_base
 from accounts.selectors.visibility import account_queryset, contact_visibility_q
 from crm.models import Membership, Tenant
 from crm.names import person_name
-from crm.search import MATCH_CAP, SearchHit, SearchKind, SearchTerms, matched_first, name_flags, search_text_q
+from crm.search import SearchHit, SearchKind, SearchTerms, index_ids, name_flags
 
-# No ORDER BY in these reads: under row-level security the trigram indexes cannot serve the LIKE
-# (docs/scaling.md), so a sorted read would find every match before its LIMIT; an unsorted one stops at the
-# limit-th match and crm.search.rank orders the few rows. The matches are read before visibility is checked
-# (crm.search.matched_first).
+# The matching ids come from the search index (crm.search.index_ids: crm_search_entry through the SECURITY
+# DEFINER function crm_search_ids, whose trigram and CJK indexes row-level security would not let PostgreSQL use
+# on these tables; docs/scaling.md), the member's own records first; the visibility querysets of the list pages
+# then decide among those few. No ORDER BY: crm.search.rank orders the few rows.
 
 
 def _join(*parts: str) -> str:
@@ -29,9 +28,10 @@ def _join(*parts: str) -> str:
 def account_search(
     *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
 ) -> list[SearchHit]:
-    matches = Account.objects.filter(tenant=tenant, deleted_at=None).filter(search_text_q(terms.needle))
+    matches = index_ids("account", terms, membership=membership, limit=limit)
     rows = (
-        matched_first(account_queryset(tenant=tenant, membership=membership), matches)
+        account_queryset(tenant=tenant, membership=membership)
+        .filter(pk__in=matches)
         .order_by()
         .values_list("pk", "name", "domain", "industry", "region", "created_at")[:limit]
     )
@@ -51,8 +51,7 @@ def account_search(
 def contact_search(
     *, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int
 ) -> list[SearchHit]:
-    matches = Contact.objects.filter(tenant=tenant, deleted_at=None).filter(search_text_q(terms.needle))
-    candidates = matches.order_by().values("pk")[:MATCH_CAP]
+    candidates = index_ids("contact", terms, membership=membership, limit=limit)
     # contact_queryset's rule, with the visibility of only the candidates' accounts worked out.
     visible = contact_visibility_q(
         membership, among_accounts=Contact.objects.filter(pk__in=candidates).values("account_id")
@@ -81,16 +80,11 @@ def contact_search(
 
 def deal_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int) -> list[SearchHit]:
     """The deal list's `q`: the deal's name or its account's name (here also its domain) contains the query,
-    case-insensitive."""
-    term = terms.needle
-    # The account part as ids of a subquery, not a join (no match would otherwise join every deal to its account),
-    # read from the accounts' lower-cased search_text (name and domain): no per-row UPPER() of 100,000 names.
-    named_accounts = Account.objects.filter(tenant=tenant).filter(search_text_q(term)).values("pk")
-    matches = Opportunity.objects.filter(tenant=tenant, deleted_at=None).filter(
-        Q(name__icontains=term) | Q(account_id__in=named_accounts)
-    )
+    case-insensitive (the deal's search entry holds both: accounts migration 0009)."""
+    matches = index_ids("deal", terms, membership=membership, limit=limit)
     rows = (
-        matched_first(opportunity_base(tenant=tenant, membership=membership), matches)
+        opportunity_base(tenant=tenant, membership=membership)
+        .filter(pk__in=matches)
         .order_by()
         .values_list("pk", "name", "account__name", "stage__name", "created_at")[:limit]
     )

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.models import Membership, Role, Tenant
 from crm.names import person_name
-from crm.search import SearchHit, SearchKind, SearchTerms, name_flags, search_text_q
+from crm.search import SearchHit, SearchKind, SearchTerms, index_ids, name_flags, search_text_q
 from leads.models import Lead, LeadStatus
 from leads.selectors.duplicates import phone_tail
 from leads.selectors.leads import LEAD_ROLES, lead_queryset
@@ -15,18 +15,24 @@ from leads.selectors.leads import LEAD_ROLES, lead_queryset
 
 def lead_search(*, tenant: Tenant, membership: Membership, terms: SearchTerms, limit: int) -> list[SearchHit]:
     """Up to `limit` leads the member may see (lead_queryset: the inbox's and the lead page's rule) whose name,
-    company, email, phone or phone digits contain the query: the inbox's `q` search (search_text), one query.
+    company, email, phone or phone digits contain the query (the lead's search_text, as the inbox's `q`), in one
+    query.
 
-    Under row-level security the trigram index cannot serve the LIKE (docs/scaling.md). The ids are read
-    unsorted (a sort would make PostgreSQL find every match before the LIMIT) from the narrow
-    leads_lead_search_cover_idx, index-only, and the few rows then by primary key; they are ranked in Python
-    (crm.search.rank). A phone number of seven digits or more is looked up by its last seven digits, as the
-    duplicate check does (leads_lead_phone_tail_idx: an equality, which row-level security lets an index serve),
-    so it finds the leads whose number ends with it."""
-    visible = lead_queryset(tenant=tenant, membership=membership).filter(search_text_q(terms.needle))
+    The matching ids come from the search index (crm.search.index_ids: crm_search_entry's trigram and CJK
+    indexes, which row-level security would not let PostgreSQL use on leads_lead itself; docs/scaling.md): for a
+    rep or a manager, the matches they own (or their team owns) and the pool's, so colleagues' leads never crowd
+    theirs out. lead_queryset then decides, and the few rows are read by primary key and ranked in Python
+    (crm.search.rank). A phone number of seven digits or more is looked up by its last seven digits instead, as the
+    duplicate check reads it (leads_lead_phone_tail_idx: an equality, which row-level security lets an index
+    serve), so it finds the leads whose number ends with it."""
+    visible = lead_queryset(tenant=tenant, membership=membership)
     tail = phone_tail(terms.digits)
     if tail:  # the number as typed ends the lead's number (its full digits or without the country code)
-        visible = visible.filter(phone_tail=tail)
+        visible = visible.filter(phone_tail=tail).filter(search_text_q(terms.needle))
+    else:
+        visible = visible.filter(
+            pk__in=index_ids("lead", terms, membership=membership, limit=limit, unowned=True, others=0)
+        )
     ids = visible.order_by().values("pk")[:limit]
     rows = (
         Lead.objects.filter(tenant=tenant, pk__in=ids)

@@ -61,6 +61,16 @@ def test_every_tenant_owned_table_has_forced_rls_and_policy():
                 )
             if model._meta.label == "crm.Membership":
                 assert policies.pop("own_memberships_read")[0] == "SELECT"
+            if model._meta.label == "crm.SearchEntry":
+                # The global search's index: the table owner (never the app role) reads every row, inside the
+                # SECURITY DEFINER function crm_search_ids() that matches app.tenant_id itself (crm/search_index.py).
+                assert policies.pop("search_owner_reads") == ("ALL", "PERMISSIVE", "true", None)
+                cursor.execute(
+                    "SELECT roles, pg_get_userbyid(c.relowner), current_user FROM pg_policies p "
+                    "JOIN pg_class c ON c.relname = p.tablename WHERE policyname = 'search_owner_reads'"
+                )
+                roles, owner, app_role = cursor.fetchone()
+                assert roles == [owner] and owner != app_role
             assert policies == {}, (table, policies)
 
 
