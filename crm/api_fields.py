@@ -11,6 +11,7 @@ small"), so it is a 400 on the field before it can reach the database.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
@@ -57,7 +58,7 @@ class ValueListsMixin:
     lists (crm.value_lists.value_lists_check, one query): an unknown or retired value is a 400 on its field. The
     edited record, when there is one, is `context["record"]`: its own (even retired) values stay valid."""
 
-    list_fields: dict[str, str] = {}
+    list_fields: Mapping[str, str] = {}
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         from django.core.exceptions import ValidationError as DjangoValidationError

@@ -34,7 +34,7 @@ from crm.models import Tenant
 from crm.tenancy import tenant_context
 from sales_ops.models import KpiSnapshotSet
 from sales_ops.services import deals
-from sales_ops.services.calendar import Bounds, calendar_cte
+from sales_ops.services.calendar import Bounds
 
 # The families a refresh rewrites, and the metrics they write (both write only these names).
 FAMILIES = (deals.write, deals.write_stages)
@@ -43,13 +43,22 @@ METRICS = [metric for metric, _ in deals.VALUES]
 # First key of the refresh's advisory lock (the second is the tenant id): "KPR" in ASCII.
 LOCK_CLASS = 0x4B5052
 
-DELETE_SQL = f"""
-WITH {calendar_cte()}
-DELETE FROM sales_ops_kpisnapshot k
-USING cal
-WHERE k.tenant_id = %(tenant)s AND k.snapshot_set_id = %(set)s AND k.metric = ANY(%(metrics)s)
-  AND k.grain = cal.grain AND k.period_start = cal.period_start
-"""  # noqa: S608 -- the calendar fragment is this package's constant; every value is a bound parameter
+# The rows a refresh replaces: its metrics' days, weeks (ISO, from Monday) and months from the ones holding today
+# on, up to any end (a deal won or deleted may have been the last one of a far period).
+DELETE_SQL = """
+DELETE FROM sales_ops_kpisnapshot
+WHERE tenant_id = %(tenant)s AND snapshot_set_id = %(set)s AND metric = ANY(%(metrics)s)
+  AND ((grain = 'day' AND period_start >= %(day)s) OR (grain = 'week' AND period_start >= %(week)s)
+       OR (grain = 'month' AND period_start >= %(month)s))
+"""
+
+
+def _first_periods(today: datetime.date) -> dict[str, datetime.date]:
+    return {
+        "day": today,
+        "week": today - datetime.timedelta(days=today.weekday()),
+        "month": today.replace(day=1),
+    }
 
 
 @contextmanager
@@ -82,7 +91,7 @@ def kpi_set_refresh(*, tenant: Tenant, snapshot_set: KpiSnapshotSet, now: dateti
     from sales_ops.services.engine import calendar_bounds
 
     bounds = refresh_bounds(calendar_bounds(tenant, snapshot_set, now))
-    params = {**bounds.params(), "metrics": METRICS}
+    params = {**bounds.params(), "metrics": METRICS, **_first_periods(bounds.today)}
     with connection.cursor() as cursor:
         cursor.execute(DELETE_SQL, params)
         deleted = cursor.rowcount
