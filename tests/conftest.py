@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -83,6 +84,18 @@ def celery_eager(settings):
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts in the default language. A request through the test client leaves the language it was
+    served in active in the thread (LocaleMiddleware does not deactivate it), so a test after a 中文 page would
+    otherwise get the services' messages in 中文, depending on the order the tests run in."""
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

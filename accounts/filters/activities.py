@@ -13,6 +13,7 @@ from accounts.filters.sorting import ACTIVITY_SORT_CHOICES
 from accounts.models import Account, Activity, ActivityKind, CallOutcome, Contact
 from accounts.selectors import visibility as visibility_selectors
 from crm.formstyle import StyledForm
+from crm.validators import SANE_DATETIME_VALIDATORS
 
 
 class ActivityFilterSet(_TenantFilterSet):
@@ -24,10 +25,18 @@ class ActivityFilterSet(_TenantFilterSet):
     contact = django_filters.ModelChoiceFilter(label=_("Contact"), queryset=Contact.objects.none())
     opportunity = django_filters.NumberFilter(label=_("Deal"), method="filter_opportunity")
     lead = django_filters.NumberFilter(label=_("Lead"), field_name="lead_id")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    occurred_after = django_filters.IsoDateTimeFilter(
+        validators=SANE_DATETIME_VALIDATORS, field_name="occurred_at", lookup_expr="gte"
+    )
+    occurred_before = django_filters.IsoDateTimeFilter(
+        validators=SANE_DATETIME_VALIDATORS, field_name="occurred_at", lookup_expr="lt"
+    )
+    due_after = django_filters.IsoDateTimeFilter(
+        validators=SANE_DATETIME_VALIDATORS, field_name="due_at", lookup_expr="gte"
+    )
+    due_before = django_filters.IsoDateTimeFilter(
+        validators=SANE_DATETIME_VALIDATORS, field_name="due_at", lookup_expr="lt"
+    )
     sort = django_filters.ChoiceFilter(label=_("Sort"), choices=ACTIVITY_SORT_CHOICES, method=_noop)
 
     class Meta:

@@ -19,6 +19,7 @@ from accounts.models import ForecastCategory, Opportunity, OpportunityType, Pipe
 from accounts.selectors.members import filter_member_choices, filter_team_choices
 from crm.formstyle import StyledFormMixin
 from crm.models import Membership, MembershipStatus, Team, Tenant, User
+from crm.validators import SANE_DATE_VALIDATORS
 
 
 class PeriodChoice:
@@ -118,11 +119,13 @@ class OpportunityFilter(django_filters.FilterSet):
         empty_label=_("Any time"),
     )
     close_from = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS,
         method="filter_noop",
         label=_("Closing from"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     close_to = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS,
         method="filter_noop",
         label=_("Closing until"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

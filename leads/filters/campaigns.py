@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.formstyle import StyledForm
 from crm.models import MembershipStatus, User, ValueListKey
 from crm.tenancy import current_tenant_or_none
+from crm.validators import SANE_DATE_VALIDATORS
 from crm.value_lists import value_list
 from leads.models import Campaign, Channel, LeadSource, SourceKind
 
@@ -47,9 +48,15 @@ class CampaignFilter(django_filters.FilterSet):
     owner = django_filters.ModelChoiceFilter(
         queryset=tenant_member_choices, label=_("Owner"), empty_label=_("Any")
     )
-    active_on = django_filters.DateFilter(method="filter_active_on", label=_("Running on"))
-    start_from = django_filters.DateFilter(field_name="start_date", lookup_expr="gte", label=_("Starts from"))
-    start_to = django_filters.DateFilter(field_name="start_date", lookup_expr="lte", label=_("Starts until"))
+    active_on = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS, method="filter_active_on", label=_("Running on")
+    )
+    start_from = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS, field_name="start_date", lookup_expr="gte", label=_("Starts from")
+    )
+    start_to = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS, field_name="start_date", lookup_expr="lte", label=_("Starts until")
+    )
 
     class Meta:
         model = Campaign

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.formstyle import StyledFormMixin
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.search import search_text_q
+from crm.validators import SANE_DATE_VALIDATORS
 from crm.visibility import owner_scope
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
 
@@ -108,10 +109,16 @@ class LeadFilterSet(django_filters.FilterSet):
     score_min = django_filters.NumberFilter(label=_("Score from"), field_name="score", lookup_expr="gte")
     score_max = django_filters.NumberFilter(label=_("Score to"), field_name="score", lookup_expr="lte")
     created_from = django_filters.DateFilter(
-        label=_("Created from"), method="filter_created_from", widget=forms.DateInput(attrs={"type": "date"})
+        validators=SANE_DATE_VALIDATORS,
+        label=_("Created from"),
+        method="filter_created_from",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     created_to = django_filters.DateFilter(
-        label=_("Created to"), method="filter_created_to", widget=forms.DateInput(attrs={"type": "date"})
+        validators=SANE_DATE_VALIDATORS,
+        label=_("Created to"),
+        method="filter_created_to",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:

@@ -13,6 +13,7 @@ from accounts.models import Account
 from accounts.selectors.visibility import account_queryset
 from crm.formstyle import StyledForm
 from crm.pagination import CursorPagination
+from crm.validators import SANE_DATE_VALIDATORS
 from crm.widgets import ChosenOnlySelect
 from lifecycle.models import Feedback, FeedbackKind
 
@@ -30,12 +31,14 @@ class FeedbackFilterSet(django_filters.FilterSet):
         label=_("Account name"), field_name="account__name", lookup_expr="icontains"
     )
     received_after = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS,
         field_name="received_at",
         lookup_expr="date__gte",
         label=_("Received from"),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     received_before = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS,
         field_name="received_at",
         lookup_expr="date__lte",
         label=_("Received until"),

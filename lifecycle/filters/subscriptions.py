@@ -16,6 +16,7 @@ from crm.dates import tenant_today
 from crm.formstyle import StyledForm
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.pagination import CursorPagination
+from crm.validators import SANE_DATE_VALIDATORS
 from crm.widgets import ChosenOnlySelect
 from lifecycle.models import Subscription
 from lifecycle.selectors.subscriptions import status_expression, subscription_accounts
@@ -103,12 +104,14 @@ class SubscriptionFilterSet(_TenantFilterSet):
         label=_("Status"), choices=STATUS_CHOICES, method="filter_status", empty_label=_("Any")
     )
     ending_after = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS,
         label=_("Ending from"),
         field_name="end_date",
         lookup_expr="gte",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     ending_before = django_filters.DateFilter(
+        validators=SANE_DATE_VALIDATORS,
         label=_("Ending until"),
         field_name="end_date",
         lookup_expr="lte",

@@ -433,6 +433,26 @@ def test_a_sane_date_still_passes(tenant, admin_member, api_client_for):
     assert response.status_code == 201, response.content
 
 
+@pytest.mark.parametrize(
+    "path, query",
+    [
+        # Found by the schemathesis run of tests/test_api_fuzz.py: a 500 before the filters were bounded.
+        ("activities", {"due_before": "0122-08-29T04:10:55.4+21:12"}),
+        ("activities", {"occurred_after": "0001-01-01T00:00:00"}),
+        ("opportunities", {"close_from": "0001-01-01"}),
+        ("leads", {"created_to": "9999-12-31"}),
+        ("campaigns", {"start_from": "0099-03-01"}),
+        ("subscriptions", {"ending_before": "0001-01-01"}),
+        ("feedback", {"received_after": "0001-01-01"}),
+        ("kpis", {"period_start": "0001-01-01"}),
+    ],
+)
+def test_out_of_range_dates_in_list_filters_are_a_400(tenant, admin_member, api_client_for, path, query):
+    response = api_client_for(admin_member).get(f"/api/v1/t/{tenant.slug}/{path}/", query)
+    assert response.status_code == 400, response.content
+    assert OUT_OF_RANGE in response.content.decode()
+
+
 def test_every_writable_api_date_field_is_bounded():
     """Walks every serializer of the project: a writable DRF date or timestamp field must be crm.api_fields' bounded
     one (declare SaneDateField/SaneDateTimeField, or derive model serializers from crm.api_fields.ModelSerializer)."""
