@@ -84,3 +84,13 @@ class ValueListsMixin:
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return {**attrs, **cleaned}
+
+
+def list_value_field(list_key: str, list_name: str) -> serializers.CharField:
+    """An optional text field holding a value of one of the company's value lists (checked by ValueListsMixin)."""
+    return serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text=f"A value of the company's {list_name} list (value-lists/{list_key}/).",
+    )

@@ -40,7 +40,7 @@ from accounts.selectors import duplicates as duplicates_selectors
 from accounts.selectors import history as history_selectors
 from accounts.selectors import visibility as visibility_selectors
 from accounts.services import accounts as accounts_services
-from crm.api_fields import ValueListsMixin
+from crm.api_fields import ValueListsMixin, list_value_field
 from crm.api_records import CONFLICT_RESPONSE, VersionedRecordMixin
 from crm.models import User
 from crm.permissions import IsTenantMember
@@ -121,24 +121,9 @@ class AccountWriteSerializer(ValueListsMixin, _VisibleChoicesMixin, serializers.
     )
     name = serializers.CharField(max_length=200, required=False)
     domain = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    industry = serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        help_text="A value of the company's industry list (value-lists/industry/).",
-    )
-    size_band = serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        help_text="A value of the company's size band list (value-lists/size_band/).",
-    )
-    region = serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        help_text="A value of the company's region list (value-lists/region/).",
-    )
+    industry = list_value_field("industry", "industry")
+    size_band = list_value_field("size_band", "size band")
+    region = list_value_field("region", "region")
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     owner = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.none(), required=False, allow_null=True, help_text="User id; default: you."

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from crm.api_fields import SaneDateField, ValueListsMixin
+from crm.api_fields import SaneDateField, ValueListsMixin, list_value_field
 from crm.models import User
 from crm.schema import response_example
 from crm.value_lists import COMPANY_LIST_FIELDS
@@ -174,24 +174,9 @@ class LeadWriteSerializer(ValueListsMixin, _TenantChoicesMixin, serializers.Seri
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     company = serializers.CharField(max_length=200, required=False, allow_blank=True)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    region = serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        help_text="A value of the company's region list (value-lists/region/).",
-    )
-    industry = serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        help_text="A value of the company's industry list (value-lists/industry/).",
-    )
-    size_band = serializers.CharField(
-        max_length=100,
-        required=False,
-        allow_blank=True,
-        help_text="A value of the company's size band list (value-lists/size_band/).",
-    )
+    region = list_value_field("region", "region")
+    industry = list_value_field("industry", "industry")
+    size_band = list_value_field("size_band", "size band")
     source = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]  # named like Field.source in the stubs
         queryset=LeadSource.objects.none(), required=False, allow_null=True
     )

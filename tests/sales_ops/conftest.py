@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import datetime
 import zoneinfo
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
+import psycopg
 import pytest
+from django.db import connection
 
 from accounts.models import Stage, StageKind
 from crm.models import Role
@@ -75,3 +79,22 @@ def snapshot(tenant) -> dict[tuple[str, str, datetime.date, str, str], Decimal |
 def value(rows, metric: str, grain: str, period: datetime.date, dimension: str = "all", dim_value: str = ""):  # type: ignore[no-untyped-def]
     """A metric's value; KeyError when the row is missing (a missing `all` row would be a bug)."""
     return rows[(metric, grain, period, dimension, dim_value)]
+
+
+@contextmanager
+def advisory_lock_held_elsewhere(lock_class: int, tenant_id: int) -> Iterator[None]:
+    """A two-key advisory lock held by another database session (another worker) while the block runs."""
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        autocommit=True,
+    )
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [lock_class, tenant_id])
+        yield
+    finally:
+        other.close()

@@ -7,10 +7,8 @@ import datetime
 from decimal import Decimal
 from unittest import mock
 
-import psycopg
 import pytest
 from django.core.cache import cache
-from django.db import connection
 
 from accounts.models import ForecastCategory, Opportunity
 from crm.tenancy import tenant_context
@@ -19,7 +17,7 @@ from sales_ops.models import KpiSnapshotSet
 from sales_ops.services import engine, refresh
 from sales_ops.services.triggers import pending_key, refresh_pending_key
 from tests.factories import OpportunityFactory, QuotaFactory
-from tests.sales_ops.conftest import NOW, local, snapshot
+from tests.sales_ops.conftest import NOW, advisory_lock_held_elsewhere, local, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -197,18 +195,8 @@ def test_no_current_set_no_refresh(fy_tenant, deals):
 
 @pytest.fixture
 def refresh_lock_held_elsewhere(fy_tenant):
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        password=settings["PASSWORD"],
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-        autocommit=True,
-    )
-    other.execute("SELECT pg_advisory_lock(%s, %s)", [refresh.LOCK_CLASS, fy_tenant.pk])
-    yield
-    other.close()
+    with advisory_lock_held_elsewhere(refresh.LOCK_CLASS, fy_tenant.pk):
+        yield
 
 
 def test_one_refresh_at_a_time_and_not_behind_a_full_recompute(fy_tenant, deals, refresh_lock_held_elsewhere):

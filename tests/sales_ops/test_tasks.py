@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from unittest import mock
 
-import psycopg
 import pytest
 from django.core.cache import cache
-from django.db import connection
 
 from crm.tenancy import tenant_context
 from sales_ops import tasks
@@ -15,7 +13,7 @@ from sales_ops.models import KpiRecompute, KpiSnapshot, KpiSnapshotSet, Recomput
 from sales_ops.services import engine
 from sales_ops.services.triggers import pending_key, queue_recompute
 from tests.factories import LeadFactory
-from tests.sales_ops.conftest import NOW, local, snapshot
+from tests.sales_ops.conftest import NOW, advisory_lock_held_elsewhere, local, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -74,18 +72,8 @@ def test_a_failed_run_keeps_the_old_set_and_the_next_completes(fy_tenant):
 @pytest.fixture
 def lock_held_elsewhere(fy_tenant):
     """The tenant's recompute lock held by another database session (another worker)."""
-    settings = connection.settings_dict
-    other = psycopg.connect(
-        dbname=settings["NAME"],
-        user=settings["USER"],
-        password=settings["PASSWORD"],
-        host=settings["HOST"],
-        port=settings["PORT"] or 5432,
-        autocommit=True,
-    )
-    other.execute("SELECT pg_advisory_lock(%s, %s)", [engine.LOCK_CLASS, fy_tenant.pk])
-    yield
-    other.close()
+    with advisory_lock_held_elsewhere(engine.LOCK_CLASS, fy_tenant.pk):
+        yield
 
 
 def test_a_second_recompute_of_the_tenant_does_not_run(fy_tenant, lock_held_elsewhere):
