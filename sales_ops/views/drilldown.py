@@ -179,22 +179,44 @@ def build_retention(
     return Drill(summary, [Records(table, cohort, row)], grr if gross else nrr, "rate")
 
 
-def _churned_table(tenant: Any, people: common.People, key: str = "records") -> tuple[Table, Callable]:
+def _dated_accounts_table(
+    tenant: Any,
+    people: common.People,
+    *,
+    key: str,
+    title: str,
+    date_label: str,
+    empty_text: str,
+    date_of: str,
+) -> tuple[Table, Callable]:
+    """A table of accounts with their owner and one date (the attribute `date_of` of each row)."""
     table = Table(
         key,
-        _("Churned accounts"),
+        title,
         [
             Column("account", _("Account"), text=True),
             Column("owner", _("Owner"), text=True),
-            Column("date", _("Churn date"), text=True),
+            Column("date", date_label, text=True),
         ],
-        empty_text=_("No account churned in this period."),
+        empty_text=empty_text,
     )
 
     def row(account: Any) -> list[Cell]:
-        return _account_cells(tenant, account, people) + [Cell(_date(account.churn_date))]
+        return _account_cells(tenant, account, people) + [Cell(_date(getattr(account, date_of)))]
 
     return table, row
+
+
+def _churned_table(tenant: Any, people: common.People, key: str = "records") -> tuple[Table, Callable]:
+    return _dated_accounts_table(
+        tenant,
+        people,
+        key=key,
+        title=_("Churned accounts"),
+        date_label=_("Churn date"),
+        empty_text=_("No account churned in this period."),
+        date_of="churn_date",
+    )
 
 
 def build_churn(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: common.People) -> Drill:
@@ -273,21 +295,15 @@ def build_ltv(req: TenantHttpRequest, period: Period, scope: sel.Scope, people: 
 
 
 def _customers_table(tenant: Any, people: common.People, key: str = "customers") -> tuple[Table, Callable]:
-    table = Table(
-        key,
-        _("New customers"),
-        [
-            Column("account", _("Account"), text=True),
-            Column("owner", _("Owner"), text=True),
-            Column("date", _("Customer since"), text=True),
-        ],
+    return _dated_accounts_table(
+        tenant,
+        people,
+        key=key,
+        title=_("New customers"),
+        date_label=_("Customer since"),
         empty_text=_("No new customer in this period."),
+        date_of="first_customer",
     )
-
-    def row(account: Any) -> list[Cell]:
-        return _account_cells(tenant, account, people) + [Cell(_date(account.first_customer))]
-
-    return table, row
 
 
 def build_new_customers(
