@@ -48,18 +48,19 @@ LOCK_CLASS = 0x4B5049
 
 
 @contextmanager
-def tenant_lock(tenant_id: int) -> Iterator[bool]:
+def tenant_lock(tenant_id: int, lock_class: int = LOCK_CLASS) -> Iterator[bool]:
     """A session-level advisory lock on the tenant's recompute (held across the build's transactions; released
-    on exit, or by PostgreSQL when a killed worker's connection closes). Yields whether it was acquired."""
+    on exit, or by PostgreSQL when a killed worker's connection closes). Yields whether it was acquired.
+    `lock_class`: another kind of work of the tenant with a lock of its own (the refresh, services/refresh.py)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, tenant_id])
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [lock_class, tenant_id])
         acquired = bool(cursor.fetchone()[0])
     try:
         yield acquired
     finally:
         if acquired:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, tenant_id])
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [lock_class, tenant_id])
 
 
 def calendar_bounds(tenant: Tenant, snapshot_set: KpiSnapshotSet, now: datetime.datetime) -> Bounds:

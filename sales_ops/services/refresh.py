@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -35,6 +33,7 @@ from crm.tenancy import tenant_context
 from sales_ops.models import KpiSnapshotSet
 from sales_ops.services import deals
 from sales_ops.services.calendar import Bounds
+from sales_ops.services.engine import calendar_bounds, tenant_lock
 
 # The families a refresh rewrites, and the metrics they write (both write only these names).
 FAMILIES = (deals.write, deals.write_stages)
@@ -61,19 +60,6 @@ def _first_periods(today: datetime.date) -> dict[str, datetime.date]:
     }
 
 
-@contextmanager
-def _refresh_lock(tenant_id: int) -> Iterator[bool]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_CLASS, tenant_id])
-        acquired = bool(cursor.fetchone()[0])
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, tenant_id])
-
-
 # The grains a refresh rewrites. A quarter or a year would make it read every deal of the fiscal year (at a million
 # leads as slow as a third of the full recompute); they wait for the full recompute, minutes later.
 GRAINS = ("day", "week", "month")
@@ -88,8 +74,6 @@ def refresh_bounds(bounds: Bounds) -> Bounds:
 def kpi_set_refresh(*, tenant: Tenant, snapshot_set: KpiSnapshotSet, now: datetime.datetime) -> int:
     """Rewrite the refreshed metrics' rows of the current periods in `snapshot_set`, inside the caller's
     transaction and tenant context. Returns the number of rows written."""
-    from sales_ops.services.engine import calendar_bounds
-
     bounds = refresh_bounds(calendar_bounds(tenant, snapshot_set, now))
     params = {**bounds.params(), "metrics": METRICS, **_first_periods(bounds.today)}
     with connection.cursor() as cursor:
@@ -123,7 +107,7 @@ def kpi_refresh(*, tenant: Tenant, now: datetime.datetime | None = None) -> int 
     written; 0 when the tenant has no current set yet (the full recompute that follows makes one); None, touching
     nothing, when another refresh of the tenant holds the lock."""
     now = now or timezone.now()
-    with _refresh_lock(tenant.pk) as acquired:
+    with tenant_lock(tenant.pk, LOCK_CLASS) as acquired:
         if not acquired:
             return None
         with tenant_context(tenant), transaction.atomic():
