@@ -445,7 +445,12 @@ class CallOutcome(models.TextChoices):
 MAX_CALL_MINUTES = 24 * 60
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(
+    # Inserts are recorded by one statement-level trigger: an import's set insert writes its events at once.
+    pghistory.InsertEvent(level=pghistory.Statement),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+)
 class Activity(TenantOwnedModel):
     """A call, email, meeting, note or task. It counts (KPIS.md) when done, at `occurred_at`."""
 

@@ -11,6 +11,11 @@ activity_logging = Signal()
 # the lead's activity clock and status and rescores it.
 activity_logged = Signal()
 
+# Sent inside the transaction after many activities were logged at once (accounts.services.activities_log_many, an
+# import's chunk; no post_save is sent): `tenant`, `activities` (the saved Activity rows). The leads app moves the
+# activity clocks and statuses of their leads and rescores them as a set; lifecycle recomputes the accounts' health.
+activities_logged_many = Signal()
+
 # Sent on commit after a deal changed stage (incl. creation): `tenant`, `opportunity`, `from_stage`, `to_stage`,
 # `actor`. Lifecycle and KPI code listen here instead of importing the deal services' internals.
 opportunity_stage_changed = Signal()

@@ -208,10 +208,51 @@ $$""",
     ]
 
 
+def insert_trigger_sql(*, table: str, kind: str, function: str, text_column: str) -> list[str]:
+    """A kind's entries of new rows put by one statement-level trigger (a transition table), so a set insert (an
+    import's chunk) writes its entries in one INSERT instead of one call per row; `function` (trigger_sql) keeps
+    handling updates and deletes. The text is the row's `text_column`."""
+    return [
+        f"""
+CREATE OR REPLACE FUNCTION {function}_ins() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
+BEGIN
+    INSERT INTO crm_search_entry (tenant_id, kind, record_id, owner_id, text, grams, created_at, updated_at)
+    SELECT n.tenant_id, '{kind}', n.id, coalesce(n.owner_id, 0), coalesce(n.{text_column}, ''),
+           crm_search_grams(n.{text_column}), now(), now()
+    FROM new_rows AS n
+    WHERE n.deleted_at IS NULL
+    ON CONFLICT (kind, record_id) DO UPDATE
+        SET tenant_id = EXCLUDED.tenant_id, owner_id = EXCLUDED.owner_id, text = EXCLUDED.text,
+            grams = EXCLUDED.grams, updated_at = EXCLUDED.updated_at;
+    RETURN NULL;
+END
+$$""",  # noqa: S608 -- names and the kind are a migration's constants, no user input
+        f"DROP TRIGGER IF EXISTS {function}_ins_del ON {table}",
+        f"CREATE TRIGGER {function}_del AFTER DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
+        f"CREATE TRIGGER {function}_ins AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {function}_ins()",
+    ]
+
+
+def insert_trigger_drop_sql(*, table: str, function: str) -> list[str]:
+    """Back to trigger_sql's row-level insert trigger."""
+    return [
+        f"DROP TRIGGER IF EXISTS {function}_ins ON {table}",
+        f"DROP TRIGGER IF EXISTS {function}_del ON {table}",
+        f"DROP FUNCTION IF EXISTS {function}_ins()",
+        f"CREATE TRIGGER {function}_ins_del AFTER INSERT OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]
+
+
 def drop_trigger_sql(*, table: str, function: str) -> list[str]:
     return [
         f"DROP TRIGGER IF EXISTS {function}_ins_del ON {table}",
+        f"DROP TRIGGER IF EXISTS {function}_ins ON {table}",
+        f"DROP TRIGGER IF EXISTS {function}_del ON {table}",
         f"DROP TRIGGER IF EXISTS {function}_upd ON {table}",
+        f"DROP FUNCTION IF EXISTS {function}_ins()",
         f"DROP FUNCTION IF EXISTS {function}()",
     ]
 

@@ -14,15 +14,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import QueryDict
 from django.utils.functional import Promise
 
+from crm.errors import AppError
 from crm.models import Membership, Tenant
-from imports.rows import ImportContext, Row
+from imports.rows import ImportContext, Row, RowError, RowErrors
 
 CREATED = "created"
 UPDATED = "updated"
+
+# What a row breaking a rule raises (reported as the row's error; the other rows go on). The runner also takes a
+# DatabaseError of a row's own savepoint as the row's error.
+RULE_ERRORS = (RowError, RowErrors, ValidationError, PermissionDenied, ObjectDoesNotExist, AppError)
 
 
 class RowImporter:
@@ -41,6 +47,13 @@ class RowImporter:
 
     def import_row(self, row: Row) -> str:  # pragma: no cover
         raise NotImplementedError
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """Write the rows it can as a set (after `prepare`, in one savepoint): {index in `rows`: CREATED, UPDATED
+        or the row's error (RowError, ValidationError, ...)}; rows it leaves out are written by `import_row`,
+        one by one, after it. The same rules as `import_row`. A kind without it writes every row one by one. If
+        the database refuses the set (DatabaseError), the runner rolls it back and writes every row one by one."""
+        return {}
 
     def finish(self) -> None:
         """Runs once after the last chunk, in the transaction that marks the job done: work a kind does once per

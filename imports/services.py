@@ -46,7 +46,7 @@ from crm.value_lists import value_lists_can_edit
 from imports import files
 from imports.files import ImportFileError
 from imports.models import MAX_ROW_ERRORS, FileFormat, ImportJob, ImportMapping, ImportStatus
-from imports.registry import CREATED, ImportKind, RowImporter, get_kind
+from imports.registry import CREATED, RULE_ERRORS, ImportKind, RowImporter, get_kind
 from imports.rows import ImportContext, Row, RowError, RowErrors, cell_from_import
 from imports.signals import import_job_context, import_job_finished
 
@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 # Rows per transaction: small enough that a chunk's savepoints and the round-robin row it updates stay cheap,
 # large enough that its bulk lookups (one query per referenced model) are shared by many rows.
-CHUNK_SIZE = 200
+CHUNK_SIZE = 1000
 MAX_FILE_BYTES: int = settings.IMPORT_MAX_FILE_BYTES  # 1 GB by default, streamed to disk
 # Roles whose own permissions the services check when they import; other importing roles (ops) write on behalf
 # of the sales team as a system actor, the job and the history still naming them.
@@ -461,15 +461,7 @@ def _errors_of(exc: Exception, importer: RowImporter, kind: ImportKind) -> list[
     return [("", _("The database refused this row (a value is too long or out of range)."))]
 
 
-ROW_ERRORS = (
-    RowError,
-    RowErrors,
-    ValidationError,
-    PermissionDenied,
-    ObjectDoesNotExist,
-    AppError,
-    DatabaseError,
-)
+ROW_ERRORS = (*RULE_ERRORS, DatabaseError)
 # A closed connection is the job's problem, not the row's (every later row would fail the same way).
 CONNECTION_ERRORS = (InterfaceError,)
 
@@ -500,6 +492,36 @@ class JobMovedOn(Exception):
     """Another runner committed chunks of this job since this one read its cursor: this runner stops."""
 
 
+def _run_bulk(
+    importer: RowImporter, rows: list[Row], chunk: list[tuple[int, dict[str, str]]], context: ImportContext
+) -> tuple[list[tuple[Row, str | Exception]], list[Row]]:
+    """The chunk's rows that the kind writes as a set (RowImporter.import_many, in one savepoint): their outcomes
+    (CREATED, UPDATED or the row's error), and the rows left to write one by one. When the database refuses the
+    set (a constraint another writer raced to, a value only it checks), the savepoint is rolled back and every
+    row of the chunk is written one by one instead, so each row still succeeds or fails on its own."""
+    if type(importer).import_many is RowImporter.import_many:
+        return [], rows
+    remembered = {model: dict(records) for model, records in context.records.items()}
+    try:
+        with transaction.atomic():
+            outcomes = importer.import_many(rows)
+            done = [(rows[index], outcome) for index, outcome in sorted(outcomes.items())]
+            for row, outcome in done:
+                if not isinstance(outcome, Exception):
+                    row.check()  # a kind that wrote a row with bad cells keeps none of the set
+    except CONNECTION_ERRORS:
+        raise
+    except Exception:
+        # The database refused the set, or a bug: the rows one by one report (and log) what is wrong with each.
+        logger.info("import: a chunk's set write was refused; its rows are written one by one", exc_info=True)
+        context.records.clear()
+        context.records.update(remembered)
+        # Fresh rows: the set write's parsing left its cell errors on the old ones.
+        return [], [Row(number=number, values=values, context=context) for number, values in chunk]
+    left = [row for index, row in enumerate(rows) if index not in outcomes]
+    return done, left
+
+
 def _run_chunk(
     *,
     tenant: Tenant,
@@ -527,6 +549,15 @@ def _run_chunk(
         rows = [Row(number=number, values=values, context=context) for number, values in chunk]
         with transaction.atomic():
             importer.prepare(rows)
+            done, rows = _run_bulk(importer, rows, chunk, context)
+            for row, outcome in done:
+                if isinstance(outcome, Exception):
+                    failed += 1
+                    errors.extend(_row_report(row, outcome, importer, kind))
+                elif outcome == CREATED:
+                    created += 1
+                else:
+                    updated += 1
             for row in rows:
                 try:
                     with transaction.atomic():
@@ -557,10 +588,11 @@ def _run_chunk(
                     updated += 1
             if job.dry_run:
                 transaction.set_rollback(True)
+        errors.sort(key=lambda entry: entry["row"])  # the set's rows and the others, in the file's order
         room = MAX_ROW_ERRORS - len(locked.row_errors)
         now = timezone.now()
         ImportJob.objects.filter(tenant=tenant, pk=job.pk).update(
-            processed=F("processed") + len(rows),
+            processed=F("processed") + len(chunk),
             created=F("created") + created,
             updated=F("updated") + updated,
             failed=F("failed") + failed,

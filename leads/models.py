@@ -146,7 +146,8 @@ class TerritoryMember(TenantOwnedModel):
 
 
 @pghistory.track(
-    pghistory.InsertEvent(),
+    # Inserts are recorded by one statement-level trigger: an import's set insert writes its events at once.
+    pghistory.InsertEvent(level=pghistory.Statement),
     pghistory.UpdateEvent(),
     pghistory.DeleteEvent(),
     exclude=["search_text", "phone_tail", "company_key"],

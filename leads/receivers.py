@@ -8,7 +8,11 @@ from typing import Any
 
 from crm.models import Tenant, User
 from leads.models import Lead
-from leads.services.activity import lead_check_can_log_activity, lead_record_activity
+from leads.services.activity import (
+    lead_check_can_log_activity,
+    lead_record_activity,
+    leads_record_activities,
+)
 
 
 def on_activity_logging(
@@ -31,3 +35,8 @@ def on_activity_logged(
     """Done calls, emails and meetings move the lead's activity clock (and new -> working); any done activity
     rescores it."""
     lead_record_activity(tenant=tenant, lead=lead, at=at, kind=kind, done=done)
+
+
+def on_activities_logged_many(sender: Any, *, tenant: Tenant, activities: list[Any], **kwargs: Any) -> None:
+    """Many activities logged at once (an import's chunk): the same rules as on_activity_logged, as a set."""
+    leads_record_activities(tenant=tenant, activities=activities)

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Activity, Opportunity, OpportunityType, Stage, StageChange, StageKind
-from accounts.signals import activity_changed
+from accounts.signals import activities_logged_many, activity_changed
 from lifecycle.models import Subscription
 from lifecycle.services.health import health_schedule_recompute
 from lifecycle.services.stages import lifecycle_schedule_recompute
@@ -61,6 +61,13 @@ def _deal_stage_changed(sender: Any, instance: StageChange, created: bool = Fals
 def _activity_saved(sender: Any, instance: Activity, **kwargs: Any) -> None:
     if instance.account_id:
         health_schedule_recompute(tenant_id=instance.tenant_id, account_ids=[instance.account_id])
+
+
+def _activities_logged_many(sender: Any, tenant: Any, activities: list[Activity], **kwargs: Any) -> None:
+    # A set insert (an import's chunk) sends no post_save: the same health recompute for the accounts it touched.
+    health_schedule_recompute(
+        tenant_id=tenant.pk, account_ids=sorted({a.account_id for a in activities if a.account_id})
+    )
 
 
 def _activity_changed(sender: Any, tenant_id: int, account_id: int | None, **kwargs: Any) -> None:
@@ -108,5 +115,8 @@ def connect() -> None:
     post_save.connect(_deal_stage_changed, sender=StageChange, dispatch_uid="lifecycle.deal_stage_changed")
     post_save.connect(_activity_saved, sender=Activity, dispatch_uid="lifecycle.health.activity_saved")
     activity_changed.connect(_activity_changed, dispatch_uid="lifecycle.health.activity_changed")
+    activities_logged_many.connect(
+        _activities_logged_many, dispatch_uid="lifecycle.health.activities_logged_many"
+    )
     post_save.connect(_renewal_saved, sender=Opportunity, dispatch_uid="lifecycle.health.renewal_saved")
     post_save.connect(_deal_moved, sender=StageChange, dispatch_uid="lifecycle.health.deal_moved")

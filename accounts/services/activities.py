@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, cast
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,10 +33,10 @@ from accounts.services.common import (
     check_external_id_free,
     check_owner_assignable,
 )
-from accounts.signals import activity_changed, activity_logged, activity_logging
+from accounts.signals import activities_logged_many, activity_changed, activity_logged, activity_logging
 from crm.errors import AppError
 from crm.models import Membership, MembershipStatus, Tenant, User
-from crm.records import record_restore, record_soft_delete
+from crm.records import actor_membership, external_id_clash, record_restore, record_soft_delete
 
 ACTIVITY_FIELDS = (
     "kind",
@@ -105,7 +106,10 @@ def _check_activity_external_id(tenant: Tenant, actor: User | None, activity: Ac
     )
 
 
-def _clean_activity(tenant: Tenant, activity: Activity) -> None:
+def _clean_activity(tenant: Tenant, activity: Activity, *, one: bool = True) -> None:
+    """The rules every activity meets. `one=False` (activities_log_many) leaves out what asks the database for
+    each activity: the owner's membership (the caller checks each owner once) and full_clean's unique and
+    constraint checks (the database refuses the set, and its rows are then logged one by one)."""
     activity.subject = re.sub(r"\s+", " ", (activity.subject or "").strip())
     if activity.kind not in ActivityKind.values:
         raise ValidationError({"kind": _("Choose call, email, meeting, note or task.")})
@@ -121,14 +125,19 @@ def _clean_activity(tenant: Tenant, activity: Activity) -> None:
         _same_tenant(tenant, obj, name)
         if name != "owner":
             _check_live(obj, name)
-    _check_member(tenant, activity.owner)
+    if one:
+        _check_member(tenant, activity.owner)
     # A call on a deal or a contact also belongs to their account's timeline.
     if activity.account_id is None:
         if activity.opportunity is not None:
             activity.account_id = activity.opportunity.account_id
         elif activity.contact is not None and activity.contact.account_id:
             activity.account_id = activity.contact.account_id
-    activity.full_clean(exclude=["tenant", "owner", "lead", "account", "contact", "opportunity"])
+    activity.full_clean(
+        exclude=["tenant", "owner", "lead", "account", "contact", "opportunity"],
+        validate_unique=one,
+        validate_constraints=one,
+    )
 
 
 @transaction.atomic
@@ -191,6 +200,123 @@ def activity_log(
     if lead is not None:
         _notify_lead(tenant, lead, occurred_at, kind=activity.kind, done=activity.done)
     return activity
+
+
+@dataclass
+class ActivityDraft:
+    """One activity for activities_log_many: activity_log's arguments."""
+
+    kind: str
+    subject: str
+    owner: User | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _once(cache: dict[Any, Exception | None], key: Any, check: Any) -> None:
+    """Run `check()` once per key and raise its error again for every later draft with that key."""
+    if key not in cache:
+        try:
+            check()
+            cache[key] = None
+        except (ValidationError, PermissionDenied) as exc:
+            cache[key] = exc
+    refused = cache[key]
+    if refused is not None:
+        raise refused
+
+
+@transaction.atomic
+def activities_log_many(
+    *, tenant: Tenant, actor: User | None, drafts: Sequence[ActivityDraft]
+) -> list[Activity | Exception]:
+    """activity_log for many activities at once (imports): the same rules, each owner's membership, each lead's
+    edit right and each owner choice checked once, one query for the external ids, one INSERT (history events
+    from the database's statement trigger, booked to the actor), then the leads told once for the whole set
+    (accounts.signals.activities_logged_many: their activity clocks and scores). Returns, in the order of
+    `drafts`, each logged activity or the error that kept it out. A constraint only the database checks raises
+    for the whole set (the caller logs them one by one to find the culprit)."""
+    now = timezone.now()
+    results: list[Activity | Exception | None] = [None] * len(drafts)
+    members: dict[Any, Exception | None] = {}
+    choices: dict[Any, Exception | None] = {}
+    leads: dict[Any, Exception | None] = {}
+    valid: list[tuple[int, Activity]] = []
+    for index, draft in enumerate(drafts):
+        try:
+            _unknown_fields(draft.fields, ACTIVITY_FIELDS)
+            values = dict(draft.fields)
+            _check_call_details(draft.kind, values.get("outcome"), values.get("duration_minutes"))
+            if values.get("done") is None:
+                values["done"] = draft.kind in DONE_BY_DEFAULT
+            if values["done"] and values.get("occurred_at") is None:
+                values["occurred_at"] = now
+            owner = draft.owner if draft.owner is not None else actor
+            activity = Activity(tenant=tenant, kind=draft.kind, subject=draft.subject, owner=owner, **values)
+            activity.body = activity.body or ""
+            activity.outcome = activity.outcome or ""
+            _clean_activity(tenant, activity, one=False)
+            if owner is not None:
+                _once(members, owner.pk, lambda owner=owner: _check_member(tenant, owner))
+            if draft.owner is not None and draft.owner != actor:
+                _once(
+                    choices,
+                    draft.owner.pk,
+                    lambda owner=draft.owner: check_owner_assignable(
+                        tenant=tenant, actor=actor, owner_id=owner.pk
+                    ),
+                )
+            if activity.lead is not None:
+                _once(
+                    leads,
+                    activity.lead_id,
+                    lambda lead=activity.lead: _check_lead_writable(tenant, actor, lead),
+                )
+        except (ValidationError, PermissionDenied, AppError) as exc:
+            results[index] = exc
+            continue
+        valid.append((index, activity))
+    valid = _without_external_id_clashes(tenant, actor, valid, results)
+    activities = [activity for _index, activity in valid]
+    with _history(actor):
+        Activity.objects.bulk_create(activities)
+    if activities:
+        activities_logged_many.send(sender=Activity, tenant=tenant, activities=activities)
+    for index, activity in valid:
+        results[index] = activity
+    return cast(list[Activity | Exception], results)  # every draft got its activity or its error above
+
+
+def _without_external_id_clashes(
+    tenant: Tenant,
+    actor: User | None,
+    valid: list[tuple[int, Activity]],
+    results: list[Activity | Exception | None],
+) -> list[tuple[int, Activity]]:
+    """The drafts whose external id no other activity holds (one query for the set); the others get
+    activity_log's clash error in `results`."""
+    wanted = {activity.external_id for _index, activity in valid if activity.external_id}
+    if not wanted:
+        return valid
+    taken = {
+        activity.external_id: activity
+        for activity in Activity.objects.filter(tenant=tenant, external_id__in=wanted)
+    }
+    membership = actor_membership(tenant=tenant, actor=actor) if taken else None
+    seen: set[str] = set()
+    kept = []
+    for index, activity in valid:
+        external_id = activity.external_id
+        if external_id and (external_id in taken or external_id in seen):
+            clash = taken.get(external_id)
+            editable = clash is None or membership is None or activity_can_edit(membership, clash)
+            results[index] = external_id_clash(
+                editable=editable, message=_("Another activity has this external id.")
+            )
+            continue
+        if external_id:
+            seen.add(external_id)
+        kept.append((index, activity))
+    return kept
 
 
 def activities_open_system_tasks(

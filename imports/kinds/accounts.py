@@ -30,7 +30,7 @@ from accounts.selectors.contacts import contact_list
 from accounts.selectors.opportunities import opportunity_list
 from accounts.selectors.pipelines import pipeline_choices
 from accounts.services.accounts import account_create, account_update
-from accounts.services.activities import activity_log, activity_update
+from accounts.services.activities import ActivityDraft, activities_log_many, activity_log, activity_update
 from accounts.services.contacts import contact_create, contact_update
 from accounts.services.opportunities import opportunity_create, opportunity_update
 from crm.filtering import filterset_rows
@@ -45,7 +45,7 @@ from imports.kinds.common import (
     list_value,
     prepare_list_values,
 )
-from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
+from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Lead
 
@@ -403,8 +403,8 @@ class ActivityImporter(RowImporter):
         for _name, column, model in ACTIVITY_LINKS:
             context.load_records(model, column_values(rows, column))
 
-    def import_row(self, row: Row) -> str:
-        context = self.context
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any], Any]:
+        """(external_id, fields, owner) as the services take them; raises the row's cell errors."""
         external_id = row.text("external_id", 100)
         fields: dict[str, Any] = {"external_id": external_id}
         if row.given("kind"):
@@ -422,6 +422,46 @@ class ActivityImporter(RowImporter):
                 fields[name] = row.record(column, model)
         owner = row.member("owner_email")
         row.check()
+        return external_id, fields, owner
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """New activities as a set (activities_log_many); rows that update an activity or repeat an external id
+        of the chunk are left to import_row."""
+        context = self.context
+        outcomes: dict[int, str | Exception] = {}
+        drafts: list[ActivityDraft] = []
+        indexes: list[int] = []
+        seen: set[str] = set()
+        for index, row in enumerate(rows):
+            external_id = (row.values.get("external_id") or "").strip()
+            if external_id and (external_id in seen or context.lookup(Activity, external_id) is not None):
+                continue
+            seen.add(external_id)
+            try:
+                _external_id, fields, owner = self._parse(row)
+                if not fields.get("kind"):
+                    raise RowError("kind", _("Choose call, email, meeting, note or task."))
+            except RULE_ERRORS as exc:
+                outcomes[index] = exc
+                continue
+            kind = fields.pop("kind")
+            subject = fields.pop("subject", "")
+            drafts.append(
+                ActivityDraft(kind=kind, subject=subject, owner=owner or context.user, fields=fields)
+            )
+            indexes.append(index)
+        logged = activities_log_many(tenant=context.tenant, actor=context.actor, drafts=drafts)
+        for index, activity in zip(indexes, logged, strict=True):
+            if isinstance(activity, Exception):
+                outcomes[index] = activity
+            else:
+                context.remember(activity)
+                outcomes[index] = CREATED
+        return outcomes
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id, fields, owner = self._parse(row)
         existing = _existing(self, Activity, external_id)
         if existing is not None:
             if owner is not None:

@@ -22,14 +22,14 @@ from imports.kinds.common import (
     list_value,
     prepare_list_values,
 )
-from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
+from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
 from leads.selectors.inbox import lead_inbox
 from leads.selectors.leads import LEAD_ROLES, lead_can_edit, lead_scopes
 from leads.selectors.setup_roles import EDIT_ROLES as SOURCE_EDIT_ROLES
 from leads.selectors.sources import source_choices
-from leads.services.leads import lead_create, lead_update
+from leads.services.leads import LeadDraft, lead_create, lead_update, leads_create_many
 from leads.services.pool import lead_assign
 from leads.services.sources import source_create
 
@@ -122,7 +122,9 @@ class LeadImporter(RowImporter):
                 self.context.extras["sources"].pop(key, None)
             raise
 
-    def _import_row(self, row: Row) -> str:
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any], str | None, dict[str, Any], Any, Any]:
+        """The row's values as the services take them: (external_id, fields, status, stamps, owner, created_at);
+        raises the row's cell errors."""
         context = self.context
         external_id = row.text("external_id", 100)
         fields: dict[str, Any] = {"external_id": external_id}
@@ -147,6 +149,54 @@ class LeadImporter(RowImporter):
         owner = row.member("owner_email")
         created_at = row.timestamp("created_at")
         row.check()
+        return external_id, fields, status, stamps, owner, created_at
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """New leads as a set (leads_create_many); rows that update a lead, repeat an external id of the chunk or
+        name a source to create are left to import_row."""
+        context = self.context
+        sources: dict[str, LeadSource] = context.extras["sources"]
+        outcomes: dict[int, str | Exception] = {}
+        drafts: list[LeadDraft] = []
+        indexes: list[int] = []
+        seen: set[str] = set()
+        for index, row in enumerate(rows):
+            external_id = (row.values.get("external_id") or "").strip()
+            source = (row.values.get("source") or "").strip().lower()
+            if (external_id and (external_id in seen or context.lookup(Lead, external_id) is not None)) or (
+                source and source not in sources
+            ):
+                continue
+            seen.add(external_id)
+            try:
+                _external_id, fields, status, stamps, owner, created_at = self._parse(row)
+            except RULE_ERRORS as exc:
+                outcomes[index] = exc
+                continue
+            if owner is None and context.membership.role == Role.SALES_REP:
+                owner = context.user  # a rep imports their own leads
+            drafts.append(
+                LeadDraft(
+                    fields=fields,
+                    owner=owner,
+                    created_at=created_at,
+                    status=status or None,
+                    status_stamps=stamps,
+                )
+            )
+            indexes.append(index)
+        created = leads_create_many(tenant=context.tenant, actor=context.actor, drafts=drafts)
+        for index, lead in zip(indexes, created, strict=True):
+            if isinstance(lead, Exception):
+                outcomes[index] = lead
+            else:
+                context.remember(lead)
+                outcomes[index] = CREATED
+        return outcomes
+
+    def _import_row(self, row: Row) -> str:
+        context = self.context
+        external_id, fields, status, stamps, owner, created_at = self._parse(row)
         existing = context.lookup(Lead, external_id) if external_id else None
         if existing is not None:
             # A lead the importer may not change answers the same whether they can see it or not, deleted or not

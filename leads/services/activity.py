@@ -4,7 +4,9 @@ log one; the after-commit rescore of the leads that had activities."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -17,6 +19,7 @@ from crm.models import Tenant, User
 from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
 from leads.selectors.leads import CLAIM_ROLES, lead_can_edit
+from leads.services.scoring import leads_rescore_ids
 
 WORKING_KINDS = {"call", "email", "meeting"}
 
@@ -92,3 +95,46 @@ def _enqueue_lead_rescore(*, tenant: Tenant, lead_id: int) -> None:
         transaction.on_commit(batch.send)  # outside a transaction this sends at once
         return
     batch.keys.add((tenant.pk, lead_id))
+
+
+@transaction.atomic
+def leads_record_activities(*, tenant: Tenant, activities: Sequence[Any]) -> None:
+    """lead_record_activity for many activities at once (an import's chunk, accounts.services.activities_log_many):
+    the same rules, as a set. Each lead's activity clock moves to its latest done call, email or meeting (never
+    back); outside an import a `new` lead becomes `working`, stamped with the first of them in order; the leads
+    with any done activity are rescored in one UPDATE (leads.services.scoring.leads_rescore_ids)."""
+    latest: dict[int, datetime.datetime] = {}
+    first: dict[int, datetime.datetime] = {}
+    rescore: set[int] = set()
+    for activity in activities:
+        lead_id, at = activity.lead_id, activity.occurred_at
+        if not lead_id or not activity.done or at is None:
+            continue
+        rescore.add(lead_id)
+        if activity.kind in WORKING_KINDS:
+            latest[lead_id] = max(latest.get(lead_id, at), at)
+            first.setdefault(lead_id, at)
+    if latest:
+        ids = sorted(latest)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE leads_lead l
+                SET last_activity_at = GREATEST(coalesce(l.last_activity_at, v.at), v.at)
+                FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at)
+                WHERE l.id = v.id AND l.tenant_id = %s
+                """,
+                [ids, [latest[pk] for pk in ids], tenant.pk],
+            )
+            if not historical_import_running():
+                cursor.execute(
+                    """
+                    UPDATE leads_lead l
+                    SET status = %s, working_at = coalesce(l.working_at, v.at), version = l.version + 1
+                    FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at)
+                    WHERE l.id = v.id AND l.tenant_id = %s AND l.status = %s
+                    """,
+                    [LeadStatus.WORKING, ids, [first[pk] for pk in ids], tenant.pk, LeadStatus.NEW],
+                )
+    if rescore:
+        leads_rescore_ids(tenant=tenant, lead_ids=sorted(rescore))

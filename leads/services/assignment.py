@@ -5,6 +5,8 @@ Manual assignment and the pool are in leads.services.pool."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -92,3 +94,55 @@ def lead_assign_by_rules(*, tenant: Tenant, lead: Lead) -> User | None:
             owner=owner, territory=locked, updated_at=timezone.now()
         )
     return owner
+
+
+@transaction.atomic
+def leads_assign_by_rules_many(*, tenant: Tenant, leads: Sequence[Lead]) -> None:
+    """lead_assign_by_rules for many unsaved, unowned leads at once (imports), in their order: the same first
+    matching territory and the same round-robin, with the territories and their members read once and each used
+    territory's position locked and advanced once. Leads no territory takes stay in the pool."""
+    if not leads:
+        return
+    territories = list(
+        Territory.objects.filter(tenant=tenant, is_active=True).order_by("priority", "name", "id")
+    )
+    if not territories:
+        return
+    active = Membership.objects.filter(
+        tenant=tenant, status=MembershipStatus.ACTIVE, role__in=ASSIGNABLE_ROLES
+    ).values("user_id")
+    members: dict[int, list[int]] = {}
+    for territory_id, user_id in (
+        TerritoryMember.objects.filter(tenant=tenant, territory__in=territories, user_id__in=active)
+        .order_by("position", "id")
+        .values_list("territory_id", "user_id")
+    ):
+        members.setdefault(territory_id, []).append(user_id)
+    staffed = [territory for territory in territories if members.get(territory.pk)]
+    chosen: list[tuple[Lead, Territory]] = []
+    for lead in leads:
+        for territory in staffed:
+            if territory_matches(
+                territory, region=lead.region, industry=lead.industry, size_band=lead.size_band
+            ):
+                chosen.append((lead, territory))
+                break
+    if not chosen:
+        return
+    used = {territory.pk for _lead, territory in chosen}
+    # Locked in one order (their ids), so two imports never wait on each other's locks crosswise.
+    locked = {
+        territory.pk: territory
+        for territory in Territory.objects.select_for_update()
+        .filter(tenant=tenant, pk__in=used)
+        .order_by("pk")
+    }
+    positions = {pk: territory.rr_position for pk, territory in locked.items()}
+    for lead, territory in chosen:
+        member_ids = members[territory.pk]
+        index = positions[territory.pk] % len(member_ids)
+        positions[territory.pk] = (index + 1) % len(member_ids)
+        lead.owner_id = member_ids[index]
+        lead.territory = locked[territory.pk]
+    for pk, position in positions.items():
+        Territory.objects.filter(tenant=tenant, pk=pk).update(rr_position=position)

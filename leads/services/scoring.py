@@ -136,7 +136,9 @@ def lead_rescore(*, tenant: Tenant, lead: Lead) -> Lead:
     return lead
 
 
-def _scores_cte(*, tenant: Tenant, rules: Sequence[RuleSpec]) -> tuple[str, list]:
+def _scores_cte(
+    *, tenant: Tenant, rules: Sequence[RuleSpec], lead_ids: Sequence[int] | None = None
+) -> tuple[str, list]:
     """`WITH ... scores(lead_id, score, reasons)` for every lead of the tenant: the same matching as
     `_rule_matches`, as one join of leads x rules, summed and aggregated in SQL. The CTEs are MATERIALIZED:
     inlined, a planner without fresh statistics (rows just bulk-inserted) nests the whole aggregate under
@@ -158,6 +160,7 @@ def _scores_cte(*, tenant: Tenant, rules: Sequence[RuleSpec]) -> tuple[str, list
     recent AS MATERIALIZED (
         SELECT lead_id, count(*) AS n FROM accounts_activity
         WHERE tenant_id = %s AND lead_id IS NOT NULL AND done AND deleted_at IS NULL AND occurred_at >= %s
+          {{only_activities}}
         GROUP BY lead_id
     ),
     matched AS MATERIALIZED (
@@ -174,7 +177,7 @@ def _scores_cte(*, tenant: Tenant, rules: Sequence[RuleSpec]) -> tuple[str, list
             OR (r.field = 'source_kind' AND s.kind = r.value)
             OR (r.field = 'recent_activities' AND coalesce(a.n, 0) >= r.threshold)
         )
-        WHERE l.tenant_id = %s
+        WHERE l.tenant_id = %s {{only_leads}}
     ),
     scores AS MATERIALIZED (
         SELECT l.id AS lead_id,
@@ -185,10 +188,17 @@ def _scores_cte(*, tenant: Tenant, rules: Sequence[RuleSpec]) -> tuple[str, list
                 '[]'::jsonb
             ) AS reasons
         FROM leads_lead l LEFT JOIN matched m ON m.lead_id = l.id
-        WHERE l.tenant_id = %s
+        WHERE l.tenant_id = %s {{only_leads}}
         GROUP BY l.id
     )"""  # noqa: S608 -- {rules_sql} is placeholders only (above); every value is bound
-    return sql, params + [tenant.pk, _recent_since(), tenant.pk, tenant.pk]
+    if lead_ids is None:
+        sql = sql.replace("{only_activities}", "").replace("{only_leads}", "")
+        return sql, params + [tenant.pk, _recent_since(), tenant.pk, tenant.pk]
+    ids = list(lead_ids)
+    sql = sql.replace("{only_activities}", "AND lead_id = ANY(%s)").replace(
+        "{only_leads}", "AND l.id = ANY(%s)"
+    )
+    return sql, params + [tenant.pk, _recent_since(), ids, tenant.pk, ids, tenant.pk, ids]
 
 
 @transaction.atomic
@@ -196,6 +206,22 @@ def leads_rescore_all(*, tenant: Tenant) -> int:
     """Recompute score and reasons of every lead of the tenant in one set-based UPDATE; only rows whose
     score or reasons change are written. Returns the number of leads changed."""
     cte, params = _scores_cte(tenant=tenant, rules=rule_specs(tenant=tenant))
+    sql = f"""{cte}
+    UPDATE leads_lead l SET score = s.score, score_reasons = s.reasons
+    FROM scores s
+    WHERE l.id = s.lead_id AND l.tenant_id = %s
+      AND (l.score IS DISTINCT FROM s.score OR l.score_reasons IS DISTINCT FROM s.reasons)"""  # noqa: S608 -- {cte} from _scores_cte (placeholders only); values are bound
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + [tenant.pk])
+        return cursor.rowcount
+
+
+@transaction.atomic
+def leads_rescore_ids(*, tenant: Tenant, lead_ids: Sequence[int]) -> int:
+    """leads_rescore_all for these leads only (the leads of an import's chunk of activities): one UPDATE."""
+    if not lead_ids:
+        return 0
+    cte, params = _scores_cte(tenant=tenant, rules=rule_specs(tenant=tenant), lead_ids=lead_ids)
     sql = f"""{cte}
     UPDATE leads_lead l SET score = s.score, score_reasons = s.reasons
     FROM scores s

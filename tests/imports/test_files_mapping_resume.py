@@ -270,16 +270,17 @@ def test_a_worker_killed_mid_job_resumes_from_its_last_committed_chunk_with_ever
     total = 11
     text = csv_text("external_id,last_name", *(f"L-{n},Name {n}" for n in range(1, total + 1)))
     job = stored_job(tenant, admin_member.user, text)
-    original = LeadImporter.import_row
+    original = LeadImporter.import_many
     calls = {"n": 0}
 
-    def dies_in_the_third_chunk(self, row):
+    def dies_in_the_third_chunk(self, rows):
         calls["n"] += 1
-        if calls["n"] == 8:  # the second row of the third chunk: that chunk is not committed
+        outcomes = original(self, rows)
+        if calls["n"] == 3:  # the third chunk's rows are written, not committed
             raise WorkerKilled
-        return original(self, row)
+        return outcomes
 
-    monkeypatch.setattr(LeadImporter, "import_row", dies_in_the_third_chunk)
+    monkeypatch.setattr(LeadImporter, "import_many", dies_in_the_third_chunk)
     with pytest.raises(WorkerKilled):
         services.import_job_run(tenant=tenant, job_id=job.pk)
     with tenant_context(tenant):
@@ -295,7 +296,7 @@ def test_a_worker_killed_mid_job_resumes_from_its_last_committed_chunk_with_ever
         ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - STALE_AFTER * 2)
         job.refresh_from_db()
     assert job.is_resumable
-    monkeypatch.setattr(LeadImporter, "import_row", original)
+    monkeypatch.setattr(LeadImporter, "import_many", original)
     with django_capture_on_commit_callbacks(execute=True), tenant_context(tenant):
         services.import_job_resume(tenant=tenant, membership=admin_member, job=job)
     with tenant_context(tenant):

@@ -279,7 +279,18 @@ def test_a_row_that_raises_unexpectedly_is_a_row_error(tenant, admin_member, run
             raise KeyError("bug")
         return outcome
 
+    original_many = importer.import_many
+
+    def import_many(self, rows):
+        # The same bug in the set write: it wrote the whole chunk, then fails; its savepoint must undo every row,
+        # and the rows are then written one by one (where L-2 fails on its own).
+        outcomes = original_many(self, rows)
+        if any(row.values.get("external_id") == "L-2" for row in rows):
+            raise KeyError("bug")
+        return outcomes
+
     monkeypatch.setattr(importer, "import_row", import_row)
+    monkeypatch.setattr(importer, "import_many", import_many)
     job = run_import(
         admin_member, "leads", csv_text("external_id,last_name", "L-1,Li", "L-2,Wang", "L-3,Zhao")
     )

@@ -1,0 +1,245 @@
+"""Issue 10's speed: new leads and activities are written a chunk at a time as a set (RowImporter.import_many:
+leads_create_many, activities_log_many) instead of row by row. The set write must give exactly what the rows
+written one by one give: owners, round-robin, territories, scores and reasons, statuses and stamps, history events
+booked to the importer, search entries, lead clocks and rescoring; bad rows still fail on their own, in the file's
+order; and a set the database refuses is written again row by row."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection
+from django.db.models.query import QuerySet
+
+from accounts.models import Activity
+from crm.models import Role, ValueListKey
+from crm.tenancy import tenant_context
+from imports.models import ImportStatus
+from imports.registry import RowImporter, get_kind
+from leads.models import Lead, LeadStatus, ScoringField, Territory
+from tests.factories_ops import ScoringRuleFactory, TerritoryFactory, TerritoryMemberFactory
+from tests.imports.conftest import csv_text, list_values
+
+pytestmark = pytest.mark.django_db
+
+LEADS = "external_id,last_name,title,status,owner_email,region,created_at,mql_at"
+
+
+def spy(monkeypatch, target: str) -> list[int]:
+    """Count the drafts each call of the set service at `target` got (the set path really ran)."""
+    import importlib
+
+    module_name, name = target.rsplit(".", 1)
+    module = importlib.import_module(module_name)
+    original = getattr(module, name)
+    sizes: list[int] = []
+
+    def counted(**kwargs):
+        sizes.append(len(kwargs["drafts"]))
+        return original(**kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return sizes
+
+
+def one_by_one(monkeypatch, *kinds: str) -> None:
+    """Turn the set write of these kinds off: every row through import_row, as before the set writes."""
+    for key in kinds:
+        monkeypatch.setattr(get_kind(key).importer, "import_many", RowImporter.import_many)
+
+
+def lead_rows(prefix: str) -> list[str]:
+    return [
+        f"{prefix}-1,Li,VP Sales,new,,East,2024-03-01T09:00:00+08:00,",
+        f"{prefix}-2,Wang,Engineer,mql,,East,2024-03-02T09:00:00+08:00,2024-03-05T10:00:00+08:00",
+        f"{prefix}-3,Zhao,VP Ops,working,rep@alpha.test,West,2024-03-03T09:00:00+08:00,",
+        f"{prefix}-4,Sun,,nonsense,,East,2024-03-04T09:00:00+08:00,",  # a bad status: this row only
+        f"{prefix}-5,Qian,,,,East,2024-03-05T09:00:00+08:00,",
+        f"{prefix}-6,Zhou,,,,North,2024-03-06T09:00:00+08:00,",  # no territory takes it: the pool
+        f"{prefix}-7,Wu,,sql,,East,2024-03-07T09:00:00+08:00,2024-03-07T10:00:00+08:00",
+    ]
+
+
+def picture(tenant, prefix: str) -> dict[str, tuple]:
+    """What a user sees of the imported leads, by row number: owner, territory, score and reasons, status and its
+    stamps, times, whether global search finds it, and its history (one insert event, booked to the importer)."""
+    with tenant_context(tenant):
+        leads = Lead.objects.filter(external_id__startswith=f"{prefix}-").select_related("owner", "territory")
+        seen = {}
+        for lead in leads:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM crm_search_entry WHERE kind = 'lead' AND record_id = %s", [lead.pk]
+                )
+                entries = cursor.fetchone()[0]
+            events = list(
+                lead.events.filter(pgh_label="insert").values_list("pgh_context__metadata__user", flat=True)
+            )
+            seen[lead.external_id.split("-")[1]] = (
+                lead.owner.email if lead.owner else None,
+                lead.territory.name if lead.territory else None,
+                lead.score,
+                lead.score_reasons,
+                lead.status,
+                lead.mql_at,
+                lead.sql_at,
+                lead.created_at,
+                lead.assigned_at,
+                entries,
+                events,
+            )
+        return seen
+
+
+def test_new_leads_written_as_a_set_equal_leads_written_one_by_one(
+    tenant, admin_member, member, run_import, monkeypatch
+):
+    rep = member(Role.SALES_REP, email="rep@alpha.test")
+    first, second = member(Role.SALES_REP), member(Role.SALES_REP)
+    list_values(tenant, **{ValueListKey.REGION: ["East", "West", "North"]})
+    east = TerritoryFactory(tenant=tenant, name="East", regions=["East"], priority=1)
+    TerritoryMemberFactory(territory=east, user=first.user, position=0)
+    TerritoryMemberFactory(territory=east, user=second.user, position=1)
+    ScoringRuleFactory(tenant=tenant, field=ScoringField.REGION, value="East", points=20)
+    ScoringRuleFactory(tenant=tenant, field=ScoringField.TITLE, value="VP", points=15)
+
+    sizes = spy(monkeypatch, "imports.kinds.leads.leads_create_many")
+    as_set = run_import(admin_member, "leads", csv_text(LEADS, *lead_rows("S")))
+    assert sizes == [6]  # one set of the six good rows
+    with tenant_context(tenant):
+        Territory.objects.update(
+            rr_position=0
+        )  # the second import starts the round-robin where the first did
+    one_by_one(monkeypatch, "leads")
+    by_row = run_import(admin_member, "leads", csv_text(LEADS, *lead_rows("R")))
+
+    for job in (as_set, by_row):
+        assert (job.status, job.created, job.failed) == (ImportStatus.DONE, 6, 1), job.row_errors
+        assert [(e["row"], e["column"]) for e in job.row_errors] == [(5, "status")]
+    set_leads, row_leads = picture(tenant, "S"), picture(tenant, "R")
+    assert set_leads == row_leads
+    assert set(set_leads) == {"1", "2", "3", "5", "6", "7"}
+    # and what that is: the round-robin took turns in file order, the rules scored, history kept the importer
+    assert [set_leads[n][0] for n in ("1", "2", "5", "7")] == [
+        first.user.email,
+        second.user.email,
+        first.user.email,
+        second.user.email,
+    ]
+    assert set_leads["3"][0] == rep.user.email and set_leads["6"][0] is None
+    assert set_leads["1"][2] == 35 and set_leads["2"][2] == 20
+    assert all(leads[9] == 1 and leads[10] == [admin_member.user.pk] for leads in set_leads.values())
+    with tenant_context(tenant):
+        assert Territory.objects.get(pk=east.pk).rr_position == 0  # four turns of two members
+
+
+def test_a_repeated_or_known_external_id_in_a_chunk_is_written_one_by_one(tenant, admin_member, run_import):
+    first = run_import(admin_member, "leads", csv_text("external_id,last_name", "L-1,Li"))
+    assert first.created == 1
+    job = run_import(
+        admin_member,
+        "leads",
+        csv_text("external_id,last_name", "L-1,Li Updated", "L-2,Wang", "L-2,Wang Again"),
+    )
+    assert (job.status, job.created, job.updated, job.failed) == (ImportStatus.DONE, 1, 2, 0), job.row_errors
+    with tenant_context(tenant):
+        names = dict(Lead.objects.values_list("external_id", "last_name"))
+    assert names == {"L-1": "Li Updated", "L-2": "Wang Again"}
+
+
+ACTIVITIES = "external_id,kind,subject,owner_email,occurred_at,done,lead_external_id,account_external_id"
+
+
+def activity_rows(prefix: str) -> list[str]:
+    return [
+        f"{prefix}A-1,call,Intro,,2024-04-01T09:00:00+08:00,true,{prefix}-1,",
+        f"{prefix}A-2,email,Follow-up,,2024-04-03T09:00:00+08:00,true,{prefix}-1,",
+        f"{prefix}A-3,note,Note,,2024-04-05T09:00:00+08:00,true,{prefix}-2,",
+        f"{prefix}A-4,task,Call back,,,false,{prefix}-2,",
+        f"{prefix}A-5,meeting,Demo,nobody@alpha.test,2024-04-02T09:00:00+08:00,true,{prefix}-1,",  # bad owner
+        f"{prefix}A-6,call,On the account,,2024-04-02T09:00:00+08:00,true,,ACC-1",
+        f"{prefix}A-7,call,Second call,,2024-03-30T09:00:00+08:00,true,{prefix}-1,",  # older: no clock move
+    ]
+
+
+def lead_activity_picture(tenant, prefix: str) -> dict[str, tuple]:
+    with tenant_context(tenant):
+        return {
+            lead.external_id.split("-")[1]: (
+                lead.status,
+                lead.last_activity_at,
+                lead.working_at,
+                lead.score,
+                lead.score_reasons,
+                lead.activities.count(),
+            )
+            for lead in Lead.objects.filter(external_id__startswith=f"{prefix}-")
+        }
+
+
+def test_activities_written_as_a_set_equal_activities_written_one_by_one(
+    tenant, admin_member, run_import, monkeypatch
+):
+    ScoringRuleFactory(tenant=tenant, field=ScoringField.RECENT_ACTIVITIES, value="1", points=30)
+    run_import(admin_member, "accounts", csv_text("external_id,name", "ACC-1,Harbor"))
+    for prefix in ("S", "R"):
+        run_import(
+            admin_member,
+            "leads",
+            csv_text("external_id,last_name,status", f"{prefix}-1,Li,new", f"{prefix}-2,Wang,new"),
+        )
+    health = []
+    monkeypatch.setattr(
+        "lifecycle.receivers.health_schedule_recompute",
+        lambda *, tenant_id, account_ids: health.append(sorted(account_ids or [])),
+    )
+
+    sizes = spy(monkeypatch, "imports.kinds.accounts.activities_log_many")
+    as_set = run_import(admin_member, "activities", csv_text(ACTIVITIES, *activity_rows("S")))
+    assert sizes == [6]
+    set_health = sorted(ids for ids in health if ids)
+    health.clear()
+    one_by_one(monkeypatch, "activities")
+    by_row = run_import(admin_member, "activities", csv_text(ACTIVITIES, *activity_rows("R")))
+
+    for job in (as_set, by_row):
+        assert (job.status, job.created, job.failed) == (ImportStatus.DONE, 6, 1), job.row_errors
+        assert [(e["row"], e["column"]) for e in job.row_errors] == [(6, "owner_email")]
+    set_leads, row_leads = lead_activity_picture(tenant, "S"), lead_activity_picture(tenant, "R")
+    assert set_leads == row_leads
+    # imported history moves no status; the clock is the latest done call, email or meeting
+    assert (
+        set_leads["1"][0] == LeadStatus.NEW and set_leads["1"][1].isoformat() == "2024-04-03T01:00:00+00:00"
+    )
+    assert set_leads["2"][1] is None  # a note and an open task do not work a lead
+    with tenant_context(tenant):
+        account_id = Activity.objects.get(external_id="SA-6").account_id
+        booked = set(
+            Activity.objects.filter(external_id__startswith="SA-").values_list(
+                "events__pgh_context__metadata__user", flat=True
+            )
+        )
+    assert booked == {admin_member.user.pk}
+    assert [account_id] in set_health  # the account's health is recomputed (held for the job's end)
+
+
+def test_a_set_the_database_refuses_is_written_row_by_row(tenant, admin_member, run_import, monkeypatch):
+    original = QuerySet.bulk_create
+    refused = {"n": 0}
+
+    def bulk_create(self, objs, *args, **kwargs):
+        if self.model is Lead:
+            refused["n"] += 1
+            raise IntegrityError("a constraint another writer raced to")
+        return original(self, objs, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "bulk_create", bulk_create)
+    job = run_import(
+        admin_member,
+        "leads",
+        csv_text("external_id,last_name,status", "L-1,Li,new", "L-2,Wang,nonsense", "L-3,Zhao,mql"),
+    )
+    assert refused["n"] == 1
+    assert (job.status, job.created, job.failed) == (ImportStatus.DONE, 2, 1), job.row_errors
+    assert [(e["row"], e["column"]) for e in job.row_errors] == [(3, "status")]
+    with tenant_context(tenant):
+        assert dict(Lead.objects.values_list("external_id", "status")) == {"L-1": "new", "L-3": "mql"}
