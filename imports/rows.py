@@ -13,6 +13,7 @@ update clears the field).
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -160,10 +161,9 @@ class Row:
         value = self.text(column)
         if not value:
             return default
-        lowered = value.lower()
-        for choice_value, label in choices.choices:
-            if lowered in (str(choice_value).lower(), str(label).lower()):
-                return str(choice_value)
+        found = _choice_lookup(choices, translation.get_language() or "").get(value.lower())
+        if found is not None:
+            return found
         self.fail(
             column,
             _("Unknown value “%(value)s”; use one of: %(choices)s.")
@@ -292,6 +292,20 @@ class Row:
         return obj
 
 
+@functools.lru_cache(maxsize=256)
+def _choice_lookup(choices: type[models.TextChoices], language: str) -> dict[str, str]:
+    """{value or label in lower case: value} of a choices class in a language (labels are translated): built once,
+    not for every cell of a million-row file."""
+    lookup: dict[str, str] = {}
+    with translation.override(language or None):
+        for choice_value, label in reversed(
+            choices.choices
+        ):  # the first choice wins a clash, as a scan would
+            lookup[str(label).lower()] = str(choice_value)
+            lookup[str(choice_value).lower()] = str(choice_value)
+    return lookup
+
+
 @dataclass
 class ImportContext:
     """What one import knows across rows: the tenant, who imports, and caches filled a chunk at a time."""
@@ -339,10 +353,15 @@ class ImportContext:
             self.added.setdefault("owners", []).append(email)
 
     def load_records(
-        self, model: type[models.Model], external_ids: Iterable[str], select_related: tuple[str, ...] = ()
+        self,
+        model: type[models.Model],
+        external_ids: Iterable[str],
+        select_related: tuple[str, ...] = (),
+        only: tuple[str, ...] = (),
     ) -> None:
         """One query for every external id of `model` a chunk refers to (including deleted records, which the
-        unique constraint still counts)."""
+        unique constraint still counts). `only`: the columns to read (records a row only links to), besides the
+        id, tenant, external id and deletion time."""
         cache = self.records.setdefault(model, {})
         wanted = {value.strip() for value in external_ids if value and value.strip()} - set(cache)
         if not wanted:
@@ -350,6 +369,8 @@ class ImportContext:
         qs = model._default_manager.filter(tenant=self.tenant, external_id__in=wanted)
         if select_related:
             qs = qs.select_related(*select_related)
+        if only:
+            qs = qs.only("id", "tenant_id", "external_id", "deleted_at", *only)
         for obj in qs:
             cache[getattr(obj, "external_id", "")] = obj
         synthetic = {
@@ -361,6 +382,8 @@ class ImportContext:
             )
             if select_related:
                 unnamed = unnamed.select_related(*select_related)
+            if only:
+                unnamed = unnamed.only("id", "tenant_id", "external_id", "deleted_at", *only)
             for obj in unnamed:
                 cache[synthetic[obj.pk]] = obj
 

@@ -49,3 +49,19 @@ class LeadsConfig(AppConfig):
         register_field_usage("channel", Campaign, "channel")
         for key in ("industry", "region", "size_band"):
             register_field_usage(key, Lead, key)
+        # Territories route by size bands, and scoring rules score them: a band they use is retired, not deleted.
+        from crm.value_lists import register_usage
+        from leads.models import ScoringRule, Territory
+
+        register_usage(
+            "size_band",
+            lambda tenant, value: Territory.objects.filter(
+                tenant=tenant, size_bands__contains=[value]
+            ).exists(),
+        )
+        register_usage(
+            "size_band",
+            lambda tenant, value: ScoringRule.objects.filter(
+                tenant=tenant, field="size_band", value=value
+            ).exists(),
+        )

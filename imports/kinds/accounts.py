@@ -393,6 +393,10 @@ ACTIVITY_LINKS = (
 )
 
 
+def _has_column(model: type[Any], attname: str) -> bool:
+    return any(field.attname == attname for field in model._meta.concrete_fields)
+
+
 class ActivityImporter(RowImporter):
     field_columns = {"owner": "owner_email", **{name: column for name, column, _model in ACTIVITY_LINKS}}
 
@@ -401,7 +405,9 @@ class ActivityImporter(RowImporter):
         context.load_members(column_values(rows, "owner_email"))
         context.load_records(Activity, column_values(rows, "external_id"))
         for _name, column, model in ACTIVITY_LINKS:
-            context.load_records(model, column_values(rows, column))
+            # An activity only links to these: their owner (edit rights) and account (a deal's or contact's).
+            linked = tuple(name for name in ("owner_id", "account_id") if _has_column(model, name))
+            context.load_records(model, column_values(rows, column), only=linked)
 
     def _parse(self, row: Row) -> tuple[str, dict[str, Any], Any]:
         """(external_id, fields, owner) as the services take them; raises the row's cell errors."""

@@ -22,7 +22,7 @@ from crm.schema import request_example, response_example
 from crm.types import TenantRequest
 from leads.api.setup_base import SetupViewSet
 from leads.filters.territories import TerritoryFilter
-from leads.models import SizeBand, Territory
+from leads.models import Territory
 from leads.selectors import setup_roles as setup_roles_selectors
 from leads.selectors import territories as territories_selectors
 from leads.services import territories as territories_services
@@ -84,9 +84,8 @@ TERRITORY_REPLACE_EXAMPLE = request_example(
 class TerritorySerializer(serializers.ModelSerializer):
     regions = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     industries = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
-    size_bands = serializers.ListField(
-        child=serializers.ChoiceField(choices=SizeBand.choices), required=False
-    )
+    # Values of the company's size band list (the service checks them).
+    size_bands = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     members = TerritoryMemberSerializer(source="territory_members", many=True, read_only=True)
     member_ids = serializers.ListField(
         child=serializers.IntegerField(),
@@ -213,7 +212,7 @@ class TerritoryViewSet(SetupViewSet):
         parameters=[
             OpenApiParameter("region", str),
             OpenApiParameter("industry", str),
-            OpenApiParameter("size_band", str, enum=SizeBand.values),
+            OpenApiParameter("size_band", str, description="A value of the company's size band list."),
         ],
         responses={200: TerritoryMatchSerializer},
         filters=False,

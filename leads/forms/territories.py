@@ -8,8 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledForm, choice_field
-from crm.models import Tenant
-from leads.models import SizeBand
+from crm.models import Tenant, ValueListKey
+from crm.value_lists import value_list
 from leads.selectors import territories as territories_selectors
 
 
@@ -33,7 +33,7 @@ class TerritoryForm(StyledForm):
     )
     size_bands = forms.MultipleChoiceField(
         label=_("Company sizes"),
-        choices=SizeBand.choices,
+        choices=[],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None ticked matches any size."),
@@ -50,6 +50,9 @@ class TerritoryForm(StyledForm):
         self, *args: Any, tenant: Tenant, current_member_ids: list[int] | None = None, **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
+        # The company's size bands (its list), and the bands the territory kept after they were retired.
+        kept = list((self.initial or {}).get("size_bands") or [])
+        choice_field(self.fields, "size_bands").choices = size_band_choices(tenant, kept)
         members = list(territories_selectors.assignable_members(tenant=tenant))
         current = current_member_ids or []
         # Current members first, in their round-robin order, then everyone else.
@@ -68,9 +71,19 @@ class TerritoryForm(StyledForm):
         return [int(pk) for pk in self.cleaned_data["members"]]
 
 
+def size_band_choices(tenant: Tenant, kept: list[str]) -> list[tuple[str, str]]:
+    """(value, label) of the company's active size bands, then `kept` values no longer active."""
+    values = value_list(tenant=tenant, list_key=ValueListKey.SIZE_BAND)
+    choices = [(item.value, item.label) for item in values if not item.retired]
+    labels = {item.value: item.label for item in values}
+    return choices + [(value, labels.get(value, value)) for value in kept if value not in dict(choices)]
+
+
 class TerritoryTestForm(StyledForm):
     region = forms.CharField(label=_("Region"), required=False)
     industry = forms.CharField(label=_("Industry"), required=False)
-    size_band = forms.ChoiceField(
-        label=_("Company size"), choices=[("", _("— any —")), *SizeBand.choices], required=False
-    )
+    size_band = forms.ChoiceField(label=_("Company size"), choices=[("", _("— any —"))], required=False)
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self.fields, "size_band").choices = [("", _("— any —")), *size_band_choices(tenant, [])]

@@ -19,7 +19,7 @@ from crm.models import Tenant, User
 from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
 from leads.selectors.leads import CLAIM_ROLES, lead_can_edit
-from leads.services.scoring import leads_rescore_ids
+from leads.services.scoring import leads_rescore_ids, scores_recent_since
 
 WORKING_KINDS = {"call", "email", "meeting"}
 
@@ -101,16 +101,20 @@ def _enqueue_lead_rescore(*, tenant: Tenant, lead_id: int) -> None:
 def leads_record_activities(*, tenant: Tenant, activities: Sequence[Any]) -> None:
     """lead_record_activity for many activities at once (an import's chunk, accounts.services.activities_log_many):
     the same rules, as a set. Each lead's activity clock moves to its latest done call, email or meeting (never
-    back); outside an import a `new` lead becomes `working`, stamped with the first of them in order; the leads
-    with any done activity are rescored in one UPDATE (leads.services.scoring.leads_rescore_ids)."""
+    back); outside an import a `new` lead becomes `working`, stamped with the first of them in order. A done
+    activity changes a score only through the "recent activities" rules (done in the last 30 days): the leads
+    with such an activity are rescored in one UPDATE (leads.services.scoring.leads_rescore_ids); an import of
+    older history leaves the scores, which it cannot change, alone."""
     latest: dict[int, datetime.datetime] = {}
     first: dict[int, datetime.datetime] = {}
     rescore: set[int] = set()
+    recent_since = scores_recent_since(tenant=tenant)
     for activity in activities:
         lead_id, at = activity.lead_id, activity.occurred_at
         if not lead_id or not activity.done or at is None:
             continue
-        rescore.add(lead_id)
+        if recent_since is not None and at >= recent_since:
+            rescore.add(lead_id)
         if activity.kind in WORKING_KINDS:
             latest[lead_id] = max(latest.get(lead_id, at), at)
             first.setdefault(lead_id, at)
@@ -120,9 +124,10 @@ def leads_record_activities(*, tenant: Tenant, activities: Sequence[Any]) -> Non
             cursor.execute(
                 """
                 UPDATE leads_lead l
-                SET last_activity_at = GREATEST(coalesce(l.last_activity_at, v.at), v.at)
+                SET last_activity_at = v.at
                 FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at)
                 WHERE l.id = v.id AND l.tenant_id = %s
+                  AND (l.last_activity_at IS NULL OR l.last_activity_at < v.at)
                 """,
                 [ids, [latest[pk] for pk in ids], tenant.pk],
             )

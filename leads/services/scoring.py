@@ -15,7 +15,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Activity
-from crm.models import Tenant, User
+from crm.models import Tenant, User, ValueListKey
+from crm.value_lists import built_in_label, value_list
 from leads.models import Lead, LeadStatus, ScoringCategory, ScoringField, ScoringRule, SizeBand, SourceKind
 from leads.services.criteria import criterion_norm
 
@@ -59,7 +60,7 @@ def scoring_rule_text(*, field: str, value: str) -> str:
     if field == ScoringField.RECENT_ACTIVITIES:
         return _("%(value)s+ activities in the last 30 days") % {"value": value}
     if field == ScoringField.SIZE_BAND:
-        return _("Company size: %(value)s") % {"value": dict(SizeBand.choices).get(value, value)}
+        return _("Company size: %(value)s") % {"value": built_in_label(ValueListKey.SIZE_BAND, value)}
     if field == ScoringField.REGION:
         return _("Region: %(value)s") % {"value": value}
     return _("Industry: %(value)s") % {"value": value}
@@ -81,6 +82,13 @@ def rule_specs(*, tenant: Tenant, rules: Iterable[ScoringRule] | None = None) ->
 
 def _recent_since() -> datetime.datetime:
     return timezone.now() - datetime.timedelta(days=RECENT_ACTIVITY_DAYS)
+
+
+def scores_recent_since(*, tenant: Tenant) -> datetime.datetime | None:
+    """Since when a done activity counts for the tenant's "recent activities" rules; None when it has none (then
+    no activity changes a score)."""
+    active = ScoringRule.objects.filter(tenant=tenant, is_active=True, field=ScoringField.RECENT_ACTIVITIES)
+    return _recent_since() if active.exists() else None
 
 
 def _rule_matches(rule: RuleSpec, lead: Lead, *, source_kind: str, recent_activities: int) -> bool:
@@ -249,8 +257,20 @@ def leads_rescore_all_on_commit(tenant: Tenant) -> None:
     rescore_leads.delay_on_commit(tenant.pk)
 
 
-def scoring_rule_normalize(*, field: str, value: str, points: object) -> tuple[str, str, int]:
-    """Validate a rule's field, value and points; returns (category, value, points) or raises."""
+def _size_bands(tenant: Tenant | None) -> list[str]:
+    if tenant is None:
+        return list(SizeBand.values)
+    return [
+        item.value for item in value_list(tenant=tenant, list_key=ValueListKey.SIZE_BAND) if not item.retired
+    ]
+
+
+def scoring_rule_normalize(
+    *, field: str, value: str, points: object, tenant: Tenant | None = None, current: str = ""
+) -> tuple[str, str, int]:
+    """Validate a rule's field, value and points; returns (category, value, points) or raises. A company size is a
+    value of the `tenant`'s size band list (the built-in bands without a tenant); `current` is the rule's stored
+    value, which stays valid after it was retired."""
     errors: dict[str, str] = {}
     value = (value or "").strip()
     if field in FIT_FIELDS:
@@ -261,10 +281,8 @@ def scoring_rule_normalize(*, field: str, value: str, points: object) -> tuple[s
         raise ValidationError({"field": _("Choose what the rule looks at.")})
     if not value:
         errors["value"] = _("Enter the value the rule matches.")
-    elif field == ScoringField.SIZE_BAND and value not in SizeBand.values:
-        errors["value"] = _("Choose one of the company sizes: %(values)s.") % {
-            "values": ", ".join(SizeBand.values)
-        }
+    elif field == ScoringField.SIZE_BAND and value != current and value not in (bands := _size_bands(tenant)):
+        errors["value"] = _("Choose one of the company sizes: %(values)s.") % {"values": ", ".join(bands)}
     elif field == ScoringField.SOURCE_KIND and value not in SourceKind.values:
         errors["value"] = _("Use inbound or incentive.")
     elif field == ScoringField.RECENT_ACTIVITIES:
@@ -291,7 +309,7 @@ def scoring_rule_create(
     *, tenant: Tenant, actor: User, field: str, value: str, points: int, is_active: bool = True
 ) -> ScoringRule:
     """Create a rule; every lead is rescored after commit (Celery `rescore_leads`)."""
-    category, value, points = scoring_rule_normalize(field=field, value=value, points=points)
+    category, value, points = scoring_rule_normalize(field=field, value=value, points=points, tenant=tenant)
     rule = ScoringRule.objects.create(
         tenant=tenant, category=category, field=field, value=value, points=points, is_active=is_active
     )
@@ -306,7 +324,11 @@ def scoring_rule_update(*, tenant: Tenant, actor: User, rule: ScoringRule, **fie
     field = str(fields.get("field", rule.field))
     value = str(fields.get("value", rule.value))
     category, value, points = scoring_rule_normalize(
-        field=field, value=value, points=fields.get("points", rule.points)
+        field=field,
+        value=value,
+        points=fields.get("points", rule.points),
+        tenant=tenant,
+        current=rule.value if rule.field == field else "",
     )
     rule.category, rule.field, rule.value, rule.points = category, field, value, points
     if fields.get("is_active") is not None:

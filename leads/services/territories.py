@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from crm.models import Tenant, User
-from leads.models import SizeBand, Territory, TerritoryMember
+from crm.models import Tenant, User, ValueListKey
+from crm.value_lists import value_list
+from leads.models import Territory, TerritoryMember
 from leads.services.assignment import assignable_user_ids
 
 
@@ -33,7 +34,20 @@ def _validate_territory(tenant: Tenant, territory: Territory, member_ids: Sequen
         Territory.objects.filter(tenant=tenant, name__iexact=territory.name).exclude(pk=territory.pk).exists()
     ):
         errors["name"] = _("A territory with this name already exists.")
-    bad_bands = [b for b in territory.size_bands if b not in SizeBand.values]
+    # Company sizes are values of the company's size band list; a band the territory has kept since it was retired
+    # stays valid on it (crm.value_lists).
+    kept = set()
+    if territory.pk:
+        kept = set(
+            Territory.objects.filter(tenant=tenant, pk=territory.pk)
+            .values_list("size_bands", flat=True)
+            .first()
+            or []
+        )
+    active = {
+        item.value for item in value_list(tenant=tenant, list_key=ValueListKey.SIZE_BAND) if not item.retired
+    }
+    bad_bands = [b for b in territory.size_bands if b not in active and b not in kept]
     if bad_bands:
         errors["size_bands"] = _("Unknown company size: %(values)s.") % {"values": ", ".join(bad_bands)}
     if territory.priority is None or int(territory.priority) < 0:

@@ -24,7 +24,9 @@ PREVIEW_ABOVE = 50
 @read_config
 def scoring_rules(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """The rules, and (for admin and ops) the form that adds one, with a live preview."""
-    form = ScoringRuleForm(request.POST or None, initial={"is_active": True, "points": 10})
+    form = ScoringRuleForm(
+        request.POST or None, tenant=request.tenant, initial={"is_active": True, "points": 10}
+    )
     if request.method == "POST":
         if not setup_roles_selectors.can_edit(request.membership):
             raise Http404
@@ -63,7 +65,9 @@ def scoring_rule_edit(request: TenantHttpRequest, slug: str, pk: int) -> HttpRes
     rule = get_or_404(
         scoring_selectors.scoring_rule_get, tenant=request.tenant, membership=request.membership, pk=pk
     )
-    form = ScoringRuleForm(request.POST or None, initial=ScoringRuleForm.initial_for(rule))
+    form = ScoringRuleForm(
+        request.POST or None, tenant=request.tenant, initial=ScoringRuleForm.initial_for(rule)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             scoring_services.scoring_rule_update(
@@ -103,7 +107,7 @@ def scoring_rule_delete(request: TenantHttpRequest, slug: str, pk: int) -> HttpR
 def scoring_preview(request: TenantHttpRequest, slug: str) -> HttpResponse:
     """ "N open leads would score above 50" with the rules as they would be after saving the form: the current
     active rules, without the rule being edited (`rule` = its id), plus the draft when it is valid and active."""
-    form = ScoringRuleForm(request.POST)
+    form = ScoringRuleForm(request.POST, tenant=request.tenant)
     rules = list(ScoringRule.objects.filter(tenant=request.tenant, is_active=True))
     editing = request.POST.get("rule", "")
     if editing.isdecimal():
@@ -115,6 +119,7 @@ def scoring_preview(request: TenantHttpRequest, slug: str) -> HttpResponse:
                 field=form.cleaned_data["field"],
                 value=form.cleaned_data["value"],
                 points=form.cleaned_data["points"],
+                tenant=request.tenant,
             )
         except ValidationError:
             pass

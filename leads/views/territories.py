@@ -21,7 +21,7 @@ from leads.views.setup_helpers import edit_only, get_or_404, read_config, setup_
 
 
 def _territory_preview(request: TenantHttpRequest) -> tuple[TerritoryTestForm, Any]:
-    form = TerritoryTestForm(request.GET if request.GET else None)
+    form = TerritoryTestForm(request.GET if request.GET else None, tenant=request.tenant)
     if not form.is_valid():
         return form, None
     preview = territories_selectors.territory_preview(

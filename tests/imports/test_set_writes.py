@@ -6,9 +6,12 @@ order; and a set the database refuses is written again row by row."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import IntegrityError, connection
 from django.db.models.query import QuerySet
+from django.utils import timezone
 
 from accounts.models import Activity
 from crm.models import Role, ValueListKey
@@ -149,6 +152,9 @@ def test_a_repeated_or_known_external_id_in_a_chunk_is_written_one_by_one(tenant
 ACTIVITIES = "external_id,kind,subject,owner_email,occurred_at,done,lead_external_id,account_external_id"
 
 
+RECENT = (timezone.now() - datetime.timedelta(days=1)).replace(microsecond=0)
+
+
 def activity_rows(prefix: str) -> list[str]:
     return [
         f"{prefix}A-1,call,Intro,,2024-04-01T09:00:00+08:00,true,{prefix}-1,",
@@ -158,6 +164,8 @@ def activity_rows(prefix: str) -> list[str]:
         f"{prefix}A-5,meeting,Demo,nobody@alpha.test,2024-04-02T09:00:00+08:00,true,{prefix}-1,",  # bad owner
         f"{prefix}A-6,call,On the account,,2024-04-02T09:00:00+08:00,true,,ACC-1",
         f"{prefix}A-7,call,Second call,,2024-03-30T09:00:00+08:00,true,{prefix}-1,",  # older: no clock move
+        # yesterday: counts for the "recent activities" rule, so lead 2 is rescored
+        f"{prefix}A-8,call,Recent call,,{RECENT.isoformat()},true,{prefix}-2,",
     ]
 
 
@@ -195,14 +203,14 @@ def test_activities_written_as_a_set_equal_activities_written_one_by_one(
 
     sizes = spy(monkeypatch, "imports.kinds.accounts.activities_log_many")
     as_set = run_import(admin_member, "activities", csv_text(ACTIVITIES, *activity_rows("S")))
-    assert sizes == [6]
+    assert sizes == [7]
     set_health = sorted(ids for ids in health if ids)
     health.clear()
     one_by_one(monkeypatch, "activities")
     by_row = run_import(admin_member, "activities", csv_text(ACTIVITIES, *activity_rows("R")))
 
     for job in (as_set, by_row):
-        assert (job.status, job.created, job.failed) == (ImportStatus.DONE, 6, 1), job.row_errors
+        assert (job.status, job.created, job.failed) == (ImportStatus.DONE, 7, 1), job.row_errors
         assert [(e["row"], e["column"]) for e in job.row_errors] == [(6, "owner_email")]
     set_leads, row_leads = lead_activity_picture(tenant, "S"), lead_activity_picture(tenant, "R")
     assert set_leads == row_leads
@@ -210,7 +218,10 @@ def test_activities_written_as_a_set_equal_activities_written_one_by_one(
     assert (
         set_leads["1"][0] == LeadStatus.NEW and set_leads["1"][1].isoformat() == "2024-04-03T01:00:00+00:00"
     )
-    assert set_leads["2"][1] is None  # a note and an open task do not work a lead
+    assert set_leads["1"][3] == 0  # its calls are old history: no recent activity
+    assert (
+        set_leads["2"][1] == RECENT and set_leads["2"][3] == 30
+    )  # a note and an open task do not work a lead
     with tenant_context(tenant):
         account_id = Activity.objects.get(external_id="SA-6").account_id
         booked = set(
