@@ -227,14 +227,17 @@ def _once(cache: dict[Any, Exception | None], key: Any, check: Any) -> None:
 
 @transaction.atomic
 def activities_log_many(
-    *, tenant: Tenant, actor: User | None, drafts: Sequence[ActivityDraft]
+    *, tenant: Tenant, actor: User | None, drafts: Sequence[ActivityDraft], external_ids_read: bool = False
 ) -> list[Activity | Exception]:
     """activity_log for many activities at once (imports): the same rules, each owner's membership, each lead's
     edit right and each owner choice checked once, one query for the external ids, one INSERT (history events
     from the database's statement trigger, booked to the actor), then the leads told once for the whole set
     (accounts.signals.activities_logged_many: their activity clocks and scores). Returns, in the order of
     `drafts`, each logged activity or the error that kept it out. A constraint only the database checks raises
-    for the whole set (the caller logs them one by one to find the culprit)."""
+    for the whole set (the caller logs them one by one to find the culprit). `external_ids_read`: the caller read,
+    in this transaction, every activity that holds the drafts' external ids and passes only free ones (an import
+    chunk's lookups), so they are not read again; a writer racing in between fails the INSERT on the unique
+    constraint."""
     now = timezone.now()
     results: list[Activity | Exception | None] = [None] * len(drafts)
     members: dict[Any, Exception | None] = {}
@@ -275,7 +278,7 @@ def activities_log_many(
             results[index] = exc
             continue
         valid.append((index, activity))
-    valid = _without_external_id_clashes(tenant, actor, valid, results)
+    valid = _without_external_id_clashes(tenant, actor, valid, results, read=external_ids_read)
     activities = [activity for _index, activity in valid]
     with _history(actor):
         Activity.objects.bulk_create(activities)
@@ -291,16 +294,22 @@ def _without_external_id_clashes(
     actor: User | None,
     valid: list[tuple[int, Activity]],
     results: list[Activity | Exception | None],
+    *,
+    read: bool = False,
 ) -> list[tuple[int, Activity]]:
-    """The drafts whose external id no other activity holds (one query for the set); the others get
-    activity_log's clash error in `results`."""
+    """The drafts whose external id no other activity holds (one query for the set, none when the caller `read`
+    them already); the others, and a second draft with one id, get activity_log's clash error in `results`."""
     wanted = {activity.external_id for _index, activity in valid if activity.external_id}
     if not wanted:
         return valid
-    taken = {
-        activity.external_id: activity
-        for activity in Activity.objects.filter(tenant=tenant, external_id__in=wanted)
-    }
+    taken = (
+        {}
+        if read
+        else {
+            activity.external_id: activity
+            for activity in Activity.objects.filter(tenant=tenant, external_id__in=wanted)
+        }
+    )
     membership = actor_membership(tenant=tenant, actor=actor) if taken else None
     seen: set[str] = set()
     kept = []

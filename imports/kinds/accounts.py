@@ -456,7 +456,10 @@ class ActivityImporter(RowImporter):
                 ActivityDraft(kind=kind, subject=subject, owner=owner or context.user, fields=fields)
             )
             indexes.append(index)
-        logged = activities_log_many(tenant=context.tenant, actor=context.actor, drafts=drafts)
+        # prepare() read every activity holding the chunk's external ids; the rows here name none of them.
+        logged = activities_log_many(
+            tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
+        )
         for index, activity in zip(indexes, logged, strict=True):
             if isinstance(activity, Exception):
                 outcomes[index] = activity

@@ -185,7 +185,10 @@ class LeadImporter(RowImporter):
                 )
             )
             indexes.append(index)
-        created = leads_create_many(tenant=context.tenant, actor=context.actor, drafts=drafts)
+        # prepare() read every lead holding the chunk's external ids; the rows here name none of them.
+        created = leads_create_many(
+            tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
+        )
         for index, lead in zip(indexes, created, strict=True):
             if isinstance(lead, Exception):
                 outcomes[index] = lead

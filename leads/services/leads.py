@@ -189,14 +189,16 @@ class LeadDraft:
 
 @transaction.atomic
 def leads_create_many(
-    *, tenant: Tenant, actor: User | None, drafts: Sequence[LeadDraft]
+    *, tenant: Tenant, actor: User | None, drafts: Sequence[LeadDraft], external_ids_read: bool = False
 ) -> list[Lead | Exception]:
     """lead_create for many leads at once (imports): the same rules, owner checks, assignment rules, scoring and
     history events (from the database's triggers, booked to the actor), with one query per kind of lookup and
     one INSERT instead of a dozen statements per lead. Returns, in the order of `drafts`, each created lead or the
     error (ValidationError, PermissionDenied) that kept it out; the others are created. Two drafts with one
     external id: the second is refused as a clash. A constraint only the database checks raises for the whole
-    set (the caller creates the leads one by one to find the culprit)."""
+    set (the caller creates the leads one by one to find the culprit). `external_ids_read`: the caller read, in
+    this transaction, every lead that holds the drafts' external ids and passes only free ones (an import chunk's
+    lookups), so they are not read again; a writer racing in between fails the INSERT on the unique constraint."""
     membership = actor_membership(tenant=tenant, actor=actor)
     if membership is not None and membership.role not in ASSIGNABLE_ROLES:
         raise PermissionDenied(_("Your role cannot create leads."))
@@ -227,7 +229,7 @@ def leads_create_many(
             results[index] = exc
             continue
         valid.append((index, lead))
-    valid = _without_external_id_clashes(tenant, membership, valid, results)
+    valid = _without_external_id_clashes(tenant, membership, valid, results, read=external_ids_read)
     leads = [lead for _index, lead in valid]
     leads_assign_by_rules_many(tenant=tenant, leads=[lead for lead in leads if lead.owner_id is None])
     rules = rule_specs(tenant=tenant)
@@ -247,13 +249,19 @@ def _without_external_id_clashes(
     membership: Membership | None,
     valid: list[tuple[int, Lead]],
     results: list[Lead | Exception | None],
+    *,
+    read: bool = False,
 ) -> list[tuple[int, Lead]]:
-    """The drafts whose external id no other lead holds (one query for the set); the others get lead_create's
-    clash error in `results`."""
+    """The drafts whose external id no other lead holds (one query for the set, none when the caller `read` them
+    already); the others, and a second draft with one id, get lead_create's clash error in `results`."""
     wanted = {lead.external_id for _index, lead in valid if lead.external_id}
     if not wanted:
         return valid
-    taken = {lead.external_id: lead for lead in Lead.objects.filter(tenant=tenant, external_id__in=wanted)}
+    taken = (
+        {}
+        if read
+        else {lead.external_id: lead for lead in Lead.objects.filter(tenant=tenant, external_id__in=wanted)}
+    )
     seen: set[str] = set()
     kept = []
     for index, lead in valid:
