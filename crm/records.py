@@ -40,6 +40,45 @@ def external_id_clash(*, editable: bool, message: str) -> ValidationError:
     return ValidationError({"external_id": message if editable else str(EXTERNAL_ID_UNAVAILABLE)})
 
 
+def without_external_id_clashes(
+    *,
+    model: type[Any],
+    tenant: Tenant,
+    valid: list[tuple[int, Any]],
+    results: list[Any],
+    can_edit: Callable[[Any], bool],
+    message: str,
+    read: bool = False,
+) -> list[tuple[int, Any]]:
+    """The set services' external id rule (leads_create_many, activities_log_many): of the unsaved records in
+    `valid` ((index, record) pairs), those whose external id no stored record holds (one query for the set, none
+    when the caller `read` them already); the others, and a second record with one id, get the clash error in
+    `results[index]` (`message` when the actor may change the holder, `can_edit(holder)`)."""
+    wanted = {obj.external_id for _index, obj in valid if obj.external_id}
+    if not wanted:
+        return valid
+    taken = (
+        {}
+        if read
+        else {
+            obj.external_id: obj
+            for obj in model._default_manager.filter(tenant=tenant, external_id__in=wanted)
+        }
+    )
+    seen: set[str] = set()
+    kept = []
+    for index, obj in valid:
+        external_id = obj.external_id
+        if external_id and (external_id in taken or external_id in seen):
+            holder = taken.get(external_id)
+            results[index] = external_id_clash(editable=holder is None or can_edit(holder), message=message)
+            continue
+        if external_id:
+            seen.add(external_id)
+        kept.append((index, obj))
+    return kept
+
+
 # Where actor_membership keeps the membership it read on the user instance (one query per request and tenant).
 _CACHE_ATTR = "_crm_membership_cache"
 

@@ -55,6 +55,19 @@ class RowImporter:
         the database refuses the set (DatabaseError), the runner rolls it back and writes every row one by one."""
         return {}
 
+    def created_outcomes(
+        self, indexes: Sequence[int], written: Sequence[Any], outcomes: dict[int, str | Exception]
+    ) -> dict[int, str | Exception]:
+        """import_many's outcomes of a set service's results (`written[i]` for row `indexes[i]`): a record is
+        CREATED (and remembered for the chunk's later rows), an exception is the row's error."""
+        for index, record in zip(indexes, written, strict=True):
+            if isinstance(record, Exception):
+                outcomes[index] = record
+            else:
+                self.context.remember(record)
+                outcomes[index] = CREATED
+        return outcomes
+
     def finish(self) -> None:
         """Runs once after the last chunk, in the transaction that marks the job done: work a kind does once per
         job instead of once per row (the lifecycle recompute of the accounts the subscriptions touched)."""

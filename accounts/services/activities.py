@@ -36,7 +36,7 @@ from accounts.services.common import (
 from accounts.signals import activities_logged_many, activity_changed, activity_logged, activity_logging
 from crm.errors import AppError
 from crm.models import Membership, MembershipStatus, Tenant, User
-from crm.records import actor_membership, external_id_clash, record_restore, record_soft_delete
+from crm.records import actor_membership, record_restore, record_soft_delete, without_external_id_clashes
 
 ACTIVITY_FIELDS = (
     "kind",
@@ -278,7 +278,15 @@ def activities_log_many(
             results[index] = exc
             continue
         valid.append((index, activity))
-    valid = _without_external_id_clashes(tenant, actor, valid, results, read=external_ids_read)
+    valid = without_external_id_clashes(
+        model=Activity,
+        tenant=tenant,
+        valid=valid,
+        results=results,
+        can_edit=lambda holder: _actor_may_edit(tenant, actor, holder),
+        message=_("Another activity has this external id."),
+        read=external_ids_read,
+    )
     activities = [activity for _index, activity in valid]
     with _history(actor):
         Activity.objects.bulk_create(activities)
@@ -289,43 +297,9 @@ def activities_log_many(
     return cast(list[Activity | Exception], results)  # every draft got its activity or its error above
 
 
-def _without_external_id_clashes(
-    tenant: Tenant,
-    actor: User | None,
-    valid: list[tuple[int, Activity]],
-    results: list[Activity | Exception | None],
-    *,
-    read: bool = False,
-) -> list[tuple[int, Activity]]:
-    """The drafts whose external id no other activity holds (one query for the set, none when the caller `read`
-    them already); the others, and a second draft with one id, get activity_log's clash error in `results`."""
-    wanted = {activity.external_id for _index, activity in valid if activity.external_id}
-    if not wanted:
-        return valid
-    taken = (
-        {}
-        if read
-        else {
-            activity.external_id: activity
-            for activity in Activity.objects.filter(tenant=tenant, external_id__in=wanted)
-        }
-    )
-    membership = actor_membership(tenant=tenant, actor=actor) if taken else None
-    seen: set[str] = set()
-    kept = []
-    for index, activity in valid:
-        external_id = activity.external_id
-        if external_id and (external_id in taken or external_id in seen):
-            clash = taken.get(external_id)
-            editable = clash is None or membership is None or activity_can_edit(membership, clash)
-            results[index] = external_id_clash(
-                editable=editable, message=_("Another activity has this external id.")
-            )
-            continue
-        if external_id:
-            seen.add(external_id)
-        kept.append((index, activity))
-    return kept
+def _actor_may_edit(tenant: Tenant, actor: User | None, activity: Activity) -> bool:
+    membership = actor_membership(tenant=tenant, actor=actor)
+    return membership is None or activity_can_edit(membership, activity)
 
 
 def activities_open_system_tasks(

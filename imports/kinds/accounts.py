@@ -460,13 +460,7 @@ class ActivityImporter(RowImporter):
         logged = activities_log_many(
             tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
         )
-        for index, activity in zip(indexes, logged, strict=True):
-            if isinstance(activity, Exception):
-                outcomes[index] = activity
-            else:
-                context.remember(activity)
-                outcomes[index] = CREATED
-        return outcomes
+        return self.created_outcomes(indexes, logged, outcomes)
 
     def import_row(self, row: Row) -> str:
         context = self.context

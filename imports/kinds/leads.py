@@ -189,13 +189,7 @@ class LeadImporter(RowImporter):
         created = leads_create_many(
             tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
         )
-        for index, lead in zip(indexes, created, strict=True):
-            if isinstance(lead, Exception):
-                outcomes[index] = lead
-            else:
-                context.remember(lead)
-                outcomes[index] = CREATED
-        return outcomes
+        return self.created_outcomes(indexes, created, outcomes)
 
     def _import_row(self, row: Row) -> str:
         context = self.context

@@ -28,6 +28,7 @@ from crm.records import (
     record_restore,
     record_soft_delete,
     record_update_versioned,
+    without_external_id_clashes,
 )
 from leads.models import Lead, LeadStatus
 from leads.selectors.duplicates import phone_tail
@@ -229,7 +230,15 @@ def leads_create_many(
             results[index] = exc
             continue
         valid.append((index, lead))
-    valid = _without_external_id_clashes(tenant, membership, valid, results, read=external_ids_read)
+    valid = without_external_id_clashes(
+        model=Lead,
+        tenant=tenant,
+        valid=valid,
+        results=results,
+        can_edit=lambda holder: lead_can_edit(membership=membership, lead=holder),
+        message=_("Another lead has this external id."),
+        read=external_ids_read,
+    )
     leads = [lead for _index, lead in valid]
     leads_assign_by_rules_many(tenant=tenant, leads=[lead for lead in leads if lead.owner_id is None])
     rules = rule_specs(tenant=tenant)
@@ -242,41 +251,6 @@ def leads_create_many(
     for index, lead in valid:
         results[index] = lead
     return cast(list[Lead | Exception], results)  # every draft got its lead or its error above
-
-
-def _without_external_id_clashes(
-    tenant: Tenant,
-    membership: Membership | None,
-    valid: list[tuple[int, Lead]],
-    results: list[Lead | Exception | None],
-    *,
-    read: bool = False,
-) -> list[tuple[int, Lead]]:
-    """The drafts whose external id no other lead holds (one query for the set, none when the caller `read` them
-    already); the others, and a second draft with one id, get lead_create's clash error in `results`."""
-    wanted = {lead.external_id for _index, lead in valid if lead.external_id}
-    if not wanted:
-        return valid
-    taken = (
-        {}
-        if read
-        else {lead.external_id: lead for lead in Lead.objects.filter(tenant=tenant, external_id__in=wanted)}
-    )
-    seen: set[str] = set()
-    kept = []
-    for index, lead in valid:
-        external_id = lead.external_id
-        if external_id and (external_id in taken or external_id in seen):
-            clash = taken.get(external_id)
-            results[index] = external_id_clash(
-                editable=clash is None or lead_can_edit(membership=membership, lead=clash),
-                message=_("Another lead has this external id."),
-            )
-            continue
-        if external_id:
-            seen.add(external_id)
-        kept.append((index, lead))
-    return kept
 
 
 def _apply_imported_status(

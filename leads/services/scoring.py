@@ -209,26 +209,8 @@ def _scores_cte(
     return sql, params + [tenant.pk, _recent_since(), ids, tenant.pk, ids, tenant.pk, ids]
 
 
-@transaction.atomic
-def leads_rescore_all(*, tenant: Tenant) -> int:
-    """Recompute score and reasons of every lead of the tenant in one set-based UPDATE; only rows whose
-    score or reasons change are written. Returns the number of leads changed."""
-    cte, params = _scores_cte(tenant=tenant, rules=rule_specs(tenant=tenant))
-    sql = f"""{cte}
-    UPDATE leads_lead l SET score = s.score, score_reasons = s.reasons
-    FROM scores s
-    WHERE l.id = s.lead_id AND l.tenant_id = %s
-      AND (l.score IS DISTINCT FROM s.score OR l.score_reasons IS DISTINCT FROM s.reasons)"""  # noqa: S608 -- {cte} from _scores_cte (placeholders only); values are bound
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + [tenant.pk])
-        return cursor.rowcount
-
-
-@transaction.atomic
-def leads_rescore_ids(*, tenant: Tenant, lead_ids: Sequence[int]) -> int:
-    """leads_rescore_all for these leads only (the leads of an import's chunk of activities): one UPDATE."""
-    if not lead_ids:
-        return 0
+def _rescore(*, tenant: Tenant, lead_ids: Sequence[int] | None) -> int:
+    """One UPDATE of score and reasons from _scores_cte; only rows whose score or reasons change are written."""
     cte, params = _scores_cte(tenant=tenant, rules=rule_specs(tenant=tenant), lead_ids=lead_ids)
     sql = f"""{cte}
     UPDATE leads_lead l SET score = s.score, score_reasons = s.reasons
@@ -238,6 +220,21 @@ def leads_rescore_ids(*, tenant: Tenant, lead_ids: Sequence[int]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params + [tenant.pk])
         return cursor.rowcount
+
+
+@transaction.atomic
+def leads_rescore_all(*, tenant: Tenant) -> int:
+    """Recompute score and reasons of every lead of the tenant in one set-based UPDATE; only rows whose
+    score or reasons change are written. Returns the number of leads changed."""
+    return _rescore(tenant=tenant, lead_ids=None)
+
+
+@transaction.atomic
+def leads_rescore_ids(*, tenant: Tenant, lead_ids: Sequence[int]) -> int:
+    """leads_rescore_all for these leads only (the leads of an import's chunk of activities): one UPDATE."""
+    if not lead_ids:
+        return 0
+    return _rescore(tenant=tenant, lead_ids=lead_ids)
 
 
 def scoring_preview_count(*, tenant: Tenant, rules: Sequence[RuleSpec], above: int = 50) -> int:
