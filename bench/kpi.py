@@ -74,6 +74,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--leads", type=int, default=1_000_000, help="leads of the large tenant (default 1M)")
     parser.add_argument("--reuse", action="store_true", help="reuse the generated data if it is there")
     parser.add_argument("--database", default="crm_bench", help="benchmark database name (default crm_bench)")
+    # bench/run.py's setup reads it: the single-role layout (the app role owns the benchmark database).
+    parser.set_defaults(owner_role=False)
     return parser.parse_args(argv)
 
 
@@ -185,14 +187,15 @@ def run_plain(tenant, snapshot_set):  # type: ignore[no-untyped-def]
 
     timings: dict[str, float] = {}
     with tenant_context(tenant):
-        bounds = engine._bounds(tenant, snapshot_set, timezone.now())
+        bounds = engine.calendar_bounds(tenant, snapshot_set, timezone.now())
         params = bounds.params()
         from lifecycle.services.health import CUSTOMER_STAGES
 
         params["customer_stages"] = list(CUSTOMER_STAGES)
     began_all = time.monotonic()
     for name, build in plain_statements().items():
-        with tenant_context(tenant), connection.cursor() as cursor:
+        # The session settings the engine runs its family statements with (work_mem), in this transaction.
+        with tenant_context(tenant), engine.statement_settings(), connection.cursor() as cursor:
             began = time.monotonic()
             cursor.execute(as_plain_select(build()), params)
             cursor.fetchone()
