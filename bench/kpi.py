@@ -10,7 +10,8 @@ Then, after one untimed warm-up recompute and a weekly forecast snapshot (so for
 - the engine: `kpi_recompute` of the tenant (every family's INSERT ... SELECT, the set bookkeeping and the atomic
   swap), wall time per family and in all;
 - plain SQL: the same aggregates as one SELECT per metric family (each family's statement without its INSERT,
-  counted in the database: no rows travel), wall time per family and in all;
+  counted in the database: no rows travel, under the session settings the engine's statements run with, i.e.
+  KPI_RECOMPUTE_WORK_MEM), wall time per family and in all;
 - the ratio of the two (the issue's target: engine within 1.5x of plain SQL and under 2 minutes) and the number
   of snapshot rows written.
 """
