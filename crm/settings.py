@@ -349,6 +349,10 @@ KPI_RECOMPUTE_DEBOUNCE_SECONDS = int(os.environ.get("KPI_RECOMPUTE_DEBOUNCE_SECO
 # A change to a deal or a quota also queues a refresh of the current periods' deal metrics this many seconds later
 # (sales_ops/services/refresh.py): the won deal on the dashboard within seconds, before the full recompute.
 KPI_REFRESH_DEBOUNCE_SECONDS = int(os.environ.get("KPI_REFRESH_DEBOUNCE_SECONDS", "1"))
+# work_mem of each KPI family statement (SET LOCAL in its transaction, sales_ops/services/engine.py): at a million
+# leads the grouping-sets sorts of the leads and deals families spill hundreds of MB to disk at the server's 4MB.
+# A few such sorts at a time per recomputing worker; "" keeps the server's setting.
+KPI_RECOMPUTE_WORK_MEM = os.environ.get("KPI_RECOMPUTE_WORK_MEM", "256MB")
 WORKER_HEARTBEAT_MAX_AGE = int(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
 
 # --- Email ------------------------------------------------------------------------------------------------------

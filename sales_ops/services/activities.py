@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from django.db import connection
-
 from sales_ops.services.calendar import (
     GRAINS_SQL,
     Bounds,
@@ -16,6 +14,7 @@ from sales_ops.services.calendar import (
     local_date,
     owner_team_joins,
     period_start,
+    write_rows,
 )
 
 DIMENSIONS = [("owner", "owner"), ("team", "team")]
@@ -73,6 +72,4 @@ keyed AS (
 
 def write(bounds: Bounds) -> int:
     """Insert the activity rows of the set being built; returns the number of rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(), bounds.params())
-        return cursor.rowcount
+    return write_rows(_sql(), bounds.params())

@@ -8,8 +8,12 @@ period is [period_start, period_end). Every family statement takes the same name
 from __future__ import annotations
 
 import datetime
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from django.db import connection
 
 # The grains and their steps. A fact is expanded once per grain (CROSS JOIN) and grouped by its period start.
 GRAINS_SQL = (
@@ -141,3 +145,27 @@ def keyed_cte(aggregates: list[str], *, last_period: str = "%(today)s") -> str:
         f" WHERE a.dimension <> 'all' AND a.dimension_value IS NOT NULL AND cal.period_start <= {last_period}"
         ")"
     )
+
+
+INSERT_HEAD = re.compile(r"INSERT INTO sales_ops_kpisnapshot (\([^)]*\))\s*")
+FAMILY_ROWS = "kpi_family_rows"
+
+
+def write_rows(sql: str, params: Mapping[str, Any]) -> int:
+    """Run a family statement (`WITH ... INSERT INTO sales_ops_kpisnapshot (...) SELECT ...`) and return the rows
+    written. Its SELECT runs as CREATE TEMPORARY TABLE ... AS, which PostgreSQL may plan in parallel as it does
+    the same SELECT on its own (an INSERT ... SELECT never is), then one plain INSERT copies the rows over; the
+    temporary table goes with the transaction, or at once when the caller's transaction goes on."""
+    found = INSERT_HEAD.search(sql)
+    if found is None:
+        raise ValueError("a family statement must insert into sales_ops_kpisnapshot")
+    select = sql[: found.start()] + sql[found.end() :]
+    with connection.cursor() as cursor:
+        columns = found.group(1)
+        cursor.execute(f"CREATE TEMPORARY TABLE {FAMILY_ROWS} {columns} ON COMMIT DROP AS {select}", params)
+        cursor.execute(
+            f"INSERT INTO sales_ops_kpisnapshot {columns} SELECT * FROM {FAMILY_ROWS}"  # noqa: S608 -- constants
+        )
+        written = cursor.rowcount
+        cursor.execute(f"DROP TABLE {FAMILY_ROWS}")
+    return written

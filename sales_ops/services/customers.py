@@ -27,8 +27,6 @@ Rules decided here (KPIS.md leaves them open):
 
 from __future__ import annotations
 
-from django.db import connection
-
 from sales_ops.services.calendar import (
     GRAINS_SQL,
     Bounds,
@@ -37,6 +35,7 @@ from sales_ops.services.calendar import (
     local_date,
     owner_team_joins,
     period_start,
+    write_rows,
 )
 
 # The grains that carry dimensions other than `all` (days and weeks per owner would multiply the rows by ~20).
@@ -382,9 +381,7 @@ def _keyed_from_agg(aggregates: list[str]) -> str:
 def _run(sql: str, bounds: Bounds) -> int:
     from lifecycle.services.health import CUSTOMER_STAGES
 
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {**bounds.params(), "customer_stages": list(CUSTOMER_STAGES)})
-        return cursor.rowcount
+    return write_rows(sql, {**bounds.params(), "customer_stages": list(CUSTOMER_STAGES)})
 
 
 def write_stock(bounds: Bounds) -> int:

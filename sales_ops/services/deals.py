@@ -8,8 +8,6 @@ latest rate). Cycle lengths are intervals (exact), turned into days as decimals 
 
 from __future__ import annotations
 
-from django.db import connection
-
 from sales_ops.metrics import FUTURE_METRICS
 from sales_ops.services.calendar import (
     GRAINS_SQL,
@@ -22,6 +20,7 @@ from sales_ops.services.calendar import (
     local_date,
     owner_team_joins,
     period_start,
+    write_rows,
 )
 
 DIMENSIONS = [("owner", "owner"), ("team", "team"), ("pipeline", "pipeline"), ("type", "type")]
@@ -187,9 +186,7 @@ keyed AS (
 
 def write(bounds: Bounds) -> int:
     """Insert the conversion rows of the set being built; returns the number of rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(), bounds.params())
-        return cursor.rowcount
+    return write_rows(_sql(), bounds.params())
 
 
 # The open pipeline by stage (the pipeline dashboard's "by stage" table): open deals by the name of their stage
@@ -225,6 +222,4 @@ WHERE v.value IS NOT NULL
 
 def write_stages(bounds: Bounds) -> int:
     """Insert the open pipeline by stage into the set being built; returns the number of rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(STAGE_SQL, bounds.params())
-        return cursor.rowcount
+    return write_rows(STAGE_SQL, bounds.params())

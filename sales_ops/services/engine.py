@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -61,6 +62,23 @@ def tenant_lock(tenant_id: int, lock_class: int = LOCK_CLASS) -> Iterator[bool]:
         if acquired:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [lock_class, tenant_id])
+
+
+@contextmanager
+def statement_settings() -> Iterator[None]:
+    """The session settings of family statements (settings.KPI_RECOMPUTE_WORK_MEM), SET LOCAL inside the caller's
+    transaction and put back on exit (an enclosing transaction, as in tests, keeps its own). bench/kpi.py runs its
+    plain-SQL baseline under the same settings."""
+    work_mem = settings.KPI_RECOMPUTE_WORK_MEM
+    if not work_mem:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [work_mem])
+        previous = cursor.fetchone()[0]
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [previous])
 
 
 def calendar_bounds(tenant: Tenant, snapshot_set: KpiSnapshotSet, now: datetime.datetime) -> Bounds:
@@ -152,7 +170,7 @@ def kpi_set_build(
     _progress(job, tenant, progress=5)
     total = 0
     for index, (name, write) in enumerate(FAMILIES, start=1):
-        with tenant_context(tenant):
+        with tenant_context(tenant), statement_settings():
             count = write(bounds)
         total += count
         logger.info("KPI family %s of tenant %s: %s rows", name, tenant.pk, count)

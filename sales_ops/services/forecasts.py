@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from crm.models import Tenant
 from sales_ops.models import ForecastSnapshot
-from sales_ops.services.calendar import Bounds, insert_rows_sql
+from sales_ops.services.calendar import Bounds, insert_rows_sql, write_rows
 
 STEP_SQL = "(CASE {grain} WHEN 'month' THEN interval '1 month' ELSE interval '3 months' END)"
 
@@ -87,6 +87,4 @@ WITH keyed AS (
 
 def write_accuracy(bounds: Bounds) -> int:
     """Insert the forecast_accuracy rows of the set being built (reads its won_amount rows); returns the count."""
-    with connection.cursor() as cursor:
-        cursor.execute(ACCURACY_SQL, bounds.params())
-        return cursor.rowcount
+    return write_rows(ACCURACY_SQL, bounds.params())

@@ -6,8 +6,6 @@ reaching of mql (leads_mql, mql_to_sql_rate). A lead *reached* a status when it 
 
 from __future__ import annotations
 
-from django.db import connection
-
 from sales_ops.services.calendar import (
     GRAINS_SQL,
     Bounds,
@@ -19,6 +17,7 @@ from sales_ops.services.calendar import (
     local_date,
     owner_team_joins,
     period_start,
+    write_rows,
 )
 
 DIMENSIONS = [
@@ -90,6 +89,4 @@ agg AS (
 
 def write(bounds: Bounds) -> int:
     """Insert the acquisition rows of the set being built; returns the number of rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(), bounds.params())
-        return cursor.rowcount
+    return write_rows(_sql(), bounds.params())

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from crm.tenancy import tenant_context
 from sales_ops import tasks
@@ -67,6 +68,56 @@ def test_a_failed_run_keeps_the_old_set_and_the_next_completes(fy_tenant):
     assert snapshot(fy_tenant) == before
     with tenant_context(fy_tenant):
         assert KpiSnapshotSet.objects.count() == 1
+
+
+def test_a_recompute_leaves_other_tenants_sets_intact(fy_tenant, other_tenant):
+    LeadFactory(tenant=fy_tenant, created_at=local(2024, 6, 14))
+    LeadFactory(tenant=other_tenant, created_at=local(2024, 6, 13))
+    engine.kpi_recompute(tenant=fy_tenant, now=NOW)
+    theirs = engine.kpi_recompute(tenant=other_tenant, now=NOW)
+    their_rows = snapshot(other_tenant)
+    assert their_rows
+    LeadFactory(tenant=fy_tenant, created_at=local(2024, 6, 14, 15))
+    ours = engine.kpi_recompute(tenant=fy_tenant, now=NOW)
+    assert snapshot(fy_tenant)[("leads_created", "day", local(2024, 6, 14).date(), "all", "")] == 2
+    assert snapshot(other_tenant) == their_rows
+    with tenant_context(other_tenant):
+        assert list(KpiSnapshotSet.objects.values_list("pk", "is_current")) == [(theirs.pk, True)]
+        assert KpiSnapshot.objects.count() == theirs.row_count
+    with tenant_context(fy_tenant):
+        assert set(KpiSnapshot.objects.values_list("snapshot_set", flat=True)) == {ours.pk}
+        assert KpiSnapshot.objects.count() == ours.row_count
+
+
+def test_deleting_a_set_deletes_its_rows(fy_tenant):
+    """The snapshot table has no database foreign keys (bulk writes): Django's CASCADE still takes the rows."""
+    LeadFactory(tenant=fy_tenant, created_at=local(2024, 6, 14))
+    snapshot_set = engine.kpi_recompute(tenant=fy_tenant, now=NOW)
+    with tenant_context(fy_tenant):
+        assert KpiSnapshot.objects.filter(snapshot_set=snapshot_set).count() == snapshot_set.row_count > 0
+        KpiSnapshotSet.objects.filter(pk=snapshot_set.pk).delete()
+        assert not KpiSnapshot.objects.exists()
+
+
+def test_family_statements_run_with_the_recompute_work_mem(fy_tenant, settings):
+    settings.KPI_RECOMPUTE_WORK_MEM = "64MB"
+    seen = []
+
+    def family(bounds):  # type: ignore[no-untyped-def]
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW work_mem")
+            seen.append(cursor.fetchone()[0])
+        return 0
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        server = cursor.fetchone()[0]
+    with mock.patch.object(engine, "FAMILIES", [("probe", family)]):
+        engine.kpi_recompute(tenant=fy_tenant, now=NOW)
+    assert seen == ["64MB"]
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == server  # SET LOCAL: over with the family's transaction
 
 
 @pytest.fixture
