@@ -298,9 +298,8 @@ def _choice_lookup(choices: type[models.TextChoices], language: str) -> dict[str
     not for every cell of a million-row file."""
     lookup: dict[str, str] = {}
     with translation.override(language or None):
-        for choice_value, label in reversed(
-            choices.choices
-        ):  # the first choice wins a clash, as a scan would
+        # Backwards, so that the first choice wins a clash, as a scan in order would.
+        for choice_value, label in reversed(choices.choices):
             lookup[str(label).lower()] = str(choice_value)
             lookup[str(choice_value).lower()] = str(choice_value)
     return lookup

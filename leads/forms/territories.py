@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.formstyle import StyledForm, choice_field
 from crm.models import Tenant, ValueListKey
-from crm.value_lists import value_list
+from crm.value_lists import choices_of, value_list
 from leads.selectors import territories as territories_selectors
 
 
@@ -74,7 +74,7 @@ class TerritoryForm(StyledForm):
 def size_band_choices(tenant: Tenant, kept: list[str]) -> list[tuple[str, str]]:
     """(value, label) of the company's active size bands, then `kept` values no longer active."""
     values = value_list(tenant=tenant, list_key=ValueListKey.SIZE_BAND)
-    choices = [(item.value, item.label) for item in values if not item.retired]
+    choices = choices_of(values)
     labels = {item.value: item.label for item in values}
     return choices + [(value, labels.get(value, value)) for value in kept if value not in dict(choices)]
 

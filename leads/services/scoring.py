@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Activity
 from crm.models import Tenant, User, ValueListKey
-from crm.value_lists import built_in_label, value_list
+from crm.value_lists import built_in_label, match_value, value_list
 from leads.models import Lead, LeadStatus, ScoringCategory, ScoringField, ScoringRule, SizeBand, SourceKind
 from leads.services.criteria import criterion_norm
 
@@ -254,14 +254,6 @@ def leads_rescore_all_on_commit(tenant: Tenant) -> None:
     rescore_leads.delay_on_commit(tenant.pk)
 
 
-def _size_bands(tenant: Tenant | None) -> list[str]:
-    if tenant is None:
-        return list(SizeBand.values)
-    return [
-        item.value for item in value_list(tenant=tenant, list_key=ValueListKey.SIZE_BAND) if not item.retired
-    ]
-
-
 def scoring_rule_normalize(
     *, field: str, value: str, points: object, tenant: Tenant | None = None, current: str = ""
 ) -> tuple[str, str, int]:
@@ -278,8 +270,21 @@ def scoring_rule_normalize(
         raise ValidationError({"field": _("Choose what the rule looks at.")})
     if not value:
         errors["value"] = _("Enter the value the rule matches.")
-    elif field == ScoringField.SIZE_BAND and value != current and value not in (bands := _size_bands(tenant)):
-        errors["value"] = _("Choose one of the company sizes: %(values)s.") % {"values": ", ".join(bands)}
+    elif field == ScoringField.SIZE_BAND:
+        # A value of the company's size band list, as the list spells it (the built-in bands without a tenant).
+        bands = value_list(tenant=tenant, list_key=ValueListKey.SIZE_BAND) if tenant else []
+        found = (
+            match_value(bands, value, current=current)
+            if tenant
+            else (value if value in SizeBand.values else None)
+        )
+        if found is None:
+            active = [item.value for item in bands if not item.retired] if tenant else list(SizeBand.values)
+            errors["value"] = _("Choose one of the company sizes: %(values)s.") % {
+                "values": ", ".join(active)
+            }
+        else:
+            value = found
     elif field == ScoringField.SOURCE_KIND and value not in SourceKind.values:
         errors["value"] = _("Use inbound or incentive.")
     elif field == ScoringField.RECENT_ACTIVITIES:

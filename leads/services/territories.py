@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from crm.models import Tenant, User, ValueListKey
-from crm.value_lists import value_list
+from crm.value_lists import match_value, value_list
 from leads.models import Territory, TerritoryMember
 from leads.services.assignment import assignable_user_ids
 
@@ -44,10 +44,10 @@ def _validate_territory(tenant: Tenant, territory: Territory, member_ids: Sequen
             .first()
             or []
         )
-    active = {
-        item.value for item in value_list(tenant=tenant, list_key=ValueListKey.SIZE_BAND) if not item.retired
-    }
-    bad_bands = [b for b in territory.size_bands if b not in active and b not in kept]
+    bands = value_list(tenant=tenant, list_key=ValueListKey.SIZE_BAND)
+    found = [match_value(bands, b, current=b if b in kept else "") for b in territory.size_bands]
+    bad_bands = [b for b, value in zip(territory.size_bands, found, strict=True) if value is None]
+    territory.size_bands = [value for value in found if value is not None]  # as the list spells them
     if bad_bands:
         errors["size_bands"] = _("Unknown company size: %(values)s.") % {"values": ", ".join(bad_bands)}
     if territory.priority is None or int(territory.priority) < 0:

@@ -46,6 +46,13 @@ def test_a_territory_routes_and_a_rule_scores_the_companys_own_size_band(
             tenant=tenant, actor=admin_member.user, field=ScoringField.SIZE_BAND, value=big_band, points=25
         )
         assert rule.value == big_band
+        # a band named by its label (or in another case) is stored as the list spells its value
+        by_label = scoring_rule_create(
+            tenant=tenant, actor=admin_member.user, field=ScoringField.SIZE_BAND, value="1–10", points=-5
+        )
+        assert by_label.value == "1-10"
+        named = territory_create(tenant=tenant, actor=admin_member.user, name="Small", size_bands=["1–10"])
+        assert named.size_bands == ["1-10"]
         with pytest.raises(ValidationError) as refused:
             territory_create(tenant=tenant, actor=admin_member.user, name="Huge", size_bands=["huge"])
         assert "size_bands" in refused.value.message_dict
