@@ -41,3 +41,24 @@ def historical_import_running() -> bool:
 def owner_statuses() -> tuple[str, ...]:
     """The membership statuses an owner chosen for a record may have here: active, or any during an import."""
     return ANY_STATUS if _historical.get() else ACTIVE_ONLY
+
+
+_clocks_at_end: ContextVar[bool] = ContextVar("crm_lead_clocks_at_end", default=False)
+
+
+@contextmanager
+def lead_clocks_at_end() -> Iterator[None]:
+    """The activities logged inside the block are new rows of an import job that moves the leads' activity clocks
+    for all of them at its end (leads.services.activity.leads_catch_up_activity_clocks, from the job's
+    RowImporter.settle, in the transaction that ends the job however it ends): one UPDATE per lead per job instead
+    of one per lead per chunk (each costs a new version of the lead's row in all its indexes and a history event).
+    While the job runs, the clocks of the leads it touches lag behind the activities already imported."""
+    token = _clocks_at_end.set(True)
+    try:
+        yield
+    finally:
+        _clocks_at_end.reset(token)
+
+
+def lead_clocks_deferred() -> bool:
+    return _clocks_at_end.get()

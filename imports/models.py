@@ -75,6 +75,9 @@ class ImportJob(TenantOwnedModel):
     runs = models.PositiveSmallIntegerField(default=0, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last id the kind's table had handed out when the job first started (crm.records.last_id): the records
+    # the job creates have higher ids, which is how RowImporter.settle finds them at the job's end, in any run.
+    id_floor = models.BigIntegerField(null=True, blank=True, editable=False)
     # What the importing member chose for this file: {"create_missing_owners": bool, "add_missing_values": bool}.
     options = models.JSONField(default=dict, blank=True)
     # What the job added to the company because of its options: {"owners": [emails], "values": {list: [values]}}.

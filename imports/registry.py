@@ -73,6 +73,14 @@ class RowImporter:
         job instead of once per row (the lifecycle recompute of the accounts the subscriptions touched)."""
         return None
 
+    @classmethod
+    def settle(cls, *, tenant: Tenant, job: Any) -> None:
+        """Runs once when the job stops for good, in the transaction that says so: done, failed after some chunks
+        or given up after its worker died MAX_RUNS times (not for a dry run, which kept nothing). For the work a
+        kind leaves to the job's end for every row it committed, in whichever run (the leads' activity clocks of
+        the activities it logged, found by id above `job.id_floor`). Must be idempotent."""
+        return None
+
 
 @dataclass(frozen=True)
 class ImportKind:

@@ -41,6 +41,7 @@ from crm.errors import AppError
 from crm.imported import historical_import
 from crm.locks import advisory_lock, advisory_lock_free
 from crm.models import Membership, MembershipStatus, Role, Tenant, User
+from crm.records import last_id
 from crm.tenancy import tenant_context
 from crm.value_lists import value_lists_can_edit
 from imports import files
@@ -349,14 +350,21 @@ def _drop_file(job: ImportJob) -> None:
             logger.warning("import job %s: could not delete its file %s", job.pk, job.file.name)
 
 
+def _settle(tenant: Tenant, job: ImportJob, kind: ImportKind | None) -> None:
+    """The kind's work left to the end of a job that stops for good (RowImporter.settle), for what it kept."""
+    if kind is not None and not job.dry_run and job.processed:
+        kind.importer.settle(tenant=tenant, job=job)
+
+
 def _fail(tenant: Tenant, job_id: int, message: str) -> None:
-    with tenant_context(tenant):
-        job = ImportJob.objects.filter(tenant=tenant, pk=job_id).first()
+    with tenant_context(tenant), transaction.atomic():
+        job = ImportJob.objects.select_for_update().filter(tenant=tenant, pk=job_id).first()
         if job is None:
             return
         ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
             status=ImportStatus.FAILED, message=message[:500], finished_at=timezone.now(), file=""
         )
+        _settle(tenant, job, get_kind(job.kind))
         transaction.on_commit(lambda: _drop_file(job))
 
 
@@ -380,6 +388,7 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
             ) % {"runs": job.runs, "processed": job.processed}
             job.save(update_fields=["status", "message", "finished_at", "updated_at"])
             logger.error("import job %s of tenant %s failed after %s runs", job.pk, tenant.pk, job.runs)
+            _settle(tenant, job, kind)
             if not job.dry_run:
                 transaction.on_commit(lambda: _drop_file(job))
             return None
@@ -395,6 +404,7 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
         except ImportFileError as exc:
             job.status, job.message, job.finished_at = ImportStatus.FAILED, str(exc), timezone.now()
             job.save(update_fields=["status", "message", "finished_at", "updated_at"])
+            _settle(tenant, job, kind)
             if not job.dry_run:
                 transaction.on_commit(lambda: _drop_file(job))
             return None
@@ -405,7 +415,8 @@ def _start(tenant: Tenant, job_id: int) -> tuple[ImportJob, ImportKind, Membersh
             job.status = ImportStatus.RUNNING
             job.started_at = timezone.now()
             job.total = total
-            fields += ["status", "started_at", "total"]
+            job.id_floor = last_id(kind.model) if kind.model is not None else None
+            fields += ["status", "started_at", "total", "id_floor"]
         else:
             logger.warning(
                 "import job %s of tenant %s resumes after %s rows (run %s)",
@@ -686,6 +697,7 @@ def _run_started_job(
             return  # another runner finishes it
         if not job.dry_run:
             importer.finish()
+            kind.importer.settle(tenant=tenant, job=job)
         ImportJob.objects.filter(tenant=tenant, pk=job_id).update(
             status=ImportStatus.DONE,
             finished_at=timezone.now(),

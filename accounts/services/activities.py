@@ -34,6 +34,7 @@ from accounts.services.common import (
     check_owner_assignable,
 )
 from accounts.signals import activities_logged_many, activity_changed, activity_logged, activity_logging
+from crm.bulk import copy_insert
 from crm.errors import AppError
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.records import actor_membership, record_restore, record_soft_delete, without_external_id_clashes
@@ -289,7 +290,7 @@ def activities_log_many(
     )
     activities = [activity for _index, activity in valid]
     with _history(actor):
-        Activity.objects.bulk_create(activities)
+        copy_insert(Activity, activities)
     if activities:
         activities_logged_many.send(sender=Activity, tenant=tenant, activities=activities)
     for index, activity in valid:

@@ -34,6 +34,7 @@ from accounts.services.activities import ActivityDraft, activities_log_many, act
 from accounts.services.contacts import contact_create, contact_update
 from accounts.services.opportunities import opportunity_create, opportunity_update
 from crm.filtering import filterset_rows
+from crm.imported import lead_clocks_at_end
 from crm.models import Membership, Tenant, ValueListKey
 from imports.kinds.common import (
     ADMIN_OPS,
@@ -48,6 +49,7 @@ from imports.kinds.common import (
 from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Lead
+from leads.services.activity import leads_catch_up_activity_clocks
 
 DELETED = gettext_lazy("This external id belongs to a deleted record; restore it first.")
 
@@ -456,11 +458,18 @@ class ActivityImporter(RowImporter):
                 ActivityDraft(kind=kind, subject=subject, owner=owner or context.user, fields=fields)
             )
             indexes.append(index)
-        # prepare() read every activity holding the chunk's external ids; the rows here name none of them.
-        logged = activities_log_many(
-            tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
-        )
+        # prepare() read every activity holding the chunk's external ids; the rows here name none of them. The
+        # leads' activity clocks of these new activities move once at the job's end (settle).
+        with lead_clocks_at_end():
+            logged = activities_log_many(
+                tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
+            )
         return self.created_outcomes(indexes, logged, outcomes)
+
+    @classmethod
+    def settle(cls, *, tenant: Tenant, job: Any) -> None:
+        """The leads' activity clocks for the activities the job logged as sets (import_many), once per lead."""
+        leads_catch_up_activity_clocks(tenant=tenant, after_activity_id=job.id_floor or 0)
 
     def import_row(self, row: Row) -> str:
         context = self.context

@@ -14,7 +14,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
-from crm.imported import historical_import_running
+from accounts.models import Activity
+from crm.imported import historical_import_running, lead_clocks_deferred
 from crm.models import Tenant, User
 from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
@@ -104,7 +105,8 @@ def leads_record_activities(*, tenant: Tenant, activities: Sequence[Any]) -> Non
     back); outside an import a `new` lead becomes `working`, stamped with the first of them in order. A done
     activity changes a score only through the "recent activities" rules (done in the last 30 days): the leads
     with such an activity are rescored in one UPDATE (leads.services.scoring.leads_rescore_ids); an import of
-    older history leaves the scores, which it cannot change, alone."""
+    older history leaves the scores, which it cannot change, alone. Inside crm.imported.lead_clocks_at_end() (an
+    import job's set of new activities) the clocks are left to the job's end (leads_catch_up_activity_clocks)."""
     latest: dict[int, datetime.datetime] = {}
     first: dict[int, datetime.datetime] = {}
     rescore: set[int] = set()
@@ -118,7 +120,7 @@ def leads_record_activities(*, tenant: Tenant, activities: Sequence[Any]) -> Non
         if activity.kind in WORKING_KINDS:
             latest[lead_id] = max(latest.get(lead_id, at), at)
             first.setdefault(lead_id, at)
-    if latest:
+    if latest and not lead_clocks_deferred():
         ids = sorted(latest)
         with connection.cursor() as cursor:
             cursor.execute(
@@ -143,3 +145,29 @@ def leads_record_activities(*, tenant: Tenant, activities: Sequence[Any]) -> Non
                 )
     if rescore:
         leads_rescore_ids(tenant=tenant, lead_ids=sorted(rescore))
+
+
+def leads_catch_up_activity_clocks(*, tenant: Tenant, after_activity_id: int) -> int:
+    """Move the activity clock of every lead with done calls, emails or meetings among the tenant's activities of
+    id above `after_activity_id` (the ones an import job logged, crm.imported.lead_clocks_at_end) to the latest of
+    them, never back: leads_record_activities' clock rule, once per lead for the whole job. Idempotent (a job that
+    resumes after its worker died may run it again). One statement; returns the number of leads whose clock
+    moved. Imports replay history, so no status moves here (crm.imported)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE leads_lead l
+            SET last_activity_at = m.at
+            FROM (
+                SELECT a.lead_id, max(a.occurred_at) AS at
+                FROM {Activity._meta.db_table} a
+                WHERE a.tenant_id = %s AND a.id > %s AND a.lead_id IS NOT NULL AND a.done
+                  AND a.kind = ANY(%s) AND a.occurred_at IS NOT NULL AND a.deleted_at IS NULL
+                GROUP BY a.lead_id
+            ) m
+            WHERE l.id = m.lead_id AND l.tenant_id = %s
+              AND (l.last_activity_at IS NULL OR l.last_activity_at < m.at)
+            """,  # noqa: S608 -- the table name is the model's own; every value is a parameter
+            [tenant.pk, after_activity_id, sorted(WORKING_KINDS), tenant.pk],
+        )
+        return cursor.rowcount

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.bulk import copy_insert
 from crm.errors import AppError
 from crm.history import history_actor
 from crm.models import Membership, Tenant, User
@@ -247,7 +248,7 @@ def leads_create_many(
         if lead.owner_id:
             lead.assigned_at = lead.created_at
     with history_actor(actor):
-        Lead.objects.bulk_create(leads)
+        copy_insert(Lead, leads)
     for index, lead in valid:
         results[index] = lead
     return cast(list[Lead | Exception], results)  # every draft got its lead or its error above

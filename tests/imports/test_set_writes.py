@@ -10,7 +10,6 @@ import datetime
 
 import pytest
 from django.db import IntegrityError, connection
-from django.db.models.query import QuerySet
 from django.utils import timezone
 
 from accounts.models import Activity
@@ -19,6 +18,7 @@ from crm.tenancy import tenant_context
 from imports.models import ImportStatus
 from imports.registry import RowImporter, get_kind
 from leads.models import Lead, LeadStatus, ScoringField, Territory
+from leads.services import leads as leads_services
 from tests.factories_ops import ScoringRuleFactory, TerritoryFactory, TerritoryMemberFactory
 from tests.imports.conftest import csv_text, list_values
 
@@ -234,16 +234,15 @@ def test_activities_written_as_a_set_equal_activities_written_one_by_one(
 
 
 def test_a_set_the_database_refuses_is_written_row_by_row(tenant, admin_member, run_import, monkeypatch):
-    original = QuerySet.bulk_create
     refused = {"n": 0}
 
-    def bulk_create(self, objs, *args, **kwargs):
-        if self.model is Lead:
-            refused["n"] += 1
-            raise IntegrityError("a constraint another writer raced to")
-        return original(self, objs, *args, **kwargs)
+    def copy_insert(model, objs):
+        assert model is Lead
+        refused["n"] += 1
+        raise IntegrityError("a constraint another writer raced to")
 
-    monkeypatch.setattr(QuerySet, "bulk_create", bulk_create)
+    # The set's one INSERT (crm.bulk.copy_insert) is refused; the rows one by one save normally.
+    monkeypatch.setattr(leads_services, "copy_insert", copy_insert)
     job = run_import(
         admin_member,
         "leads",
