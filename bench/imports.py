@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--activities", type=int, default=1_000_000)
     parser.add_argument("--database", default="crm_bench_imports")
     parser.add_argument("--keep-files", action="store_true", help="keep the generated CSV files")
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="also print the time of the import's database statements per 1,000 rows (a slower run)",
+    )
     return parser.parse_args(argv)
 
 
@@ -160,6 +165,70 @@ def copy_rate(path: Path) -> float:
     return rows / elapsed
 
 
+class StatementClock:
+    """Times each database statement of the import (psycopg's execute, COPY and commit), grouped by its text."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.on = False
+
+    def add(self, key: str, began: float) -> None:
+        if self.on:
+            self.seconds[key] = self.seconds.get(key, 0.0) + time.perf_counter() - began
+            self.calls[key] = self.calls.get(key, 0) + 1
+
+    def install(self) -> None:
+        import contextlib
+        import re
+
+        import psycopg
+
+        clock = self
+        execute, copy, commit = psycopg.Cursor.execute, psycopg.Cursor.copy, psycopg.Connection.commit
+
+        def key_of(query: object) -> str:
+            text = query.decode() if isinstance(query, bytes) else str(query)
+            text = re.sub(r"SELECT set_config\('pghistory.context_id'.*?true\); ", "", text)
+            return re.sub(r"\s+", " ", text).strip()[:100]
+
+        def timed_execute(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            try:
+                return execute(self, query, params, **kwargs)
+            finally:
+                clock.add(key_of(query), began)
+
+        @contextlib.contextmanager
+        def timed_copy(self, statement, *args, **kwargs):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            with copy(self, statement, *args, **kwargs) as block:
+                yield block
+            clock.add(key_of(statement) + " (with the rows' formatting)", began)
+
+        def timed_commit(self):  # type: ignore[no-untyped-def]
+            began = time.perf_counter()
+            try:
+                return commit(self)
+            finally:
+                clock.add("COMMIT (deferred foreign-key checks)", began)
+
+        psycopg.Cursor.execute = timed_execute  # type: ignore[method-assign]
+        psycopg.Cursor.copy = timed_copy  # type: ignore[method-assign,assignment]
+        psycopg.Connection.commit = timed_commit  # type: ignore[method-assign]
+
+    def report(self, rows: int, wall: float) -> None:
+        total = sum(self.seconds.values())
+        out(f"  database statements: {total:.1f} s of the import's {wall:.1f} s; per 1,000 rows:")
+        for key, seconds in sorted(self.seconds.items(), key=lambda item: -item[1])[:12]:
+            out(f"    {seconds * 1000 * 1000 / rows:7.1f} ms  x{self.calls[key]:<6} {key}")
+        self.seconds.clear()
+        self.calls.clear()
+
+
+CLOCK = StatementClock()
+
+
 def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, object]:  # type: ignore[no-untyped-def]
     from django.core.files import File
 
@@ -191,9 +260,11 @@ def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, objec
     BrokerSafeTask.apply_async = keep  # type: ignore[method-assign]
     try:
         began = time.perf_counter()
+        CLOCK.on = True
         services.import_job_run(tenant=tenant, job_id=job.pk)
         elapsed = time.perf_counter() - began
     finally:
+        CLOCK.on = False
         BrokerSafeTask.apply_async = original  # type: ignore[method-assign]
     began = time.perf_counter()
     for task, args, kwargs in queued:
@@ -205,12 +276,16 @@ def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, objec
     )
     with tenant_context(tenant):
         job.refresh_from_db()
+    if CLOCK.seconds:
+        CLOCK.report(job.processed, elapsed)
     return job.processed / elapsed, job
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_django(args.database)
+    if args.statements:
+        CLOCK.install()
     from bench.generate import PASSWORD
     from crm import services as crm_services
     from crm.models import Membership, Role, User
