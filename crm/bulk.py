@@ -13,7 +13,7 @@ The history context (actor, import job) is the one the caller's `pghistory.conte
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -51,7 +51,7 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     pk = meta.pk
     values = [_value_of(field) for field in fields]
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(field.column) for field in fields)
+    columns = ", ".join(qn(cast(str, field.column)) for field in fields)
     twin = qn(f"bulk_{table}")
     with connection.cursor() as cursor:
         cursor.execute(

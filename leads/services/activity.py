@@ -14,7 +14,6 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
-from accounts.models import Activity
 from crm.imported import historical_import_running, lead_clocks_deferred
 from crm.models import Tenant, User
 from crm.records import actor_membership
@@ -155,19 +154,19 @@ def leads_catch_up_activity_clocks(*, tenant: Tenant, after_activity_id: int) ->
     moved. Imports replay history, so no status moves here (crm.imported)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
+            """
             UPDATE leads_lead l
             SET last_activity_at = m.at
             FROM (
                 SELECT a.lead_id, max(a.occurred_at) AS at
-                FROM {Activity._meta.db_table} a
+                FROM accounts_activity a
                 WHERE a.tenant_id = %s AND a.id > %s AND a.lead_id IS NOT NULL AND a.done
                   AND a.kind = ANY(%s) AND a.occurred_at IS NOT NULL AND a.deleted_at IS NULL
                 GROUP BY a.lead_id
             ) m
             WHERE l.id = m.lead_id AND l.tenant_id = %s
               AND (l.last_activity_at IS NULL OR l.last_activity_at < m.at)
-            """,  # noqa: S608 -- the table name is the model's own; every value is a parameter
+            """,
             [tenant.pk, after_activity_id, sorted(WORKING_KINDS), tenant.pk],
         )
         return cursor.rowcount
