@@ -13,7 +13,7 @@ statuses and timestamps as they were. Inside `historical_import()`:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 
 from crm.models import MembershipStatus
@@ -25,13 +25,18 @@ ANY_STATUS = (MembershipStatus.ACTIVE, MembershipStatus.INVITED, MembershipStatu
 
 
 @contextmanager
-def historical_import() -> Iterator[None]:
-    """Mark the writes inside the block as history being imported (see the module's docstring)."""
-    token = _historical.set(True)
+def _raised(flag: ContextVar[bool]) -> Iterator[None]:
+    """`flag` is True inside the block (this thread or task only), as it was after it."""
+    token = flag.set(True)
     try:
         yield
     finally:
-        _historical.reset(token)
+        flag.reset(token)
+
+
+def historical_import() -> AbstractContextManager[None]:
+    """Mark the writes inside the block as history being imported (see the module's docstring)."""
+    return _raised(_historical)
 
 
 def historical_import_running() -> bool:
@@ -46,18 +51,13 @@ def owner_statuses() -> tuple[str, ...]:
 _clocks_at_end: ContextVar[bool] = ContextVar("crm_lead_clocks_at_end", default=False)
 
 
-@contextmanager
-def lead_clocks_at_end() -> Iterator[None]:
+def lead_clocks_at_end() -> AbstractContextManager[None]:
     """The activities logged inside the block are new rows of an import job that moves the leads' activity clocks
     for all of them at its end (leads.services.activity.leads_catch_up_activity_clocks, from the job's
     RowImporter.settle, in the transaction that ends the job however it ends): one UPDATE per lead per job instead
     of one per lead per chunk (each costs a new version of the lead's row in all its indexes and a history event).
     While the job runs, the clocks of the leads it touches lag behind the activities already imported."""
-    token = _clocks_at_end.set(True)
-    try:
-        yield
-    finally:
-        _clocks_at_end.reset(token)
+    return _raised(_clocks_at_end)
 
 
 def lead_clocks_deferred() -> bool:
