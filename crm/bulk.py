@@ -32,10 +32,11 @@ _PLAIN = (
 
 def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
     attname = field.attname
-    if isinstance(field, _PLAIN) and not getattr(field, "auto_now", False):
+    if isinstance(field, _PLAIN):
         return lambda obj: getattr(obj, attname)
     if isinstance(field, models.DateTimeField) and not (field.auto_now or field.auto_now_add):
-        return lambda obj: getattr(obj, attname)
+        # As the ORM writes it (a naive time is made aware in the current time zone, with its warning).
+        return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
 
 
