@@ -13,6 +13,7 @@ The history context (actor, import job) is the one the caller's `pghistory.conte
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, cast
 
 from django.db import connection, models
@@ -30,14 +31,32 @@ _PLAIN = (
 )
 
 
-def _value_of(field: models.Field) -> Callable[[models.Model], Any]:
+def _prepared(field: models.Field) -> Callable[[models.Model], Any]:
+    """The value of a field that is not written as held: as the ORM prepares it for an insert."""
     attname = field.attname
-    if isinstance(field, _PLAIN):
-        return lambda obj: getattr(obj, attname)
     if isinstance(field, models.DateTimeField) and not (field.auto_now or field.auto_now_add):
-        # As the ORM writes it (a naive time is made aware in the current time zone, with its warning).
+        # A naive time is made aware in the current time zone (with the ORM's warning).
         return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
+def _row_maker(
+    fields: Sequence[models.Field],
+) -> tuple[list[models.Field], Callable[[models.Model], list[Any]]]:
+    """(the fields in the order of the rows, obj -> its row): the plain fields first, read at once
+    (operator.attrgetter), then the others, prepared one by one."""
+    plain = [field for field in fields if isinstance(field, _PLAIN)]
+    others = [field for field in fields if not isinstance(field, _PLAIN)]
+    names = [field.attname for field in plain]
+    read = attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))
+    prepared = [_prepared(field) for field in others]
+
+    def row(obj: models.Model) -> list[Any]:
+        values = list(read(obj))
+        values.extend(prepare(obj) for prepare in prepared)
+        return values
+
+    return plain + others, row
 
 
 def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
@@ -48,9 +67,8 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
         return
     meta = model._meta
     table = meta.db_table
-    fields = list(meta.concrete_fields)
     pk = meta.pk
-    values = [_value_of(field) for field in fields]
+    fields, row_of = _row_maker(list(meta.concrete_fields))
     qn = connection.ops.quote_name
     columns = ", ".join(qn(cast(str, field.column)) for field in fields)
     twin = qn(f"bulk_{table}")
@@ -67,7 +85,7 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
             cursor.execute(f"CREATE TEMPORARY TABLE {twin} (LIKE {qn(table)}) ON COMMIT DELETE ROWS")
         with cursor.cursor.copy(f"COPY {twin} ({columns}) FROM STDIN") as copy:  # noqa: S608 -- model's own names
             for obj in objs:
-                copy.write_row([value(obj) for value in values])
+                copy.write_row(row_of(obj))
         cursor.execute(
             f"WITH moved AS (DELETE FROM {twin} RETURNING {columns}) "  # noqa: S608 -- model's own names
             f"INSERT INTO {qn(table)} ({columns}) SELECT {columns} FROM moved"

@@ -138,7 +138,7 @@ class Row:
             self.errors.append(RowError(column, reason))
 
     def has_error(self, column: str) -> bool:
-        return any(error.column == column for error in self.errors)
+        return bool(self.errors) and any(error.column == column for error in self.errors)
 
     def check(self) -> None:
         """Raise RowErrors with every bad cell found so far; importers call it before they write."""
