@@ -12,6 +12,7 @@ The history context (actor, import job) is the one the caller's `pghistory.conte
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any, cast
@@ -35,8 +36,15 @@ def _prepared(field: models.Field) -> Callable[[models.Model], Any]:
     """The value of a field that is not written as held: as the ORM prepares it for an insert."""
     attname = field.attname
     if isinstance(field, models.DateTimeField) and not (field.auto_now or field.auto_now_add):
-        # A naive time is made aware in the current time zone (with the ORM's warning).
-        return lambda obj: field.get_db_prep_save(getattr(obj, attname), connection)
+
+        def moment(obj: models.Model) -> Any:
+            value = getattr(obj, attname)
+            if value is None or (type(value) is datetime.datetime and value.utcoffset() is not None):
+                return value  # what the ORM's preparation gives for these
+            # Anything else as the ORM prepares it (a naive time made aware, with the ORM's warning).
+            return field.get_db_prep_save(value, connection)
+
+        return moment
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
 
 

@@ -8,7 +8,7 @@ entity's own rules (who may edit, what a merged record may do) stay in its app."
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -40,6 +40,16 @@ def external_id_clash(*, editable: bool, message: str) -> ValidationError:
     return ValidationError({"external_id": message if editable else str(EXTERNAL_ID_UNAVAILABLE)})
 
 
+def with_external_ids(model: type[M], *, tenant: Tenant, external_ids: Iterable[str]) -> QuerySet[M]:
+    """The tenant's records of `model` holding any of `external_ids` (non-empty ones), through the unique index on
+    (tenant, external_id), which is partial (empty ids are not unique). The query says `external_id <> ''`
+    itself: PostgreSQL proves an IN list implies it only up to 100 values, and without the index a chunk's 1,000
+    ids were looked up by reading every record of the tenant (15 s at a million activities)."""
+    return model._default_manager.filter(tenant=tenant, external_id__in=list(external_ids)).exclude(
+        external_id=""
+    )
+
+
 def without_external_id_clashes(
     *,
     model: type[Any],
@@ -60,10 +70,7 @@ def without_external_id_clashes(
     taken = (
         {}
         if read
-        else {
-            obj.external_id: obj
-            for obj in model._default_manager.filter(tenant=tenant, external_id__in=wanted)
-        }
+        else {obj.external_id: obj for obj in with_external_ids(model, tenant=tenant, external_ids=wanted)}
     )
     seen: set[str] = set()
     kept = []

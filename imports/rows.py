@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from crm.imported import ANY_STATUS
 from crm.models import Membership, Tenant, User
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large
+from crm.records import with_external_ids
 from crm.services import member_add_deactivated
 from crm.validators import CONTROL_CHARACTERS, date_in_range, out_of_range_message
 
@@ -365,7 +366,7 @@ class ImportContext:
         wanted = {value.strip() for value in external_ids if value and value.strip()} - set(cache)
         if not wanted:
             return
-        qs = model._default_manager.filter(tenant=self.tenant, external_id__in=wanted)
+        qs = with_external_ids(model, tenant=self.tenant, external_ids=wanted)
         if select_related:
             qs = qs.select_related(*select_related)
         if only:
