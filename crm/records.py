@@ -44,8 +44,8 @@ def with_external_ids(model: type[M], *, tenant: Tenant, external_ids: Iterable[
     """The tenant's records of `model` holding any of `external_ids` (non-empty ones), through the unique index on
     (tenant, external_id), which is partial (empty ids are not unique). The query says `external_id <> ''`
     itself: PostgreSQL proves an IN list implies it only up to 100 values, and without the index a chunk's 1,000
-    ids were looked up by reading every record of the tenant (85 ms a chunk on average over an import of a million
-    activities, growing with the table; about 2 ms through the index)."""
+    ids were looked up by reading every record of the tenant (at a million activities, with current statistics:
+    a parallel scan of 9.9 s against 2 ms through the index)."""
     return model._default_manager.filter(tenant=tenant, external_id__in=list(external_ids)).exclude(
         external_id=""
     )
