@@ -287,7 +287,7 @@ class AnalyzeStandIn:
 
 
 ANALYZE = AnalyzeStandIn()
-TABLES = {"leads": ["leads_lead", "crm_search_entry"], "activities": ["accounts_activity"]}
+TABLES = {"leads": ["leads_lead"], "activities": ["accounts_activity"]}
 
 
 def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, object]:  # type: ignore[no-untyped-def]
