@@ -17,7 +17,9 @@ from collections.abc import Callable, Sequence
 from operator import attrgetter
 from typing import Any, cast
 
+from django.core.exceptions import ValidationError
 from django.db import connection, models
+from django.db.models.expressions import DatabaseDefault
 
 # Fields whose value is written as the instance holds it (psycopg adapts it); others go through the field's own
 # preparation (auto_now stamps, JSON).
@@ -101,3 +103,71 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+class SetCleaner:
+    """`full_clean(exclude, validate_unique=False, validate_constraints=False)` for the many instances of one
+    model a set write validates (import chunks), with each plain field's cleaning done once per distinct value:
+    a field's own checks (length, choices, email, number range) depend on the value alone, and a chunk repeats
+    most of its values (statuses, kinds, regions, owners' companies), so the second row with "working" reuses the
+    first row's answer. Relations, unhashable values (JSON), times and decimals (equal values that are not the same:
+    one instant in two time zones, 1.0 and 1.00 with their digits) are cleaned every time, as is the model's own
+    clean(). The errors are those full_clean raises, field by field."""
+
+    _MEMO = (
+        models.CharField,
+        models.TextField,
+        models.IntegerField,
+        models.BooleanField,
+        models.DurationField,
+    )
+
+    def __init__(self, model: type[models.Model], exclude: Sequence[str] = ()) -> None:
+        skip = set(exclude)
+        self.fields = [
+            (field, isinstance(field, self._MEMO) and not field.is_relation)
+            for field in model._meta.fields
+            if field.name not in skip and not field.generated
+        ]
+        self.memo: dict[tuple[str, type, Any], tuple[Any, list[Any] | None]] = {}
+
+    def clean(self, obj: models.Model) -> None:
+        """Clean `obj`'s fields (setting their cleaned values) and run its clean(); raise ValidationError with
+        every field's errors, as full_clean does."""
+        errors: dict[str, Any] = {}
+        for field, memo in self.fields:
+            attname = field.attname
+            raw = getattr(obj, attname)
+            if field.blank and raw in field.empty_values:
+                continue
+            if isinstance(raw, DatabaseDefault):
+                continue
+            key = (attname, type(raw), raw) if memo else None
+            if key is not None:
+                try:
+                    known = self.memo.get(key)
+                except TypeError:  # an unhashable value
+                    key, known = None, None
+                if known is not None:
+                    value, failed = known
+                    if failed is None:
+                        setattr(obj, attname, value)
+                    else:
+                        errors[field.name] = list(failed)
+                    continue
+            try:
+                value = field.clean(raw, obj)
+            except ValidationError as exc:
+                errors[field.name] = exc.error_list
+                if key is not None:
+                    self.memo[key] = (None, list(exc.error_list))
+                continue
+            setattr(obj, attname, value)
+            if key is not None:
+                self.memo[key] = (value, None)
+        try:
+            obj.clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
