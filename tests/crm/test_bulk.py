@@ -17,6 +17,7 @@ from crm.history import history_actor
 from crm.records import with_external_ids
 from crm.tenancy import tenant_context
 from leads.models import Lead
+from leads.services.leads import CLEAN_EXCLUDE
 from tests.factories import UserFactory
 from tests.factories_leads import LeadFactory
 
@@ -140,8 +141,7 @@ def test_a_chunks_external_ids_are_looked_up_through_the_unique_index(tenant, mo
 
 # --- SetCleaner: full_clean's field checks for a set, once per distinct value -----------------------------------
 
-LEAD_EXCLUDE = ("tenant", "owner", "source", "campaign", "territory", "converted_account", "converted_contact")
-LEAD_EXCLUDE += ("converted_opportunity", "merged_into", "search_text", "phone_tail", "company_key", "score_reasons")
+LEAD_EXCLUDE = CLEAN_EXCLUDE  # what leads_create_many's cleaner leaves out
 
 
 def full_clean_errors(obj) -> dict | None:
