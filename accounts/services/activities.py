@@ -27,6 +27,8 @@ from accounts.services.common import (
     _check_live,
     _check_member,
     _history,
+    _members_of,
+    _not_member,
     _same_tenant,
     _unknown_fields,
     activity_can_edit,
@@ -238,8 +240,8 @@ def _once(cache: dict[Any, Exception | None], key: Any, check: Any) -> None:
 def activities_log_many(
     *, tenant: Tenant, actor: User | None, drafts: Sequence[ActivityDraft], external_ids_read: bool = False
 ) -> list[Activity | Exception]:
-    """activity_log for many activities at once (imports): the same rules, each owner's membership, each lead's
-    edit right and each owner choice checked once, one query for the external ids, one INSERT (history events
+    """activity_log for many activities at once (imports): the same rules, the owners' memberships in one query,
+    each lead's edit right and each owner choice checked once, one query for the external ids, one INSERT (history events
     from the database's statement trigger, booked to the actor), then the leads told once for the whole set
     (accounts.signals.activities_logged_many: their activity clocks and scores). Returns, in the order of
     `drafts`, each logged activity or the error that kept it out. A constraint only the database checks raises
@@ -250,7 +252,8 @@ def activities_log_many(
     now = timezone.now()
     cleaner = SetCleaner(Activity, CLEAN_EXCLUDE)
     results: list[Activity | Exception | None] = [None] * len(drafts)
-    members: dict[Any, Exception | None] = {}
+    owner_ids = {owner.pk for draft in drafts if (owner := draft.owner or actor) is not None}
+    members = _members_of(tenant, owner_ids) if owner_ids else set()
     choices: dict[Any, Exception | None] = {}
     leads: dict[Any, Exception | None] = {}
     valid: list[tuple[int, Activity]] = []
@@ -268,8 +271,8 @@ def activities_log_many(
             activity.body = activity.body or ""
             activity.outcome = activity.outcome or ""
             _clean_activity(tenant, activity, one=False, cleaner=cleaner)
-            if owner is not None:
-                _once(members, owner.pk, lambda owner=owner: _check_member(tenant, owner))
+            if owner is not None and owner.pk not in members:
+                raise _not_member()
             if draft.owner is not None and draft.owner != actor:
                 _once(
                     choices,

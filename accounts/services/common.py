@@ -30,11 +30,24 @@ def _same_tenant(tenant: Tenant, obj: models.Model | None, field: str) -> None:
         )
 
 
+def _members_of(tenant: Tenant, user_ids: set[int]) -> set[int]:
+    """Of `user_ids`, the members an owner may be here (a status an owner may have: active, any in an import)."""
+    return set(
+        Membership.objects.filter(
+            tenant=tenant, user_id__in=user_ids, status__in=owner_statuses()
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _not_member(field: str = "owner") -> ValidationError:
+    return ValidationError({field: _("The owner must be an active member of this company.")})
+
+
 def _check_member(tenant: Tenant, user: User | None, field: str = "owner") -> None:
     if user is None:
         return
-    if not Membership.objects.filter(tenant=tenant, user=user, status__in=owner_statuses()).exists():
-        raise ValidationError({field: _("The owner must be an active member of this company.")})
+    if not _members_of(tenant, {user.pk}):
+        raise _not_member(field)
 
 
 def check_owner_assignable(

@@ -33,7 +33,7 @@ from crm.records import (
 from leads.models import Lead, LeadStatus
 from leads.selectors.duplicates import phone_tail
 from leads.selectors.leads import ASSIGNABLE_ROLES, lead_can_edit
-from leads.services.access import check_can_edit, check_owner, check_same_tenant
+from leads.services.access import check_can_edit, check_owner, check_owners, check_same_tenant
 from leads.services.assignment import lead_assign_by_rules, leads_assign_by_rules_many
 from leads.services.scoring import lead_rescore, lead_score_compute, rule_specs
 from leads.services.status import STATUS_STAMP
@@ -224,7 +224,11 @@ def leads_create_many(
     now = timezone.now()
     cleaner = SetCleaner(Lead, CLEAN_EXCLUDE)
     results: list[Lead | Exception | None] = [None] * len(drafts)
-    owners_checked: dict[int, ValidationError | None] = {}
+    owners_checked = check_owners(
+        tenant=tenant,
+        membership=membership,
+        owner_ids={draft.owner.pk for draft in drafts if draft.owner is not None},
+    )
     valid: list[tuple[int, Lead]] = []
     for index, draft in enumerate(drafts):
         try:
@@ -233,12 +237,6 @@ def leads_create_many(
                 raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
             owner = draft.owner
             if owner is not None:
-                if owner.pk not in owners_checked:
-                    try:
-                        check_owner(tenant=tenant, membership=membership, owner=owner)
-                        owners_checked[owner.pk] = None
-                    except ValidationError as exc:
-                        owners_checked[owner.pk] = exc
                 refused = owners_checked[owner.pk]
                 if refused is not None:
                     raise refused

@@ -253,3 +253,66 @@ def test_a_set_the_database_refuses_is_written_row_by_row(tenant, admin_member, 
     assert [(e["row"], e["column"]) for e in job.row_errors] == [(3, "status")]
     with tenant_context(tenant):
         assert dict(Lead.objects.values_list("external_id", "status")) == {"L-1": "new", "L-3": "mql"}
+
+
+def membership_queries(call) -> int:  # type: ignore[no-untyped-def]
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return sum('"crm_membership"' in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_sets_owners_are_checked_in_one_query_whoever_they_are(tenant, other_tenant, admin_member):
+    """However many owners a chunk names, their memberships are read once (a company of 200 reps must not cost 200
+    queries a chunk); an owner who is not a member here is refused with the message of a lead made by hand."""
+    from accounts.models import ActivityKind
+    from accounts.services.activities import ActivityDraft, activities_log_many
+    from tests.factories import MembershipFactory, UserFactory
+
+    with tenant_context(tenant):
+        reps = [MembershipFactory(tenant=tenant, role=Role.SALES_REP).user for _n in range(5)]
+    with tenant_context(other_tenant):
+        stranger = MembershipFactory(tenant=other_tenant, role=Role.SALES_REP).user
+    nobody = UserFactory()
+
+    def leads_for(owners):  # type: ignore[no-untyped-def]
+        drafts = [
+            leads_services.LeadDraft(fields={"last_name": f"L{n}"}, owner=owner)
+            for n, owner in enumerate(owners)
+        ]
+        return lambda: leads_services.leads_create_many(tenant=tenant, actor=admin_member.user, drafts=drafts)
+
+    def activities_for(owners):  # type: ignore[no-untyped-def]
+        drafts = [
+            ActivityDraft(kind=ActivityKind.NOTE, subject=f"A{n}", owner=owner)
+            for n, owner in enumerate(owners)
+        ]
+        return lambda: activities_log_many(tenant=tenant, actor=admin_member.user, drafts=drafts)
+
+    with tenant_context(tenant):
+        for make in (leads_for, activities_for):
+            make(reps[:1])()  # the actor's own membership is read once and kept
+            one = membership_queries(make(reps[:1]))
+            assert one <= 2
+            assert membership_queries(make(reps)) == one
+        refused = leads_services.leads_create_many(
+            tenant=tenant,
+            actor=admin_member.user,
+            drafts=[
+                leads_services.LeadDraft(fields={"last_name": "X"}, owner=user) for user in (stranger, nobody)
+            ],
+        )
+        assert [exc.message_dict for exc in refused] == [
+            {"owner": ["The owner must be an active member who works leads."]}
+        ] * 2
+        logged = activities_log_many(
+            tenant=tenant,
+            actor=admin_member.user,
+            drafts=[
+                ActivityDraft(kind=ActivityKind.NOTE, subject="X", owner=user) for user in (stranger, nobody)
+            ],
+        )
+        assert [exc.message_dict for exc in logged] == [
+            {"owner": ["The owner must be an active member of this company."]}
+        ] * 2
