@@ -22,6 +22,7 @@ from leads.models import Lead, LeadPoolEvent, LeadSettings, PoolEventKind
 from leads.selectors.leads import CLAIM_ROLES, OPEN_STATUSES
 from leads.selectors.pool import lead_settings_get, open_claims_count
 from leads.services.access import check_can_edit, check_owner
+from leads.services.activity import WORKING_KINDS
 
 
 def _assign_values(owner: User | None, now: datetime.datetime) -> dict[str, Any]:
@@ -128,16 +129,30 @@ def lead_claim(*, tenant: Tenant, actor: User, lead: Lead) -> Lead:
     return lead
 
 
+# A lead's idle clock: the latest of its activity clock, its assignment or claim, and its creation. Its activity
+# clock can lag behind the activities table while an import job runs (the job moves the clocks of the leads it
+# logged activities on once, at its end: crm.imported.lead_clocks_at_end), so a lead is only stale when its latest
+# done call, email or meeting in the table is old too: one index probe per candidate (accounts_activity_lead_idx,
+# newest first).
 _RETURN_SQL = """
 WITH stale AS (
-    SELECT id, owner_id, {clock} AS idle_since
-    FROM leads_lead
-    WHERE tenant_id = %(tenant)s
-      AND owner_id IS NOT NULL
-      AND deleted_at IS NULL
-      AND status IN ('new', 'working', 'mql', 'sql')
+    SELECT l.id, l.owner_id, GREATEST({clock}, latest.at) AS idle_since
+    FROM leads_lead AS l
+    LEFT JOIN LATERAL (
+        SELECT a.occurred_at AS at
+        FROM accounts_activity AS a
+        WHERE a.tenant_id = l.tenant_id AND a.lead_id = l.id AND a.done AND a.kind = ANY(%(kinds)s)
+          AND a.occurred_at IS NOT NULL AND a.deleted_at IS NULL
+        ORDER BY a.occurred_at DESC
+        LIMIT 1
+    ) AS latest ON true
+    WHERE l.tenant_id = %(tenant)s
+      AND l.owner_id IS NOT NULL
+      AND l.deleted_at IS NULL
+      AND l.status IN ('new', 'working', 'mql', 'sql')
       AND {clock} < %(cutoff)s
-    FOR UPDATE SKIP LOCKED
+      AND (latest.at IS NULL OR latest.at < %(cutoff)s)
+    FOR UPDATE OF l SKIP LOCKED
 )
 UPDATE leads_lead AS l
 SET owner_id = NULL, pooled_at = %(now)s, claimed_at = NULL, assigned_at = NULL,
@@ -148,7 +163,7 @@ RETURNING l.id, stale.owner_id, stale.idle_since
 """
 
 
-_CLOCK_SQL = "GREATEST(COALESCE(last_activity_at, created_at), COALESCE(assigned_at, created_at), created_at)"
+_CLOCK_SQL = "GREATEST(COALESCE(l.last_activity_at, l.created_at), COALESCE(l.assigned_at, l.created_at), l.created_at)"
 
 
 @transaction.atomic
@@ -156,15 +171,18 @@ def leads_return_stale_to_pool(*, tenant: Tenant, now: datetime.datetime | None 
     """Leads nobody worked within the tenant's window go back to the pool: one set-based UPDATE.
 
     Idle time starts at the latest of the last activity, the assignment or claim, and the creation (so a lead
-    just claimed gets the full window). Converted and disqualified leads never return. Side effects: a
-    LeadPoolEvent per lead (pool figures) and a note on its timeline ("Returned to pool after N days without
-    activity", no owner), both inserted in batches. Idempotent: a second run finds nothing to move."""
+    just claimed gets the full window); the last activity is read from the activities too, so a lead whose clock
+    an import job has not moved yet (it does at its end) is not taken for idle. Converted and disqualified leads
+    never return. Side effects: a LeadPoolEvent per lead (pool figures) and a note on its timeline ("Returned to
+    pool after N days without activity", no owner), both inserted in batches. Idempotent: a second run finds
+    nothing to move."""
     now = now or timezone.now()
     settings = lead_settings_get(tenant=tenant)
     cutoff = now - datetime.timedelta(days=settings.pool_window_days)
     with history_actor(None, reason="pool_return"), connection.cursor() as cursor:
         cursor.execute(
-            _RETURN_SQL.format(clock=_CLOCK_SQL), {"tenant": tenant.pk, "cutoff": cutoff, "now": now}
+            _RETURN_SQL.format(clock=_CLOCK_SQL),
+            {"tenant": tenant.pk, "cutoff": cutoff, "now": now, "kinds": sorted(WORKING_KINDS)},
         )
         moved = cursor.fetchall()
     if not moved:

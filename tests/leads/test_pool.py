@@ -67,6 +67,42 @@ def test_return_stale_leads_set_based(tenant, member, in_tenant, django_assert_m
     assert pool_services.leads_return_stale_to_pool(tenant=tenant) == 0  # idempotent
 
 
+def test_a_lead_whose_clock_an_import_has_not_moved_yet_is_not_idle(tenant, member, in_tenant):
+    """An activities import moves its leads' clocks once, at its end (crm.imported.lead_clocks_at_end): a pool
+    return while it runs reads the activities themselves. Only a done call, email or meeting counts, as for the
+    clock; a deleted one does not."""
+    from accounts.models import ActivityKind
+
+    rep = member()
+    LeadSettingsFactory(tenant=tenant, pool_window_days=30)
+    now = timezone.now()
+    called = _lead(tenant, rep.user, age_days=90, activity_days=60)
+    noted = _lead(tenant, rep.user, age_days=90, activity_days=60)
+    deleted_call = _lead(tenant, rep.user, age_days=90, activity_days=60)
+    old_call = _lead(tenant, rep.user, age_days=90, activity_days=60)
+    open_task = _lead(tenant, rep.user, age_days=90, activity_days=60)
+
+    def logged(lead, kind, days, **kwargs):  # as an import writes them: the lead's clock is not touched
+        Activity.objects.create(
+            tenant=tenant, lead=lead, kind=kind, subject="s", occurred_at=now - days * DAY, **kwargs
+        )
+
+    logged(called, ActivityKind.CALL, 3, done=True)
+    logged(noted, ActivityKind.NOTE, 3, done=True)
+    logged(deleted_call, ActivityKind.CALL, 3, done=True, deleted_at=now)
+    logged(old_call, ActivityKind.CALL, 45, done=True)
+    logged(open_task, ActivityKind.CALL, 3, done=False)
+
+    assert pool_services.leads_return_stale_to_pool(tenant=tenant) == 4
+    called.refresh_from_db()
+    assert called.owner_id == rep.user_id and called.pooled_at is None
+    for lead in (noted, deleted_call, open_task):
+        lead.refresh_from_db()
+        assert lead.owner_id is None
+    # Idle since its last call (45 days), not since its stale clock (60).
+    assert LeadPoolEvent.objects.get(lead=old_call).idle_days == 45
+
+
 def test_return_note_in_tenant_language(db, member):
     from tests.conftest import make_tenant
 
