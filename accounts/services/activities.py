@@ -252,7 +252,8 @@ def activities_log_many(
     now = timezone.now()
     cleaner = SetCleaner(Activity, CLEAN_EXCLUDE)
     results: list[Activity | Exception | None] = [None] * len(drafts)
-    owner_ids = {owner.pk for draft in drafts if (owner := draft.owner or actor) is not None}
+    owners = [draft.owner if draft.owner is not None else actor for draft in drafts]
+    owner_ids = {owner.pk for owner in owners if owner is not None}
     members = _members_of(tenant, owner_ids) if owner_ids else set()
     choices: dict[Any, Exception | None] = {}
     leads: dict[Any, Exception | None] = {}
@@ -266,7 +267,7 @@ def activities_log_many(
                 values["done"] = draft.kind in DONE_BY_DEFAULT
             if values["done"] and values.get("occurred_at") is None:
                 values["occurred_at"] = now
-            owner = draft.owner if draft.owner is not None else actor
+            owner = owners[index]
             activity = Activity(tenant=tenant, kind=draft.kind, subject=draft.subject, owner=owner, **values)
             activity.body = activity.body or ""
             activity.outcome = activity.outcome or ""

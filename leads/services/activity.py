@@ -23,6 +23,17 @@ from leads.services.scoring import leads_rescore_ids, scores_recent_since
 
 WORKING_KINDS = {"call", "email", "meeting"}
 
+# The activities that move a lead's activity clock (leads_record_activities' rule), as SQL over `accounts_activity
+# AS a` with the parameter %(clock_kinds)s = clock_params()'s: done calls, emails and meetings with a time, not
+# deleted. The import's catch-up and the pool's return (leads.services.pool) read the clock by this one rule.
+CLOCK_ACTIVITY_SQL = (
+    "a.done AND a.kind = ANY(%(clock_kinds)s) AND a.occurred_at IS NOT NULL AND a.deleted_at IS NULL"
+)
+
+
+def clock_params() -> dict[str, list[str]]:
+    return {"clock_kinds": sorted(WORKING_KINDS)}
+
 
 def lead_check_can_log_activity(*, tenant: Tenant, actor: User | None, lead: Lead) -> None:
     """Logging an activity on a lead needs edit rights on it (DESIGN.md: ops read leads only; a rep claims a pool
@@ -154,19 +165,21 @@ def leads_catch_up_activity_clocks(*, tenant: Tenant, after_activity_id: int) ->
     moved. Imports replay history, so no status moves here (crm.imported)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            UPDATE leads_lead l
-            SET last_activity_at = m.at
-            FROM (
-                SELECT a.lead_id, max(a.occurred_at) AS at
-                FROM accounts_activity a
-                WHERE a.tenant_id = %s AND a.id > %s AND a.lead_id IS NOT NULL AND a.done
-                  AND a.kind = ANY(%s) AND a.occurred_at IS NOT NULL AND a.deleted_at IS NULL
-                GROUP BY a.lead_id
-            ) m
-            WHERE l.id = m.lead_id AND l.tenant_id = %s
-              AND (l.last_activity_at IS NULL OR l.last_activity_at < m.at)
-            """,
-            [tenant.pk, after_activity_id, sorted(WORKING_KINDS), tenant.pk],
+            _CATCH_UP_SQL.format(moves_clock=CLOCK_ACTIVITY_SQL),
+            {"tenant": tenant.pk, "floor": after_activity_id, **clock_params()},
         )
         return cursor.rowcount
+
+
+_CATCH_UP_SQL = """
+UPDATE leads_lead l
+SET last_activity_at = m.at
+FROM (
+    SELECT a.lead_id, max(a.occurred_at) AS at
+    FROM accounts_activity a
+    WHERE a.tenant_id = %(tenant)s AND a.id > %(floor)s AND a.lead_id IS NOT NULL AND {moves_clock}
+    GROUP BY a.lead_id
+) m
+WHERE l.id = m.lead_id AND l.tenant_id = %(tenant)s
+  AND (l.last_activity_at IS NULL OR l.last_activity_at < m.at)
+"""

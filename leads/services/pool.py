@@ -22,7 +22,7 @@ from leads.models import Lead, LeadPoolEvent, LeadSettings, PoolEventKind
 from leads.selectors.leads import CLAIM_ROLES, OPEN_STATUSES
 from leads.selectors.pool import lead_settings_get, open_claims_count
 from leads.services.access import check_can_edit, check_owner
-from leads.services.activity import WORKING_KINDS
+from leads.services.activity import CLOCK_ACTIVITY_SQL, clock_params
 
 
 def _assign_values(owner: User | None, now: datetime.datetime) -> dict[str, Any]:
@@ -132,8 +132,8 @@ def lead_claim(*, tenant: Tenant, actor: User, lead: Lead) -> Lead:
 # A lead's idle clock: the latest of its activity clock, its assignment or claim, and its creation. Its activity
 # clock can lag behind the activities table while an import job runs (the job moves the clocks of the leads it
 # logged activities on once, at its end: crm.imported.lead_clocks_at_end), so a lead is only stale when its latest
-# done call, email or meeting in the table is old too: one index probe per candidate (accounts_activity_lead_idx,
-# newest first).
+# done call, email or meeting in the table (leads.services.activity.CLOCK_ACTIVITY_SQL) is old too: one index
+# probe per candidate (accounts_activity_lead_idx, newest first).
 _RETURN_SQL = """
 WITH stale AS (
     SELECT l.id, l.owner_id, GREATEST({clock}, latest.at) AS idle_since
@@ -141,8 +141,7 @@ WITH stale AS (
     LEFT JOIN LATERAL (
         SELECT a.occurred_at AS at
         FROM accounts_activity AS a
-        WHERE a.tenant_id = l.tenant_id AND a.lead_id = l.id AND a.done AND a.kind = ANY(%(kinds)s)
-          AND a.occurred_at IS NOT NULL AND a.deleted_at IS NULL
+        WHERE a.tenant_id = l.tenant_id AND a.lead_id = l.id AND {moves_clock}
         ORDER BY a.occurred_at DESC
         LIMIT 1
     ) AS latest ON true
@@ -181,8 +180,8 @@ def leads_return_stale_to_pool(*, tenant: Tenant, now: datetime.datetime | None 
     cutoff = now - datetime.timedelta(days=settings.pool_window_days)
     with history_actor(None, reason="pool_return"), connection.cursor() as cursor:
         cursor.execute(
-            _RETURN_SQL.format(clock=_CLOCK_SQL),
-            {"tenant": tenant.pk, "cutoff": cutoff, "now": now, "kinds": sorted(WORKING_KINDS)},
+            _RETURN_SQL.format(clock=_CLOCK_SQL, moves_clock=CLOCK_ACTIVITY_SQL),
+            {"tenant": tenant.pk, "cutoff": cutoff, "now": now, **clock_params()},
         )
         moved = cursor.fetchall()
     if not moved:
