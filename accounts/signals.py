@@ -16,6 +16,11 @@ activity_logged = Signal()
 # activity clocks and statuses of their leads and rescores them as a set; lifecycle recomputes the accounts' health.
 activities_logged_many = Signal()
 
+# Sent inside the transaction after many activities were updated at once (accounts.services.activities_update_many,
+# an import's file imported again; no post_save is sent): `tenant`, `activities`. What their post_save would have
+# done follows: lifecycle recomputes the accounts' health, the KPIs are recomputed.
+activities_updated_many = Signal()
+
 # Sent on commit after a deal changed stage (incl. creation): `tenant`, `opportunity`, `from_stage`, `to_stage`,
 # `actor`. Lifecycle and KPI code listen here instead of importing the deal services' internals.
 opportunity_stage_changed = Signal()

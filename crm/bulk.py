@@ -1,4 +1,4 @@
-"""Insert many new rows of one model fast (import chunks): what `bulk_create` writes, by COPY.
+"""Insert or update many rows of one model fast (import chunks): what `bulk_create` or `save()` writes, by COPY.
 
 `bulk_create` spends most of its time preparing every field of every row in Python for one long INSERT ... VALUES;
 at thousands of rows per second that is the import's bottleneck. `copy_insert` takes the same unsaved instances
@@ -69,6 +69,23 @@ def _row_maker(
     return plain + others, row
 
 
+def _copy_to_twin(cursor: Any, model: type[models.Model], objs: Sequence[models.Model]) -> tuple[str, str]:
+    """COPY every concrete field of `objs` into the model's temporary twin (a table of the same columns, emptied
+    when the transaction ends; one per session and table, made on first use). Returns (twin, its column list)."""
+    table = model._meta.db_table
+    fields, row_of = _row_maker(list(model._meta.concrete_fields))
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(cast(str, field.column)) for field in fields)
+    twin = qn(f"bulk_{table}")
+    cursor.execute("SELECT to_regclass(%s)", [f"pg_temp.bulk_{table}"])
+    if cursor.fetchone()[0] is None:
+        cursor.execute(f"CREATE TEMPORARY TABLE {twin} (LIKE {qn(table)}) ON COMMIT DELETE ROWS")
+    with cursor.cursor.copy(f"COPY {twin} ({columns}) FROM STDIN") as copy:  # noqa: S608 -- model's own names
+        for obj in objs:
+            copy.write_row(row_of(obj))
+    return twin, columns
+
+
 def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     """Insert `objs` (new instances of `model`, every field set as for save()) and give each its id, as
     `model.objects.bulk_create(objs)` would (pre_save of every field: auto_now stamps). One sequence query, one
@@ -78,10 +95,7 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     meta = model._meta
     table = meta.db_table
     pk = meta.pk
-    fields, row_of = _row_maker(list(meta.concrete_fields))
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(cast(str, field.column)) for field in fields)
-    twin = qn(f"bulk_{table}")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -89,13 +103,7 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
         )
         for obj, (pk_value,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk_value
-        # A temporary table of the same columns, emptied when the transaction ends (one per session and table).
-        cursor.execute("SELECT to_regclass(%s)", [f"pg_temp.bulk_{table}"])
-        if cursor.fetchone()[0] is None:
-            cursor.execute(f"CREATE TEMPORARY TABLE {twin} (LIKE {qn(table)}) ON COMMIT DELETE ROWS")
-        with cursor.cursor.copy(f"COPY {twin} ({columns}) FROM STDIN") as copy:  # noqa: S608 -- model's own names
-            for obj in objs:
-                copy.write_row(row_of(obj))
+        twin, columns = _copy_to_twin(cursor, model, objs)
         cursor.execute(
             f"WITH moved AS (DELETE FROM {twin} RETURNING {columns}) "  # noqa: S608 -- model's own names
             f"INSERT INTO {qn(table)} ({columns}) SELECT {columns} FROM moved"
@@ -103,6 +111,35 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def copy_update(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> int:
+    """Write `fields` of `objs` (saved instances of `model`, as the caller's rules left them): what a
+    `save(update_fields=fields)` of each would write (auto_now stamps included), in one statement. Their rows go
+    by COPY into the temporary twin, then one UPDATE ... FROM it: row-level security, constraints and row triggers
+    (history events, search entries) apply to every row as to a single save. Returns the number of rows updated
+    (fewer than `objs` when some went meanwhile or are not the tenant's). Raises the database's error for the
+    whole set."""
+    if not objs:
+        return 0
+    meta = model._meta
+    table = meta.db_table
+    pk = meta.pk
+    chosen = set(fields)
+    targets = [field for field in meta.concrete_fields if field.name in chosen or field.attname in chosen]
+    if len(targets) != len(chosen):
+        raise ValueError(f"copy_update: unknown fields of {model.__name__}: {sorted(chosen)}")
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(cast(str, f.column))} = s.{qn(cast(str, f.column))}" for f in targets)
+    with connection.cursor() as cursor:
+        # The twin has every column (and their NOT NULL): each row goes in whole, as the instance holds it.
+        twin, columns = _copy_to_twin(cursor, model, objs)
+        cursor.execute(
+            f"WITH moved AS (DELETE FROM {twin} RETURNING {columns}) "  # noqa: S608 -- model's own names
+            f"UPDATE {qn(table)} AS t SET {assignments} FROM moved AS s "
+            f"WHERE t.{qn(cast(str, pk.column))} = s.{qn(cast(str, pk.column))}"
+        )
+        return cursor.rowcount
 
 
 class SetCleaner:

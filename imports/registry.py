@@ -56,16 +56,21 @@ class RowImporter:
         return {}
 
     def created_outcomes(
-        self, indexes: Sequence[int], written: Sequence[Any], outcomes: dict[int, str | Exception]
+        self,
+        indexes: Sequence[int],
+        written: Sequence[Any],
+        outcomes: dict[int, str | Exception],
+        outcome: str = CREATED,
     ) -> dict[int, str | Exception]:
         """import_many's outcomes of a set service's results (`written[i]` for row `indexes[i]`): a record is
-        CREATED (and remembered for the chunk's later rows), an exception is the row's error."""
+        `outcome` (CREATED, or UPDATED for a set update) and remembered for the chunk's later rows, an exception is
+        the row's error."""
         for index, record in zip(indexes, written, strict=True):
             if isinstance(record, Exception):
                 outcomes[index] = record
             else:
                 self.context.remember(record)
-                outcomes[index] = CREATED
+                outcomes[index] = outcome
         return outcomes
 
     def finish(self) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Activity, Opportunity, OpportunityType, Stage, StageChange, StageKind
-from accounts.signals import activities_logged_many, activity_changed
+from accounts.signals import activities_logged_many, activities_updated_many, activity_changed
 from lifecycle.models import Subscription
 from lifecycle.services.health import health_schedule_recompute
 from lifecycle.services.stages import lifecycle_schedule_recompute
@@ -64,7 +64,8 @@ def _activity_saved(sender: Any, instance: Activity, **kwargs: Any) -> None:
 
 
 def _activities_logged_many(sender: Any, tenant: Any, activities: list[Activity], **kwargs: Any) -> None:
-    # A set insert (an import's chunk) sends no post_save: the same health recompute for the accounts it touched.
+    # A set insert or update (an import's chunk) sends no post_save: the same health recompute for the accounts it
+    # touched.
     health_schedule_recompute(
         tenant_id=tenant.pk, account_ids=sorted({a.account_id for a in activities if a.account_id})
     )
@@ -117,6 +118,9 @@ def connect() -> None:
     activity_changed.connect(_activity_changed, dispatch_uid="lifecycle.health.activity_changed")
     activities_logged_many.connect(
         _activities_logged_many, dispatch_uid="lifecycle.health.activities_logged_many"
+    )
+    activities_updated_many.connect(
+        _activities_logged_many, dispatch_uid="lifecycle.health.activities_updated_many"
     )
     post_save.connect(_renewal_saved, sender=Opportunity, dispatch_uid="lifecycle.health.renewal_saved")
     post_save.connect(_deal_moved, sender=StageChange, dispatch_uid="lifecycle.health.deal_moved")

@@ -37,7 +37,7 @@ def _deals_updated(sender: Any, tenant_id: int, **kwargs: Any) -> None:
 
 
 def _activities_logged_many(sender: Any, tenant: Any, **kwargs: Any) -> None:
-    # A set insert of activities (an import's chunk) sends no post_save.
+    # A set insert or update of activities (an import's chunk) sends no post_save.
     from sales_ops.services.triggers import kpi_recompute_soon
 
     kpi_recompute_soon(tenant_id=tenant.pk)
@@ -65,7 +65,7 @@ def _import_finished(sender: Any, tenant: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     from accounts.models import Activity, ExchangeRate, Opportunity
-    from accounts.signals import activities_logged_many, opportunities_changed
+    from accounts.signals import activities_logged_many, activities_updated_many, opportunities_changed
     from crm.models import Tenant
     from imports.signals import import_job_finished
     from leads.models import Campaign, Lead, LeadSource
@@ -98,6 +98,7 @@ def connect() -> None:
         )
     opportunities_changed.connect(_deals_updated, dispatch_uid="sales_ops.opportunities_changed")
     activities_logged_many.connect(_activities_logged_many, dispatch_uid="sales_ops.activities_logged_many")
+    activities_updated_many.connect(_activities_logged_many, dispatch_uid="sales_ops.activities_updated_many")
     post_save.connect(_tenant_changed, sender=Tenant, dispatch_uid="sales_ops.Tenant.saved")
     customer_data_recomputed.connect(_tenant_id_signal, dispatch_uid="sales_ops.customer_data_recomputed")
     import_job_finished.connect(_import_finished, dispatch_uid="sales_ops.import_job_finished")

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,8 +36,14 @@ from accounts.services.common import (
     check_external_id_free,
     check_owner_assignable,
 )
-from accounts.signals import activities_logged_many, activity_changed, activity_logged, activity_logging
-from crm.bulk import SetCleaner, copy_insert
+from accounts.signals import (
+    activities_logged_many,
+    activities_updated_many,
+    activity_changed,
+    activity_logged,
+    activity_logging,
+)
+from crm.bulk import SetCleaner, copy_insert, copy_update
 from crm.errors import AppError
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.records import actor_membership, record_restore, record_soft_delete, without_external_id_clashes
@@ -112,6 +119,7 @@ def _check_activity_external_id(tenant: Tenant, actor: User | None, activity: Ac
 # What an activity's full_clean leaves to the services: its relations (checked against the tenant here).
 CLEAN_EXCLUDE = ("tenant", "owner", "lead", "account", "contact", "opportunity")
 _KINDS = frozenset(ActivityKind.values)
+_RELATIONS = ("owner", "lead", "account", "contact", "opportunity")
 
 
 def _clean_activity(
@@ -132,7 +140,7 @@ def _clean_activity(
     activity.outcome = activity.outcome or ""
     if not activity.subject:
         activity.subject = str(ActivityKind(activity.kind).label)
-    for name in ("owner", "lead", "account", "contact", "opportunity"):
+    for name in _RELATIONS:
         obj = getattr(activity, name)
         _same_tenant(tenant, obj, name)
         if name != "owner":
@@ -309,6 +317,80 @@ def activities_log_many(
     for index, activity in valid:
         results[index] = activity
     return cast(list[Activity | Exception], results)  # every draft got its activity or its error above
+
+
+# The columns an activity's save writes (all but its id and tenant): activities_update_many writes the same.
+_SAVED_FIELDS = tuple(
+    field.attname for field in Activity._meta.concrete_fields if field.name not in ("id", "tenant")
+)
+
+
+@transaction.atomic
+def activities_update_many(
+    *, tenant: Tenant, actor: User | None, changes: Sequence[tuple[Activity, dict[str, Any]]]
+) -> list[Activity | Exception]:
+    """activity_update for many activities at once (imports: a file imported again): the same rules, the owners'
+    memberships in one query and each new owner checked once, then one UPDATE for the set (a history event for
+    each changed activity from the database's row trigger, booked to the actor) instead of a save each. `changes`:
+    (the activity as read, its new values). An external id does not change here (activity_update changes it),
+    except that an activity without one takes the one given: the caller read every record holding the ids given
+    (an import chunk's lookups; a writer racing in between fails the UPDATE on the unique constraint). Returns, in the order of `changes`, each updated activity or the error that
+    kept it as it was. A constraint only the database checks raises for the whole set (the caller updates them
+    one by one to find the culprit). Sends accounts.signals.activities_updated_many (no post_save)."""
+    now = timezone.now()
+    cleaner = SetCleaner(Activity, CLEAN_EXCLUDE)
+    results: list[Activity | Exception | None] = [None] * len(changes)
+    # The relations the rules look at that the changes do not give, read for the whole set (one query each).
+    for name in _RELATIONS:
+        prefetch_related_objects([activity for activity, values in changes if name not in values], name)
+    owner_ids = {
+        owner.pk for activity, values in changes if (owner := values.get("owner", activity.owner)) is not None
+    }
+    members = _members_of(tenant, owner_ids) if owner_ids else set()
+    choices: dict[Any, Exception | None] = {}
+    valid: list[tuple[int, Activity]] = []
+    for index, (activity, values) in enumerate(changes):
+        try:
+            _unknown_fields(values, ACTIVITY_FIELDS)
+            if (
+                activity.external_id
+                and values.get("external_id", activity.external_id) != activity.external_id
+            ):
+                raise ValidationError({"external_id": _("This field cannot be set here.")})
+            _check_call_details(
+                values.get("kind", activity.kind), values.get("outcome"), values.get("duration_minutes")
+            )
+            previous_owner_id = activity.owner_id
+            for key, value in values.items():
+                setattr(activity, key, value)
+            if activity.done and activity.occurred_at is None:
+                activity.occurred_at = now
+            _clean_activity(tenant, activity, one=False, cleaner=cleaner)
+            if activity.owner_id is not None and activity.owner_id not in members:
+                raise _not_member()
+            if activity.owner_id != previous_owner_id:
+                _once(
+                    choices,
+                    activity.owner_id,
+                    lambda owner_id=activity.owner_id: check_owner_assignable(
+                        tenant=tenant, actor=actor, owner_id=owner_id
+                    ),
+                )
+        except (ValidationError, PermissionDenied, AppError) as exc:
+            results[index] = exc
+            continue
+        valid.append((index, activity))
+    activities = [activity for _index, activity in valid]
+    with _history(actor):
+        written = copy_update(Activity, activities, _SAVED_FIELDS)
+    if written != len(activities):
+        # One went (or is another company's) since the caller read it: the caller retries them one by one.
+        raise Activity.DoesNotExist
+    if activities:
+        activities_updated_many.send(sender=Activity, tenant=tenant, activities=activities)
+    for index, activity in valid:
+        results[index] = activity
+    return cast(list[Activity | Exception], results)  # every change got its activity or its error above
 
 
 def _actor_may_edit(tenant: Tenant, actor: User | None, activity: Activity) -> bool:

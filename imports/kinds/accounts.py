@@ -30,7 +30,13 @@ from accounts.selectors.contacts import contact_list
 from accounts.selectors.opportunities import opportunity_list
 from accounts.selectors.pipelines import pipeline_choices
 from accounts.services.accounts import account_create, account_update
-from accounts.services.activities import ActivityDraft, activities_log_many, activity_log, activity_update
+from accounts.services.activities import (
+    ActivityDraft,
+    activities_log_many,
+    activities_update_many,
+    activity_log,
+    activity_update,
+)
 from accounts.services.contacts import contact_create, contact_update
 from accounts.services.opportunities import opportunity_create, opportunity_update
 from crm.filtering import filterset_rows
@@ -433,16 +439,33 @@ class ActivityImporter(RowImporter):
         return external_id, fields, owner
 
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
-        """New activities as a set (activities_log_many); rows that update an activity or repeat an external id
-        of the chunk are left to import_row."""
+        """New activities as a set (activities_log_many), and the activities the file names again as another
+        (activities_update_many); a row that repeats an external id of the chunk or names a deleted activity is
+        left to import_row."""
         context = self.context
         outcomes: dict[int, str | Exception] = {}
         drafts: list[ActivityDraft] = []
         indexes: list[int] = []
+        changes: list[tuple[Activity, dict[str, Any]]] = []
+        changed: list[int] = []
         seen: set[str] = set()
         for index, row in enumerate(rows):
             external_id = (row.values.get("external_id") or "").strip()
-            if external_id and (external_id in seen or context.lookup(Activity, external_id) is not None):
+            if external_id in seen and external_id:
+                continue
+            existing = context.lookup(Activity, external_id) if external_id else None
+            if existing is not None:
+                if existing.deleted_at is None:
+                    seen.add(external_id)
+                    try:
+                        _external_id, fields, owner = self._parse(row)
+                    except RULE_ERRORS as exc:
+                        outcomes[index] = exc
+                        continue
+                    if owner is not None:
+                        fields["owner"] = owner
+                    changes.append((existing, fields))
+                    changed.append(index)
                 continue
             seen.add(external_id)
             try:
@@ -464,6 +487,8 @@ class ActivityImporter(RowImporter):
             logged = activities_log_many(
                 tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
             )
+        updated = activities_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
+        self.created_outcomes(changed, updated, outcomes, outcome=UPDATED)
         return self.created_outcomes(indexes, logged, outcomes)
 
     @classmethod

@@ -29,7 +29,14 @@ from leads.selectors.inbox import lead_inbox
 from leads.selectors.leads import LEAD_ROLES, lead_can_edit, lead_scopes
 from leads.selectors.setup_roles import EDIT_ROLES as SOURCE_EDIT_ROLES
 from leads.selectors.sources import source_choices
-from leads.services.leads import LeadDraft, lead_create, lead_update, leads_create_many
+from leads.services.leads import (
+    LeadChange,
+    LeadDraft,
+    lead_create,
+    lead_update,
+    leads_create_many,
+    leads_update_many,
+)
 from leads.services.pool import lead_assign
 from leads.services.sources import source_create
 
@@ -152,20 +159,36 @@ class LeadImporter(RowImporter):
         return external_id, fields, status, stamps, owner, created_at
 
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
-        """New leads as a set (leads_create_many); rows that update a lead, repeat an external id of the chunk or
-        name a source to create are left to import_row."""
+        """New leads as a set (leads_create_many), and the leads the file names again as another
+        (leads_update_many). Left to import_row: a row that repeats an external id of the chunk, names a source
+        to create, gives a lead a new owner (lead_assign), or names a lead the importer may not change or a
+        deleted one (its error)."""
         context = self.context
         sources: dict[str, LeadSource] = context.extras["sources"]
         outcomes: dict[int, str | Exception] = {}
         drafts: list[LeadDraft] = []
         indexes: list[int] = []
+        changes: list[LeadChange] = []
+        changed: list[int] = []
         seen: set[str] = set()
+        acting = None if context.actor is None else context.membership
         for index, row in enumerate(rows):
             external_id = (row.values.get("external_id") or "").strip()
             source = (row.values.get("source") or "").strip().lower()
-            if (external_id and (external_id in seen or context.lookup(Lead, external_id) is not None)) or (
-                source and source not in sources
-            ):
+            if (external_id and external_id in seen) or (source and source not in sources):
+                continue
+            existing = context.lookup(Lead, external_id) if external_id else None
+            if existing is not None:
+                if existing.deleted_at is None and lead_can_edit(membership=acting, lead=existing):
+                    seen.add(external_id)
+                    try:
+                        _external_id, fields, status, stamps, owner, created_at = self._parse(row)
+                    except RULE_ERRORS as exc:
+                        outcomes[index] = exc
+                        continue
+                    if owner is None or owner.pk == existing.owner_id:
+                        changes.append(LeadChange(existing, fields, status, stamps, created_at))
+                        changed.append(index)
                 continue
             seen.add(external_id)
             try:
@@ -189,6 +212,8 @@ class LeadImporter(RowImporter):
         created = leads_create_many(
             tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
         )
+        updated = leads_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
+        self.created_outcomes(changed, updated, outcomes, outcome=UPDATED)
         return self.created_outcomes(indexes, created, outcomes)
 
     def _import_row(self, row: Row) -> str:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.bulk import SetCleaner, copy_insert
+from crm.bulk import SetCleaner, copy_insert, copy_update
 from crm.errors import AppError
 from crm.history import history_actor
 from crm.models import Membership, Tenant, User
@@ -268,6 +268,88 @@ def leads_create_many(
     for index, lead in valid:
         results[index] = lead
     return cast(list[Lead | Exception], results)  # every draft got its lead or its error above
+
+
+@dataclass
+class LeadChange:
+    """One lead for leads_update_many: lead_update's arguments, and the creation time an import keeps."""
+
+    lead: Lead
+    fields: dict[str, Any]
+    status: str | None = None
+    status_stamps: Mapping[str, datetime.datetime | None] | None = None
+    created_at: datetime.datetime | None = None
+
+
+# What leads_update_many writes besides the fields given: what lead_update, lead_rescore and an import's
+# created_at write (the derived columns, the score, the version and the edit time).
+_UPDATE_ALWAYS = (
+    "search_text",
+    "phone_tail",
+    "company_key",
+    "score",
+    "score_reasons",
+    "version",
+    "updated_at",
+)
+
+
+@transaction.atomic
+def leads_update_many(
+    *, tenant: Tenant, actor: User | None, changes: Sequence[LeadChange]
+) -> list[Lead | Exception]:
+    """lead_update (with no version check) for many leads at once (imports: a file imported again), then each
+    one's rescore and, when given, its creation time: the same rules, with the leads read again and locked in one
+    query, scoring rules read once and one UPDATE for the set (a history event for each lead from the database's
+    row trigger, booked to the actor) instead of three statements and a read per lead. An external id does not
+    change here, except that a lead without one takes the one given (the caller read every lead holding the ids
+    given: an import chunk's lookups; a writer racing in between fails the UPDATE on the unique constraint).
+    Owners change through lead_assign. Returns, in the order of `changes`, each updated lead or the error that
+    kept it as it was (a lead deleted meanwhile: Lead.DoesNotExist). A constraint only the database checks raises
+    for the whole set (the caller updates them one by one to find the culprit)."""
+    membership = actor_membership(tenant=tenant, actor=actor)
+    cleaner = SetCleaner(Lead, CLEAN_EXCLUDE)
+    results: list[Lead | Exception | None] = [None] * len(changes)
+    fresh = {
+        lead.pk: lead
+        for lead in Lead.objects.select_for_update(of=("self",)).filter(
+            tenant=tenant, pk__in=[change.lead.pk for change in changes], deleted_at=None
+        )
+    }
+    rules = rule_specs(tenant=tenant) if fresh else []
+    written: set[str] = set(_UPDATE_ALWAYS)
+    valid: list[tuple[int, Lead]] = []
+    for index, change in enumerate(changes):
+        try:
+            unknown = set(change.fields) - set(EDIT_FIELDS)
+            if unknown:
+                raise ValidationError({name: _("This field cannot be set here.") for name in sorted(unknown)})
+            lead = fresh.get(change.lead.pk)
+            if lead is None:
+                raise Lead.DoesNotExist
+            check_can_edit(membership, lead)
+            if lead.external_id and change.fields.get("external_id", lead.external_id) != lead.external_id:
+                raise ValidationError({"external_id": _("This field cannot be set here.")})
+            for name, value in change.fields.items():
+                setattr(lead, name, value)
+            imported = _apply_imported_status(lead, change.status, change.status_stamps)
+            _clean(tenant, lead, membership, one=False, cleaner=cleaner)
+            lead.score, lead.score_reasons = lead_score_compute(tenant=tenant, lead=lead, rules=rules)
+            if change.created_at is not None:
+                lead.created_at = change.created_at
+                written.add("created_at")
+            lead.version += 1
+        except (ValidationError, PermissionDenied, AppError, Lead.DoesNotExist) as exc:
+            results[index] = exc
+            continue
+        written.update(change.fields, imported)
+        valid.append((index, lead))
+    leads = [lead for _index, lead in valid]
+    with history_actor(actor):
+        copy_update(Lead, leads, sorted(written))
+    for index, lead in valid:
+        results[index] = lead
+    return cast(list[Lead | Exception], results)  # every change got its lead or its error above
 
 
 def _apply_imported_status(

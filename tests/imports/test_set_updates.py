@@ -1,0 +1,301 @@
+"""Issue 10's "bulk inserts and updates": a file imported again updates its leads and activities a chunk at a time
+as a set (leads_update_many, activities_update_many over crm.bulk.copy_update) instead of one service call per
+row. The set must give what the rows updated one by one give (values, statuses and stamps, scores, creation
+times, owners, search entries, history booked to the importer); bad rows still fail on their own; rows the set
+leaves out (a new owner, a repeated id) still go one by one; the queries of a chunk do not grow with its rows; and a
+set the database refuses is written again row by row."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Activity
+from accounts.services import activities as activities_services
+from crm.bulk import copy_update
+from crm.history import history_actor
+from crm.models import Role, ValueListKey
+from crm.tenancy import tenant_context
+from imports.models import ImportStatus
+from leads.models import Lead, ScoringField
+from leads.services import leads as leads_services
+from tests.factories_leads import LeadFactory
+from tests.factories_ops import ScoringRuleFactory
+from tests.imports.conftest import csv_text, list_values
+from tests.imports.test_set_writes import one_by_one
+
+pytestmark = pytest.mark.django_db
+
+LEADS = "external_id,last_name,title,status,owner_email,region,created_at,mql_at"
+
+
+def first_leads(prefix: str) -> list[str]:
+    return [
+        f"{prefix}-1,Li,Engineer,new,,East,2024-03-01T09:00:00+08:00,",
+        f"{prefix}-2,Wang,Engineer,new,,East,2024-03-02T09:00:00+08:00,",
+        f"{prefix}-3,Zhao,Engineer,new,,West,2024-03-03T09:00:00+08:00,",
+        f"{prefix}-4,Sun,Engineer,new,,West,2024-03-04T09:00:00+08:00,",
+    ]
+
+
+def second_leads(prefix: str) -> list[str]:
+    return [
+        # a new title (rescored), a status with its stamp, an earlier creation time
+        f"{prefix}-1,Li Lei,VP Sales,mql,,East,2024-02-01T09:00:00+08:00,2024-03-05T10:00:00+08:00",
+        f"{prefix}-2,Wang,Engineer,nonsense,,East,2024-03-02T09:00:00+08:00,",  # a bad status: this row only
+        f"{prefix}-3,Zhao,VP Ops,working,rep@alpha.test,West,2024-03-03T09:00:00+08:00,",  # a new owner
+        f"{prefix}-4,Sun,Engineer,new,,West,2024-03-04T09:00:00+08:00,",  # as it was
+        f"{prefix}-4,Sun Again,Engineer,new,,West,2024-03-04T09:00:00+08:00,",  # the same id again
+    ]
+
+
+def leads_picture(tenant, prefix: str) -> dict[str, tuple]:
+    with tenant_context(tenant):
+        seen = {}
+        for lead in Lead.objects.filter(external_id__startswith=f"{prefix}-").select_related("owner"):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT text FROM crm_search_entry WHERE kind = 'lead' AND record_id = %s", [lead.pk]
+                )
+                (entry,) = cursor.fetchone()
+            booked = set(
+                lead.events.exclude(pgh_label="insert").values_list("pgh_context__metadata__user", flat=True)
+            )
+            latest = lead.events.order_by("-pgh_id").first()
+            seen[lead.external_id.split("-")[1]] = (
+                lead.last_name,
+                lead.title,
+                lead.status,
+                lead.mql_at,
+                lead.working_at,
+                lead.created_at,
+                lead.owner.email if lead.owner else None,
+                lead.score,
+                lead.score_reasons,
+                lead.version,
+                entry,
+                booked,
+                (latest.last_name, latest.title, latest.status, latest.score, latest.created_at),
+            )
+        return seen
+
+
+def spy(monkeypatch, target: str) -> list[int]:
+    import importlib
+
+    module_name, name = target.rsplit(".", 1)
+    module = importlib.import_module(module_name)
+    original = getattr(module, name)
+    sizes: list[int] = []
+
+    def counted(**kwargs):
+        sizes.append(len(kwargs["changes"]))
+        return original(**kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return sizes
+
+
+def test_leads_updated_as_a_set_equal_leads_updated_one_by_one(
+    tenant, admin_member, member, run_import, monkeypatch
+):
+    rep = member(Role.SALES_REP, email="rep@alpha.test")
+    list_values(tenant, **{ValueListKey.REGION: ["East", "West"]})
+    ScoringRuleFactory(tenant=tenant, field=ScoringField.REGION, value="East", points=20)
+    ScoringRuleFactory(tenant=tenant, field=ScoringField.TITLE, value="VP", points=15)
+    for prefix in ("S", "R"):
+        assert run_import(admin_member, "leads", csv_text(LEADS, *first_leads(prefix))).created == 4
+
+    sizes = spy(monkeypatch, "imports.kinds.leads.leads_update_many")
+    as_set = run_import(admin_member, "leads", csv_text(LEADS, *second_leads("S")))
+    assert sizes == [2]  # rows 1 and 4; the new owner and the repeated id go one by one
+    one_by_one(monkeypatch, "leads")
+    by_row = run_import(admin_member, "leads", csv_text(LEADS, *second_leads("R")))
+
+    for job in (as_set, by_row):
+        assert (job.status, job.created, job.updated, job.failed) == (ImportStatus.DONE, 0, 4, 1), (
+            job.row_errors
+        )
+        assert [(e["row"], e["column"]) for e in job.row_errors] == [(3, "status")]
+    set_leads, row_leads = leads_picture(tenant, "S"), leads_picture(tenant, "R")
+    for number in set_leads:
+        differ = [(a, b) for a, b in zip(set_leads[number], row_leads[number], strict=True) if a != b]
+        assert not differ, f"lead {number}: {differ}"
+    # and what that is
+    one = set_leads["1"]
+    assert one[:3] == ("Li Lei", "VP Sales", "mql") and one[3].isoformat() == "2024-03-05T02:00:00+00:00"
+    assert one[5].isoformat() == "2024-02-01T01:00:00+00:00"  # the file's creation time
+    assert one[7] == 35 and one[9] == 2  # rescored; one edit
+    assert one[10].startswith("li lei") and one[11] == {admin_member.user.pk}
+    assert set_leads["2"][0] == "Wang" and set_leads["2"][9] == 1  # the bad row changed nothing
+    assert set_leads["3"][6] == rep.user.email
+    assert set_leads["4"][0] == "Sun Again"
+
+
+ACTIVITIES = "external_id,kind,subject,owner_email,occurred_at,done,lead_external_id,account_external_id"
+
+
+def first_activities(prefix: str) -> list[str]:
+    return [
+        f"{prefix}A-1,call,Intro,,2024-04-01T09:00:00+08:00,true,{prefix}-1,",
+        f"{prefix}A-2,call,Follow-up,,2024-04-03T09:00:00+08:00,true,{prefix}-1,",
+        f"{prefix}A-3,task,Call back,,,false,{prefix}-2,",
+        f"{prefix}A-4,call,On the account,,2024-04-02T09:00:00+08:00,true,,ACC-1",
+    ]
+
+
+def second_activities(prefix: str) -> list[str]:
+    return [
+        f"{prefix}A-1,note,Intro notes,,2024-04-01T10:00:00+08:00,true,{prefix}-1,",  # a call becomes a note
+        f"{prefix}A-2,call,Follow-up,nobody@alpha.test,2024-04-03T09:00:00+08:00,true,{prefix}-1,",  # bad owner
+        f"{prefix}A-3,task,Call back,rep@alpha.test,,true,{prefix}-2,",  # done now, and the rep's
+        f"{prefix}A-4,call,On the account (2),,2024-04-02T09:00:00+08:00,true,,ACC-1",
+    ]
+
+
+def activities_picture(tenant, prefix: str) -> dict[str, tuple]:
+    with tenant_context(tenant):
+        seen = {}
+        for activity in Activity.objects.filter(external_id__startswith=f"{prefix}A-").select_related(
+            "owner", "lead"
+        ):
+            booked = set(
+                activity.events.exclude(pgh_label="insert").values_list(
+                    "pgh_context__metadata__user", flat=True
+                )
+            )
+            seen[activity.external_id.split("-")[1]] = (
+                activity.kind,
+                activity.subject,
+                activity.owner.email if activity.owner else None,
+                # a task done now by the file is stamped with the time of its import
+                "now" if activity.occurred_at and activity.occurred_at.year > 2025 else activity.occurred_at,
+                activity.done,
+                activity.lead.external_id.replace(prefix, "?") if activity.lead else None,
+                activity.account_id,
+                booked,
+            )
+        return seen
+
+
+def test_activities_updated_as_a_set_equal_activities_updated_one_by_one(
+    tenant, admin_member, member, run_import, monkeypatch
+):
+    rep = member(Role.SALES_REP, email="rep@alpha.test")
+    run_import(admin_member, "accounts", csv_text("external_id,name", "ACC-1,Harbor"))
+    for prefix in ("S", "R"):
+        run_import(
+            admin_member, "leads", csv_text("external_id,last_name", f"{prefix}-1,Li", f"{prefix}-2,Wang")
+        )
+        assert (
+            run_import(admin_member, "activities", csv_text(ACTIVITIES, *first_activities(prefix))).created
+            == 4
+        )
+    health = []
+    monkeypatch.setattr(
+        "lifecycle.receivers.health_schedule_recompute",
+        lambda *, tenant_id, account_ids: health.append(sorted(account_ids or [])),
+    )
+
+    sizes = spy(monkeypatch, "imports.kinds.accounts.activities_update_many")
+    as_set = run_import(admin_member, "activities", csv_text(ACTIVITIES, *second_activities("S")))
+    assert sizes == [3]  # the unknown owner fails as the file is read
+    set_health = [ids for ids in health if ids]
+    health.clear()
+    one_by_one(monkeypatch, "activities")
+    by_row = run_import(admin_member, "activities", csv_text(ACTIVITIES, *second_activities("R")))
+
+    for job in (as_set, by_row):
+        assert (job.status, job.created, job.updated, job.failed) == (ImportStatus.DONE, 0, 3, 1), (
+            job.row_errors
+        )
+        assert [(e["row"], e["column"]) for e in job.row_errors] == [(3, "owner_email")]
+    set_activities, row_activities = activities_picture(tenant, "S"), activities_picture(tenant, "R")
+    assert set_activities == row_activities
+    assert set_activities["1"][:2] == ("note", "Intro notes")
+    assert set_activities["2"][1:3] == ("Follow-up", admin_member.user.email)  # kept as it was
+    assert set_activities["3"][2] == rep.user.email and set_activities["3"][4] is True
+    assert set_activities["1"][7] == {admin_member.user.pk} and set_activities["2"][7] == set()
+    assert [
+        set_activities["4"][6]
+    ] in set_health  # the account's health is recomputed (held for the job's end)
+
+
+def all_queries(call) -> int:  # type: ignore[no-untyped-def]
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("kind", ["leads", "activities"])
+def test_a_chunk_of_updates_costs_the_same_queries_for_3_rows_or_30(tenant, admin_member, run_import, kind):
+    run_import(admin_member, "accounts", csv_text("external_id,name", "ACC-1,Harbor"))
+    leads = [f"L-{n},Li{n},new" for n in range(30)]
+    run_import(admin_member, "leads", csv_text("external_id,last_name,status", *leads))
+    if kind == "leads":
+        header, rows = "external_id,last_name,status", [f"L-{n},Li{n} Changed,working" for n in range(30)]
+    else:
+        header = "external_id,kind,subject,occurred_at,lead_external_id"
+        first = [f"A-{n},call,Call {n},2024-04-01T09:00:00+08:00,L-{n}" for n in range(30)]
+        run_import(admin_member, "activities", csv_text(header, *first))
+        rows = [f"A-{n},email,Mail {n},2024-04-02T09:00:00+08:00,L-{n}" for n in range(30)]
+    few = all_queries(lambda: run_import(admin_member, kind, csv_text(header, *rows[:3])))
+    many = all_queries(lambda: run_import(admin_member, kind, csv_text(header, *rows)))
+    assert many == few
+    with tenant_context(tenant):
+        if kind == "leads":
+            assert set(Lead.objects.values_list("status", flat=True)) == {"working"}
+        else:
+            assert set(Activity.objects.values_list("kind", flat=True)) == {"email"}
+
+
+def test_a_set_update_the_database_refuses_is_written_row_by_row(
+    tenant, admin_member, run_import, monkeypatch
+):
+    run_import(admin_member, "leads", csv_text("external_id,last_name,status", "L-1,Li,new", "L-2,Wang,new"))
+    refused = {"n": 0}
+
+    def refuse(model, objs, fields):
+        refused["n"] += 1
+        raise IntegrityError("a constraint another writer raced to")
+
+    monkeypatch.setattr(leads_services, "copy_update", refuse)
+    job = run_import(
+        admin_member,
+        "leads",
+        csv_text("external_id,last_name,status", "L-1,Li Lei,mql", "L-2,Wang,nonsense"),
+    )
+    assert refused["n"] == 1
+    assert (job.status, job.updated, job.failed) == (ImportStatus.DONE, 1, 1), job.row_errors
+    with tenant_context(tenant):
+        assert dict(Lead.objects.values_list("external_id", "last_name")) == {"L-1": "Li Lei", "L-2": "Wang"}
+
+
+def test_copy_update_writes_the_fields_given_with_history_and_row_level_security(
+    tenant, other_tenant, admin_member
+):
+    with tenant_context(other_tenant):
+        theirs = LeadFactory(tenant=other_tenant, last_name="Theirs")
+    with tenant_context(tenant):
+        mine = [LeadFactory(tenant=tenant, last_name=f"Mine{n}", title="Old") for n in range(2)]
+        for lead in mine:
+            lead.last_name, lead.title = lead.last_name + " Changed", "Not written"
+        theirs.last_name = "Taken"
+        with history_actor(admin_member.user):
+            assert copy_update(Lead, [*mine, theirs], ["last_name"]) == 2  # not another company's row
+        stored = {lead.pk: lead for lead in Lead.objects.all()}
+        assert [(stored[lead.pk].last_name, stored[lead.pk].title) for lead in mine] == [
+            ("Mine0 Changed", "Old"),
+            ("Mine1 Changed", "Old"),
+        ]
+        events = [
+            lead.events.filter(pgh_label="update").values_list("pgh_context__metadata__user", flat=True)
+            for lead in mine
+        ]
+        assert [list(e) for e in events] == [[admin_member.user.pk], [admin_member.user.pk]]
+    with tenant_context(other_tenant):
+        assert Lead.objects.get(pk=theirs.pk).last_name == "Theirs"
+    with tenant_context(tenant), pytest.raises(ValueError):
+        copy_update(Lead, mine, ["no_such_field"])
+    assert activities_services.activities_update_many(tenant=tenant, actor=None, changes=[]) == []
