@@ -344,7 +344,10 @@ def activities_update_many(
     for name in _RELATIONS:
         prefetch_related_objects([activity for activity, values in changes if name not in values], name)
     owner_ids = {
-        owner.pk for activity, values in changes if (owner := values.get("owner", activity.owner)) is not None
+        owner_id
+        for activity, values in changes
+        if (owner_id := getattr(values["owner"], "pk", None) if "owner" in values else activity.owner_id)
+        is not None
     }
     members = _members_of(tenant, owner_ids) if owner_ids else set()
     choices: dict[Any, Exception | None] = {}

@@ -229,17 +229,25 @@ def all_queries(call) -> int:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("kind", ["leads", "activities"])
-def test_a_chunk_of_updates_costs_the_same_queries_for_3_rows_or_30(tenant, admin_member, run_import, kind):
+def test_a_chunk_of_updates_costs_the_same_queries_for_3_rows_or_30(
+    tenant, admin_member, member, run_import, kind
+):
     run_import(admin_member, "accounts", csv_text("external_id,name", "ACC-1,Harbor"))
     leads = [f"L-{n},Li{n},new" for n in range(30)]
     run_import(admin_member, "leads", csv_text("external_id,last_name,status", *leads))
     if kind == "leads":
         header, rows = "external_id,last_name,status", [f"L-{n},Li{n} Changed,working" for n in range(30)]
     else:
-        header = "external_id,kind,subject,occurred_at,lead_external_id"
-        first = [f"A-{n},call,Call {n},2024-04-01T09:00:00+08:00,L-{n}" for n in range(30)]
+        # the rows name their owner, and half of them another one: their owners are read for the set
+        header = "external_id,kind,subject,occurred_at,lead_external_id,owner_email"
+        email = admin_member.user.email
+        first = [f"A-{n},call,Call {n},2024-04-01T09:00:00+08:00,L-{n},{email}" for n in range(30)]
         run_import(admin_member, "activities", csv_text(header, *first))
-        rows = [f"A-{n},email,Mail {n},2024-04-02T09:00:00+08:00,L-{n}" for n in range(30)]
+        other = member(Role.SALES_REP).user.email
+        rows = [
+            f"A-{n},email,Mail {n},2024-04-02T09:00:00+08:00,L-{n},{email if n % 2 else other}"
+            for n in range(30)
+        ]
     few = all_queries(lambda: run_import(admin_member, kind, csv_text(header, *rows[:3])))
     many = all_queries(lambda: run_import(admin_member, kind, csv_text(header, *rows)))
     assert many == few
