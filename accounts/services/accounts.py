@@ -6,11 +6,11 @@ shows who) and keeps `search_text` current."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
-from typing import Any
+import datetime
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
@@ -21,16 +21,25 @@ from accounts.services.common import (
     _check_live,
     _check_member,
     _history,
+    _owners_checked,
+    _prefetch_unchanged,
     _same_tenant,
     _unknown_fields,
     check_external_id_free,
     check_owner_assignable,
 )
+from crm.bulk import SetCleaner, copy_insert, copy_update
 from crm.errors import AppError
 from crm.history import history_actor
 from crm.models import Tenant, User
 from crm.normalize import normalize_domain
-from crm.records import record_restore, record_soft_delete, record_update_versioned
+from crm.records import (
+    actor_membership,
+    record_restore,
+    record_soft_delete,
+    record_update_versioned,
+    without_external_id_clashes,
+)
 
 ACCOUNT_FIELDS = (
     "external_id",
@@ -65,21 +74,11 @@ def account_snapshot(account: Account) -> dict[str, Any]:
     }
 
 
-def _clean_account(
-    tenant: Tenant, account: Account, *, check_owner: bool = True, actor: User | None = None
-) -> None:
-    account.name = re.sub(r"\s+", " ", (account.name or "").strip())
-    account.domain = normalize_domain(account.domain)
-    account.industry = (account.industry or "").strip()
-    account.region = (account.region or "").strip()
-    account.external_id = (account.external_id or "").strip()
-    if not account.name:
-        raise ValidationError({"name": _("Enter the company name.")})
-    _same_tenant(tenant, account.owner, "owner")
-    _same_tenant(tenant, account.parent, "parent")
-    _check_live(account.parent, "parent")
-    if check_owner:
-        _check_member(tenant, account.owner)
+# What an account's full_clean leaves to the services: its relations and its derived search text.
+CLEAN_EXCLUDE = ("tenant", "owner", "parent", "merged_into", "search_text")
+
+
+def _check_parent_chain(account: Account) -> None:
     if account.parent_id:
         if account.pk and account.parent_id == account.pk:
             raise ValidationError({"parent": _("An account cannot be its own parent.")})
@@ -90,16 +89,49 @@ def _clean_account(
                 raise ValidationError({"parent": _("This parent would create a loop of parent accounts.")})
             seen.add(current.pk)
             current = current.parent if current.parent_id else None
-    check_external_id_free(
-        tenant=tenant,
-        actor=actor,
-        obj=account,
-        can_edit=lambda membership, other: can_edit_account(
-            tenant=tenant, membership=membership, account=other
-        ),
-        message=_("Another account has this external id."),
-    )
-    account.full_clean(exclude=["tenant", "owner", "parent", "merged_into", "search_text"])
+
+
+def _clean_account(
+    tenant: Tenant,
+    account: Account,
+    *,
+    check_owner: bool = True,
+    actor: User | None = None,
+    cleaner: SetCleaner | None = None,
+    check_parent: bool = True,
+) -> None:
+    """The rules every account meets. With a `cleaner` (the set services: crm.bulk.SetCleaner over CLEAN_EXCLUDE,
+    full_clean's field checks once per distinct value) it leaves out what asks the database for each account: the
+    owner's membership and the external id's clash (the caller checks both for the set) and full_clean's unique
+    and constraint checks (the database refuses the set, whose rows are then written one by one).
+    `check_parent=False`: the parent did not change, or the account is new (no chain can loop through it)."""
+    account.name = " ".join((account.name or "").split())
+    account.domain = normalize_domain(account.domain)
+    account.industry = (account.industry or "").strip()
+    account.region = (account.region or "").strip()
+    account.external_id = (account.external_id or "").strip()
+    if not account.name:
+        raise ValidationError({"name": _("Enter the company name.")})
+    _same_tenant(tenant, account.owner, "owner")
+    _same_tenant(tenant, account.parent, "parent")
+    _check_live(account.parent, "parent")
+    if cleaner is None and check_owner:
+        _check_member(tenant, account.owner)
+    if check_parent:
+        _check_parent_chain(account)
+    if cleaner is not None:
+        cleaner.clean(account)
+    else:
+        check_external_id_free(
+            tenant=tenant,
+            actor=actor,
+            obj=account,
+            can_edit=lambda membership, other: can_edit_account(
+                tenant=tenant, membership=membership, account=other
+            ),
+            message=_("Another account has this external id."),
+        )
+        account.full_clean(exclude=list(CLEAN_EXCLUDE))
     account.search_text = account_search_text(account)
 
 
@@ -146,6 +178,118 @@ def account_update(
             "This record was changed by someone else since you opened it. Review their changes and save again."
         ),
     )
+
+
+def _may_edit(tenant: Tenant, actor: User | None, account: Account) -> bool:
+    membership = actor_membership(tenant=tenant, actor=actor)
+    return membership is None or can_edit_account(tenant=tenant, membership=membership, account=account)
+
+
+@transaction.atomic
+def accounts_create_many(
+    *, tenant: Tenant, actor: User | None, drafts: Sequence[dict[str, Any]], external_ids_read: bool = False
+) -> list[Account | Exception]:
+    """account_create for many accounts at once (imports): `drafts` are its keyword arguments. The same rules, the
+    owners' memberships in one query, each owner choice checked once, one query for the external ids (none when
+    the caller `external_ids_read` them in this transaction: an import chunk's lookups) and one INSERT (history
+    events from the database's statement trigger, booked to the actor). A new account's parent is one that
+    exists already (a loop cannot run through an account nobody names yet). Returns, in the order of `drafts`,
+    each created account or the error that kept it out. A constraint only the database checks raises for the
+    whole set (the caller creates them one by one to find the culprit)."""
+    cleaner = SetCleaner(Account, CLEAN_EXCLUDE)
+    results: list[Account | Exception | None] = [None] * len(drafts)
+    valid: list[tuple[int, Account]] = []
+    for index, draft in enumerate(drafts):
+        try:
+            _unknown_fields(draft, ACCOUNT_FIELDS + ("created_at", "lifecycle_stage"))
+            account = Account(tenant=tenant, **{"owner": actor, **draft})
+            _clean_account(tenant, account, actor=actor, cleaner=cleaner, check_parent=False)
+        except (ValidationError, PermissionDenied, AppError) as exc:
+            results[index] = exc
+            continue
+        valid.append((index, account))
+    actor_id = actor.pk if actor is not None else None
+    valid = _owners_checked(
+        tenant=tenant, actor=actor, valid=valid, results=results, default=lambda _index: actor_id
+    )
+    valid = without_external_id_clashes(
+        model=Account,
+        tenant=tenant,
+        valid=valid,
+        results=results,
+        can_edit=lambda holder: _may_edit(tenant, actor, holder),
+        message=_("Another account has this external id."),
+        read=external_ids_read,
+    )
+    accounts = [account for _index, account in valid]
+    with _history(actor):
+        copy_insert(Account, accounts)
+    for index, account in valid:
+        results[index] = account
+    return cast(list[Account | Exception], results)  # every draft got its account or its error above
+
+
+@transaction.atomic
+def accounts_update_many(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    changes: Sequence[tuple[Account, dict[str, Any], datetime.datetime | None]],
+) -> list[Account | Exception]:
+    """account_update (no version check) for many accounts at once (imports: a file imported again), and the
+    creation time an import keeps: the same rules, the accounts read again and locked in one query, the new owners'
+    memberships in one, one UPDATE for the set (a history event for each from the database's row trigger, booked
+    to the actor). `changes`: (the account as read, its new values, its creation time or None). An external id
+    does not change here, except that an account without one takes the one given (the caller read every account
+    holding the ids given). Returns, in the order of `changes`, each updated account or the error that kept it as
+    it was. A constraint only the database checks raises for the whole set."""
+    cleaner = SetCleaner(Account, CLEAN_EXCLUDE)
+    results: list[Account | Exception | None] = [None] * len(changes)
+    fresh = {
+        account.pk: account
+        for account in Account.objects.select_for_update(of=("self",)).filter(
+            tenant=tenant, pk__in=[account.pk for account, _values, _at in changes]
+        )
+    }
+    _prefetch_unchanged([(fresh[a.pk], v) for a, v, _at in changes if a.pk in fresh], ("owner", "parent"))
+    written: set[str] = {"search_text", "version", "updated_at"}
+    valid: list[tuple[int, Account]] = []
+    previous: dict[int, int | None] = {}
+    for index, (account, values, created_at) in enumerate(changes):
+        try:
+            _unknown_fields(values, ACCOUNT_FIELDS)
+            draft = fresh.get(account.pk)
+            if draft is None:
+                raise Account.DoesNotExist
+            if draft.external_id and values.get("external_id", draft.external_id) != draft.external_id:
+                raise ValidationError({"external_id": _("This field cannot be set here.")})
+            previous[index], parent_id = draft.owner_id, draft.parent_id
+            for key, value in values.items():
+                setattr(draft, key, value)
+            _clean_account(tenant, draft, cleaner=cleaner, check_parent=draft.parent_id != parent_id)
+            if created_at is not None:
+                draft.created_at = created_at
+                written.add("created_at")
+            draft.version += 1
+        except (ValidationError, PermissionDenied, AppError, Account.DoesNotExist) as exc:
+            results[index] = exc
+            continue
+        written.update(_attname(Account, name) for name in values)
+        valid.append((index, draft))
+    valid = _owners_checked(
+        tenant=tenant,
+        actor=actor,
+        valid=valid,
+        results=results,
+        default=previous.__getitem__,
+        member=lambda index: "owner" in changes[index][1],
+    )
+    accounts = [account for _index, account in valid]
+    with _history(actor):
+        copy_update(Account, accounts, sorted(written))
+    for index, account in valid:
+        results[index] = account
+    return cast(list[Account | Exception], results)  # every change got its account or its error above
 
 
 @transaction.atomic

@@ -11,7 +11,6 @@ from typing import Any, cast
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,8 @@ from accounts.services.common import (
     _history,
     _members_of,
     _not_member,
+    _once,
+    _prefetch_unchanged,
     _same_tenant,
     _unknown_fields,
     activity_can_edit,
@@ -231,19 +232,6 @@ class ActivityDraft:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-def _once(cache: dict[Any, Exception | None], key: Any, check: Any) -> None:
-    """Run `check()` once per key and raise its error again for every later draft with that key."""
-    if key not in cache:
-        try:
-            check()
-            cache[key] = None
-        except (ValidationError, PermissionDenied) as exc:
-            cache[key] = exc
-    refused = cache[key]
-    if refused is not None:
-        raise refused
-
-
 @transaction.atomic
 def activities_log_many(
     *, tenant: Tenant, actor: User | None, drafts: Sequence[ActivityDraft], external_ids_read: bool = False
@@ -341,8 +329,7 @@ def activities_update_many(
     cleaner = SetCleaner(Activity, CLEAN_EXCLUDE)
     results: list[Activity | Exception | None] = [None] * len(changes)
     # The relations the rules look at that the changes do not give, read for the whole set (one query each).
-    for name in _RELATIONS:
-        prefetch_related_objects([activity for activity, values in changes if name not in values], name)
+    _prefetch_unchanged(changes, _RELATIONS)
     owner_ids = {
         owner_id
         for activity, values in changes

@@ -3,12 +3,13 @@ user's membership is crm.records.actor_membership); the version-checked update, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from crm.history import history_actor
@@ -48,6 +49,67 @@ def _check_member(tenant: Tenant, user: User | None, field: str = "owner") -> No
         return
     if not _members_of(tenant, {user.pk}):
         raise _not_member(field)
+
+
+def _prefetch_unchanged(
+    pairs: Sequence[tuple[models.Model, dict[str, Any]]], relations: Sequence[str]
+) -> None:
+    """The set updates: of (record, its new values) pairs, read the `relations` the values do not replace, for the
+    whole set (one query per relation; the rules look at each record's relations)."""
+    for name in relations:
+        prefetch_related_objects([record for record, values in pairs if name not in values], name)
+
+
+def _once(cache: dict[Any, Exception | None], key: Any, check: Any) -> None:
+    """The set services: run `check()` once per key and raise its error again for every later record with that
+    key (an owner's assignability, a lead's edit rights)."""
+    if key not in cache:
+        try:
+            check()
+            cache[key] = None
+        except (ValidationError, PermissionDenied) as exc:
+            cache[key] = exc
+    refused = cache[key]
+    if refused is not None:
+        raise refused
+
+
+def _owners_checked(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    valid: list[tuple[int, Any]],
+    results: list[Any],
+    default: Callable[[int], int | None],
+    member: Callable[[int], bool] = lambda _index: True,
+) -> list[tuple[int, Any]]:
+    """The set services' owner rules for (index, record) pairs, as each record's service checks them: an owner
+    must be a member here (when `member(index)`; one query for the set) and, when it is not `default(index)` (the
+    owner the record gets or keeps without a choice), one the actor may assign (each owner checked once). Returns
+    the pairs that pass; the others get their error in `results[index]`."""
+    members = _members_of(
+        tenant, {record.owner_id for index, record in valid if record.owner_id is not None and member(index)}
+    )
+    choices: dict[Any, Exception | None] = {}
+    kept = []
+    for index, record in valid:
+        owner_id = record.owner_id
+        try:
+            if owner_id is not None and member(index) and owner_id not in members:
+                raise _not_member()
+            if owner_id != default(index):
+                _once(
+                    choices,
+                    owner_id,
+                    lambda owner_id=owner_id: check_owner_assignable(
+                        tenant=tenant, actor=actor, owner_id=owner_id
+                    ),
+                )
+        except (ValidationError, PermissionDenied) as exc:
+            results[index] = exc
+            continue
+        kept.append((index, record))
+    return kept
 
 
 def check_owner_assignable(

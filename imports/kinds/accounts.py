@@ -29,7 +29,12 @@ from accounts.selectors.activities import activity_list
 from accounts.selectors.contacts import contact_list
 from accounts.selectors.opportunities import opportunity_list
 from accounts.selectors.pipelines import pipeline_choices
-from accounts.services.accounts import account_create, account_update
+from accounts.services.accounts import (
+    account_create,
+    account_update,
+    accounts_create_many,
+    accounts_update_many,
+)
 from accounts.services.activities import (
     ActivityDraft,
     activities_log_many,
@@ -37,7 +42,12 @@ from accounts.services.activities import (
     activity_log,
     activity_update,
 )
-from accounts.services.contacts import contact_create, contact_update
+from accounts.services.contacts import (
+    contact_create,
+    contact_update,
+    contacts_create_many,
+    contacts_update_many,
+)
 from accounts.services.opportunities import opportunity_create, opportunity_update
 from crm.filtering import filterset_rows
 from crm.imported import lead_clocks_at_end
@@ -104,7 +114,8 @@ class AccountImporter(RowImporter):
         for column in ACCOUNT_LIST_COLUMNS:
             prepare_list_values(self.context, rows, column, column)
 
-    def import_row(self, row: Row) -> str:
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any], Any, Any]:
+        """(external_id, fields, owner, created_at) as the services take them; raises the row's cell errors."""
         context = self.context
         external_id = row.text("external_id", 100)
         fields: dict[str, Any] = {"external_id": external_id}
@@ -121,6 +132,59 @@ class AccountImporter(RowImporter):
         owner = row.member("owner_email")
         created_at = row.timestamp("created_at")
         row.check()
+        return external_id, fields, owner, created_at
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """New accounts as a set (accounts_create_many) and the accounts the file names again as another
+        (accounts_update_many). Left to import_row: a row that repeats an external id of the chunk, names a
+        deleted account, or names as its parent an account that an earlier row of the chunk creates (it exists
+        only once the set is written; a parent created by a later row is unknown to the row, as row by row)."""
+        context = self.context
+        outcomes: dict[int, str | Exception] = {}
+        drafts: list[dict[str, Any]] = []
+        indexes: list[int] = []
+        changes: list[tuple[Account, dict[str, Any], Any]] = []
+        changed: list[int] = []
+        earlier: set[str] = set()  # the external ids of the chunk's rows so far
+        seen: set[str] = set()
+        for index, row in enumerate(rows):
+            external_id = (row.values.get("external_id") or "").strip()
+            parent = (row.values.get("parent_external_id") or "").strip()
+            named_before = parent in earlier and context.lookup(Account, parent) is None
+            earlier.add(external_id)
+            if (external_id and external_id in seen) or named_before:
+                continue
+            existing = context.lookup(Account, external_id) if external_id else None
+            if existing is not None and existing.deleted_at is not None:
+                continue
+            seen.add(external_id)
+            try:
+                _external_id, fields, owner, created_at = self._parse(row)
+            except RULE_ERRORS as exc:
+                outcomes[index] = exc
+                continue
+            if existing is not None:
+                if owner is not None:
+                    fields["owner"] = owner
+                changes.append((existing, fields, created_at))
+                changed.append(index)
+            else:
+                if created_at is not None:
+                    fields["created_at"] = created_at
+                fields["owner"] = owner or context.user
+                drafts.append(fields)
+                indexes.append(index)
+        # prepare() read every account holding the chunk's external ids; the new rows name none of them.
+        created = accounts_create_many(
+            tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
+        )
+        updated = accounts_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
+        self.created_outcomes(changed, updated, outcomes, outcome=UPDATED)
+        return self.created_outcomes(indexes, created, outcomes)
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id, fields, owner, created_at = self._parse(row)
         existing = _existing(self, Account, external_id)
         if existing is not None:
             if owner is not None:
@@ -179,8 +243,8 @@ class ContactImporter(RowImporter):
         self.context.load_records(Contact, column_values(rows, "external_id"))
         self.context.load_records(Account, column_values(rows, "account_external_id"))
 
-    def import_row(self, row: Row) -> str:
-        context = self.context
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any], Any]:
+        """(external_id, fields, created_at) as the services take them; raises the row's cell errors."""
         external_id = row.text("external_id", 100)
         fields: dict[str, Any] = {"external_id": external_id}
         fields.update(
@@ -190,6 +254,59 @@ class ContactImporter(RowImporter):
             fields["account"] = row.record("account_external_id", Account)
         created_at = row.timestamp("created_at")
         row.check()
+        return external_id, fields, created_at
+
+    def _new(self, fields: dict[str, Any], created_at: Any) -> dict[str, Any]:
+        """contact_create's arguments for a new contact: its creation time, and the importer as its owner when
+        its account has none to pass on."""
+        if created_at is not None:
+            fields["created_at"] = created_at
+        account = fields.get("account")
+        if account is None or not account.owner_id:
+            fields["owner"] = self.context.user
+        return fields
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """New contacts as a set (contacts_create_many) and the contacts the file names again as another
+        (contacts_update_many); a row that repeats an external id of the chunk or names a deleted contact is left
+        to import_row."""
+        context = self.context
+        outcomes: dict[int, str | Exception] = {}
+        drafts: list[dict[str, Any]] = []
+        indexes: list[int] = []
+        changes: list[tuple[Contact, dict[str, Any], Any]] = []
+        changed: list[int] = []
+        seen: set[str] = set()
+        for index, row in enumerate(rows):
+            external_id = (row.values.get("external_id") or "").strip()
+            if external_id and external_id in seen:
+                continue
+            existing = context.lookup(Contact, external_id) if external_id else None
+            if existing is not None and existing.deleted_at is not None:
+                continue
+            seen.add(external_id)
+            try:
+                _external_id, fields, created_at = self._parse(row)
+            except RULE_ERRORS as exc:
+                outcomes[index] = exc
+                continue
+            if existing is not None:
+                changes.append((existing, fields, created_at))
+                changed.append(index)
+            else:
+                drafts.append(self._new(fields, created_at))
+                indexes.append(index)
+        # prepare() read every contact holding the chunk's external ids; the new rows name none of them.
+        created = contacts_create_many(
+            tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
+        )
+        updated = contacts_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
+        self.created_outcomes(changed, updated, outcomes, outcome=UPDATED)
+        return self.created_outcomes(indexes, created, outcomes)
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id, fields, created_at = self._parse(row)
         existing = _existing(self, Contact, external_id)
         if existing is not None:
             contact = contact_update(
@@ -198,12 +315,7 @@ class ContactImporter(RowImporter):
             keep_created_at(context, contact, created_at)
             context.remember(contact)
             return UPDATED
-        if created_at is not None:
-            fields["created_at"] = created_at
-        account = fields.get("account")
-        if account is None or not account.owner_id:
-            fields["owner"] = context.user
-        contact = contact_create(tenant=context.tenant, actor=context.actor, **fields)
+        contact = contact_create(tenant=context.tenant, actor=context.actor, **self._new(fields, created_at))
         context.remember(contact)
         return CREATED
 

@@ -307,3 +307,222 @@ def test_copy_update_writes_the_fields_given_with_history_and_row_level_security
     with tenant_context(tenant), pytest.raises(ValueError):
         copy_update(Lead, mine, ["no_such_field"])
     assert activities_services.activities_update_many(tenant=tenant, actor=None, changes=[]) == []
+
+
+CONTACTS = "external_id,account_external_id,first_name,last_name,email,title,created_at"
+
+
+def contact_rows(prefix: str, again: bool = False) -> list[str]:
+    changed = " (2)" if again else ""
+    return [
+        f"{prefix}C-1,ACC-1,Lei,Li{changed},li@harbor.test,CTO,2024-01-02T09:00:00+08:00",  # the account's owner
+        f"{prefix}C-2,,Mei,Wang{changed},WANG@Harbor.test,,2024-01-03T09:00:00+08:00",  # no account: the importer
+        f"{prefix}C-3,ACC-9,Jun,Zhao,,,",  # an unknown account: this row only
+        f"{prefix}C-4,ACC-1,,,not-an-email,,",  # a bad email: this row only
+        f"{prefix}C-5,ACC-2,Xiu,  Sun   Ying{changed} ,,,",
+    ]
+
+
+def contacts_picture(tenant, prefix: str) -> dict[str, tuple]:
+    from accounts.models import Contact
+
+    with tenant_context(tenant):
+        return {
+            contact.external_id.split("-")[1]: (
+                contact.account.external_id if contact.account else None,
+                contact.first_name,
+                contact.last_name,
+                contact.email,
+                contact.title,
+                contact.owner.email if contact.owner else None,
+                contact.created_at if contact.created_at.year < 2025 else "now",
+                contact.search_text,
+                contact.version,
+                sorted(contact.events.values_list("pgh_label", "pgh_context__metadata__user")),
+            )
+            for contact in Contact.objects.filter(external_id__startswith=f"{prefix}C-").select_related(
+                "account", "owner"
+            )
+        }
+
+
+def test_contacts_created_and_updated_as_sets_equal_contacts_written_one_by_one(
+    tenant, admin_member, member, run_import, monkeypatch
+):
+    rep = member(Role.SALES_REP, email="rep@alpha.test")
+    run_import(
+        admin_member,
+        "accounts",
+        csv_text("external_id,name,owner_email", f"ACC-1,Harbor,{rep.user.email}", "ACC-2,Quay,"),
+    )
+    created_sizes = []
+    import imports.kinds.accounts as kinds
+
+    create_many = kinds.contacts_create_many
+
+    def counted(**kwargs):
+        created_sizes.append(len(kwargs["drafts"]))
+        return create_many(**kwargs)
+
+    monkeypatch.setattr(kinds, "contacts_create_many", counted)
+    updated_sizes = spy(monkeypatch, "imports.kinds.accounts.contacts_update_many")
+    as_set = [
+        run_import(admin_member, "contacts", csv_text(CONTACTS, *contact_rows("S", again)))
+        for again in (0, 1)
+    ]
+    # the unknown account fails as the file is read, the bad email by the rules (in the set: it stays new)
+    assert created_sizes == [4, 1] and updated_sizes == [0, 3]
+    one_by_one(monkeypatch, "contacts")
+    by_row = [
+        run_import(admin_member, "contacts", csv_text(CONTACTS, *contact_rows("R", again)))
+        for again in (0, 1)
+    ]
+
+    for first, second in (as_set, by_row):
+        assert (first.created, first.updated, first.failed) == (3, 0, 2), first.row_errors
+        assert (second.created, second.updated, second.failed) == (0, 3, 2), second.row_errors
+        for job in (first, second):
+            assert [(e["row"], e["column"]) for e in job.row_errors] == [
+                (4, "account_external_id"),
+                (5, "email"),
+            ]
+    set_contacts, row_contacts = contacts_picture(tenant, "S"), contacts_picture(tenant, "R")
+    assert set_contacts == row_contacts
+    one, two, five = set_contacts["1"], set_contacts["2"], set_contacts["5"]
+    assert one[:6] == ("ACC-1", "Lei", "Li (2)", "li@harbor.test", "CTO", rep.user.email)
+    assert two[3] == "wang@harbor.test" and two[5] == admin_member.user.email
+    assert five[2] == "Sun Ying (2)" and five[5] == admin_member.user.email  # Quay has no owner to pass on
+    assert one[6].isoformat() == "2024-01-02T01:00:00+00:00" and one[8] == 2
+    assert one[7] == "lei li (2) li@harbor.test"
+    assert {user for _label, user in one[9]} == {admin_member.user.pk}
+
+
+@pytest.mark.parametrize("again", [False, True])
+def test_a_chunk_of_contacts_costs_the_same_queries_for_3_rows_or_30(
+    tenant, admin_member, member, run_import, again
+):
+    rep = member(Role.SALES_REP)
+    accounts = [f"ACC-{n},Harbor {n},{rep.user.email if n % 2 else ''}" for n in range(30)]
+    run_import(admin_member, "accounts", csv_text("external_id,name,owner_email", *accounts))
+    header = "external_id,account_external_id,last_name,email"
+    rows = [f"C-{n},ACC-{n},Li {n},c{n}@harbor.test" for n in range(30)]
+    run_import(
+        admin_member, "contacts", csv_text(header, *rows)
+    )  # (and the session's temporary twin is made)
+    if again:  # the thirty again, changed: every row an update
+        few_rows, many_rows = (
+            [row.replace("Li ", "Wang ") for row in rows][:3],
+            [r.replace("Li ", "Wu ") for r in rows],
+        )
+    else:  # other ids: every row new
+        few_rows, many_rows = [r.replace("C-", "F-") for r in rows[:3]], [r.replace("C-", "M-") for r in rows]
+    few = all_queries(lambda: run_import(admin_member, "contacts", csv_text(header, *few_rows)))
+    many = all_queries(lambda: run_import(admin_member, "contacts", csv_text(header, *many_rows)))
+    assert many == few
+
+
+ACCOUNTS = "external_id,name,domain,tier,owner_email,parent_external_id,created_at"
+
+
+def account_rows(prefix: str, again: bool = False) -> list[str]:
+    changed = " (2)" if again else ""
+    owner = "rep2@alpha.test" if again else "rep@alpha.test"
+    return [
+        f"{prefix}K-1,Harbor Group{changed},Harbor.test,key,{owner},,2023-05-01T09:00:00+08:00",
+        f"{prefix}K-2,Harbor  East{changed},,,,{prefix}K-1,",  # a parent made by an earlier row
+        f"{prefix}K-3,Harbor West,,,,{prefix}K-5,",  # a parent made by a later row: unknown, as row by row
+        f"{prefix}K-4,,,,,,",  # no name: this row only
+        f"{prefix}K-5,Quay{changed},quay.test,,,,",
+        f"{prefix}K-6,Pier,,,nobody@alpha.test,,",  # not a member: this row only
+    ]
+
+
+def accounts_picture(tenant, prefix: str) -> dict[str, tuple]:
+    from accounts.models import Account
+
+    with tenant_context(tenant):
+        return {
+            account.external_id.split("-")[1]: (
+                account.name,
+                account.domain,
+                account.tier,
+                account.owner.email if account.owner else None,
+                account.parent.external_id.replace(prefix, "?") if account.parent else None,
+                account.created_at if account.created_at.year < 2025 else "now",
+                account.search_text,
+                account.version,
+                sorted(
+                    {user for user in account.events.values_list("pgh_context__metadata__user", flat=True)}
+                ),
+            )
+            for account in Account.objects.filter(external_id__startswith=f"{prefix}K-").select_related(
+                "owner", "parent"
+            )
+        }
+
+
+def test_accounts_created_and_updated_as_sets_equal_accounts_written_one_by_one(
+    tenant, admin_member, member, run_import, monkeypatch
+):
+    member(Role.SALES_REP, email="rep@alpha.test")
+    rep2 = member(Role.SALES_REP, email="rep2@alpha.test")
+    import imports.kinds.accounts as kinds
+
+    created_sizes: list[int] = []
+    create_many = kinds.accounts_create_many
+
+    def counted(**kwargs):
+        created_sizes.append(len(kwargs["drafts"]))
+        return create_many(**kwargs)
+
+    monkeypatch.setattr(kinds, "accounts_create_many", counted)
+    updated_sizes = spy(monkeypatch, "imports.kinds.accounts.accounts_update_many")
+    as_set = [
+        run_import(admin_member, "accounts", csv_text(ACCOUNTS, *account_rows("S", again)))
+        for again in (0, 1)
+    ]
+    # first: K-1, K-4 (refused by the rules), K-5 as a set; K-2 after it; K-3 and K-6 fail as the file is read.
+    # Second: K-3 (its parent exists now) and K-4 new, K-1, K-2 and K-5 updated, as sets.
+    assert created_sizes == [3, 2] and updated_sizes == [0, 3]
+    one_by_one(monkeypatch, "accounts")
+    by_row = [
+        run_import(admin_member, "accounts", csv_text(ACCOUNTS, *account_rows("R", again)))
+        for again in (0, 1)
+    ]
+
+    for first, second in (as_set, by_row):
+        assert (first.created, first.updated, first.failed) == (3, 0, 3), first.row_errors
+        # the second time K-3 finds K-5 (made by the first import) and is new
+        assert (second.created, second.updated, second.failed) == (1, 3, 2), second.row_errors
+        assert [(e["row"], e["column"]) for e in first.row_errors] == [
+            (4, "parent_external_id"),
+            (5, "name"),
+            (7, "owner_email"),
+        ]
+    set_accounts, row_accounts = accounts_picture(tenant, "S"), accounts_picture(tenant, "R")
+    assert set_accounts == row_accounts
+    one, two = set_accounts["1"], set_accounts["2"]
+    assert one[:4] == ("Harbor Group (2)", "harbor.test", "key", rep2.user.email)
+    assert one[5].isoformat() == "2023-05-01T01:00:00+00:00" and one[7] == 2
+    assert two[0] == "Harbor East (2)" and two[3] == admin_member.user.email and two[4] == "?K-1"
+    assert set_accounts["3"][4] == "?K-5"
+    assert one[8] == [admin_member.user.pk]
+
+
+@pytest.mark.parametrize("again", [False, True])
+def test_a_chunk_of_accounts_costs_the_same_queries_for_3_rows_or_30(
+    tenant, admin_member, member, run_import, again
+):
+    rep = member(Role.SALES_REP)
+    run_import(admin_member, "accounts", csv_text("external_id,name", "P-1,Parent"))
+    header = "external_id,name,owner_email,parent_external_id"
+    rows = [f"K-{n},Harbor {n},{rep.user.email if n % 2 else ''},{'P-1' if n % 3 else ''}" for n in range(30)]
+    run_import(admin_member, "accounts", csv_text(header, *rows))
+    if again:  # the thirty again, changed: every row an update
+        few_rows = [r.replace("Harbor ", "Quay ") for r in rows[:3]]
+        many_rows = [r.replace("Harbor ", "Pier ") for r in rows]
+    else:  # other ids: every row new
+        few_rows, many_rows = [r.replace("K-", "F-") for r in rows[:3]], [r.replace("K-", "M-") for r in rows]
+    few = all_queries(lambda: run_import(admin_member, "accounts", csv_text(header, *few_rows)))
+    many = all_queries(lambda: run_import(admin_member, "accounts", csv_text(header, *many_rows)))
+    assert many == few
