@@ -11,7 +11,7 @@ Apps register their kinds in their AppConfig.ready():
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -29,6 +29,17 @@ UPDATED = "updated"
 # What a row breaking a rule raises (reported as the row's error; the other rows go on). The runner also takes a
 # DatabaseError of a row's own savepoint as the row's error.
 RULE_ERRORS = (RowError, RowErrors, ValidationError, PermissionDenied, ObjectDoesNotExist, AppError)
+
+
+@dataclass
+class SetRows:
+    """RowImporter.split_rows: the rows of a chunk a kind writes as sets. `new`: (row index, parsed) for rows that
+    create a record; `known`: (row index, the record, parsed) for rows that update one; `outcomes`: the errors
+    of rows with bad cells."""
+
+    new: list[tuple[int, Any]] = field(default_factory=list)
+    known: list[tuple[int, Any, Any]] = field(default_factory=list)
+    outcomes: dict[int, str | Exception] = field(default_factory=dict)
 
 
 class RowImporter:
@@ -54,6 +65,49 @@ class RowImporter:
         one by one, after it. The same rules as `import_row`. A kind without it writes every row one by one. If
         the database refuses the set (DatabaseError), the runner rolls it back and writes every row one by one."""
         return {}
+
+    def split_rows(
+        self,
+        rows: Sequence[Row],
+        model: type[Model],
+        parse: Callable[[Row], Any],
+        wait: Callable[[Row], bool] | None = None,
+    ) -> SetRows:
+        """import_many's first step for a kind written as sets: each row parsed (`parse(row)`, raising its cell
+        errors) next to the record its external id names (prepare() read them). Left to import_row, after the
+        sets: a row that repeats an external id of the chunk, names a deleted record (its error), or that
+        `wait(row)` (called for every row in order) keeps for after the sets."""
+        split = SetRows()
+        seen: set[str] = set()
+        for index, row in enumerate(rows):
+            waits = wait is not None and wait(row)
+            external_id = (row.values.get("external_id") or "").strip()
+            if waits or (external_id and external_id in seen):
+                continue
+            record = self.context.lookup(model, external_id) if external_id else None
+            if record is not None and getattr(record, "deleted_at", None) is not None:
+                continue
+            seen.add(external_id)
+            try:
+                parsed = parse(row)
+            except RULE_ERRORS as exc:
+                split.outcomes[index] = exc
+                continue
+            if record is None:
+                split.new.append((index, parsed))
+            else:
+                split.known.append((index, record, parsed))
+        return split
+
+    def set_outcomes(
+        self, split: SetRows, created: Sequence[Any], updated: Sequence[Any]
+    ) -> dict[int, str | Exception]:
+        """import_many's outcomes: the set services' results for `split`'s new rows (`created`, in order) and for
+        its known ones (`updated`), with the rows' cell errors."""
+        self.created_outcomes([index for index, _parsed in split.new], created, split.outcomes)
+        return self.created_outcomes(
+            [index for index, _record, _parsed in split.known], updated, split.outcomes, outcome=UPDATED
+        )
 
     def created_outcomes(
         self,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
@@ -20,25 +20,23 @@ from accounts.services.common import (
     _attname,
     _check_live,
     _check_member,
+    _create_set,
     _history,
-    _owners_checked,
-    _prefetch_unchanged,
     _same_tenant,
     _unknown_fields,
+    _update_set,
     check_external_id_free,
     check_owner_assignable,
 )
-from crm.bulk import SetCleaner, copy_insert, copy_update
+from crm.bulk import SetCleaner
 from crm.errors import AppError
 from crm.history import history_actor
 from crm.models import Tenant, User
 from crm.normalize import normalize_domain
 from crm.records import (
-    actor_membership,
     record_restore,
     record_soft_delete,
     record_update_versioned,
-    without_external_id_clashes,
 )
 
 ACCOUNT_FIELDS = (
@@ -180,11 +178,6 @@ def account_update(
     )
 
 
-def _may_edit(tenant: Tenant, actor: User | None, account: Account) -> bool:
-    membership = actor_membership(tenant=tenant, actor=actor)
-    return membership is None or can_edit_account(tenant=tenant, membership=membership, account=account)
-
-
 @transaction.atomic
 def accounts_create_many(
     *, tenant: Tenant, actor: User | None, drafts: Sequence[dict[str, Any]], external_ids_read: bool = False
@@ -197,36 +190,28 @@ def accounts_create_many(
     each created account or the error that kept it out. A constraint only the database checks raises for the
     whole set (the caller creates them one by one to find the culprit)."""
     cleaner = SetCleaner(Account, CLEAN_EXCLUDE)
-    results: list[Account | Exception | None] = [None] * len(drafts)
-    valid: list[tuple[int, Account]] = []
-    for index, draft in enumerate(drafts):
-        try:
-            _unknown_fields(draft, ACCOUNT_FIELDS + ("created_at", "lifecycle_stage"))
-            account = Account(tenant=tenant, **{"owner": actor, **draft})
-            _clean_account(tenant, account, actor=actor, cleaner=cleaner, check_parent=False)
-        except (ValidationError, PermissionDenied, AppError) as exc:
-            results[index] = exc
-            continue
-        valid.append((index, account))
     actor_id = actor.pk if actor is not None else None
-    valid = _owners_checked(
-        tenant=tenant, actor=actor, valid=valid, results=results, default=lambda _index: actor_id
-    )
-    valid = without_external_id_clashes(
+
+    def build(index: int) -> Account:
+        draft = drafts[index]
+        _unknown_fields(draft, ACCOUNT_FIELDS + ("created_at", "lifecycle_stage"))
+        account = Account(tenant=tenant, **{"owner": actor, **draft})
+        _clean_account(tenant, account, actor=actor, cleaner=cleaner, check_parent=False)
+        return account
+
+    return _create_set(
         model=Account,
         tenant=tenant,
-        valid=valid,
-        results=results,
-        can_edit=lambda holder: _may_edit(tenant, actor, holder),
+        actor=actor,
+        count=len(drafts),
+        build=build,
+        default=lambda _index: actor_id,
+        can_edit=lambda membership, other: can_edit_account(
+            tenant=tenant, membership=membership, account=other
+        ),
         message=_("Another account has this external id."),
-        read=external_ids_read,
+        external_ids_read=external_ids_read,
     )
-    accounts = [account for _index, account in valid]
-    with _history(actor):
-        copy_insert(Account, accounts)
-    for index, account in valid:
-        results[index] = account
-    return cast(list[Account | Exception], results)  # every draft got its account or its error above
 
 
 @transaction.atomic
@@ -237,59 +222,27 @@ def accounts_update_many(
     changes: Sequence[tuple[Account, dict[str, Any], datetime.datetime | None]],
 ) -> list[Account | Exception]:
     """account_update (no version check) for many accounts at once (imports: a file imported again), and the
-    creation time an import keeps: the same rules, the accounts read again and locked in one query, the new owners'
-    memberships in one, one UPDATE for the set (a history event for each from the database's row trigger, booked
-    to the actor). `changes`: (the account as read, its new values, its creation time or None). An external id
-    does not change here, except that an account without one takes the one given (the caller read every account
-    holding the ids given). Returns, in the order of `changes`, each updated account or the error that kept it as
-    it was. A constraint only the database checks raises for the whole set."""
+    creation time an import keeps: `changes` are (the account as read, its new values, its creation time or None).
+    The same rules for the set (accounts.services.common._update_set: read again and locked in one query, one
+    UPDATE; the parent chain walked only for a new parent). Returns, in the order of `changes`, each updated
+    account or the error that kept it as it was."""
     cleaner = SetCleaner(Account, CLEAN_EXCLUDE)
-    results: list[Account | Exception | None] = [None] * len(changes)
-    fresh = {
-        account.pk: account
-        for account in Account.objects.select_for_update(of=("self",)).filter(
-            tenant=tenant, pk__in=[account.pk for account, _values, _at in changes]
-        )
-    }
-    _prefetch_unchanged([(fresh[a.pk], v) for a, v, _at in changes if a.pk in fresh], ("owner", "parent"))
-    written: set[str] = {"search_text", "version", "updated_at"}
-    valid: list[tuple[int, Account]] = []
-    previous: dict[int, int | None] = {}
-    for index, (account, values, created_at) in enumerate(changes):
-        try:
-            _unknown_fields(values, ACCOUNT_FIELDS)
-            draft = fresh.get(account.pk)
-            if draft is None:
-                raise Account.DoesNotExist
-            if draft.external_id and values.get("external_id", draft.external_id) != draft.external_id:
-                raise ValidationError({"external_id": _("This field cannot be set here.")})
-            previous[index], parent_id = draft.owner_id, draft.parent_id
-            for key, value in values.items():
-                setattr(draft, key, value)
-            _clean_account(tenant, draft, cleaner=cleaner, check_parent=draft.parent_id != parent_id)
-            if created_at is not None:
-                draft.created_at = created_at
-                written.add("created_at")
-            draft.version += 1
-        except (ValidationError, PermissionDenied, AppError, Account.DoesNotExist) as exc:
-            results[index] = exc
-            continue
-        written.update(_attname(Account, name) for name in values)
-        valid.append((index, draft))
-    valid = _owners_checked(
+
+    def clean(account: Account, values: dict[str, Any]) -> None:
+        parent_id = account.parent_id
+        for key, value in values.items():
+            setattr(account, key, value)
+        _clean_account(tenant, account, cleaner=cleaner, check_parent=account.parent_id != parent_id)
+
+    return _update_set(
+        model=Account,
         tenant=tenant,
         actor=actor,
-        valid=valid,
-        results=results,
-        default=previous.__getitem__,
-        member=lambda index: "owner" in changes[index][1],
+        changes=changes,
+        allowed=ACCOUNT_FIELDS,
+        relations=("owner", "parent"),
+        clean=clean,
     )
-    accounts = [account for _index, account in valid]
-    with _history(actor):
-        copy_update(Account, accounts, sorted(written))
-    for index, account in valid:
-        results[index] = account
-    return cast(list[Account | Exception], results)  # every change got its account or its error above
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ from accounts.services.common import (
     _members_of,
     _not_member,
     _once,
+    _owners_checked,
     _prefetch_unchanged,
     _same_tenant,
     _unknown_fields,
@@ -330,46 +331,26 @@ def activities_update_many(
     results: list[Activity | Exception | None] = [None] * len(changes)
     # The relations the rules look at that the changes do not give, read for the whole set (one query each).
     _prefetch_unchanged(changes, _RELATIONS)
-    owner_ids = {
-        owner_id
-        for activity, values in changes
-        if (owner_id := getattr(values["owner"], "pk", None) if "owner" in values else activity.owner_id)
-        is not None
-    }
-    members = _members_of(tenant, owner_ids) if owner_ids else set()
-    choices: dict[Any, Exception | None] = {}
     valid: list[tuple[int, Activity]] = []
+    previous: dict[int, int | None] = {}
     for index, (activity, values) in enumerate(changes):
         try:
-            _unknown_fields(values, ACTIVITY_FIELDS)
             if (
                 activity.external_id
                 and values.get("external_id", activity.external_id) != activity.external_id
             ):
                 raise ValidationError({"external_id": _("This field cannot be set here.")})
-            _check_call_details(
-                values.get("kind", activity.kind), values.get("outcome"), values.get("duration_minutes")
-            )
-            previous_owner_id = activity.owner_id
-            for key, value in values.items():
-                setattr(activity, key, value)
-            if activity.done and activity.occurred_at is None:
-                activity.occurred_at = now
+            previous[index] = activity.owner_id
+            _apply_change(activity, values, now)
             _clean_activity(tenant, activity, one=False, cleaner=cleaner)
-            if activity.owner_id is not None and activity.owner_id not in members:
-                raise _not_member()
-            if activity.owner_id != previous_owner_id:
-                _once(
-                    choices,
-                    activity.owner_id,
-                    lambda owner_id=activity.owner_id: check_owner_assignable(
-                        tenant=tenant, actor=actor, owner_id=owner_id
-                    ),
-                )
         except (ValidationError, PermissionDenied, AppError) as exc:
             results[index] = exc
             continue
         valid.append((index, activity))
+    # Its owner a member here; a new owner one the actor may assign (activity_update's rules), for the set.
+    valid = _owners_checked(
+        tenant=tenant, actor=actor, valid=valid, results=results, default=previous.__getitem__
+    )
     activities = [activity for _index, activity in valid]
     with _history(actor):
         written = copy_update(Activity, activities, _SAVED_FIELDS)
@@ -427,17 +408,22 @@ def activities_open_system_tasks(
         return Activity.objects.bulk_create(rows)
 
 
-@transaction.atomic
-def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, **fields: Any) -> Activity:
-    _unknown_fields(fields, ACTIVITY_FIELDS)
+def _apply_change(activity: Activity, values: dict[str, Any], now: datetime.datetime) -> None:
+    """Set an activity's new values by activity_update's rules (a done activity without a time happened `now`)."""
+    _unknown_fields(values, ACTIVITY_FIELDS)
     _check_call_details(
-        fields.get("kind", activity.kind), fields.get("outcome"), fields.get("duration_minutes")
+        values.get("kind", activity.kind), values.get("outcome"), values.get("duration_minutes")
     )
-    previous_owner_id = activity.owner_id
-    for key, value in fields.items():
+    for key, value in values.items():
         setattr(activity, key, value)
     if activity.done and activity.occurred_at is None:
-        activity.occurred_at = timezone.now()
+        activity.occurred_at = now
+
+
+@transaction.atomic
+def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, **fields: Any) -> Activity:
+    previous_owner_id = activity.owner_id
+    _apply_change(activity, fields, timezone.now())
     _clean_activity(tenant, activity)
     _check_activity_external_id(tenant, actor, activity)
     if activity.owner_id != previous_owner_id:

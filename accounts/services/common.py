@@ -3,19 +3,22 @@ user's membership is crm.records.actor_membership); the version-checked update, 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
+from crm.bulk import copy_insert, copy_update
+from crm.errors import AppError
 from crm.history import history_actor
 from crm.imported import owner_statuses
 from crm.models import Membership, Role, Tenant, User
-from crm.records import actor_membership, external_id_clash
+from crm.records import actor_membership, external_id_clash, without_external_id_clashes
 from crm.visibility import can_edit_owned
 
 
@@ -87,9 +90,8 @@ def _owners_checked(
     must be a member here (when `member(index)`; one query for the set) and, when it is not `default(index)` (the
     owner the record gets or keeps without a choice), one the actor may assign (each owner checked once). Returns
     the pairs that pass; the others get their error in `results[index]`."""
-    members = _members_of(
-        tenant, {record.owner_id for index, record in valid if record.owner_id is not None and member(index)}
-    )
+    owner_ids = {record.owner_id for index, record in valid if record.owner_id is not None and member(index)}
+    members = _members_of(tenant, owner_ids) if owner_ids else set()
     choices: dict[Any, Exception | None] = {}
     kept = []
     for index, record in valid:
@@ -110,6 +112,117 @@ def _owners_checked(
             continue
         kept.append((index, record))
     return kept
+
+
+RULE_ERRORS = (ValidationError, PermissionDenied, AppError)
+
+
+def _create_set(
+    *,
+    model: type[models.Model],
+    tenant: Tenant,
+    actor: User | None,
+    count: int,
+    build: Callable[[int], Any],
+    default: Callable[[int], int | None],
+    can_edit: Callable[[Membership, Any], bool],
+    message: str,
+    external_ids_read: bool,
+) -> list[Any]:
+    """The create-many services of owned records (contacts, accounts): `build(index)` makes and cleans the
+    index-th record (raising its rule's error); then the owners for the set (_owners_checked, `default`), the
+    external ids (one query, none when the caller read them: an import chunk's lookups) and one INSERT (history
+    events booked to the actor). Returns, for each index, the created record or the error that kept it out."""
+    results: list[Any] = [None] * count
+    valid: list[tuple[int, Any]] = []
+    for index in range(count):
+        try:
+            valid.append((index, build(index)))
+        except RULE_ERRORS as exc:
+            results[index] = exc
+    valid = _owners_checked(tenant=tenant, actor=actor, valid=valid, results=results, default=default)
+
+    def may_edit(holder: Any) -> bool:
+        membership = actor_membership(tenant=tenant, actor=actor)
+        return membership is None or can_edit(membership, holder)
+
+    valid = without_external_id_clashes(
+        model=model,
+        tenant=tenant,
+        valid=valid,
+        results=results,
+        can_edit=may_edit,
+        message=message,
+        read=external_ids_read,
+    )
+    with _history(actor):
+        copy_insert(model, [record for _index, record in valid])
+    for index, record in valid:
+        results[index] = record
+    return results
+
+
+def _update_set(
+    *,
+    model: type[models.Model],
+    tenant: Tenant,
+    actor: User | None,
+    changes: Sequence[tuple[Any, dict[str, Any], datetime.datetime | None]],
+    allowed: tuple[str, ...],
+    relations: tuple[str, ...],
+    clean: Callable[[Any, dict[str, Any]], None],
+) -> list[Any]:
+    """The update-many services of owned, versioned records (contacts, accounts; imports: a file imported again):
+    their update service with no version check, and the creation time an import keeps. The records are read again
+    and locked in one query (their `relations` the changes do not replace with them), `clean(record, values)`
+    applies the rules after the values are set, the owners are checked for the set (a new owner: a member the actor
+    may assign) and one UPDATE writes the set (a history event for each from the database's row trigger, booked to
+    the actor). An external id does not change here, except that a record without one takes the one given (the
+    caller read every record holding the ids given). Returns, for each change, the updated record or the error
+    that kept it as it was; a constraint only the database checks raises for the whole set."""
+    results: list[Any] = [None] * len(changes)
+    fresh: dict[Any, Any] = {
+        record.pk: record
+        for record in model._default_manager.select_for_update(of=("self",)).filter(
+            tenant=tenant, pk__in=[record.pk for record, _values, _at in changes]
+        )
+    }
+    _prefetch_unchanged([(fresh[r.pk], v) for r, v, _at in changes if r.pk in fresh], relations)
+    written: set[str] = {"search_text", "version", "updated_at"}
+    valid: list[tuple[int, Any]] = []
+    previous: dict[int, int | None] = {}
+    for index, (record, values, created_at) in enumerate(changes):
+        try:
+            _unknown_fields(values, allowed)
+            draft = fresh.get(record.pk)
+            if draft is None:
+                raise model.DoesNotExist  # type: ignore[attr-defined]  # every concrete model has it
+            if draft.external_id and values.get("external_id", draft.external_id) != draft.external_id:
+                raise ValidationError({"external_id": _("This field cannot be set here.")})
+            previous[index] = draft.owner_id
+            clean(draft, values)
+            if created_at is not None:
+                draft.created_at = created_at
+                written.add("created_at")
+            draft.version += 1
+        except (*RULE_ERRORS, ObjectDoesNotExist) as exc:
+            results[index] = exc
+            continue
+        written.update(_attname(model, name) for name in values)
+        valid.append((index, draft))
+    valid = _owners_checked(
+        tenant=tenant,
+        actor=actor,
+        valid=valid,
+        results=results,
+        default=previous.__getitem__,
+        member=lambda index: "owner" in changes[index][1],
+    )
+    with _history(actor):
+        copy_update(model, [record for _index, record in valid], sorted(written))
+    for index, record in valid:
+        results[index] = record
+    return results
 
 
 def check_owner_assignable(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
@@ -17,24 +17,22 @@ from accounts.services.common import (
     _attname,
     _check_live,
     _check_member,
+    _create_set,
     _history,
-    _owners_checked,
-    _prefetch_unchanged,
     _same_tenant,
     _unknown_fields,
+    _update_set,
     check_external_id_free,
     check_owner_assignable,
 )
-from crm.bulk import SetCleaner, copy_insert, copy_update
+from crm.bulk import SetCleaner
 from crm.errors import AppError
 from crm.models import Tenant, User
 from crm.normalize import phone_digits
 from crm.records import (
-    actor_membership,
     record_restore,
     record_soft_delete,
     record_update_versioned,
-    without_external_id_clashes,
 )
 
 CONTACT_FIELDS = ("external_id", "account", "first_name", "last_name", "email", "phone", "title", "owner")
@@ -147,11 +145,6 @@ def contact_update(
     )
 
 
-def _may_edit(tenant: Tenant, actor: User | None, contact: Contact) -> bool:
-    membership = actor_membership(tenant=tenant, actor=actor)
-    return membership is None or can_edit_contact(tenant=tenant, membership=membership, contact=contact)
-
-
 @transaction.atomic
 def contacts_create_many(
     *, tenant: Tenant, actor: User | None, drafts: Sequence[dict[str, Any]], external_ids_read: bool = False
@@ -163,45 +156,35 @@ def contacts_create_many(
     created contact or the error that kept it out. A constraint only the database checks raises for the whole set
     (the caller creates them one by one to find the culprit)."""
     cleaner = SetCleaner(Contact, CLEAN_EXCLUDE)
-    results: list[Contact | Exception | None] = [None] * len(drafts)
     # The accounts' owners (a contact's default owner), read for the set.
     prefetch_related_objects(
         [draft["account"] for draft in drafts if draft.get("account") is not None], "owner"
     )
-    valid: list[tuple[int, Contact]] = []
     defaults: dict[int, int | None] = {}
-    for index, draft in enumerate(drafts):
-        fields = dict(draft)
-        account = fields.get("account")
+
+    def build(index: int) -> Contact:
+        draft = drafts[index]
+        account = draft.get("account")
         default_owner = account.owner if account is not None and account.owner_id else actor
-        fields.setdefault("owner", default_owner)
         defaults[index] = default_owner.pk if default_owner is not None else None
-        try:
-            _unknown_fields(draft, CONTACT_FIELDS + ("created_at",))
-            contact = Contact(tenant=tenant, **fields)
-            _clean_contact(tenant, contact, actor=actor, cleaner=cleaner)
-        except (ValidationError, PermissionDenied, AppError) as exc:
-            results[index] = exc
-            continue
-        valid.append((index, contact))
-    checked = _owners_checked(
-        tenant=tenant, actor=actor, valid=valid, results=results, default=defaults.__getitem__
-    )
-    checked = without_external_id_clashes(
+        _unknown_fields(draft, CONTACT_FIELDS + ("created_at",))
+        contact = Contact(tenant=tenant, **{"owner": default_owner, **draft})
+        _clean_contact(tenant, contact, actor=actor, cleaner=cleaner)
+        return contact
+
+    return _create_set(
         model=Contact,
         tenant=tenant,
-        valid=checked,
-        results=results,
-        can_edit=lambda holder: _may_edit(tenant, actor, holder),
+        actor=actor,
+        count=len(drafts),
+        build=build,
+        default=defaults.__getitem__,
+        can_edit=lambda membership, other: can_edit_contact(
+            tenant=tenant, membership=membership, contact=other
+        ),
         message=_("Another contact has this external id."),
-        read=external_ids_read,
+        external_ids_read=external_ids_read,
     )
-    contacts = [contact for _index, contact in checked]
-    with _history(actor):
-        copy_insert(Contact, contacts)
-    for index, contact in checked:
-        results[index] = contact
-    return cast(list[Contact | Exception], results)  # every draft got its contact or its error above
 
 
 @transaction.atomic
@@ -212,59 +195,25 @@ def contacts_update_many(
     changes: Sequence[tuple[Contact, dict[str, Any], datetime.datetime | None]],
 ) -> list[Contact | Exception]:
     """contact_update (no version check) for many contacts at once (imports: a file imported again), and the
-    creation time an import keeps: the same rules, the contacts read again and locked in one query, the new owners'
-    memberships in one, one UPDATE for the set (a history event for each from the database's row trigger, booked
-    to the actor). `changes`: (the contact as read, its new values, its creation time or None). An external id
-    does not change here, except that a contact without one takes the one given (the caller read every contact
-    holding the ids given). Returns, in the order of `changes`, each updated contact or the error that kept it
-    as it was. A constraint only the database checks raises for the whole set."""
+    creation time an import keeps: `changes` are (the contact as read, its new values, its creation time or None).
+    The same rules for the set (accounts.services.common._update_set: read again and locked in one query, one
+    UPDATE). Returns, in the order of `changes`, each updated contact or the error that kept it as it was."""
     cleaner = SetCleaner(Contact, CLEAN_EXCLUDE)
-    results: list[Contact | Exception | None] = [None] * len(changes)
-    fresh = {
-        contact.pk: contact
-        for contact in Contact.objects.select_for_update(of=("self",)).filter(
-            tenant=tenant, pk__in=[contact.pk for contact, _values, _at in changes]
-        )
-    }
-    _prefetch_unchanged([(fresh[c.pk], v) for c, v, _at in changes if c.pk in fresh], ("account", "owner"))
-    written: set[str] = {"search_text", "version", "updated_at"}
-    valid: list[tuple[int, Contact]] = []
-    previous: dict[int, int | None] = {}
-    for index, (contact, values, created_at) in enumerate(changes):
-        try:
-            _unknown_fields(values, CONTACT_FIELDS)
-            draft = fresh.get(contact.pk)
-            if draft is None:
-                raise Contact.DoesNotExist
-            if draft.external_id and values.get("external_id", draft.external_id) != draft.external_id:
-                raise ValidationError({"external_id": _("This field cannot be set here.")})
-            previous[index] = draft.owner_id
-            for key, value in values.items():
-                setattr(draft, key, value)
-            _clean_contact(tenant, draft, actor=actor, cleaner=cleaner)
-            if created_at is not None:
-                draft.created_at = created_at
-                written.add("created_at")
-            draft.version += 1
-        except (ValidationError, PermissionDenied, AppError, Contact.DoesNotExist) as exc:
-            results[index] = exc
-            continue
-        written.update(_attname(Contact, name) for name in values)
-        valid.append((index, draft))
-    valid = _owners_checked(
+
+    def clean(contact: Contact, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            setattr(contact, key, value)
+        _clean_contact(tenant, contact, actor=actor, cleaner=cleaner)
+
+    return _update_set(
+        model=Contact,
         tenant=tenant,
         actor=actor,
-        valid=valid,
-        results=results,
-        default=previous.__getitem__,
-        member=lambda index: "owner" in changes[index][1],
+        changes=changes,
+        allowed=CONTACT_FIELDS,
+        relations=("account", "owner"),
+        clean=clean,
     )
-    contacts = [contact for _index, contact in valid]
-    with _history(actor):
-        copy_update(Contact, contacts, sorted(written))
-    for index, contact in valid:
-        results[index] = contact
-    return cast(list[Contact | Exception], results)  # every change got its contact or its error above
 
 
 @transaction.atomic

@@ -62,7 +62,7 @@ from imports.kinds.common import (
     list_value,
     prepare_list_values,
 )
-from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
+from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Lead
 from leads.services.activity import leads_catch_up_activity_clocks
@@ -136,51 +136,35 @@ class AccountImporter(RowImporter):
 
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
         """New accounts as a set (accounts_create_many) and the accounts the file names again as another
-        (accounts_update_many). Left to import_row: a row that repeats an external id of the chunk, names a
-        deleted account, or names as its parent an account that an earlier row of the chunk creates (it exists
-        only once the set is written; a parent created by a later row is unknown to the row, as row by row)."""
+        (accounts_update_many). Left to import_row (RowImporter.split_rows), and also a row that names as its
+        parent an account that an earlier row of the chunk creates (it exists only once the set is written; a
+        parent created by a later row is unknown to the row, as row by row)."""
         context = self.context
-        outcomes: dict[int, str | Exception] = {}
-        drafts: list[dict[str, Any]] = []
-        indexes: list[int] = []
-        changes: list[tuple[Account, dict[str, Any], Any]] = []
-        changed: list[int] = []
         earlier: set[str] = set()  # the external ids of the chunk's rows so far
-        seen: set[str] = set()
-        for index, row in enumerate(rows):
-            external_id = (row.values.get("external_id") or "").strip()
+
+        def parent_made_before(row: Row) -> bool:
             parent = (row.values.get("parent_external_id") or "").strip()
-            named_before = parent in earlier and context.lookup(Account, parent) is None
-            earlier.add(external_id)
-            if (external_id and external_id in seen) or named_before:
-                continue
-            existing = context.lookup(Account, external_id) if external_id else None
-            if existing is not None and existing.deleted_at is not None:
-                continue
-            seen.add(external_id)
-            try:
-                _external_id, fields, owner, created_at = self._parse(row)
-            except RULE_ERRORS as exc:
-                outcomes[index] = exc
-                continue
-            if existing is not None:
-                if owner is not None:
-                    fields["owner"] = owner
-                changes.append((existing, fields, created_at))
-                changed.append(index)
-            else:
-                if created_at is not None:
-                    fields["created_at"] = created_at
-                fields["owner"] = owner or context.user
-                drafts.append(fields)
-                indexes.append(index)
+            waits = parent in earlier and context.lookup(Account, parent) is None
+            earlier.add((row.values.get("external_id") or "").strip())
+            return waits
+
+        split = self.split_rows(rows, Account, self._parse, wait=parent_made_before)
+        drafts = []
+        for _index, (_external_id, fields, owner, created_at) in split.new:
+            if created_at is not None:
+                fields["created_at"] = created_at
+            drafts.append({**fields, "owner": owner or context.user})
+        changes = []
+        for _index, account, (_external_id, fields, owner, created_at) in split.known:
+            changes.append(
+                (account, {**fields, **({"owner": owner} if owner is not None else {})}, created_at)
+            )
         # prepare() read every account holding the chunk's external ids; the new rows name none of them.
         created = accounts_create_many(
             tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
         )
         updated = accounts_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
-        self.created_outcomes(changed, updated, outcomes, outcome=UPDATED)
-        return self.created_outcomes(indexes, created, outcomes)
+        return self.set_outcomes(split, created, updated)
 
     def import_row(self, row: Row) -> str:
         context = self.context
@@ -268,41 +252,19 @@ class ContactImporter(RowImporter):
 
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
         """New contacts as a set (contacts_create_many) and the contacts the file names again as another
-        (contacts_update_many); a row that repeats an external id of the chunk or names a deleted contact is left
-        to import_row."""
+        (contacts_update_many); the rows RowImporter.split_rows leaves out go to import_row."""
         context = self.context
-        outcomes: dict[int, str | Exception] = {}
-        drafts: list[dict[str, Any]] = []
-        indexes: list[int] = []
-        changes: list[tuple[Contact, dict[str, Any], Any]] = []
-        changed: list[int] = []
-        seen: set[str] = set()
-        for index, row in enumerate(rows):
-            external_id = (row.values.get("external_id") or "").strip()
-            if external_id and external_id in seen:
-                continue
-            existing = context.lookup(Contact, external_id) if external_id else None
-            if existing is not None and existing.deleted_at is not None:
-                continue
-            seen.add(external_id)
-            try:
-                _external_id, fields, created_at = self._parse(row)
-            except RULE_ERRORS as exc:
-                outcomes[index] = exc
-                continue
-            if existing is not None:
-                changes.append((existing, fields, created_at))
-                changed.append(index)
-            else:
-                drafts.append(self._new(fields, created_at))
-                indexes.append(index)
+        split = self.split_rows(rows, Contact, self._parse)
+        drafts = [self._new(fields, created_at) for _index, (_id, fields, created_at) in split.new]
+        changes = [
+            (contact, fields, created_at) for _index, contact, (_id, fields, created_at) in split.known
+        ]
         # prepare() read every contact holding the chunk's external ids; the new rows name none of them.
         created = contacts_create_many(
             tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
         )
         updated = contacts_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
-        self.created_outcomes(changed, updated, outcomes, outcome=UPDATED)
-        return self.created_outcomes(indexes, created, outcomes)
+        return self.set_outcomes(split, created, updated)
 
     def import_row(self, row: Row) -> str:
         context = self.context
@@ -552,56 +514,33 @@ class ActivityImporter(RowImporter):
 
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
         """New activities as a set (activities_log_many), and the activities the file names again as another
-        (activities_update_many); a row that repeats an external id of the chunk or names a deleted activity is
-        left to import_row."""
+        (activities_update_many); the rows RowImporter.split_rows leaves out go to import_row."""
         context = self.context
-        outcomes: dict[int, str | Exception] = {}
+        split = self.split_rows(rows, Activity, self._parse)
         drafts: list[ActivityDraft] = []
-        indexes: list[int] = []
-        changes: list[tuple[Activity, dict[str, Any]]] = []
-        changed: list[int] = []
-        seen: set[str] = set()
-        for index, row in enumerate(rows):
-            external_id = (row.values.get("external_id") or "").strip()
-            if external_id in seen and external_id:
+        new = []
+        for index, (_external_id, fields, owner) in split.new:
+            if not fields.get("kind"):
+                split.outcomes[index] = RowError("kind", _("Choose call, email, meeting, note or task."))
                 continue
-            existing = context.lookup(Activity, external_id) if external_id else None
-            if existing is not None:
-                if existing.deleted_at is None:
-                    seen.add(external_id)
-                    try:
-                        _external_id, fields, owner = self._parse(row)
-                    except RULE_ERRORS as exc:
-                        outcomes[index] = exc
-                        continue
-                    if owner is not None:
-                        fields["owner"] = owner
-                    changes.append((existing, fields))
-                    changed.append(index)
-                continue
-            seen.add(external_id)
-            try:
-                _external_id, fields, owner = self._parse(row)
-                if not fields.get("kind"):
-                    raise RowError("kind", _("Choose call, email, meeting, note or task."))
-            except RULE_ERRORS as exc:
-                outcomes[index] = exc
-                continue
-            kind = fields.pop("kind")
-            subject = fields.pop("subject", "")
+            kind, subject = fields.pop("kind"), fields.pop("subject", "")
             drafts.append(
                 ActivityDraft(kind=kind, subject=subject, owner=owner or context.user, fields=fields)
             )
-            indexes.append(index)
-        # prepare() read every activity holding the chunk's external ids; the rows here name none of them. The
+            new.append((index, None))
+        split.new = new
+        changes = [
+            (activity, {**fields, **({"owner": owner} if owner is not None else {})})
+            for _index, activity, (_external_id, fields, owner) in split.known
+        ]
+        # prepare() read every activity holding the chunk's external ids; the new rows name none of them. The
         # leads' activity clocks of these new activities move once at the job's end (settle).
         with lead_clocks_at_end():
             logged = activities_log_many(
                 tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
             )
         updated = activities_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
-        self.created_outcomes(changed, updated, outcomes, outcome=UPDATED)
-        return self.created_outcomes(indexes, logged, outcomes)
+        return self.set_outcomes(split, logged, updated)
 
     @classmethod
     def settle(cls, *, tenant: Tenant, job: Any) -> None:

@@ -24,6 +24,7 @@ from tests.factories_leads import LeadFactory
 from tests.factories_ops import ScoringRuleFactory
 from tests.imports.conftest import csv_text, list_values
 from tests.imports.test_set_writes import one_by_one
+from tests.imports.test_set_writes import spy as spy_drafts
 
 pytestmark = pytest.mark.django_db
 
@@ -81,20 +82,8 @@ def leads_picture(tenant, prefix: str) -> dict[str, tuple]:
         return seen
 
 
-def spy(monkeypatch, target: str) -> list[int]:
-    import importlib
-
-    module_name, name = target.rsplit(".", 1)
-    module = importlib.import_module(module_name)
-    original = getattr(module, name)
-    sizes: list[int] = []
-
-    def counted(**kwargs):
-        sizes.append(len(kwargs["changes"]))
-        return original(**kwargs)
-
-    monkeypatch.setattr(module, name, counted)
-    return sizes
+def spy(monkeypatch, target: str, argument: str = "changes") -> list[int]:
+    return spy_drafts(monkeypatch, target, argument)
 
 
 def test_leads_updated_as_a_set_equal_leads_updated_one_by_one(
@@ -355,16 +344,7 @@ def test_contacts_created_and_updated_as_sets_equal_contacts_written_one_by_one(
         "accounts",
         csv_text("external_id,name,owner_email", f"ACC-1,Harbor,{rep.user.email}", "ACC-2,Quay,"),
     )
-    created_sizes = []
-    import imports.kinds.accounts as kinds
-
-    create_many = kinds.contacts_create_many
-
-    def counted(**kwargs):
-        created_sizes.append(len(kwargs["drafts"]))
-        return create_many(**kwargs)
-
-    monkeypatch.setattr(kinds, "contacts_create_many", counted)
+    created_sizes = spy_drafts(monkeypatch, "imports.kinds.accounts.contacts_create_many")
     updated_sizes = spy(monkeypatch, "imports.kinds.accounts.contacts_update_many")
     as_set = [
         run_import(admin_member, "contacts", csv_text(CONTACTS, *contact_rows("S", again)))
@@ -466,16 +446,7 @@ def test_accounts_created_and_updated_as_sets_equal_accounts_written_one_by_one(
 ):
     member(Role.SALES_REP, email="rep@alpha.test")
     rep2 = member(Role.SALES_REP, email="rep2@alpha.test")
-    import imports.kinds.accounts as kinds
-
-    created_sizes: list[int] = []
-    create_many = kinds.accounts_create_many
-
-    def counted(**kwargs):
-        created_sizes.append(len(kwargs["drafts"]))
-        return create_many(**kwargs)
-
-    monkeypatch.setattr(kinds, "accounts_create_many", counted)
+    created_sizes = spy_drafts(monkeypatch, "imports.kinds.accounts.accounts_create_many")
     updated_sizes = spy(monkeypatch, "imports.kinds.accounts.accounts_update_many")
     as_set = [
         run_import(admin_member, "accounts", csv_text(ACCOUNTS, *account_rows("S", again)))

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.django_db
 LEADS = "external_id,last_name,title,status,owner_email,region,created_at,mql_at"
 
 
-def spy(monkeypatch, target: str) -> list[int]:
-    """Count the drafts each call of the set service at `target` got (the set path really ran)."""
+def spy(monkeypatch, target: str, argument: str = "drafts") -> list[int]:
+    """Count the drafts (or another `argument`'s items) each call of the set service at `target` got (the set
+    path really ran)."""
     import importlib
 
     module_name, name = target.rsplit(".", 1)
@@ -37,7 +38,7 @@ def spy(monkeypatch, target: str) -> list[int]:
     sizes: list[int] = []
 
     def counted(**kwargs):
-        sizes.append(len(kwargs["drafts"]))
+        sizes.append(len(kwargs[argument]))
         return original(**kwargs)
 
     monkeypatch.setattr(module, name, counted)
