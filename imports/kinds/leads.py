@@ -22,7 +22,7 @@ from imports.kinds.common import (
     list_value,
     prepare_list_values,
 )
-from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
+from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Lead, LeadSource, LeadStatus, SourceKind
 from leads.selectors.inbox import lead_inbox
@@ -160,42 +160,24 @@ class LeadImporter(RowImporter):
 
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
         """New leads as a set (leads_create_many), and the leads the file names again as another
-        (leads_update_many). Left to import_row: a row that repeats an external id of the chunk, names a source
-        to create, gives a lead a new owner (lead_assign), or names a lead the importer may not change or a
-        deleted one (its error)."""
+        (leads_update_many). Left to import_row, besides the rows RowImporter.split_rows leaves out: a row that
+        names a source to create, gives a lead a new owner (lead_assign), or names a lead the importer may not
+        change (its error)."""
         context = self.context
         sources: dict[str, LeadSource] = context.extras["sources"]
-        outcomes: dict[int, str | Exception] = {}
-        drafts: list[LeadDraft] = []
-        indexes: list[int] = []
-        changes: list[LeadChange] = []
-        changed: list[int] = []
-        seen: set[str] = set()
         acting = None if context.actor is None else context.membership
-        for index, row in enumerate(rows):
-            external_id = (row.values.get("external_id") or "").strip()
+
+        def waits(row: Row) -> bool:
             source = (row.values.get("source") or "").strip().lower()
-            if (external_id and external_id in seen) or (source and source not in sources):
-                continue
+            external_id = (row.values.get("external_id") or "").strip()
             existing = context.lookup(Lead, external_id) if external_id else None
-            if existing is not None:
-                if existing.deleted_at is None and lead_can_edit(membership=acting, lead=existing):
-                    seen.add(external_id)
-                    try:
-                        _external_id, fields, status, stamps, owner, created_at = self._parse(row)
-                    except RULE_ERRORS as exc:
-                        outcomes[index] = exc
-                        continue
-                    if owner is None or owner.pk == existing.owner_id:
-                        changes.append(LeadChange(existing, fields, status, stamps, created_at))
-                        changed.append(index)
-                continue
-            seen.add(external_id)
-            try:
-                _external_id, fields, status, stamps, owner, created_at = self._parse(row)
-            except RULE_ERRORS as exc:
-                outcomes[index] = exc
-                continue
+            return bool(source and source not in sources) or (
+                existing is not None and not lead_can_edit(membership=acting, lead=existing)
+            )
+
+        split = self.split_rows(rows, Lead, self._parse, wait=waits)
+        drafts = []
+        for _index, (_external_id, fields, status, stamps, owner, created_at) in split.new:
             if owner is None and context.membership.role == Role.SALES_REP:
                 owner = context.user  # a rep imports their own leads
             drafts.append(
@@ -207,14 +189,22 @@ class LeadImporter(RowImporter):
                     status_stamps=stamps,
                 )
             )
-            indexes.append(index)
-        # prepare() read every lead holding the chunk's external ids; the rows here name none of them.
+        # A new owner goes through lead_assign, one by one (no outcome here: import_row takes the row).
+        split.known = [
+            (index, lead, parsed)
+            for index, lead, parsed in split.known
+            if parsed[4] is None or parsed[4].pk == lead.owner_id
+        ]
+        changes = [
+            LeadChange(lead, fields, status, stamps, created_at)
+            for _index, lead, (_external_id, fields, status, stamps, _owner, created_at) in split.known
+        ]
+        # prepare() read every lead holding the chunk's external ids; the new rows name none of them.
         created = leads_create_many(
             tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
         )
         updated = leads_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
-        self.created_outcomes(changed, updated, outcomes, outcome=UPDATED)
-        return self.created_outcomes(indexes, created, outcomes)
+        return self.set_outcomes(split, created, updated)
 
     def _import_row(self, row: Row) -> str:
         context = self.context
