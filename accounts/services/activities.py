@@ -333,6 +333,7 @@ def activities_update_many(
     _prefetch_unchanged(changes, _RELATIONS)
     valid: list[tuple[int, Activity]] = []
     previous: dict[int, int | None] = {}
+    leads: dict[Any, Exception | None] = {}
     for index, (activity, values) in enumerate(changes):
         try:
             if (
@@ -341,8 +342,16 @@ def activities_update_many(
             ):
                 raise ValidationError({"external_id": _("This field cannot be set here.")})
             previous[index] = activity.owner_id
+            previous_lead_id = activity.lead_id
             _apply_change(activity, values, now)
             _clean_activity(tenant, activity, one=False, cleaner=cleaner)
+            if activity.lead is not None and activity.lead_id != previous_lead_id:
+                # activity_update's rule: the edit right on a lead the activity moves onto, once per lead.
+                _once(
+                    leads,
+                    activity.lead_id,
+                    lambda lead=activity.lead: _check_lead_writable(tenant, actor, lead),
+                )
         except (ValidationError, PermissionDenied, AppError) as exc:
             results[index] = exc
             continue
@@ -422,12 +431,15 @@ def _apply_change(activity: Activity, values: dict[str, Any], now: datetime.date
 
 @transaction.atomic
 def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, **fields: Any) -> Activity:
-    previous_owner_id = activity.owner_id
+    previous_owner_id, previous_lead_id = activity.owner_id, activity.lead_id
     _apply_change(activity, fields, timezone.now())
     _clean_activity(tenant, activity)
     _check_activity_external_id(tenant, actor, activity)
     if activity.owner_id != previous_owner_id:
         check_owner_assignable(tenant=tenant, actor=actor, owner_id=activity.owner_id)
+    if activity.lead is not None and activity.lead_id != previous_lead_id:
+        # Moving an activity onto a lead logs it there: activity_log's edit right on that lead.
+        _check_lead_writable(tenant, actor, activity.lead)
     with _history(actor):
         activity.save()
     return activity

@@ -12,7 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Activity, ActivityKind
-from accounts.services.activities import activity_complete, activity_log
+from accounts.services.activities import (
+    activities_update_many,
+    activity_complete,
+    activity_log,
+    activity_update,
+)
 from crm.models import Role
 from crm.tenancy import tenant_context
 from leads import tasks
@@ -238,3 +243,72 @@ def test_compose_beat_keeps_its_schedule_on_a_volume():
         path.startswith(mount.rstrip("/") + "/") and name in compose["volumes"]
         for mount, name in mounts.items()
     )
+
+
+# --- moving an activity onto a lead -------------------------------------------------------------------------------
+
+
+def test_moving_an_activity_onto_a_lead_needs_the_edit_right_logging_there_would(tenant, member, in_tenant):
+    """activity_update (and the import's set update) check the lead an activity moves onto as activity_log does:
+    a rep cannot put a call on a pool lead without claiming it, nor on another rep's lead."""
+    rep = member(team="East")
+    own = LeadFactory(tenant=tenant, owner=rep.user)
+    activity = activity_log(tenant=tenant, actor=rep.user, kind=ActivityKind.NOTE, subject="x", lead=own)
+    pooled = LeadFactory(tenant=tenant, owner=None)
+    others = LeadFactory(tenant=tenant, owner=member().user)
+    with pytest.raises(PermissionDenied, match="Claim"):
+        activity_update(
+            tenant=tenant, actor=rep.user, activity=Activity.objects.get(pk=activity.pk), lead=pooled
+        )
+    with pytest.raises(PermissionDenied):
+        activity_update(
+            tenant=tenant, actor=rep.user, activity=Activity.objects.get(pk=activity.pk), lead=others
+        )
+    assert Activity.objects.get(pk=activity.pk).lead_id == own.pk
+    # The same lead again, or another lead of the rep's own, is fine; so is a manager's move onto the pool lead.
+    second = LeadFactory(tenant=tenant, owner=rep.user)
+    activity_update(tenant=tenant, actor=rep.user, activity=Activity.objects.get(pk=activity.pk), subject="y")
+    activity_update(tenant=tenant, actor=rep.user, activity=Activity.objects.get(pk=activity.pk), lead=second)
+    manager = member(role=Role.SALES_MANAGER, team="West")
+    activity_update(
+        tenant=tenant, actor=manager.user, activity=Activity.objects.get(pk=activity.pk), lead=pooled
+    )
+    assert Activity.objects.get(pk=activity.pk).lead_id == pooled.pk
+
+
+def test_the_set_update_refuses_a_move_onto_a_lead_the_importer_may_not_log_on(tenant, member, in_tenant):
+    rep = member(team="East")
+    own = LeadFactory(tenant=tenant, owner=rep.user)
+    pooled = LeadFactory(tenant=tenant, owner=None)
+    activities = [
+        activity_log(tenant=tenant, actor=rep.user, kind=ActivityKind.NOTE, subject=f"n{n}", lead=own)
+        for n in range(3)
+    ]
+    fresh = list(Activity.objects.filter(pk__in=[a.pk for a in activities]).order_by("pk"))
+    results = activities_update_many(
+        tenant=tenant,
+        actor=rep.user,
+        changes=[(fresh[0], {"lead": pooled}), (fresh[1], {"subject": "kept"}), (fresh[2], {"lead": pooled})],
+    )
+    assert isinstance(results[0], PermissionDenied) and isinstance(results[2], PermissionDenied)
+    assert "Claim" in str(results[0]) and not isinstance(results[1], Exception)
+    assert list(
+        Activity.objects.filter(pk__in=[a.pk for a in activities])
+        .order_by("pk")
+        .values_list("lead_id", "subject")
+    ) == [(own.pk, "n0"), (own.pk, "kept"), (own.pk, "n2")]
+
+
+def test_activity_api_refuses_moving_an_activity_onto_a_pool_lead(tenant, member, api_client_for):
+    rep = member()
+    with tenant_context(tenant):
+        own = LeadFactory(tenant=tenant, owner=rep.user)
+        pooled = LeadFactory(tenant=tenant, owner=None)
+        activity = activity_log(tenant=tenant, actor=rep.user, kind=ActivityKind.NOTE, subject="x", lead=own)
+    response = api_client_for(rep).patch(
+        f"/api/v1/t/{tenant.slug}/activities/{activity.pk}/", {"lead": pooled.pk}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Claim this lead from the pool before logging activities on it."
+    with tenant_context(tenant):
+        assert Activity.objects.get(pk=activity.pk).lead_id == own.pk
