@@ -1,5 +1,6 @@
 """Changes that move KPIs schedule a debounced recompute of their tenant (sales_ops.services.triggers): records
-of every metric family and the settings and rates they are computed with; the lifecycle app's set-based rewrites
+of every metric family (also the activities' queryset updates: accounts.signals.activity_changed) and the settings
+and rates they are computed with; the lifecycle app's set-based rewrites
 of stage history and health (its signal); and the end of an import job (once per job: while it runs, its rows'
 saves hold back, see imports.signals). Deals and quotas also queue the quicker refresh of the current periods
 (services/refresh.py)."""
@@ -65,7 +66,12 @@ def _import_finished(sender: Any, tenant: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     from accounts.models import Activity, ExchangeRate, Opportunity
-    from accounts.signals import activities_logged_many, activities_updated_many, opportunities_changed
+    from accounts.signals import (
+        activities_logged_many,
+        activities_updated_many,
+        activity_changed,
+        opportunities_changed,
+    )
     from crm.models import Tenant
     from imports.signals import import_job_finished
     from leads.models import Campaign, Lead, LeadSource
@@ -99,6 +105,8 @@ def connect() -> None:
     opportunities_changed.connect(_deals_updated, dispatch_uid="sales_ops.opportunities_changed")
     activities_logged_many.connect(_activities_logged_many, dispatch_uid="sales_ops.activities_logged_many")
     activities_updated_many.connect(_activities_logged_many, dispatch_uid="sales_ops.activities_updated_many")
+    # A task completed, reopened or snoozed, an activity deleted or restored (queryset updates, no post_save).
+    activity_changed.connect(_tenant_id_signal, dispatch_uid="sales_ops.activity_changed")
     post_save.connect(_tenant_changed, sender=Tenant, dispatch_uid="sales_ops.Tenant.saved")
     customer_data_recomputed.connect(_tenant_id_signal, dispatch_uid="sales_ops.customer_data_recomputed")
     import_job_finished.connect(_import_finished, dispatch_uid="sales_ops.import_job_finished")

@@ -198,3 +198,36 @@ def test_beat_fans_out_one_task_per_tenant(fy_tenant, other_tenant):
     with mock.patch.object(tasks.recompute_kpis, "delay") as delay:
         assert tasks.recompute_kpis_all_tenants() >= 2
     assert {call.args[0] for call in delay.call_args_list} >= {fy_tenant.pk, other_tenant.pk}
+
+
+@pytest.mark.parametrize("change", ["complete", "reopen", "snooze", "delete"])
+def test_activity_changes_without_a_save_queue_a_recompute(
+    fy_tenant, settings, django_capture_on_commit_callbacks, change
+):
+    """Completing, reopening or snoozing a task and deleting an activity are queryset updates (no post_save): the
+    activity counts they move are recomputed all the same (accounts.signals.activity_changed)."""
+    from accounts.models import ActivityKind
+    from accounts.services import activities as activity_services
+    from tests.factories_accounts import ActivityFactory
+
+    with tenant_context(fy_tenant):
+        task = ActivityFactory(
+            tenant=fy_tenant, kind=ActivityKind.TASK, done=change == "reopen", occurred_at=None
+        )
+    settings.KPI_RECOMPUTE_ON_CHANGE = True  # after the task's own save (its post_save would queue one anyway)
+    cache.delete(pending_key(fy_tenant.pk))
+    with (
+        tenant_context(fy_tenant),
+        mock.patch.object(tasks.recompute_kpis, "apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        if change == "complete":
+            activity_services.activity_complete(tenant=fy_tenant, actor=None, activity=task)
+        elif change == "reopen":
+            activity_services.activity_reopen(tenant=fy_tenant, actor=None, activity=task)
+        elif change == "snooze":
+            activity_services.activity_snooze(tenant=fy_tenant, actor=None, activity=task, delta="1d")
+        else:
+            activity_services.activity_delete(tenant=fy_tenant, actor=None, activity=task)
+    apply_async.assert_called_once_with((fy_tenant.pk,), countdown=5)
+    cache.delete(pending_key(fy_tenant.pk))
