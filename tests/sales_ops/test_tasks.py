@@ -214,7 +214,8 @@ def test_activity_changes_without_a_save_queue_a_recompute(
         task = ActivityFactory(
             tenant=fy_tenant, kind=ActivityKind.TASK, done=change == "reopen", occurred_at=None
         )
-    settings.KPI_RECOMPUTE_ON_CHANGE = True  # after the task's own save (its post_save would queue one anyway)
+    # Switched on after the task's own save (its post_save would queue one anyway).
+    settings.KPI_RECOMPUTE_ON_CHANGE = True
     cache.delete(pending_key(fy_tenant.pk))
     with (
         tenant_context(fy_tenant),
