@@ -293,12 +293,19 @@ class AnalyzeStandIn:
             cursor.execute("SELECT setting::float FROM pg_settings WHERE name = 'autovacuum_naptime'")
             self.naptime = cursor.fetchone()[0]  # seconds
         run_chunk = services._run_chunk
+        write_plan = services._write_plan
 
         def counted(**kwargs):  # type: ignore[no-untyped-def]
             run_chunk(**kwargs)
             self.chunk_done(len(kwargs["chunk"]))
 
+        def written(tenant, job, plan, added):  # type: ignore[no-untyped-def]
+            # A chunk written behind (imports.services._Writer), in the writer's thread and connection.
+            write_plan(tenant, job, plan, added)
+            self.chunk_done(len(plan.chunk))
+
         services._run_chunk = counted
+        services._write_plan = written
         return True
 
 

@@ -13,13 +13,18 @@ The history context (actor, import job) is the one the caller's `pghistory.conte
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, cast
 
+import pghistory
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models.expressions import DatabaseDefault
+from pghistory import runtime
 
 # Fields whose value is written as the instance holds it (psycopg adapts it); others go through the field's own
 # preparation (auto_now stamps, JSON).
@@ -69,11 +74,21 @@ def _row_maker(
     return plain + others, row
 
 
-def _copy_to_twin(cursor: Any, model: type[models.Model], objs: Sequence[models.Model]) -> tuple[str, str]:
-    """COPY every concrete field of `objs` into the model's temporary twin (a table of the same columns, emptied
-    when the transaction ends; one per session and table, made on first use). Returns (twin, its column list)."""
-    table = model._meta.db_table
+def _rows(
+    model: type[models.Model], objs: Iterable[models.Model]
+) -> tuple[list[models.Field], Iterator[list[Any]]]:
+    """(every concrete field of the model in the order of the rows, the rows of `objs` as COPY takes them)."""
     fields, row_of = _row_maker(list(model._meta.concrete_fields))
+    return fields, (row_of(obj) for obj in objs)
+
+
+def _copy_to_twin(
+    cursor: Any, model: type[models.Model], fields: Sequence[models.Field], rows: Iterable[Sequence[Any]]
+) -> tuple[str, str]:
+    """COPY `rows` (values of `fields`, every concrete field of the model) into the model's temporary twin (a table
+    of the same columns, emptied when the transaction ends; one per session and table, made on first use).
+    Returns (twin, its column list)."""
+    table = model._meta.db_table
     qn = connection.ops.quote_name
     columns = ", ".join(qn(cast(str, field.column)) for field in fields)
     twin = qn(f"bulk_{table}")
@@ -81,36 +96,123 @@ def _copy_to_twin(cursor: Any, model: type[models.Model], objs: Sequence[models.
     if cursor.fetchone()[0] is None:
         cursor.execute(f"CREATE TEMPORARY TABLE {twin} (LIKE {qn(table)}) ON COMMIT DELETE ROWS")
     with cursor.cursor.copy(f"COPY {twin} ({columns}) FROM STDIN") as copy:  # noqa: S608 -- model's own names
-        for obj in objs:
-            copy.write_row(row_of(obj))
+        for row in rows:
+            copy.write_row(row)
     return twin, columns
 
 
 def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     """Insert `objs` (new instances of `model`, every field set as for save()) and give each its id, as
     `model.objects.bulk_create(objs)` would (pre_save of every field: auto_now stamps). One sequence query, one
-    COPY, one INSERT ... SELECT. Raises the database's error for the whole set (a unique or check constraint)."""
+    COPY, one INSERT ... SELECT. Raises the database's error for the whole set (a unique or check constraint).
+    Inside `deferred_writes()` the ids are given at once and the rows are written later (`write_deferred`)."""
     if not objs:
         return
     meta = model._meta
-    table = meta.db_table
-    pk = meta.pk
-    qn = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk.column, len(objs)],
+            [meta.db_table, meta.pk.column, len(objs)],
         )
         for obj, (pk_value,) in zip(objs, cursor.fetchall(), strict=True):
             obj.pk = pk_value
-        twin, columns = _copy_to_twin(cursor, model, objs)
-        cursor.execute(
-            f"WITH moved AS (DELETE FROM {twin} RETURNING {columns}) "  # noqa: S608 -- model's own names
-            f"INSERT INTO {qn(table)} ({columns}) SELECT {columns} FROM moved"
-        )
+        fields, rows = _rows(model, objs)
+        deferred = _deferred.get()
+        if deferred is not None:
+            # Their rows made now (as the inserts to come will write them), booked later to the history context
+            # in force now (the actor, the import job).
+            history = getattr(runtime._tracker, "value", None)
+            deferred.append(DeferredInsert(model, list(objs), fields, list(rows), history))
+        else:
+            _insert_rows(cursor, model, fields, rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+def _insert_rows(
+    cursor: Any, model: type[models.Model], fields: Sequence[models.Field], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY the rows (ids included) into the twin and move them into the table in one INSERT ... SELECT."""
+    twin, columns = _copy_to_twin(cursor, model, fields, rows)
+    cursor.execute(
+        f"WITH moved AS (DELETE FROM {twin} RETURNING {columns}) "  # noqa: S608 -- model's own names
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) SELECT {columns} FROM moved"
+    )
+
+
+# --- writes deferred to a later transaction (imports.services: a chunk checked while the one before is written) --
+
+
+@dataclass
+class DeferredInsert:
+    """A copy_insert made inside deferred_writes(): its instances (with their ids), their rows as COPY will take
+    them, and the history context (pghistory's id and metadata: actor, import job) its events are booked to."""
+
+    model: type[models.Model]
+    objs: list[models.Model]
+    fields: list[models.Field]
+    rows: list[list[Any]]
+    history: Any
+
+
+class NotDeferrable(Exception):
+    """Inside deferred_writes(), a statement that writes (or locks rows) was about to run: the block's work cannot
+    be split into reads now and inserts later."""
+
+
+_deferred: ContextVar[list[DeferredInsert] | None] = ContextVar("crm_bulk_deferred", default=None)
+# What a deferred block may run: reads (a sequence's nextval and set_config included) and savepoints.
+_READS = ("SELECT ", "SAVEPOINT ", "RELEASE SAVEPOINT ", "ROLLBACK TO SAVEPOINT ")
+_LOCKS = (" FOR UPDATE", " FOR NO KEY UPDATE", " FOR SHARE", " FOR KEY SHARE")
+_PGHISTORY = "SELECT SET_CONFIG('PGHISTORY."
+
+
+def _reads_only(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    statement = (sql.decode() if isinstance(sql, bytes) else sql).lstrip().upper()
+    if statement.startswith(_PGHISTORY):
+        # pghistory's context (set_config calls) put before the statement itself: what counts is the statement.
+        statement = statement.split(";", 1)[-1].lstrip()
+    if not statement.startswith(_READS) or any(lock in statement for lock in _LOCKS):
+        raise NotDeferrable(statement[:120])
+    return execute(sql, params, many, context)
+
+
+@contextmanager
+def deferred_writes() -> Iterator[list[DeferredInsert]]:
+    """Inside the block copy_insert gives the instances their ids but leaves their rows to the caller, who writes
+    them later in a transaction of its own (write_deferred); every other statement must be a read: one that writes
+    or locks raises NotDeferrable (copy_update too), and the caller then does the block's work the ordinary way.
+    Yields the deferred inserts, in their order."""
+    inserts: list[DeferredInsert] = []
+    token = _deferred.set(inserts)
+    try:
+        with connection.execute_wrapper(_reads_only):
+            yield inserts
+    finally:
+        _deferred.reset(token)
+
+
+def write_deferred(inserts: Sequence[DeferredInsert]) -> None:
+    """Write what deferred_writes() left, in the caller's transaction, each booked to its history context."""
+    with connection.cursor() as cursor:
+        for insert in inserts:
+            with _booked_to(insert.history):
+                _insert_rows(cursor, insert.model, insert.fields, insert.rows)
+
+
+@contextmanager
+def _booked_to(history: Any) -> Iterator[None]:
+    if history is None:
+        yield
+        return
+    with pghistory.context():  # installs the context's statement hook on this thread's connection
+        entered = runtime._tracker.value
+        runtime._tracker.value = history  # the same context (id and metadata) as when the insert was made
+        try:
+            yield
+        finally:
+            runtime._tracker.value = entered
 
 
 def copy_update(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str]) -> int:
@@ -122,6 +224,8 @@ def copy_update(model: type[models.Model], objs: Sequence[models.Model], fields:
     whole set."""
     if not objs:
         return 0
+    if _deferred.get() is not None:
+        raise NotDeferrable("copy_update")  # an update rests on its reads: it is written with them
     meta = model._meta
     table = meta.db_table
     pk = meta.pk
@@ -133,7 +237,7 @@ def copy_update(model: type[models.Model], objs: Sequence[models.Model], fields:
     assignments = ", ".join(f"{qn(cast(str, f.column))} = s.{qn(cast(str, f.column))}" for f in targets)
     with connection.cursor() as cursor:
         # The twin has every column (and their NOT NULL): each row goes in whole, as the instance holds it.
-        twin, columns = _copy_to_twin(cursor, model, objs)
+        twin, columns = _copy_to_twin(cursor, model, *_rows(model, objs))
         cursor.execute(
             f"WITH moved AS (DELETE FROM {twin} RETURNING {columns}) "  # noqa: S608 -- model's own names
             f"UPDATE {qn(table)} AS t SET {assignments} FROM moved AS s "

@@ -25,18 +25,21 @@ import csv
 import datetime
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import DatabaseError, InterfaceError, transaction
+from django.db import DatabaseError, InterfaceError, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.bulk import DeferredInsert, NotDeferrable, deferred_writes, write_deferred
 from crm.errors import AppError
 from crm.imported import historical_import
 from crm.locks import advisory_lock, advisory_lock_free
@@ -503,6 +506,25 @@ class JobMovedOn(Exception):
     """Another runner committed chunks of this job since this one read its cursor: this runner stops."""
 
 
+def _tally(
+    done: list[tuple[Row, str | Exception]],
+    errors: list[dict[str, Any]],
+    importer: RowImporter,
+    kind: ImportKind,
+) -> tuple[int, int, int]:
+    """(created, updated, failed) of a set's outcomes; the failed rows' reports go to `errors`."""
+    created = updated = failed = 0
+    for row, outcome in done:
+        if isinstance(outcome, Exception):
+            failed += 1
+            errors.extend(_row_report(row, outcome, importer, kind))
+        elif outcome == CREATED:
+            created += 1
+        else:
+            updated += 1
+    return created, updated, failed
+
+
 def _run_bulk(
     importer: RowImporter, rows: list[Row], chunk: list[tuple[int, dict[str, str]]], context: ImportContext
 ) -> tuple[list[tuple[Row, str | Exception]], list[Row]]:
@@ -533,6 +555,42 @@ def _run_bulk(
     return done, left
 
 
+def _record_chunk(
+    tenant: Tenant,
+    job: ImportJob,
+    locked: ImportJob,
+    rows: int,
+    counts: tuple[int, int, int],
+    errors: list[dict[str, Any]],
+    added: dict[str, Any],
+) -> None:
+    """Move the job's cursor and counts past a chunk, in the chunk's transaction (`locked`: the job's row, locked)."""
+    created, updated, failed = counts
+    errors.sort(key=lambda entry: entry["row"])  # the set's rows and the others, in the file's order
+    room = MAX_ROW_ERRORS - len(locked.row_errors)
+    now = timezone.now()
+    ImportJob.objects.filter(tenant=tenant, pk=job.pk).update(
+        processed=F("processed") + rows,
+        created=F("created") + created,
+        updated=F("updated") + updated,
+        failed=F("failed") + failed,
+        row_errors=locked.row_errors + errors[: max(room, 0)],
+        added=added,
+        heartbeat_at=now,
+        updated_at=now,
+    )
+
+
+def _locked_job(tenant: Tenant, job: ImportJob, cursor: int) -> ImportJob:
+    """The job's row, locked for the chunk's transaction; JobMovedOn unless its cursor is still `cursor`."""
+    locked = (
+        ImportJob.objects.select_for_update().only("processed", "row_errors").get(tenant=tenant, pk=job.pk)
+    )
+    if locked.processed != cursor:
+        raise JobMovedOn
+    return locked
+
+
 def _run_chunk(
     *,
     tenant: Tenant,
@@ -547,28 +605,14 @@ def _run_chunk(
     `cursor`, so two runners of one job (a resumed job whose first worker was only slow) never write a chunk
     twice. In a dry run the rows are written and rolled back (the same rules, nothing kept)."""
     context = importer.context
-    created = updated = failed = 0
     errors: list[dict[str, Any]] = []
     with tenant_context(tenant), pghistory.context(user=context.user.pk, import_job=job.pk):
-        locked = (
-            ImportJob.objects.select_for_update()
-            .only("processed", "row_errors")
-            .get(tenant=tenant, pk=job.pk)
-        )
-        if locked.processed != cursor:
-            raise JobMovedOn
+        locked = _locked_job(tenant, job, cursor)
         rows = [Row(number=number, values=values, context=context) for number, values in chunk]
         with transaction.atomic():
             importer.prepare(rows)
             done, rows = _run_bulk(importer, rows, chunk, context)
-            for row, outcome in done:
-                if isinstance(outcome, Exception):
-                    failed += 1
-                    errors.extend(_row_report(row, outcome, importer, kind))
-                elif outcome == CREATED:
-                    created += 1
-                else:
-                    updated += 1
+            created, updated, failed = _tally(done, errors, importer, kind)
             for row in rows:
                 try:
                     with transaction.atomic():
@@ -599,23 +643,198 @@ def _run_chunk(
                     updated += 1
             if job.dry_run:
                 transaction.set_rollback(True)
-        errors.sort(key=lambda entry: entry["row"])  # the set's rows and the others, in the file's order
-        room = MAX_ROW_ERRORS - len(locked.row_errors)
-        now = timezone.now()
-        ImportJob.objects.filter(tenant=tenant, pk=job.pk).update(
-            processed=F("processed") + len(chunk),
-            created=F("created") + created,
-            updated=F("updated") + updated,
-            failed=F("failed") + failed,
-            row_errors=locked.row_errors + errors[: max(room, 0)],
-            added=context.added,
-            heartbeat_at=now,
-            updated_at=now,
-        )
+        _record_chunk(tenant, job, locked, len(chunk), (created, updated, failed), errors, context.added)
     if job.dry_run:
         # the rolled-back rows must not be found by later chunks' lookups
         context.records.clear()
     context.forget_chunk()
+
+
+# --- chunks checked ahead, written behind ---------------------------------------------------------------------------
+#
+# A chunk's work is two halves of about equal size: Python checks its rows by the services' rules (reading what
+# they need), then the database writes them (COPY, the INSERT with its indexes and triggers, the commit's foreign-key
+# checks). One after the other they keep one of the machine's cores busy. Written behind, chunk N+1 is checked on
+# the job's connection while a writer thread inserts and commits chunk N on a connection of its own.
+#
+# The check of chunk N+1 runs in a transaction that only reads (crm.bulk.deferred_writes: copy_insert hands over
+# its rows with their ids, any other write or row lock refuses): it is committed before the writer takes the rows,
+# so it holds no lock the writer could wait for. The writer's transaction is the chunk's transaction of the
+# ordinary path: the job's row locked and its cursor checked, the rows, the cursor and counts moved, one commit.
+# Chunks are committed in the file's order, one at a time, so the cursor and a resume work as before.
+#
+# What the check of chunk N+1 cannot see is chunk N's rows, not committed yet. A chunk that names (in any cell) an
+# external id chunk N is writing waits for that commit before it is checked (a repeated id still updates; a
+# child's parent is found). A chunk that writes anything else while checked (assignment's round-robin, a lead
+# rescored, a list value or member added), updates records (their reads lock them), or leaves rows to be written
+# one by one is done the ordinary way after the writer's chunk, as is a chunk the database refuses in the writer.
+
+
+@dataclass
+class _Plan:
+    """A chunk checked ahead: its rows' outcomes and the inserts its transaction will make."""
+
+    chunk: list[tuple[int, dict[str, str]]]
+    cursor: int
+    inserts: list[DeferredInsert]
+    counts: tuple[int, int, int]
+    errors: list[dict[str, Any]]
+    names: frozenset[str]
+
+
+def _write_behind_possible(job: ImportJob, importer: RowImporter) -> bool:
+    context = importer.context
+    return (
+        getattr(settings, "IMPORT_WRITE_BEHIND", True)
+        and not job.dry_run
+        and type(importer).import_many is not RowImporter.import_many
+        # Its chunks add members or list values while they are checked: writes, done the ordinary way anyway.
+        and not context.create_missing_owners
+        and not context.add_missing_values
+        # Inside a transaction (a test's) nothing commits, and a second connection would see none of it.
+        and not connection.in_atomic_block
+    )
+
+
+def _check_ahead(
+    *,
+    tenant: Tenant,
+    job: ImportJob,
+    kind: ImportKind,
+    importer: RowImporter,
+    chunk: list[tuple[int, dict[str, str]]],
+    cursor: int,
+) -> _Plan | None:
+    """Check a chunk's rows as _run_chunk would, in a transaction that only reads; None when the chunk cannot be
+    split into these reads and later inserts (then _run_chunk does it)."""
+    context = importer.context
+    rows = [Row(number=number, values=values, context=context) for number, values in chunk]
+    try:
+        with (
+            tenant_context(tenant),
+            pghistory.context(user=context.user.pk, import_job=job.pk),
+            deferred_writes() as inserts,
+        ):
+            importer.prepare(rows)
+            outcomes = importer.import_many(rows)
+            if len(outcomes) != len(rows):
+                raise NotDeferrable("rows left to be written one by one")
+            done = [(rows[index], outcome) for index, outcome in sorted(outcomes.items())]
+            for row, outcome in done:
+                if not isinstance(outcome, Exception):
+                    row.check()
+    except CONNECTION_ERRORS:
+        raise
+    except Exception as exc:
+        if not isinstance(exc, NotDeferrable):
+            logger.info(
+                "import: a chunk could not be checked ahead; it is written the ordinary way", exc_info=True
+            )
+        context.forget_chunk()
+        return None
+    errors: list[dict[str, Any]] = []
+    counts = _tally(done, errors, importer, kind)
+    names = frozenset(
+        name for insert in inserts for obj in insert.objs if (name := getattr(obj, "external_id", ""))
+    )
+    context.forget_chunk()
+    return _Plan(chunk=chunk, cursor=cursor, inserts=inserts, counts=counts, errors=errors, names=names)
+
+
+def _names_any(chunk: list[tuple[int, dict[str, str]]], names: frozenset[str]) -> bool:
+    return any(value.strip() in names for _number, values in chunk for value in values.values() if value)
+
+
+def _write_plan(tenant: Tenant, job: ImportJob, plan: _Plan, added: dict[str, Any]) -> None:
+    """The writer thread: a checked chunk's transaction (its inserts, the job's cursor and counts)."""
+    with tenant_context(tenant):
+        locked = _locked_job(tenant, job, plan.cursor)
+        write_deferred(plan.inserts)
+        _record_chunk(tenant, job, locked, len(plan.chunk), plan.counts, plan.errors, added)
+
+
+class _Writer:
+    """One thread with a connection of its own that commits checked chunks, one at a time, in order."""
+
+    def __init__(self, *, tenant: Tenant, job: ImportJob, kind: ImportKind, importer: RowImporter) -> None:
+        self.tenant, self.job, self.kind, self.importer = tenant, job, kind, importer
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+        self.future: Future[None] | None = None
+        self.plan: _Plan | None = None
+
+    @property
+    def names(self) -> frozenset[str]:
+        return self.plan.names if self.plan is not None else frozenset()
+
+    def submit(self, plan: _Plan) -> None:
+        self.settle()
+        self.plan = plan
+        self.future = self.pool.submit(
+            _write_plan, self.tenant, self.job, plan, dict(self.importer.context.added)
+        )
+
+    def settle(self) -> None:
+        """Wait for the chunk in flight; one the database refused is written again the ordinary way (its rows one
+        by one if the set is refused again), so each row still succeeds or fails on its own."""
+        future, plan = self.future, self.plan
+        self.future = self.plan = None
+        if future is None or plan is None:
+            return
+        try:
+            future.result()
+        except (JobMovedOn, *CONNECTION_ERRORS):
+            raise
+        except Exception:
+            logger.info(
+                "import: a chunk written behind was refused; it is written the ordinary way", exc_info=True
+            )
+            _run_chunk(
+                tenant=self.tenant,
+                job=self.job,
+                kind=self.kind,
+                importer=self.importer,
+                chunk=plan.chunk,
+                cursor=plan.cursor,
+            )
+
+    def close(self) -> None:
+        """After the last chunk, or when the job stops: the chunk in flight commits (or not) before anything else
+        looks at the job; the thread's connection is closed."""
+        try:
+            if self.future is not None:
+                self.future.exception()  # wait; what went wrong is the caller's to report, or settle()'s
+        finally:
+            self.pool.submit(connections.close_all).result()
+            self.pool.shutdown()
+
+
+def _run_chunks_behind(
+    tenant: Tenant,
+    job: ImportJob,
+    kind: ImportKind,
+    importer: RowImporter,
+    chunks: Iterator[list],
+    cursor: int,
+) -> int:
+    """Run the chunks, each checked while the writer commits the one before; returns the cursor after them."""
+    writer = _Writer(tenant=tenant, job=job, kind=kind, importer=importer)
+    try:
+        for chunk in chunks:
+            if writer.names and _names_any(chunk, writer.names):
+                writer.settle()  # it names a record the chunk in flight creates: checked once that commits
+            plan = _check_ahead(
+                tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk, cursor=cursor
+            )
+            if plan is None:
+                writer.settle()
+                _run_chunk(tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk, cursor=cursor)
+            else:
+                writer.submit(plan)
+            cursor += len(chunk)
+        writer.settle()
+    finally:
+        writer.close()
+    return cursor
 
 
 def import_job_run(*, tenant: Tenant, job_id: int) -> None:
@@ -680,9 +899,14 @@ def _run_started_job(
     try:
         with job_reader(kind, job) as (header, targets, rows):
             context.header = header_spelling(header, targets)
-            for chunk in _chunks(rows, skip=cursor):
-                _run_chunk(tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk, cursor=cursor)
-                cursor += len(chunk)
+            if _write_behind_possible(job, importer):
+                cursor = _run_chunks_behind(tenant, job, kind, importer, _chunks(rows, skip=cursor), cursor)
+            else:
+                for chunk in _chunks(rows, skip=cursor):
+                    _run_chunk(
+                        tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk, cursor=cursor
+                    )
+                    cursor += len(chunk)
     except ImportFileError as exc:
         _fail(tenant, job_id, str(exc))
         return
