@@ -22,7 +22,7 @@ from typing import Any, cast
 
 import pghistory
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import connection, models, router
 from django.db.models.expressions import DatabaseDefault
 from pghistory import runtime
 
@@ -244,6 +244,70 @@ def copy_update(model: type[models.Model], objs: Sequence[models.Model], fields:
             f"WHERE t.{qn(cast(str, pk.column))} = s.{qn(cast(str, pk.column))}"
         )
         return cursor.rowcount
+
+
+class Maker:
+    """`Maker(Model)(**values)` is `Model(**values)` for the instances a set write builds by the thousand, in a
+    third of the time: Django's constructor looks at every field for every keyword; this one fills the defaults of
+    every concrete field (as the constructor does) and the values given, then takes Django's fast positional path
+    (the one that builds instances read from the database). A related instance is set as the constructor's
+    descriptor sets it (type checked, its id, its cache, the instance's database). Only concrete fields are taken
+    (no properties): another keyword raises TypeError, as the constructor does."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        fields = list(model._meta.concrete_fields)
+        # Each field's default as get_default() gives it: the same value every time unless the default is a
+        # callable (a time, a fresh dict or list), which is called for each instance.
+        called = [field.has_default() and callable(field.default) for field in fields]
+        self.template = [
+            None if call else field.get_default() for field, call in zip(fields, called, strict=True)
+        ]
+        self.fresh = [
+            (position, fields[position].get_default) for position, call in enumerate(called) if call
+        ]
+        self.index: dict[str, int] = {}
+        self.relations: dict[str, tuple[int, Any]] = {}
+        for position, field in enumerate(fields):
+            self.index[field.attname] = position
+            if field.is_relation and field.many_to_one:
+                self.relations[field.name] = (position, field)
+            elif not field.is_relation:
+                self.index[field.name] = position  # a one-to-one is taken by its id (attname) only
+
+    def __call__(self, **values: Any) -> Any:
+        args = self.template.copy()
+        for position, default in self.fresh:
+            args[position] = default()
+        related: list[tuple[Any, models.Model]] = []
+        for name, value in values.items():
+            relation = self.relations.get(name)
+            if relation is None:
+                try:
+                    args[self.index[name]] = value
+                except KeyError:
+                    raise TypeError(
+                        f"{self.model.__name__}() got an unexpected keyword argument {name!r}"
+                    ) from None
+                continue
+            position, field = relation
+            if value is None:
+                args[position] = None
+                continue
+            if not isinstance(value, field.remote_field.model._meta.concrete_model):
+                raise ValueError(
+                    f"Cannot assign {value!r}: {self.model.__name__}.{name} must be a model instance"
+                )
+            args[position] = getattr(value, field.target_field.attname)
+            related.append((field, value))
+        obj = self.model(*args)
+        for field, value in related:
+            if obj._state.db is None:
+                obj._state.db = router.db_for_write(self.model, instance=value)
+            if value._state.db is None:
+                value._state.db = router.db_for_write(value.__class__, instance=obj)
+            field.set_cached_value(obj, value)
+        return obj
 
 
 class SetCleaner:

@@ -45,7 +45,7 @@ from accounts.signals import (
     activity_logged,
     activity_logging,
 )
-from crm.bulk import SetCleaner, copy_insert, copy_update
+from crm.bulk import Maker, SetCleaner, copy_insert, copy_update
 from crm.errors import AppError
 from crm.models import Membership, MembershipStatus, Tenant, User
 from crm.records import actor_membership, record_restore, record_soft_delete, without_external_id_clashes
@@ -248,6 +248,7 @@ def activities_log_many(
     constraint."""
     now = timezone.now()
     cleaner = SetCleaner(Activity, CLEAN_EXCLUDE)
+    make_activity = Maker(Activity)
     results: list[Activity | Exception | None] = [None] * len(drafts)
     owners = [draft.owner if draft.owner is not None else actor for draft in drafts]
     owner_ids = {owner.pk for owner in owners if owner is not None}
@@ -265,7 +266,9 @@ def activities_log_many(
             if values["done"] and values.get("occurred_at") is None:
                 values["occurred_at"] = now
             owner = owners[index]
-            activity = Activity(tenant=tenant, kind=draft.kind, subject=draft.subject, owner=owner, **values)
+            activity = make_activity(
+                tenant=tenant, kind=draft.kind, subject=draft.subject, owner=owner, **values
+            )
             activity.body = activity.body or ""
             activity.outcome = activity.outcome or ""
             _clean_activity(tenant, activity, one=False, cleaner=cleaner)

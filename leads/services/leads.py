@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.bulk import SetCleaner, copy_insert, copy_update
+from crm.bulk import Maker, SetCleaner, copy_insert, copy_update
 from crm.errors import AppError
 from crm.history import history_actor
 from crm.models import Membership, Tenant, User
@@ -223,6 +223,7 @@ def leads_create_many(
         raise PermissionDenied(_("Your role cannot create leads."))
     now = timezone.now()
     cleaner = SetCleaner(Lead, CLEAN_EXCLUDE)
+    make_lead = Maker(Lead)
     results: list[Lead | Exception | None] = [None] * len(drafts)
     owners_checked = check_owners(
         tenant=tenant,
@@ -240,7 +241,7 @@ def leads_create_many(
                 refused = owners_checked[owner.pk]
                 if refused is not None:
                     raise refused
-            lead = Lead(tenant=tenant, owner=owner, created_at=draft.created_at or now, **draft.fields)
+            lead = make_lead(tenant=tenant, owner=owner, created_at=draft.created_at or now, **draft.fields)
             _apply_imported_status(lead, draft.status, draft.status_stamps)
             _clean(tenant, lead, membership, one=False, cleaner=cleaner)
         except (ValidationError, PermissionDenied, AppError) as exc:
