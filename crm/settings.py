@@ -249,6 +249,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # The largest import file (imports.services.MAX_FILE_BYTES).
 IMPORT_MAX_FILE_BYTES = int(os.environ.get("IMPORT_MAX_FILE_BYTES", 1024 * 1024 * 1024))
+# A worker checks an import's next chunk while a thread of its own writes the one before (docs/architecture.md
+# "Import jobs"); "0" runs the chunks one after the other.
+IMPORT_WRITE_BEHIND = os.environ.get("IMPORT_WRITE_BEHIND", "1") != "0"
 
 # --- Cache, Celery ----------------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")

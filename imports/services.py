@@ -685,7 +685,7 @@ class _Plan:
 def _write_behind_possible(job: ImportJob, importer: RowImporter) -> bool:
     context = importer.context
     return (
-        getattr(settings, "IMPORT_WRITE_BEHIND", True)
+        settings.IMPORT_WRITE_BEHIND
         and not job.dry_run
         and type(importer).import_many is not RowImporter.import_many
         # Its chunks add members or list values while they are checked: writes, done the ordinary way anyway.
