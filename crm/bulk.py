@@ -193,6 +193,13 @@ def deferred_writes() -> Iterator[list[DeferredInsert]]:
         _deferred.reset(token)
 
 
+def refuse_deferred(what: str) -> None:
+    """A set service that writes more than inserts (updates: their reads and rules belong in the transaction that
+    writes them) says so at once inside deferred_writes(), before doing work that would only be thrown away."""
+    if _deferred.get() is not None:
+        raise NotDeferrable(what)
+
+
 def write_deferred(inserts: Sequence[DeferredInsert]) -> None:
     """Write what deferred_writes() left, in the caller's transaction, each booked to its history context."""
     with connection.cursor() as cursor:
@@ -224,8 +231,7 @@ def copy_update(model: type[models.Model], objs: Sequence[models.Model], fields:
     whole set."""
     if not objs:
         return 0
-    if _deferred.get() is not None:
-        raise NotDeferrable("copy_update")  # an update rests on its reads: it is written with them
+    refuse_deferred("copy_update")  # an update rests on its reads: it is written with them
     meta = model._meta
     table = meta.db_table
     pk = meta.pk

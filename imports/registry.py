@@ -19,6 +19,7 @@ from django.db.models import Model, QuerySet
 from django.http import QueryDict
 from django.utils.functional import Promise
 
+from crm.bulk import refuse_deferred
 from crm.errors import AppError
 from crm.models import Membership, Tenant
 from imports.rows import ImportContext, Row, RowError, RowErrors
@@ -83,8 +84,13 @@ class RowImporter:
             waits = wait is not None and wait(row)
             external_id = (row.values.get("external_id") or "").strip()
             if waits or (external_id and external_id in seen):
+                refuse_deferred(
+                    "a row written one by one"
+                )  # a chunk checked ahead is all sets (imports.services)
                 continue
             record = self.context.lookup(model, external_id) if external_id else None
+            if record is not None:
+                refuse_deferred("a row that updates a record")  # its update is checked where it is written
             if record is not None and getattr(record, "deleted_at", None) is not None:
                 continue
             seen.add(external_id)

@@ -670,6 +670,10 @@ def _run_chunk(
 # one by one is done the ordinary way after the writer's chunk, as is a chunk the database refuses in the writer.
 
 
+# Chunks that go the ordinary way, at most, after one that could not be checked ahead (_run_chunks_behind).
+MAX_BACKOFF = 64
+
+
 @dataclass
 class _Plan:
     """A chunk checked ahead: its rows' outcomes and the inserts its transaction will make."""
@@ -818,13 +822,23 @@ def _run_chunks_behind(
 ) -> int:
     """Run the chunks, each checked while the writer commits the one before; returns the cursor after them."""
     writer = _Writer(tenant=tenant, job=job, kind=kind, importer=importer)
+    # A file's chunks are alike (a first import creates, a file imported again updates): after a chunk that could
+    # not be checked ahead, the next ones go the ordinary way at once, 1, 2, 4 ... up to 64 of them before the next
+    # try, so a file of updates does not check each chunk twice.
+    ordinary = backoff = 0
     try:
         for chunk in chunks:
-            if writer.names and _names_any(chunk, writer.names):
-                writer.settle()  # it names a record the chunk in flight creates: checked once that commits
-            plan = _check_ahead(
-                tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk, cursor=cursor
-            )
+            plan = None
+            if ordinary:
+                ordinary -= 1
+            else:
+                if writer.names and _names_any(chunk, writer.names):
+                    writer.settle()  # it names a record the chunk in flight creates: checked once that commits
+                plan = _check_ahead(
+                    tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk, cursor=cursor
+                )
+                backoff = min(backoff * 2 or 1, MAX_BACKOFF) if plan is None else 0
+                ordinary = backoff
             if plan is None:
                 writer.settle()
                 _run_chunk(tenant=tenant, job=job, kind=kind, importer=importer, chunk=chunk, cursor=cursor)

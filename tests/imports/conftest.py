@@ -56,3 +56,15 @@ def list_values(tenant, **lists: list[str]) -> None:
     for list_key, values in lists.items():
         for value in values:
             ValueListItemFactory(tenant=tenant, list_key=list_key, value=value, label="")
+
+
+def search_entry_text(kind: str, record_id: int) -> str:
+    """The global search's entry of a record (crm_search_entry, kept by the database's triggers)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT text FROM crm_search_entry WHERE kind = %s AND record_id = %s", [kind, record_id]
+        )
+        (text,) = cursor.fetchone()
+    return text

@@ -22,7 +22,7 @@ from leads.models import Lead, ScoringField
 from leads.services import leads as leads_services
 from tests.factories_leads import LeadFactory
 from tests.factories_ops import ScoringRuleFactory
-from tests.imports.conftest import csv_text, list_values
+from tests.imports.conftest import csv_text, list_values, search_entry_text
 from tests.imports.test_set_writes import one_by_one
 from tests.imports.test_set_writes import spy as spy_drafts
 
@@ -55,11 +55,7 @@ def leads_picture(tenant, prefix: str) -> dict[str, tuple]:
     with tenant_context(tenant):
         seen = {}
         for lead in Lead.objects.filter(external_id__startswith=f"{prefix}-").select_related("owner"):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT text FROM crm_search_entry WHERE kind = 'lead' AND record_id = %s", [lead.pk]
-                )
-                (entry,) = cursor.fetchone()
+            entry = search_entry_text("lead", lead.pk)
             booked = set(
                 lead.events.exclude(pgh_label="insert").values_list("pgh_context__metadata__user", flat=True)
             )

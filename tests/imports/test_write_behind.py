@@ -12,7 +12,7 @@ why the runner writes behind only outside one."""
 from __future__ import annotations
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 
 from accounts.models import Account, Activity
 from crm.models import ValueListKey
@@ -21,7 +21,7 @@ from imports import services
 from imports.models import ImportJob, ImportStatus
 from leads.models import Lead
 from tests.factories_ops import TerritoryFactory, TerritoryMemberFactory
-from tests.imports.conftest import csv_text, list_values, stored_job
+from tests.imports.conftest import csv_text, list_values, search_entry_text, stored_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,11 +66,7 @@ def leads_picture(tenant, prefix: str) -> dict[str, tuple]:
     with tenant_context(tenant):
         seen = {}
         for lead in Lead.objects.filter(external_id__startswith=f"{prefix}-").select_related("owner"):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT text FROM crm_search_entry WHERE kind = 'lead' AND record_id = %s", [lead.pk]
-                )
-                (entry,) = cursor.fetchone()
+            entry = search_entry_text("lead", lead.pk)
             events = list(
                 lead.events.values_list(
                     "pgh_label", "pgh_context__metadata__user", "last_name", "status", "created_at"
@@ -261,3 +257,29 @@ def test_activities_written_behind_equal_activities_written_the_ordinary_way(
     # The clocks moved once, at the job's end; an imported history does not move a lead's status.
     assert clocks["L-1"].isoformat() == "2024-03-04T01:00:00+00:00"
     assert statuses == {"L-1": "new", "L-2": "new", "L-3": "working"}
+
+
+def test_a_file_imported_again_goes_the_ordinary_way_without_checking_each_chunk_twice(
+    tenant, admin_member, behind, monkeypatch
+):
+    """Rows that update records are checked where they are written: a chunk of them is refused for checking ahead
+    at its first such row, and the following chunks go the ordinary way at once, 1, 2, 4 ... of them before the
+    next try."""
+    text = csv_text("external_id,last_name", *(f"L-{n},Name {n}" for n in range(1, 15)))  # 7 chunks of 2
+    assert run(tenant, admin_member, "leads", text).created == 14
+    tries = {"n": 0}
+    check_ahead = services._check_ahead
+
+    def counted(**kwargs):  # type: ignore[no-untyped-def]
+        tries["n"] += 1
+        return check_ahead(**kwargs)
+
+    monkeypatch.setattr(services, "_check_ahead", counted)
+    again = csv_text("external_id,last_name", *(f"L-{n},Name {n} again" for n in range(1, 15)))
+    job = run(tenant, admin_member, "leads", again)
+    assert job_picture(job) == (ImportStatus.DONE, 14, 14, 0, 14, 0, [])
+    assert tries["n"] == 3  # chunks 1, 3 and 6 (after 0, 1 and 2 chunks the ordinary way)
+    with tenant_context(tenant):
+        assert set(Lead.objects.values_list("last_name", flat=True)) == {
+            f"Name {n} again" for n in range(1, 15)
+        }
