@@ -525,6 +525,19 @@ def _tally(
     return created, updated, failed
 
 
+def _set_outcomes(
+    importer: RowImporter, rows: list[Row]
+) -> tuple[dict[int, str | Exception], list[tuple[Row, str | Exception]]]:
+    """RowImporter.import_many's outcomes, by index and as (row, outcome) in the file's order. Raises if a row it
+    wrote has bad cells: a kind that wrote such a row keeps none of the set."""
+    outcomes = importer.import_many(rows)
+    done = [(rows[index], outcome) for index, outcome in sorted(outcomes.items())]
+    for row, outcome in done:
+        if not isinstance(outcome, Exception):
+            row.check()
+    return outcomes, done
+
+
 def _run_bulk(
     importer: RowImporter, rows: list[Row], chunk: list[tuple[int, dict[str, str]]], context: ImportContext
 ) -> tuple[list[tuple[Row, str | Exception]], list[Row]]:
@@ -537,11 +550,7 @@ def _run_bulk(
     remembered = {model: dict(records) for model, records in context.records.items()}
     try:
         with transaction.atomic():
-            outcomes = importer.import_many(rows)
-            done = [(rows[index], outcome) for index, outcome in sorted(outcomes.items())]
-            for row, outcome in done:
-                if not isinstance(outcome, Exception):
-                    row.check()  # a kind that wrote a row with bad cells keeps none of the set
+            outcomes, done = _set_outcomes(importer, rows)
     except CONNECTION_ERRORS:
         raise
     except Exception:
@@ -720,13 +729,9 @@ def _check_ahead(
             deferred_writes() as inserts,
         ):
             importer.prepare(rows)
-            outcomes = importer.import_many(rows)
+            outcomes, done = _set_outcomes(importer, rows)
             if len(outcomes) != len(rows):
                 raise NotDeferrable("rows left to be written one by one")
-            done = [(rows[index], outcome) for index, outcome in sorted(outcomes.items())]
-            for row, outcome in done:
-                if not isinstance(outcome, Exception):
-                    row.check()
     except CONNECTION_ERRORS:
         raise
     except Exception as exc:
