@@ -99,7 +99,8 @@ class Account(TenantOwnedModel):
             ),
             models.Index(fields=["tenant", "parent"], name="accounts_acct_parent_idx"),
             models.Index(fields=["tenant", "domain"], name="accounts_acct_domain_idx"),
-            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="accounts_acct_search_trgm"),
+            # No trigram index on search_text: row-level security keeps PostgreSQL from using one for LIKE
+            # (docs/scaling.md); the global search reads crm_search_entry instead (accounts 0012).
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="accounts_acct_name_trgm"),
             # Records area: list sorts and filters at a million rows (keyset pagination walks these).
             models.Index(fields=["tenant", "created_at", "id"], name="accounts_acct_created_idx"),
@@ -172,7 +173,7 @@ class Contact(TenantOwnedModel):
             models.Index(fields=["tenant", "email"], name="accounts_contact_email_idx"),
             models.Index(fields=["tenant", "phone"], name="accounts_contact_phone_idx"),
             models.Index(fields=["tenant", "owner"], name="accounts_contact_owner_idx"),
-            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="accounts_contact_search_trgm"),
+            # No trigram index on search_text, as for accounts (accounts 0012).
             # Records area: the contact list's sorts (keyset pagination).
             models.Index(
                 fields=["tenant", "last_name", "first_name", "id"], name="accounts_contact_name_idx"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -273,10 +272,12 @@ class Lead(TenantOwnedModel):
                 condition=Q(claimed_at__isnull=False, status__in=OPEN_LEAD_STATUSES, deleted_at__isnull=True),
                 name="leads_lead_claimed_open_idx",
             ),
-            GinIndex(OpClass("search_text", name="gin_trgm_ops"), name="leads_lead_search_trgm"),
-            # Under row-level security the trigram index cannot serve LIKE (docs/scaling.md); the global search
-            # reads this narrow copy of the live leads' search_text instead of the heap (an index-only scan of
-            # ~140 MB instead of ~1.1 GB at a million leads), by owner for the reps' and managers' visibility.
+            # No trigram index on search_text: under row-level security PostgreSQL cannot use one for LIKE (the
+            # operator is not leakproof; docs/scaling.md), so it only slowed every insert (leads 0014). The global
+            # search reads crm_search_entry through crm_search_ids(). What still matches search_text with LIKE (the
+            # inbox's `q`, a phone number in the global search) reads this narrow copy of the live leads'
+            # search_text instead of the heap (an index-only scan of ~140 MB instead of ~1.1 GB at a million
+            # leads), by owner for the reps' and managers' visibility.
             models.Index(
                 fields=["tenant", "owner"],
                 include=["id", "status", "search_text"],

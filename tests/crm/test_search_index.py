@@ -4,6 +4,9 @@ and deals, and read through the SECURITY DEFINER function crm_search_ids(), whic
 
 from __future__ import annotations
 
+import importlib
+import random
+
 import pytest
 from django.db import connection, transaction
 
@@ -294,3 +297,39 @@ def test_a_reps_matches_are_found_when_colleagues_own_the_first_ones(tenant, peo
     assert len(titles(people["admin"], "lead")) == 5
     west_titles = titles(people["west_rep"], "lead")
     assert len(west_titles) == 5 and all(title.startswith("Quokka West") for title in west_titles)
+
+
+def test_the_grams_function_gives_what_the_sql_function_it_replaced_gave():
+    """crm 0008 rewrote crm_search_grams() in PL/pgSQL; for any text it gives the grams crm 0007's SQL function
+    gave (the stored entries were not rewritten), and a text holding no CJK character has none."""
+    migration = importlib.import_module("crm.migrations.0008_search_grams_plpgsql")
+    old = migration.SQL_GRAMS_FUNCTION.replace("FUNCTION crm_search_grams(", "FUNCTION pg_temp.old_grams(")
+    old = old.replace("SET search_path = pg_catalog", "")
+    rng = random.Random(12)
+    alphabet = "深圳华为腾讯东京タワーの서울豈aZ 9-@.（）ａ"
+    texts = [
+        None,
+        "",
+        "wei zhang tyrell 8613800001111",
+        "深圳华为",
+        "华为华为 华",
+        "ａｂ 東京タワー 서울 豈 x中y文z",
+        "\u3040\u30ff\u3400\u4dbf\u4e00\u9fff\uac00\ud7af\uf900\ufaff\u303f\u4dc0\ud7b0",
+    ]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(200)]
+    with connection.cursor() as cursor:
+        cursor.execute(old)
+        cursor.execute(
+            "SELECT t, crm_search_grams(t), pg_temp.old_grams(t) FROM unnest(%s::text[]) AS t", [texts]
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == len(texts)
+    assert [(text, new) for text, new, _old in rows] == [(text, old) for text, _new, old in rows]
+    new_grams = {text: new for text, new, _old in rows}
+    assert new_grams["wei zhang tyrell 8613800001111"] == []
+    assert len(new_grams["华为华为 华"]) == 4 and set(new_grams["华为华为 华"]) == {
+        "华",
+        "为",
+        "华为",
+        "为华",
+    }
