@@ -13,6 +13,7 @@ The history context (actor, import job) is the one the caller's `pghistory.conte
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,8 +23,11 @@ from typing import Any, cast
 
 import pghistory
 from django.core.exceptions import ValidationError
-from django.db import connection, models, router
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
+from django.db.models.base import ModelState
 from django.db.models.expressions import DatabaseDefault
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 from pghistory import runtime
 
 # Fields whose value is written as the instance holds it (psycopg adapts it); others go through the field's own
@@ -39,39 +43,53 @@ _PLAIN = (
 )
 
 
-def _prepared(field: models.Field) -> Callable[[models.Model], Any]:
-    """The value of a field that is not written as held: as the ORM prepares it for an insert."""
+def _prepared(field: models.Field, db: Any) -> Callable[[models.Model], Any]:
+    """The value of a field that is not written as held: as the ORM prepares it for an insert on `db` (the
+    connection itself: the thread's, looked up once per set rather than through the proxy for every value)."""
     attname = field.attname
-    if isinstance(field, models.DateTimeField) and not (field.auto_now or field.auto_now_add):
+    if _is_moment(field):
 
         def moment(obj: models.Model) -> Any:
             value = getattr(obj, attname)
             if value is None or (type(value) is datetime.datetime and value.utcoffset() is not None):
                 return value  # what the ORM's preparation gives for these
             # Anything else as the ORM prepares it (a naive time made aware, with the ORM's warning).
-            return field.get_db_prep_save(value, connection)
+            return field.get_db_prep_save(value, db)
 
         return moment
-    return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), db)
+
+
+def _is_moment(field: models.Field) -> bool:
+    return isinstance(field, models.DateTimeField) and not (field.auto_now or field.auto_now_add)
 
 
 def _row_maker(
     fields: Sequence[models.Field],
 ) -> tuple[list[models.Field], Callable[[models.Model], list[Any]]]:
-    """(the fields in the order of the rows, obj -> its row): the plain fields first, read at once
-    (operator.attrgetter), then the others, prepared one by one."""
+    """(the fields in the order of the rows, obj -> its row): the plain fields and the times first, read at once
+    (operator.attrgetter), then the others, prepared one by one. A time that is None or aware is written as held
+    (what the ORM's preparation gives for it); any other is prepared as the ORM prepares it (`_prepared`)."""
     plain = [field for field in fields if isinstance(field, _PLAIN)]
-    others = [field for field in fields if not isinstance(field, _PLAIN)]
-    names = [field.attname for field in plain]
+    moments = [field for field in fields if not isinstance(field, _PLAIN) and _is_moment(field)]
+    others = [field for field in fields if not isinstance(field, _PLAIN) and not _is_moment(field)]
+    names = [field.attname for field in plain + moments]
     read = attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))
-    prepared = [_prepared(field) for field in others]
+    db = connections[DEFAULT_DB_ALIAS]
+    checked = [(len(plain) + offset, _prepared(field, db)) for offset, field in enumerate(moments)]
+    prepared = [_prepared(field, db) for field in others]
+    moment_type = datetime.datetime
 
     def row(obj: models.Model) -> list[Any]:
         values = list(read(obj))
+        for position, prepare in checked:
+            value = values[position]
+            if value is not None and not (type(value) is moment_type and value.utcoffset() is not None):
+                values[position] = prepare(obj)
         values.extend(prepare(obj) for prepare in prepared)
         return values
 
-    return plain + others, row
+    return plain + moments + others, row
 
 
 def _rows(
@@ -252,17 +270,67 @@ def copy_update(model: type[models.Model], objs: Sequence[models.Model], fields:
         return cursor.rowcount
 
 
+def _class_attribute(model: type[models.Model], name: str) -> Any:
+    """What the model's class holds under `name` (its descriptor), without calling the descriptor."""
+    for klass in model.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
+
+
+@functools.cache
+def _plain_attributes(model: type[models.Model]) -> bool:
+    """Whether every concrete field of `model` is a plain attribute: Django's DeferredAttribute or its foreign-key
+    form, whose setter only drops a cached related instance (a new instance has none)."""
+    return all(
+        isinstance(_class_attribute(model, field.attname), DeferredAttribute)
+        for field in model._meta.concrete_fields
+    )
+
+
+def _direct(model: type[models.Model]) -> bool:
+    """Whether an instance of `model` can be made without its constructor: every field a plain attribute and
+    nobody listening to its pre_init and post_init signals (all the constructor would do is set the values)."""
+    return _plain_attributes(model) and not (pre_init.has_listeners(model) or post_init.has_listeners(model))
+
+
+def from_rows(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]], db: str
+) -> list[Any]:
+    """`model.from_db(db, names, row)` for each row (the values of the fields whose attnames are `names`; the
+    others deferred, read on first use as Django reads a deferred field), as a queryset's `only(*names)` gives
+    them. Without the constructor when `_direct(model)`: the values go into the instance's __dict__."""
+    if not _direct(model):
+        return [model.from_db(db, list(names), row) for row in rows]
+    made = []
+    for row in rows:
+        obj = model.__new__(model)
+        state = ModelState()
+        state.adding, state.db = False, db
+        obj._state = state
+        obj.__dict__.update(zip(names, row, strict=True))
+        made.append(obj)
+    return made
+
+
 class Maker:
     """`Maker(Model)(**values)` is `Model(**values)` for the instances a set write builds by the thousand, in a
     third of the time: Django's constructor looks at every field for every keyword; this one fills the defaults of
     every concrete field (as the constructor does) and the values given, then takes Django's fast positional path
     (the one that builds instances read from the database). A related instance is set as the constructor's
     descriptor sets it (type checked, its id, its cache, the instance's database). Only concrete fields are taken
-    (no properties): another keyword raises TypeError, as the constructor does."""
+    (no properties): another keyword raises TypeError, as the constructor does.
+
+    When every field is a plain attribute (Django's DeferredAttribute and its foreign-key form, whose setter only
+    drops a cached related instance: a new instance has none) and nobody listens to the model's pre_init and
+    post_init signals, that positional path is itself skipped: the values go into the instance's __dict__ at once,
+    which is all the constructor's setattr calls do for such fields."""
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
         fields = list(model._meta.concrete_fields)
+        self.attnames = [field.attname for field in fields]
+        self.direct = _direct(model)
         # Each field's default as get_default() gives it: the same value every time unless the default is a
         # callable (a time, a fresh dict or list), which is called for each instance.
         called = [field.has_default() and callable(field.default) for field in fields]
@@ -306,7 +374,12 @@ class Maker:
                 )
             args[position] = getattr(value, field.target_field.attname)
             related.append((field, value))
-        obj = self.model(*args)
+        if self.direct:
+            obj = self.model.__new__(self.model)
+            obj._state = ModelState()
+            obj.__dict__.update(zip(self.attnames, args, strict=True))
+        else:
+            obj = self.model(*args)
         for field, value in related:
             if obj._state.db is None:
                 obj._state.db = router.db_for_write(self.model, instance=value)
@@ -314,6 +387,9 @@ class Maker:
                 value._state.db = router.db_for_write(value.__class__, instance=obj)
             field.set_cached_value(obj, value)
         return obj
+
+
+_BLANK = object()  # SetCleaner's answer for a blank value of a field that may be blank: nothing to clean
 
 
 class SetCleaner:
@@ -335,47 +411,66 @@ class SetCleaner:
 
     def __init__(self, model: type[models.Model], exclude: Sequence[str] = ()) -> None:
         skip = set(exclude)
+        # (field, its attname and name, whether its answers are kept, whether it may be blank, whether a datetime
+        # passes as it is: a DateTimeField's clean() gives a datetime back unchanged unless it has choices or
+        # validators)
         self.fields = [
-            (field, isinstance(field, self._MEMO) and not field.is_relation)
+            (
+                field,
+                field.attname,
+                field.name,
+                isinstance(field, self._MEMO) and not field.is_relation,
+                field.blank,
+                isinstance(field, models.DateTimeField) and not field.choices and not field.validators,
+            )
             for field in model._meta.fields
             if field.name not in skip and not field.generated
         ]
-        self.memo: dict[tuple[str, type, Any], tuple[Any, list[Any] | None]] = {}
+        # (attname, the value's type, the value) -> (cleaned value, None), (None, errors) or _BLANK (left alone)
+        self.memo: dict[tuple[str, type, Any], Any] = {}
 
     def clean(self, obj: models.Model) -> None:
         """Clean `obj`'s fields (setting their cleaned values) and run its clean(); raise ValidationError with
         every field's errors, as full_clean does."""
         errors: dict[str, Any] = {}
-        for field, memo in self.fields:
-            attname = field.attname
+        memo = self.memo
+        moment_type = datetime.datetime
+        for field, attname, name, memoize, blank, moment in self.fields:
             raw = getattr(obj, attname)
-            if field.blank and raw in field.empty_values:
+            if moment and raw.__class__ is moment_type:
                 continue
-            if isinstance(raw, DatabaseDefault):
-                continue
-            key = (attname, type(raw), raw) if memo else None
-            if key is not None:
+            key = None
+            if memoize:
+                key = (attname, raw.__class__, raw)
                 try:
-                    known = self.memo.get(key)
+                    known = memo.get(key)
                 except TypeError:  # an unhashable value
                     key, known = None, None
                 if known is not None:
+                    if known is _BLANK:
+                        continue
                     value, failed = known
-                    if failed is None:
+                    if failed is not None:
+                        errors[name] = list(failed)
+                    elif value is not raw:
                         setattr(obj, attname, value)
-                    else:
-                        errors[field.name] = list(failed)
                     continue
+            if blank and raw in field.empty_values:
+                if key is not None:
+                    memo[key] = _BLANK
+                continue
+            if isinstance(raw, DatabaseDefault):
+                continue
             try:
                 value = field.clean(raw, obj)
             except ValidationError as exc:
-                errors[field.name] = exc.error_list
+                errors[name] = exc.error_list
                 if key is not None:
-                    self.memo[key] = (None, list(exc.error_list))
+                    memo[key] = (None, list(exc.error_list))
                 continue
             setattr(obj, attname, value)
             if key is not None:
-                self.memo[key] = (value, None)
+                memo[key] = (value, None)
         try:
             obj.clean()
         except ValidationError as exc:

@@ -226,3 +226,43 @@ def test_maker_builds_what_the_constructor_builds(tenant, member):
             Maker(Lead)(tenant=tenant, nonsense=1)
         with pytest.raises(ValueError):
             Maker(Lead)(tenant=tenant, owner=source)
+        # Lead's fields are plain attributes: made without the constructor, the same instance.
+        made, built = Maker(Lead)(tenant=tenant, last_name="Li"), Lead(tenant=tenant, last_name="Li")
+        assert Maker(Lead).direct
+        skip = {"_state", "created_at"}
+        assert {k: v for k, v in vars(made).items() if k not in skip} == {
+            k: v for k, v in vars(built).items() if k not in skip
+        }
+        assert made._state.fields_cache == built._state.fields_cache == {"tenant": tenant}
+        assert made._state.adding and made._state.db == built._state.db
+
+
+def test_from_rows_gives_what_from_db_gives(tenant, member):
+    """crm.bulk.from_rows (the import chunks' lookups of linked records) makes the instances Model.from_db makes
+    from the same columns: loaded values, the others deferred (read on first use), saved state and database."""
+    from crm.bulk import from_rows
+
+    rep = member()
+    with tenant_context(tenant):
+        lead = LeadFactory(tenant=tenant, owner=rep.user, external_id="L-1", company="Harbor")
+        names = ("id", "tenant_id", "external_id", "deleted_at", "owner_id")
+        rows = list(Lead.objects.filter(pk=lead.pk).values_list(*names))
+        (made,) = from_rows(Lead, names, rows, "default")
+        # from_db takes the values in the order of the model's fields (as a queryset reads them)
+        ordered = [field.attname for field in Lead._meta.concrete_fields if field.attname in names]
+        (built,) = [
+            Lead.from_db("default", ordered, row)
+            for row in Lead.objects.filter(pk=lead.pk).values_list(*ordered)
+        ]
+        assert (
+            made.get_deferred_fields() == built.get_deferred_fields()
+            and "company" in made.get_deferred_fields()
+        )
+        assert [getattr(made, name) for name in names] == [getattr(built, name) for name in names]
+        assert (
+            (made._state.adding, made._state.db)
+            == (built._state.adding, built._state.db)
+            == (False, "default")
+        )
+        assert made.owner == rep.user and made.company == "Harbor"  # a relation and a deferred field, read
+        assert made == lead
