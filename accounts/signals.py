@@ -4,12 +4,14 @@ from django.dispatch import Signal
 
 # Sent inside the transaction before an activity linked to a lead is logged: `tenant`, `actor` (User or None for
 # the system), `lead`. A receiver raises PermissionDenied to refuse (the leads app: edit rights on the lead).
-activity_logging = Signal()
+# Sent with sender=Activity for each lead an activity (or an import chunk's set of them) is logged on: the receivers
+# are cached per sender (use_caching; Django clears the cache when one connects or disconnects).
+activity_logging = Signal(use_caching=True)
 
 # Sent inside the same transaction right after an activity linked to a lead was saved (logged, or a task on it
 # completed): `tenant`, `lead`, `at` (when it happened; None for an open task), `kind`, `done`. The leads app moves
 # the lead's activity clock and status and rescores it.
-activity_logged = Signal()
+activity_logged = Signal(use_caching=True)  # sender=Activity, for each activity: cached like activity_logging
 
 # Sent inside the transaction after many activities were logged at once (accounts.services.activities_log_many, an
 # import's chunk; no post_save is sent): `tenant`, `activities` (the saved Activity rows). The leads app moves the

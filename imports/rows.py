@@ -130,6 +130,10 @@ class Row:
     errors: list[RowError] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        cells = self.values.values()
+        joined = "".join(cells)
+        if "\x00" not in joined and not CONTROL_CHARACTERS.search(joined) and len(joined) <= MAX_CELL_CHARS:
+            return  # no cell has a problem (the usual row: one test of all its cells)
         for column, value in self.values.items():
             problem = cell_problem(value)
             if problem is not None:
@@ -152,7 +156,7 @@ class Row:
         return column in self.values
 
     def text(self, column: str, max_length: int | None = None) -> str:
-        if self.has_error(column):
+        if self.errors and self.has_error(column):
             return ""
         value = (self.values.get(column) or "").strip()
         if max_length is not None and len(value) > max_length:

@@ -270,10 +270,11 @@ def saved_mapping(*, tenant: Tenant, kind: ImportKind) -> dict[str, str]:
 
 @contextmanager
 def job_reader(
-    kind: ImportKind, job: ImportJob
+    kind: ImportKind, job: ImportJob, *, values: bool = True
 ) -> Iterator[tuple[list[str], list[str | None], Iterator[tuple[int, dict[str, str] | None]]]]:
     """(the header as the file spells it, the kind's column of each source column or None, the numbered data
-    rows). Raises ImportFileError for a file that cannot be read or that has no column of the kind."""
+    rows). Raises ImportFileError for a file that cannot be read or that has no column of the kind. `values`
+    False: each data row's values are an empty dict (rows counted, not read)."""
     if not job.file:
         raise ImportFileError(_("The uploaded file is no longer there; upload it again."))
     try:
@@ -291,7 +292,7 @@ def job_reader(
                 _("The first row must be a header naming the columns: %(columns)s.")
                 % {"columns": ", ".join(kind.columns)}
             )
-        yield header, targets, _numbered_rows(rows, targets)
+        yield header, targets, _numbered_rows(rows, targets if values else [])
 
 
 def _numbered_rows(
@@ -300,18 +301,22 @@ def _numbered_rows(
     """(row number, values of the kind's columns) for each record after the header; blank lines give None so
     that row numbers stay those of a spreadsheet. Ignored columns are dropped here."""
     for number, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
+        if not "".join(cells).strip():  # no cell holds anything but spaces
             yield number, None
             continue
         yield (
             number,
-            {target: cell_from_import(cell) for target, cell in zip(targets, cells, strict=False) if target},
+            {
+                target: cell_from_import(cell) if cell.startswith("'") else cell
+                for target, cell in zip(targets, cells, strict=False)
+                if target
+            },
         )
 
 
 def count_rows(kind: ImportKind, job: ImportJob) -> int:
     """The file's data rows (one streamed pass; blank lines are not rows)."""
-    with job_reader(kind, job) as (_header, _targets, rows):
+    with job_reader(kind, job, values=False) as (_header, _targets, rows):
         return sum(1 for _number, values in rows if values is not None)
 
 
