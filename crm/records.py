@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models
-from django.db.models import F, QuerySet
+from django.db.models import F, Lookup, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,15 +40,33 @@ def external_id_clash(*, editable: bool, message: str) -> ValidationError:
     return ValidationError({"external_id": message if editable else str(EXTERNAL_ID_UNAVAILABLE)})
 
 
+class AnyOf(Lookup):
+    """`AnyOf(F("field"), values)`: `field = ANY(%s)` with the values as one array parameter, for filter(). What
+    `field__in=values` finds, in a statement whose text does not grow with the values: an import chunk's thousand
+    ids were a thousand placeholders that Django resolved and psycopg split one by one (its statement cache holds
+    only short ones), and a thousand constants for PostgreSQL to plan."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False  # the list is the parameter, not a value of the field
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs_sql} = ANY({rhs_sql})", [*lhs_params, *rhs_params]
+
+
 def with_external_ids(model: type[M], *, tenant: Tenant, external_ids: Iterable[str]) -> QuerySet[M]:
     """The tenant's records of `model` holding any of `external_ids` (non-empty ones), through the unique index on
     (tenant, external_id), which is partial (empty ids are not unique). The query says `external_id <> ''`
     itself: PostgreSQL proves an IN list implies it only up to 100 values, and without the index a chunk's 1,000
     ids were looked up by reading every record of the tenant (at a million activities, with current statistics:
-    a parallel scan of 9.9 s against 2 ms through the index)."""
-    return model._default_manager.filter(tenant=tenant, external_id__in=list(external_ids)).exclude(
-        external_id=""
-    )
+    a parallel scan of 9.9 s against 2 ms through the index). The ids are one array parameter (AnyOf)."""
+    return model._default_manager.filter(
+        AnyOf(F("external_id"), [str(value) for value in external_ids]), tenant=tenant
+    ).exclude(external_id="")
 
 
 def without_external_id_clashes(

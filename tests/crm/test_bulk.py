@@ -18,7 +18,7 @@ from crm.records import with_external_ids
 from crm.tenancy import tenant_context
 from leads.models import Lead
 from leads.services.leads import CLEAN_EXCLUDE
-from tests.factories import UserFactory
+from tests.factories import TenantFactory, UserFactory
 from tests.factories_leads import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +137,20 @@ def test_a_chunks_external_ids_are_looked_up_through_the_unique_index(tenant, mo
     with tenant_context(tenant):
         sql, params = with_external_ids(model, tenant=tenant, external_ids=ids).query.sql_with_params()
     assert f'NOT ("{table}"."external_id" = %s' in sql and "" in params
+    # The ids are one array parameter (crm.records.AnyOf): the statement does not grow with the chunk.
+    assert f'"{table}"."external_id" = ANY(%s)' in sql and ids in params and len(params) < 10
+
+
+def test_the_external_id_lookup_finds_what_an_in_list_finds(tenant):
+    with tenant_context(tenant):
+        leads = [LeadFactory(tenant=tenant, external_id=f"E-{n}") for n in range(3)]
+        LeadFactory(tenant=tenant, external_id="")
+        other = LeadFactory(tenant=TenantFactory(), external_id="E-1")
+        ids = ["E-0", "E-2", "", "E-9", "e-1", "E-2"]
+        found = set(with_external_ids(Lead, tenant=tenant, external_ids=ids))
+        assert found == set(Lead.objects.filter(tenant=tenant, external_id__in=ids).exclude(external_id=""))
+        assert found == {leads[0], leads[2]} and other not in found
+        assert not with_external_ids(Lead, tenant=tenant, external_ids=[]).exists()
 
 
 # --- SetCleaner: full_clean's field checks for a set, once per distinct value -----------------------------------
