@@ -49,13 +49,13 @@ class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False  # the list is the parameter, not a value of the field
 
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
-        return "%s", [list(value)]
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return "%s", (list(value),)
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         rhs_sql, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs_sql} = ANY({rhs_sql})", [*lhs_params, *rhs_params]
+        return f"{lhs_sql} = ANY({rhs_sql})", (*lhs_params, *rhs_params)
 
 
 def with_external_ids(model: type[M], *, tenant: Tenant, external_ids: Iterable[str]) -> QuerySet[M]:
