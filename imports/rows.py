@@ -316,12 +316,12 @@ def _records(qs: QuerySet, select_related: tuple[str, ...], only: tuple[str, ...
     """The records of `qs`: with their `select_related` relations, or only the columns `only` names besides the
     id, tenant, external id and deletion time (read as plain values and made into instances at once:
     crm.bulk.from_rows, the thousand records a chunk links to)."""
+    names = ("id", "tenant_id", "external_id", "deleted_at", *only)
     if select_related:
         qs = qs.select_related(*select_related)
-        return qs.only("id", "tenant_id", "external_id", "deleted_at", *only) if only else qs
+        return qs.only(*names) if only else qs
     if not only:
         return qs
-    names = ("id", "tenant_id", "external_id", "deleted_at", *only)
     return from_rows(qs.model, names, qs.values_list(*names), qs.db)
 
 
