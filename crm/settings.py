@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from pghistory.config import ForeignKey as HistoryForeignKey
+from pghistory.config import ObjForeignKey as HistoryObjForeignKey
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -116,6 +118,14 @@ MIDDLEWARE = [
     # Inside the tenant transaction: every tracked change (django-pghistory) records who and which URL.
     "pghistory.middleware.HistoryMiddleware",
 ]
+
+# History event tables (django-pghistory) are read only by record: accounts.selectors.history asks for a tenant's
+# events of given `pgh_obj_id`s. So the object reference keeps its index and the copies of the record's foreign keys
+# (owner, lead, account, source, tenant ...) and the context reference get none: pghistory's default indexes each,
+# and each such index was written with every event (6 of an activity's 9, 9 of a lead's 12) and read by no query.
+# The copies are not constraints either (db_constraint=False): nothing cascades or checks through them.
+PGHISTORY_FOREIGN_KEY_FIELD = HistoryForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = HistoryObjForeignKey(db_index=True)
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
