@@ -13,6 +13,11 @@ activity_logging = Signal(use_caching=True)
 # the lead's activity clock and status and rescores it.
 activity_logged = Signal(use_caching=True)  # sender=Activity, for each activity: cached like activity_logging
 
+# activity_logging for many activities at once (accounts.services.activities_log_many, an import's chunk), sent once
+# for the set before it is written: `tenant`, `actor`, `leads` (each lead the set logs on, once). A receiver returns
+# {lead id: the PermissionDenied that refuses logging on that lead} (the leads app: the same edit-rights rule).
+activities_logging_many = Signal(use_caching=True)
+
 # Sent inside the transaction after many activities were logged at once (accounts.services.activities_log_many, an
 # import's chunk; no post_save is sent): `tenant`, `activities` (the saved Activity rows). The leads app moves the
 # activity clocks and statuses of their leads and rescores them as a set; lifecycle recomputes the accounts' health.

@@ -7,9 +7,19 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.links import LeadLink, register_lead_link
-        from accounts.signals import activities_logged_many, activity_logged, activity_logging
+        from accounts.signals import (
+            activities_logged_many,
+            activities_logging_many,
+            activity_logged,
+            activity_logging,
+        )
         from leads.models import Lead
-        from leads.receivers import on_activities_logged_many, on_activity_logged, on_activity_logging
+        from leads.receivers import (
+            on_activities_logged_many,
+            on_activities_logging_many,
+            on_activity_logged,
+            on_activity_logging,
+        )
         from leads.selectors.leads import lead_get, lead_queryset, lead_visibility_q
         from leads.selectors.setup_roles import can_read_sources
 
@@ -25,6 +35,9 @@ class LeadsConfig(AppConfig):
         )
         # An activity logged on a lead: the edit-rights check before, the lead's clock and score after.
         activity_logging.connect(on_activity_logging, dispatch_uid="leads.activity_logging")
+        activities_logging_many.connect(
+            on_activities_logging_many, dispatch_uid="leads.activities_logging_many"
+        )
         activity_logged.connect(on_activity_logged, dispatch_uid="leads.activity_logged")
         activities_logged_many.connect(on_activities_logged_many, dispatch_uid="leads.activities_logged_many")
 

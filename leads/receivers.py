@@ -12,6 +12,7 @@ from leads.services.activity import (
     lead_check_can_log_activity,
     lead_record_activity,
     leads_record_activities,
+    leads_refusing_activities,
 )
 
 
@@ -20,6 +21,13 @@ def on_activity_logging(
 ) -> None:
     """Logging on a lead needs edit rights on it: raises PermissionDenied otherwise."""
     lead_check_can_log_activity(tenant=tenant, actor=actor, lead=lead)
+
+
+def on_activities_logging_many(
+    sender: Any, *, tenant: Tenant, actor: User | None, leads: list[Lead], **kwargs: Any
+) -> dict[int, Exception]:
+    """The same rule for many leads at once (an import's chunk): the leads refused, by id, with the reason."""
+    return leads_refusing_activities(tenant=tenant, actor=actor, leads=leads)
 
 
 def on_activity_logged(

@@ -40,6 +40,7 @@ from accounts.services.common import (
 )
 from accounts.signals import (
     activities_logged_many,
+    activities_logging_many,
     activities_updated_many,
     activity_changed,
     activity_logged,
@@ -89,6 +90,21 @@ def _check_lead_writable(tenant: Tenant, actor: User | None, lead: Any) -> None:
             "No receiver checks activity_logging: the leads app connects it in ready()."
         )
     activity_logging.send(sender=Activity, tenant=tenant, actor=actor, lead=lead)
+
+
+def _leads_refused(tenant: Tenant, actor: User | None, leads: dict[Any, Any]) -> dict[Any, Exception]:
+    """_check_lead_writable for a set's leads at once (accounts.signals.activities_logging_many): the leads refused,
+    by id, with the reason. Fails closed like it."""
+    if not activities_logging_many.has_listeners(Activity):
+        raise ImproperlyConfigured(
+            "No receiver checks activities_logging_many: the leads app connects it in ready()."
+        )
+    refused: dict[Any, Exception] = {}
+    for _receiver, answer in activities_logging_many.send(
+        sender=Activity, tenant=tenant, actor=actor, leads=list(leads.values())
+    ):
+        refused.update(answer or {})
+    return refused
 
 
 def _check_call_details(kind: str, outcome: str | None, duration_minutes: int | None) -> None:
@@ -248,8 +264,9 @@ def activities_log_many(
     *, tenant: Tenant, actor: User | None, drafts: Sequence[ActivityDraft], external_ids_read: bool = False
 ) -> list[Activity | Exception]:
     """activity_log for many activities at once (imports): the same rules, the owners' memberships in one query,
-    each lead's edit right and each owner choice checked once, one query for the external ids, one INSERT (history events
-    from the database's statement trigger, booked to the actor), then the leads told once for the whole set
+    each owner choice checked once, the edit right on every lead of the set asked for in one signal
+    (accounts.signals.activities_logging_many), one query for the external ids, one INSERT (history events from
+    the database's statement trigger, booked to the actor), then the leads told once for the whole set
     (accounts.signals.activities_logged_many: their activity clocks and scores). Returns, in the order of
     `drafts`, each logged activity or the error that kept it out. A constraint only the database checks raises
     for the whole set (the caller logs them one by one to find the culprit). `external_ids_read`: the caller read,
@@ -264,7 +281,9 @@ def activities_log_many(
     owner_ids = {owner.pk for owner in owners if owner is not None}
     members = _members_of(tenant, owner_ids) if owner_ids else set()
     choices: dict[Any, Exception | None] = {}
-    leads: dict[Any, Exception | None] = {}
+    leads: dict[
+        Any, Any
+    ] = {}  # each lead the set logs on, by id (its edit right: checked for the set at once)
     valid: list[tuple[int, Activity]] = []
     for index, draft in enumerate(drafts):
         try:
@@ -293,15 +312,18 @@ def activities_log_many(
                     ),
                 )
             if _linked(activity, _LEAD_FIELD) and activity.lead is not None:
-                _once(
-                    leads,
-                    activity.lead_id,
-                    lambda lead=activity.lead: _check_lead_writable(tenant, actor, lead),
-                )
+                leads[activity.lead_id] = activity.lead
         except (ValidationError, PermissionDenied, AppError) as exc:
             results[index] = exc
             continue
         valid.append((index, activity))
+    if leads:
+        refused = _leads_refused(tenant, actor, leads)
+        if refused:
+            for index, activity in valid:
+                if activity.lead_id in refused:
+                    results[index] = refused[activity.lead_id]
+            valid = [(index, activity) for index, activity in valid if results[index] is None]
     valid = without_external_id_clashes(
         model=Activity,
         tenant=tenant,

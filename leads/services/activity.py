@@ -4,7 +4,7 @@ log one; the after-commit rescore of the leads that had activities."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext as _
 
 from crm.imported import historical_import_running, lead_clocks_deferred
-from crm.models import Tenant, User
+from crm.models import Membership, Tenant, User
 from crm.records import actor_membership
 from leads.models import Lead, LeadStatus
 from leads.selectors.leads import CLAIM_ROLES, lead_can_edit
@@ -38,12 +38,31 @@ def clock_params() -> dict[str, list[str]]:
 def lead_check_can_log_activity(*, tenant: Tenant, actor: User | None, lead: Lead) -> None:
     """Logging an activity on a lead needs edit rights on it (DESIGN.md: ops read leads only; a rep claims a pool
     lead before working it). Raises PermissionDenied with the reason; system actors (None) may always log."""
+    refusal = _refusal(actor_membership(tenant=tenant, actor=actor), lead)
+    if refusal is not None:
+        raise refusal
+
+
+def leads_refusing_activities(
+    *, tenant: Tenant, actor: User | None, leads: Iterable[Lead]
+) -> dict[int, PermissionDenied]:
+    """lead_check_can_log_activity for many leads (an import's chunk), the actor's membership read once: the leads
+    refused, by id, with the reason."""
     membership = actor_membership(tenant=tenant, actor=actor)
+    refused = {}
+    for lead in leads:
+        refusal = _refusal(membership, lead)
+        if refusal is not None:
+            refused[lead.pk] = refusal
+    return refused
+
+
+def _refusal(membership: Membership | None, lead: Lead) -> PermissionDenied | None:
     if lead_can_edit(membership=membership, lead=lead):
-        return
+        return None
     if membership is not None and membership.role in CLAIM_ROLES and lead.owner_id is None:
-        raise PermissionDenied(_("Claim this lead from the pool before logging activities on it."))
-    raise PermissionDenied(_("You can view this lead but not log activities on it."))
+        return PermissionDenied(_("Claim this lead from the pool before logging activities on it."))
+    return PermissionDenied(_("You can view this lead but not log activities on it."))
 
 
 @transaction.atomic

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Activity
@@ -317,3 +317,64 @@ def test_a_sets_owners_are_checked_in_one_query_whoever_they_are(tenant, other_t
         assert [exc.message_dict for exc in logged] == [
             {"owner": ["The owner must be an active member of this company."]}
         ] * 2
+
+
+def test_a_sets_leads_are_refused_as_activity_log_refuses_them_with_one_check(tenant, member):
+    """Logging on a lead needs the edit right on it: in a set (an import's chunk) a pool lead and a lead of another
+    rep are refused with activity_log's own errors, row by row, and the rest is logged; the edit rights of all the
+    set's leads are asked for at once (accounts.signals.activities_logging_many), not once per lead."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import ActivityKind
+    from accounts.services.activities import ActivityDraft, activities_log_many, activity_log
+    from accounts.signals import activities_logging_many, activity_logging
+    from tests.factories_leads import LeadFactory
+
+    rep, other = member(), member()
+    with tenant_context(tenant):
+        own = [LeadFactory(tenant=tenant, owner=rep.user) for _n in range(3)]
+        pooled = LeadFactory(tenant=tenant, owner=None)
+        others = LeadFactory(tenant=tenant, owner=other.user)
+        leads = [own[0], pooled, own[1], others, own[2], own[0]]
+
+        def by_hand(lead):  # type: ignore[no-untyped-def]
+            try:
+                with transaction.atomic():
+                    activity_log(tenant=tenant, actor=rep.user, kind=ActivityKind.NOTE, subject="x", lead=lead)
+                    transaction.set_rollback(True)
+            except PermissionDenied as exc:
+                return str(exc)
+            return None
+
+        expected = [by_hand(lead) for lead in leads]
+        assert expected[0] is None and expected[1] and expected[3] and expected[1] != expected[3]
+
+        sent = {"many": 0, "one": 0}
+
+        def count(key):  # type: ignore[no-untyped-def]
+            return lambda sender, **kwargs: sent.__setitem__(key, sent[key] + 1)
+
+        counters = (count("many"), count("one"))
+        activities_logging_many.connect(counters[0], weak=False)
+        activity_logging.connect(counters[1], weak=False)
+        try:
+            logged = activities_log_many(
+                tenant=tenant,
+                actor=rep.user,
+                drafts=[
+                    ActivityDraft(kind=ActivityKind.NOTE, subject=f"n{n}", fields={"lead": lead})
+                    for n, lead in enumerate(leads)
+                ],
+            )
+        finally:
+            activities_logging_many.disconnect(counters[0])
+            activity_logging.disconnect(counters[1])
+        assert sent == {"many": 1, "one": 0}
+        assert [str(result) if isinstance(result, PermissionDenied) else None for result in logged] == expected
+        assert [result.lead_id for result in logged if isinstance(result, Activity)] == [
+            own[0].pk,
+            own[1].pk,
+            own[2].pk,
+            own[0].pk,
+        ]
+        assert not Activity.objects.filter(lead__in=[pooled, others]).exists()
