@@ -74,6 +74,64 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def server_cpu_seconds() -> float | None:
+    """CPU time (user + system) of the PostgreSQL server's processes on this machine, from /proc: every process
+    named postgres, with the time of its children that ended (a closed connection's backend is counted by the
+    postmaster that reaped it). None where no such process is visible (a server on another machine)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, found = 0, False
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1 : stat.rindex(")")] != "postgres":
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # utime, stime, cutime, cstime: fields 14-17 of proc(5), the 12th-15th after the name
+        total += sum(int(value) for value in fields[11:15])
+        found = True
+    return total / tick if found else None
+
+
+def process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class CpuClock:
+    """CPU time per row of an import, in this process (every thread) and in the database server, and what that
+    allows: with both at full use, the machine's cores give at most cores / (CPU per row) rows per second."""
+
+    def __init__(self) -> None:
+        self.process, self.server = process_cpu_seconds(), server_cpu_seconds()
+        self.process_end, self.server_end = self.process, self.server
+
+    def stop(self) -> None:
+        self.process_end, self.server_end = process_cpu_seconds(), server_cpu_seconds()
+
+    def report(self, kind: str, rows: int) -> None:
+        if not rows:
+            return
+        process = (self.process_end - self.process) / rows * 1e6
+        server_now = self.server_end
+        if self.server is None or server_now is None:
+            out(
+                f"  {kind}: CPU per row: import process {process:.0f} µs; database server not on this machine"
+            )
+            return
+        server = (server_now - self.server) / rows * 1e6
+        cores = os.cpu_count() or 1
+        out(
+            f"  {kind}: CPU per row: import process {process:.0f} µs, PostgreSQL {server:.0f} µs, together "
+            f"{process + server:.0f} µs: {cores} cores kept fully busy would give at most "
+            f"{cores * 1e6 / (process + server):,.0f} rows/s"
+        )
+
+
 def setup_django(database: str) -> None:
     from bench import db
 
@@ -345,9 +403,11 @@ def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, objec
     ANALYZE.start(TABLES.get(kind, []))
     try:
         began = time.perf_counter()
+        cpu = CpuClock()
         CLOCK.on = True
         services.import_job_run(tenant=tenant, job_id=job.pk)
         elapsed = time.perf_counter() - began
+        cpu.stop()
     finally:
         CLOCK.on = False
         BrokerSafeTask.apply_async = original  # type: ignore[method-assign]
@@ -361,6 +421,7 @@ def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, objec
     )
     with tenant_context(tenant):
         job.refresh_from_db()
+    cpu.report(kind, job.processed)
     if ANALYZE.runs:
         out(
             f"  {kind}: ANALYZE of {', '.join(ANALYZE.tables)} ran {ANALYZE.runs} times as the table grew "
