@@ -466,7 +466,12 @@ def _apply_change(activity: Activity, values: dict[str, Any], now: datetime.date
 
 @transaction.atomic
 def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, **fields: Any) -> Activity:
+    """Change an activity by activity_log's rules. One that now counts on a lead where it did not before (moved
+    onto the lead, marked done, or its kind or time changed) is logged there as activity_log logs it: the lead's
+    activity clock moves forward, a new lead starts working, the lead is rescored (accounts.signals.activity_logged).
+    The lead it leaves keeps its clock, as when an activity is deleted: the clock never goes back."""
     previous_owner_id, previous_lead_id = activity.owner_id, activity.lead_id
+    counted = _counted_on_lead(activity)
     _apply_change(activity, fields, timezone.now())
     _clean_activity(tenant, activity)
     _check_activity_external_id(tenant, actor, activity)
@@ -477,7 +482,14 @@ def activity_update(*, tenant: Tenant, actor: User | None, activity: Activity, *
         _check_lead_writable(tenant, actor, activity.lead)
     with _history(actor):
         activity.save()
+    if activity.lead is not None and activity.done and _counted_on_lead(activity) != counted:
+        _notify_lead(tenant, activity.lead, activity.occurred_at, kind=activity.kind, done=True)
     return activity
+
+
+def _counted_on_lead(activity: Activity) -> tuple[Any, ...]:
+    """What decides how an activity counts on its lead (activity_update: a change here logs it there anew)."""
+    return (activity.lead_id, activity.done, activity.kind, activity.occurred_at)
 
 
 @transaction.atomic

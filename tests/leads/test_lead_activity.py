@@ -312,3 +312,44 @@ def test_activity_api_refuses_moving_an_activity_onto_a_pool_lead(tenant, member
     assert response.json()["detail"] == "Claim this lead from the pool before logging activities on it."
     with tenant_context(tenant):
         assert Activity.objects.get(pk=activity.pk).lead_id == own.pk
+
+
+def test_an_activity_moved_onto_a_lead_or_done_by_an_edit_moves_that_leads_clock(tenant, member, in_tenant):
+    """activity_update logs a done call where it now counts, as activity_log would: moved onto a lead, the lead's
+    activity clock moves to the call and a new lead starts working; a task marked done by an edit counts like one
+    completed. The lead the call left keeps its clock (it never goes back, as when an activity is deleted), and
+    an edit that changes nothing of how an activity counts moves no lead."""
+    rep = member()
+    first = LeadFactory(tenant=tenant, owner=rep.user)
+    second = LeadFactory(tenant=tenant, owner=rep.user)
+    at = timezone.now() - datetime.timedelta(days=2)
+    call = activity_log(
+        tenant=tenant, actor=rep.user, kind=ActivityKind.CALL, subject="c", lead=first, occurred_at=at
+    )
+    first_after = _fresh(first)
+    assert (first_after.status, first_after.last_activity_at) == (LeadStatus.WORKING, at)
+    assert (_fresh(second).status, _fresh(second).last_activity_at) == (LeadStatus.NEW, None)
+
+    activity_update(
+        tenant=tenant, actor=rep.user, activity=Activity.objects.get(pk=call.pk), subject="renamed"
+    )
+    assert _fresh(second).last_activity_at is None
+    activity_update(tenant=tenant, actor=rep.user, activity=Activity.objects.get(pk=call.pk), lead=second)
+    second_after = _fresh(second)
+    assert (second_after.status, second_after.last_activity_at, second_after.working_at) == (
+        LeadStatus.WORKING,
+        at,
+        at,
+    )
+    assert _fresh(first).last_activity_at == at  # the lead it left keeps its clock
+
+    third = LeadFactory(tenant=tenant, owner=rep.user)
+    task = activity_log(
+        tenant=tenant, actor=rep.user, kind=ActivityKind.MEETING, subject="t", lead=third, done=False
+    )
+    assert _fresh(third).last_activity_at is None
+    later = timezone.now() - datetime.timedelta(hours=1)
+    activity_update(
+        tenant=tenant, actor=rep.user, activity=Activity.objects.get(pk=task.pk), done=True, occurred_at=later
+    )
+    assert (_fresh(third).status, _fresh(third).last_activity_at) == (LeadStatus.WORKING, later)
