@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Account
 from crm.models import Membership, Role, Tenant
 from imports.kinds.common import column_values, iso
-from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
+from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, export_id
 from lifecycle.models import Feedback, FeedbackChannel, FeedbackKind
 from lifecycle.selectors.feedback import feedback_list
-from lifecycle.services.feedback import feedback_create, feedback_update
+from lifecycle.services.feedback import feedback_create, feedback_create_many, feedback_update
 
 FEEDBACK_COLUMNS = ("external_id", "account_external_id", "kind", "score", "comment", "received_at")
 FEEDBACK_IMPORTERS = frozenset({Role.ADMIN, Role.OPS, Role.CS})
@@ -32,10 +32,11 @@ class FeedbackImporter(RowImporter):
         self.context.load_records(Feedback, column_values(rows, "external_id"))
         self.context.load_records(Account, column_values(rows, "account_external_id"))
 
-    def import_row(self, row: Row) -> str:
-        context = self.context
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any]]:
+        """(external_id, fields) as the services take them, for a new answer or the one the external id names;
+        raises the row's cell errors."""
         external_id = row.text("external_id", 100)
-        existing = context.lookup(Feedback, external_id) if external_id else None
+        existing = self.context.lookup(Feedback, external_id) if external_id else None
         fields: dict[str, Any] = {}
         if row.given("account_external_id") or existing is None:
             account = row.record("account_external_id", Account)
@@ -59,6 +60,37 @@ class FeedbackImporter(RowImporter):
         if row.given("received_at"):
             fields["received_at"] = row.timestamp("received_at")
         row.check()
+        return external_id, fields
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """New answers as a set (feedback_create_many); an answer the file names again is updated as import_row
+        updates it (feedback_update); the rows RowImporter.split_rows leaves out go to import_row."""
+        context = self.context
+        split = self.split_rows(rows, Feedback, self._parse)
+        # prepare() read every answer holding the chunk's external ids; the new rows name none of them.
+        created = feedback_create_many(
+            tenant=context.tenant,
+            actor=context.actor,
+            drafts=[
+                {**fields, "external_id": external_id, "channel": FeedbackChannel.IMPORT}
+                for _index, (external_id, fields) in split.new
+            ],
+            external_ids_read=True,
+        )
+        updated: list[Feedback | Exception] = []
+        for _index, existing, (_external_id, fields) in split.known:
+            try:
+                updated.append(
+                    feedback_update(tenant=context.tenant, actor=context.actor, feedback=existing, **fields)
+                )
+            except RULE_ERRORS as exc:
+                updated.append(exc)
+        return self.set_outcomes(split, created, updated)
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id, fields = self._parse(row)
+        existing = context.lookup(Feedback, external_id) if external_id else None
         if existing is not None:
             feedback = feedback_update(
                 tenant=context.tenant, actor=context.actor, feedback=existing, **fields

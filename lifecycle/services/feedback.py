@@ -4,7 +4,8 @@ the account's health after commit (feedback feeds its sentiment and trend)."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from crm.bulk import copy_insert
 from crm.history import history_actor
 from crm.models import Tenant, User
+from crm.records import without_external_id_clashes
 from crm.validators import date_in_range, out_of_range_message
 from lifecycle.models import FEEDBACK_RANGES, Feedback, FeedbackChannel, FeedbackKind
 from lifecycle.services.health import health_schedule_recompute
@@ -32,8 +35,9 @@ def _score(raw: Any) -> int | None:
         return None
 
 
-def _clean(tenant: Tenant, feedback: Feedback) -> None:
-    """Validate `feedback` in place; ValidationError lists every problem."""
+def _clean(tenant: Tenant, feedback: Feedback, *, external_id_read: bool = False) -> None:
+    """Validate `feedback` in place; ValidationError lists every problem. `external_id_read`: the caller checks
+    the external id against the stored feedback itself (feedback_create_many, for the set)."""
     errors: dict[str, list[str]] = {}
     feedback.external_id = (feedback.external_id or "").strip()
     feedback.comment = (feedback.comment or "").strip()
@@ -70,7 +74,7 @@ def _clean(tenant: Tenant, feedback: Feedback) -> None:
         errors["received_at"] = [_("Feedback cannot be received in the future.")]
     if len(feedback.external_id) > 100:
         errors["external_id"] = [_("Use at most 100 characters.")]
-    elif feedback.external_id:
+    elif feedback.external_id and not external_id_read:
         taken = Feedback.objects.filter(tenant=tenant, external_id=feedback.external_id)
         if feedback.pk:
             taken = taken.exclude(pk=feedback.pk)
@@ -115,6 +119,60 @@ def feedback_create(
         feedback.save()
     health_schedule_recompute(tenant_id=tenant.pk, account_ids=[account.pk])
     return feedback
+
+
+@transaction.atomic
+def feedback_create_many(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    drafts: Sequence[dict[str, Any]],
+    external_ids_read: bool = False,
+) -> list[Feedback | Exception]:
+    """feedback_create for many answers at once (an import's chunk): each draft is feedback_create's keyword
+    arguments, checked by the same rules; the external ids looked up once for the set, one INSERT, the accounts'
+    health recomputed once for the set. Returns, in the order of `drafts`,
+    each answer recorded or the error that kept it out. A constraint only the database checks raises for the
+    whole set (the import then writes its rows one by one). `external_ids_read`: the caller read, in this
+    transaction, every answer holding the drafts' external ids and passes only free ones (an import chunk)."""
+    results: list[Feedback | Exception | None] = [None] * len(drafts)
+    valid: list[tuple[int, Feedback]] = []
+    for index, fields in enumerate(drafts):
+        unknown = set(fields) - set(FEEDBACK_FIELDS)
+        if unknown:
+            results[index] = ValidationError(
+                {name: _("This field cannot be set.") for name in sorted(unknown)}
+            )
+            continue
+        values = {"comment": "", "channel": FeedbackChannel.CALL, "external_id": "", **fields}
+        values["comment"] = values["comment"] or ""
+        values["external_id"] = values["external_id"] or ""
+        feedback = Feedback(tenant=tenant, created_by=actor, **values)
+        try:
+            _clean(tenant, feedback, external_id_read=True)
+        except ValidationError as exc:
+            results[index] = exc
+            continue
+        valid.append((index, feedback))
+    valid = without_external_id_clashes(
+        model=Feedback,
+        tenant=tenant,
+        valid=valid,
+        results=results,
+        can_edit=lambda _holder: True,  # feedback_create's message, whoever may see the holder
+        message=_("Other feedback has this external id."),
+        read=external_ids_read,
+    )
+    recorded = [feedback for _index, feedback in valid]
+    with history_actor(actor):
+        copy_insert(Feedback, recorded)
+    if recorded:
+        health_schedule_recompute(
+            tenant_id=tenant.pk, account_ids=sorted({feedback.account_id for feedback in recorded})
+        )
+    for index, feedback in valid:
+        results[index] = feedback
+    return cast(list[Feedback | Exception], results)  # every draft got its answer or its error above
 
 
 @transaction.atomic

@@ -7,12 +7,13 @@ order; and a set the database refuses is written again row by row."""
 from __future__ import annotations
 
 import datetime
+import json
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from accounts.models import Activity
+from accounts.models import Account, Activity
 from crm.models import Role, ValueListKey
 from crm.tenancy import tenant_context
 from imports.models import ImportStatus
@@ -340,7 +341,9 @@ def test_a_sets_leads_are_refused_as_activity_log_refuses_them_with_one_check(te
         def by_hand(lead):  # type: ignore[no-untyped-def]
             try:
                 with transaction.atomic():
-                    activity_log(tenant=tenant, actor=rep.user, kind=ActivityKind.NOTE, subject="x", lead=lead)
+                    activity_log(
+                        tenant=tenant, actor=rep.user, kind=ActivityKind.NOTE, subject="x", lead=lead
+                    )
                     transaction.set_rollback(True)
             except PermissionDenied as exc:
                 return str(exc)
@@ -370,7 +373,9 @@ def test_a_sets_leads_are_refused_as_activity_log_refuses_them_with_one_check(te
             activities_logging_many.disconnect(counters[0])
             activity_logging.disconnect(counters[1])
         assert sent == {"many": 1, "one": 0}
-        assert [str(result) if isinstance(result, PermissionDenied) else None for result in logged] == expected
+        assert [
+            str(result) if isinstance(result, PermissionDenied) else None for result in logged
+        ] == expected
         assert [result.lead_id for result in logged if isinstance(result, Activity)] == [
             own[0].pk,
             own[1].pk,
@@ -378,3 +383,86 @@ def test_a_sets_leads_are_refused_as_activity_log_refuses_them_with_one_check(te
             own[0].pk,
         ]
         assert not Activity.objects.filter(lead__in=[pooled, others]).exists()
+
+
+FEEDBACK = "external_id,account_external_id,kind,score,comment,received_at"
+
+
+def feedback_rows(prefix: str) -> list[str]:
+    return [
+        f"{prefix}-1,ACC-1,nps,9,很好,2024-03-01T09:00:00+08:00",
+        f"{prefix}-2,ACC-2,csat,4,,2024-03-02T09:00:00+08:00",
+        f"{prefix}-3,ACC-1,nps,11,,2024-03-03T09:00:00+08:00",  # out of range: the service refuses this row
+        f"{prefix}-4,NOPE,nps,5,,",  # an unknown account: this row's cell
+        f"{prefix}-5,ACC-2,csat,3.5,,",  # not a whole number
+        f"{prefix}-6,ACC-2,csat,5,ok,2024-03-06T09:00:00+08:00",
+        f",ACC-1,nps,7,{prefix} without an id,2024-03-07T09:00:00+08:00",
+    ]
+
+
+def feedback_picture(tenant, prefix: str) -> dict:  # type: ignore[no-untyped-def]
+    from lifecycle.models import Feedback
+
+    with tenant_context(tenant):
+        answers = Feedback.objects.filter(tenant=tenant).select_related("account")
+        return {
+            (answer.external_id.removeprefix(prefix) or answer.comment.removeprefix(prefix)): (
+                answer.account.external_id,
+                answer.kind,
+                answer.score,
+                answer.comment.removeprefix(prefix),
+                answer.channel,
+                answer.received_at.isoformat(),
+                answer.created_by_id,
+            )
+            for answer in answers
+            if answer.external_id.startswith(prefix) or answer.comment.startswith(prefix)
+        }
+
+
+def test_feedback_written_as_a_set_equals_feedback_written_one_by_one(
+    tenant, admin_member, run_import, monkeypatch
+):
+    """New answers of a feedback file go in as one set (feedback_create_many), with the rules, errors, author
+    and health recompute of feedback_create row by row; a file imported again updates them as before."""
+    run_import(admin_member, "accounts", csv_text("external_id,name", "ACC-1,Harbor", "ACC-2,Alpen"))
+    health: list[list[int]] = []
+    monkeypatch.setattr(
+        "lifecycle.services.feedback.health_schedule_recompute",
+        lambda *, tenant_id, account_ids: health.append(sorted(account_ids or [])),
+    )
+    sizes = spy(monkeypatch, "lifecycle.import_kinds.feedback.feedback_create_many")
+    as_set = run_import(admin_member, "feedback", csv_text(FEEDBACK, *feedback_rows("S")))
+    assert sizes == [5]
+    set_health = sorted({pk for ids in health for pk in ids})
+    again_set = run_import(admin_member, "feedback", csv_text(FEEDBACK, *feedback_rows("S")))
+    health.clear()
+    one_by_one(monkeypatch, "feedback")
+    by_row = run_import(admin_member, "feedback", csv_text(FEEDBACK, *feedback_rows("R")))
+    row_health = sorted({pk for ids in health for pk in ids})
+    again_row = run_import(admin_member, "feedback", csv_text(FEEDBACK, *feedback_rows("R")))
+    assert sizes == [5, 2]  # imported again: the row without an id and the one refused the first time are new
+
+    errors = [(4, "score"), (5, "account_external_id"), (6, "score")]  # the header is row 1
+    for job in (as_set, by_row):
+        assert (job.status, job.created, job.updated, job.failed) == (ImportStatus.DONE, 4, 0, 3), (
+            job.row_errors
+        )
+        assert [(e["row"], e["column"]) for e in job.row_errors] == errors
+    for job in (again_set, again_row):
+        assert (job.status, job.created, job.updated, job.failed) == (ImportStatus.DONE, 1, 3, 3), (
+            job.row_errors
+        )
+    assert json.dumps(as_set.row_errors, ensure_ascii=False).replace("S-", "R-") == json.dumps(
+        by_row.row_errors, ensure_ascii=False
+    )
+    set_answers, row_answers = feedback_picture(tenant, "S"), feedback_picture(tenant, "R")
+    assert set_answers == row_answers
+    assert set(set_answers) == {"-1", "-2", "-6", " without an id"}
+    assert set_answers["-1"][:6] == ("ACC-1", "nps", 9, "很好", "import", "2024-03-01T01:00:00+00:00")
+    assert set_answers["-1"][6] == admin_member.user.pk
+    with tenant_context(tenant):
+        accounts = sorted(
+            Account.objects.filter(external_id__in=["ACC-1", "ACC-2"]).values_list("pk", flat=True)
+        )
+    assert set_health == row_health == accounts
