@@ -3,7 +3,9 @@
 In a database of its own (`crm_bench_imports`, created afresh each run), a tenant with ten members imports:
 1. a leads CSV of `--leads` rows (default 100,000): names, 中文 companies, emails, statuses, owners, sources,
    historical timestamps;
-2. an activities CSV of `--activities` rows (default 1,000,000) on those leads (calls, emails, meetings, notes).
+2. an activities CSV of `--activities` rows (default 1,000,000) on those leads (calls, emails, meetings, notes);
+3. with `--feedback N`, an accounts CSV (one account per 50 answers) and a feedback CSV of N NPS/CSAT answers on
+   them (no target; `--one-by-one` writes every row through import_row, as before the set writes, to compare).
 
 Each file is generated to disk, streamed in (as an upload is: stored to the media folder, read row by row) and
 run by the import runner exactly as the worker runs it (`imports.services.import_job_run`, chunk by chunk, every
@@ -26,6 +28,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +48,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument(
+        "--feedback",
+        type=int,
+        default=0,
+        help="also import this many NPS/CSAT answers, on accounts imported first (one per 50 answers)",
+    )
+    parser.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="write every row through the kinds' import_row, as before the set writes (to compare)",
+    )
     parser.add_argument("--database", default="crm_bench_imports")
     parser.add_argument("--keep-files", action="store_true", help="keep the generated CSV files")
     parser.add_argument(
@@ -211,6 +225,36 @@ def write_activities(path: Path, count: int, leads: int, emails: list[str]) -> N
             )
 
 
+def write_accounts(path: Path, count: int) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["external_id", "name", "industry"])
+        for n in range(count):
+            writer.writerow([f"ACC-{n}", f"{COMPANIES[n % len(COMPANIES)]} {n}", ""])
+
+
+def write_feedback(path: Path, count: int, accounts: int) -> None:
+    rng = random.Random(30)  # noqa: S311 -- reproducible sample data, not secrets
+    start = datetime.datetime(2024, 1, 1, 9, 0)  # noqa: DTZ001
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["external_id", "account_external_id", "kind", "score", "comment", "received_at"])
+        for n in range(count):
+            nps = n % 3 != 0
+            writer.writerow(
+                [
+                    f"F-{n}",
+                    f"ACC-{rng.randrange(accounts)}",
+                    "nps" if nps else "csat",
+                    rng.randint(0, 10) if nps else rng.randint(1, 5),
+                    "很满意" if n % 4 == 0 else "",
+                    (start + datetime.timedelta(minutes=n * 13 % (600 * 24 * 60))).isoformat(
+                        sep=" ", timespec="minutes"
+                    ),
+                ]
+            )
+
+
 def copy_rate(path: Path) -> float:
     """Rows per second of COPY of the file into a plain table of text columns (then dropped)."""
     from django.db import connection, transaction
@@ -368,7 +412,12 @@ class AnalyzeStandIn:
 
 
 ANALYZE = AnalyzeStandIn()
-TABLES = {"leads": ["leads_lead"], "activities": ["accounts_activity"]}
+TABLES = {
+    "leads": ["leads_lead"],
+    "activities": ["accounts_activity"],
+    "accounts": ["accounts_account"],
+    "feedback": ["lifecycle_feedback"],
+}
 
 
 def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, object]:  # type: ignore[no-untyped-def]
@@ -433,6 +482,12 @@ def import_rate(tenant, membership, kind: str, path: Path) -> tuple[float, objec
     return job.processed / elapsed, job
 
 
+def _target(rate: float, target: int | None) -> str:
+    if target is None:
+        return "no target"
+    return f"target {target:,}: {'met' if rate >= target else 'NOT met'}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_django(args.database)
@@ -470,8 +525,15 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     out(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
     out(f"peak RSS after set-up: {peak_rss_mb():.0f} MB")
+    if args.one_by_one:
+        from imports.registry import RowImporter, all_kinds
+
+        for registered in all_kinds():
+            registered.importer.import_many = RowImporter.import_many  # type: ignore[method-assign]
+        out("every row written one by one (--one-by-one)")
+    accounts = max(1, args.feedback // 50)
     results = []
-    for kind, count, target, write in (
+    kinds: tuple[tuple[str, int, int | None, Callable[[Path], None]], ...] = (
         ("leads", args.leads, TARGET_LEADS, lambda p: write_leads(p, args.leads, emails)),
         (
             "activities",
@@ -479,7 +541,10 @@ def main(argv: list[str] | None = None) -> int:
             TARGET_ACTIVITIES,
             lambda p: write_activities(p, args.activities, args.leads, emails),
         ),
-    ):
+        ("accounts", accounts if args.feedback else 0, None, lambda p: write_accounts(p, accounts)),
+        ("feedback", args.feedback, None, lambda p: write_feedback(p, args.feedback, accounts)),
+    )
+    for kind, count, target, write in kinds:
         if not count:
             continue
         path = folder / f"{kind}.csv"
@@ -490,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
         load = os.getloadavg()
         line = (
             f"{kind:<10} {count:>9,} rows ({size:,.0f} MB): import {rate:>8,.0f} rows/s "
-            f"(target {target:,}: {'met' if rate >= target else 'NOT met'}), COPY {copy:>9,.0f} rows/s, "
+            f"({_target(rate, target)}), COPY {copy:>9,.0f} rows/s, "
             f"COPY/import {copy / rate:,.0f}x; created {job.created:,} failed {job.failed:,}; "  # type: ignore[attr-defined]
             f"peak RSS {peak_rss_mb():.0f} MB; load {load[0]:.2f}"
         )
