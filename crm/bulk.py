@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import pghistory
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 from django.db.models.base import ModelState
 from django.db.models.expressions import DatabaseDefault
@@ -389,6 +390,27 @@ class Maker:
         return obj
 
 
+_TEXT_VALIDATORS = (MaxLengthValidator, ProhibitNullCharactersValidator)
+
+
+def _text_limit(field: models.Field) -> int | None:
+    """For a plain CharField or TextField (no choices, no validators but its length and its NUL check): the most
+    characters it takes (-1: any number). Its clean() gives a non-empty string within that length and without NUL
+    back unchanged, with no error, so SetCleaner passes such a value as it is. None for any other field (and any
+    subclass: an EmailField, a SlugField ... have validators of their own)."""
+    if type(field) not in (models.CharField, models.TextField) or field.choices:
+        return None
+    limits = []
+    for validator in field.validators:
+        if type(validator) not in _TEXT_VALIDATORS:
+            return None
+        if isinstance(validator, MaxLengthValidator):
+            if not isinstance(validator.limit_value, int):
+                return None
+            limits.append(validator.limit_value)
+    return min(limits) if limits else -1
+
+
 _BLANK = object()  # SetCleaner's answer for a blank value of a field that may be blank: nothing to clean
 
 
@@ -399,7 +421,9 @@ class SetCleaner:
     most of its values (statuses, kinds, regions, owners' companies), so the second row with "working" reuses the
     first row's answer. Relations, unhashable values (JSON), times and decimals (equal values that are not the same:
     one instant in two time zones, 1.0 and 1.00 with their digits) are cleaned every time, as is the model's own
-    clean(). The errors are those full_clean raises, field by field."""
+    clean(). A plain text field's value that its clean() would give back unchanged (non-empty, within the length,
+    no NUL: _text_limit) is passed at once, without a memo entry: most of them are a row's own (names, emails of
+    other fields aside, external ids). The errors are those full_clean raises, field by field."""
 
     _MEMO = (
         models.CharField,
@@ -422,6 +446,7 @@ class SetCleaner:
                 isinstance(field, self._MEMO) and not field.is_relation,
                 field.blank,
                 isinstance(field, models.DateTimeField) and not field.choices and not field.validators,
+                _text_limit(field),
             )
             for field in model._meta.fields
             if field.name not in skip and not field.generated
@@ -435,10 +460,18 @@ class SetCleaner:
         errors: dict[str, Any] = {}
         memo = self.memo
         moment_type = datetime.datetime
-        for field, attname, name, memoize, blank, moment in self.fields:
+        for field, attname, name, memoize, blank, moment, limit in self.fields:
             raw = getattr(obj, attname)
             if moment and raw.__class__ is moment_type:
                 continue
+            if (
+                limit is not None
+                and raw.__class__ is str
+                and raw
+                and (limit < 0 or len(raw) <= limit)
+                and "\x00" not in raw
+            ):
+                continue  # a plain text field's clean() would give it back as it is, with no error
             key = None
             if memoize:
                 key = (attname, raw.__class__, raw)

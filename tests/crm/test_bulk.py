@@ -191,12 +191,33 @@ def test_set_cleaner_gives_full_cleans_answers_row_after_row(tenant):
         {"email": "not an email", "status": "working"},  # its error again, from the memo
         {"email": "", "status": "new", "version": True},  # True is not 1: the type is part of the key
         {"email": "", "status": "new", "version": 1},
+        # plain text fields: passed as they are when clean() would (non-empty, within the length, no NUL)
+        {"first_name": "x" * 100, "last_name": "王" * 100},  # at the limit
+        {"first_name": "x" * 101, "last_name": "王" * 101},  # past it, twice
+        {"first_name": "a\x00b"},  # a NUL character
+        {"last_name": ""},  # empty: blank or not, as full_clean says
+        {"company": "北京字节跳动科技有限公司", "title": "  VP  "},  # kept as given, spaces too
     ]
     for values in cases:
         by_full_clean = LeadFactory.build(tenant=tenant, created_at=AT, **values)
         by_set = copy.deepcopy(by_full_clean)
         assert set_clean_errors(cleaner, by_set) == full_clean_errors(by_full_clean), values
         assert model_to_dict(by_set) == model_to_dict(by_full_clean)
+
+
+def test_only_plain_text_fields_pass_their_values_as_they_are() -> None:
+    """SetCleaner's fast path: a plain CharField or TextField, by its length; nothing with validators of its own
+    (an email), with choices (a status) or of another type."""
+    from crm.bulk import _text_limit
+
+    def limit(name: str) -> int | None:
+        return _text_limit(Lead._meta.get_field(name))
+
+    assert limit("first_name") == Lead._meta.get_field("first_name").max_length
+    assert limit("email") is None and limit("status") is None and limit("score") is None
+    from accounts.models import Activity
+
+    assert _text_limit(Activity._meta.get_field("body")) == -1  # a TextField without a length
 
 
 def test_set_cleaner_cleans_times_every_time(tenant):
