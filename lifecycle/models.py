@@ -353,6 +353,11 @@ class FeedbackChannel(models.TextChoices):
 FEEDBACK_RANGES = {FeedbackKind.NPS.value: (0, 10), FeedbackKind.CSAT.value: (1, 5)}
 
 
+# Every answer's changes are kept (who changed a score or a comment, and a deleted answer's last values); a survey
+# link's token is not history.
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), exclude=["survey_nonce"]
+)
 class Feedback(TenantOwnedModel):
     """A customer's NPS (0-10) or CSAT (1-5) answer."""
 

@@ -289,3 +289,29 @@ def test_page_queries_do_not_grow_with_rows(page, member, client_for):
         cs = member(role=Role.CS, tenant=tenant)
         counts.append(page(tenant, client_for(cs), n))
     assert counts[0] == counts[1], counts
+
+
+def test_every_change_to_an_answer_is_in_its_history_with_who_made_it(in_tenant, member):
+    """Feedback is tracked like the other records: created, each change of score or comment, and a deleted
+    answer's last values, each booked to the member who made it (a survey link's token stays out)."""
+    from lifecycle.services.feedback import feedback_delete, feedback_update
+
+    cs = member(role=Role.CS)
+    account = customer(in_tenant)
+    answer = feedback_create(
+        tenant=in_tenant, actor=cs.user, account=account, kind="nps", score=6, comment="ok"
+    )
+    feedback_update(tenant=in_tenant, actor=cs.user, feedback=answer, score=9, comment="better")
+    feedback_delete(tenant=in_tenant, actor=cs.user, feedback=answer)
+    event_model = Feedback.pgh_event_models["delete"]  # type: ignore[attr-defined]
+    events = list(
+        event_model.objects.filter(pgh_obj_id=answer.pk)
+        .order_by("pgh_id")
+        .values_list("pgh_label", "score", "comment", "pgh_context__metadata__user")
+    )
+    assert events == [
+        ("insert", 6, "ok", cs.user.pk),
+        ("update", 9, "better", cs.user.pk),
+        ("delete", 9, "better", cs.user.pk),
+    ]
+    assert "survey_nonce" not in {field.name for field in event_model._meta.fields}
