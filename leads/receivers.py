@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+
 from crm.models import Tenant, User
 from leads.models import Lead
 from leads.services.activity import (
@@ -25,7 +27,7 @@ def on_activity_logging(
 
 def on_activities_logging_many(
     sender: Any, *, tenant: Tenant, actor: User | None, leads: list[Lead], **kwargs: Any
-) -> dict[int, Exception]:
+) -> dict[int, PermissionDenied]:
     """The same rule for many leads at once (an import's chunk): the leads refused, by id, with the reason."""
     return leads_refusing_activities(tenant=tenant, actor=actor, leads=leads)
 

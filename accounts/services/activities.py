@@ -103,7 +103,7 @@ def _leads_refused(tenant: Tenant, actor: User | None, leads: dict[Any, Any]) ->
     for _receiver, answer in activities_logging_many.send(
         sender=Activity, tenant=tenant, actor=actor, leads=list(leads.values())
     ):
-        refused.update(answer or {})
+        refused.update(cast(dict[Any, Exception], answer or {}))
     return refused
 
 
