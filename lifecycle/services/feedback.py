@@ -141,7 +141,7 @@ def feedback_create_many(
         unknown = set(fields) - set(FEEDBACK_FIELDS)
         if unknown:
             results[index] = ValidationError(
-                {name: _("This field cannot be set.") for name in sorted(unknown)}
+                {name: _("This field cannot be set here.") for name in sorted(unknown)}
             )
             continue
         values = {"comment": "", "channel": FeedbackChannel.CALL, "external_id": "", **fields}
