@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import gc
 import logging
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,7 +52,7 @@ from imports import files
 from imports.files import ImportFileError
 from imports.models import MAX_ROW_ERRORS, FileFormat, ImportJob, ImportMapping, ImportStatus
 from imports.registry import CREATED, RULE_ERRORS, ImportKind, RowImporter, get_kind
-from imports.rows import ImportContext, Row, RowError, RowErrors, cell_from_import
+from imports.rows import ImportContext, Row, RowError, RowErrors, cell_from_import, rows_of
 from imports.signals import import_job_context, import_job_finished
 
 logger = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ ACTING_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP})
 JOB_LOCK = 0x494D50
 # A job started this many times without finishing (its worker died each time) fails instead of running again.
 MAX_RUNS = 3
+# While a job runs, the garbage collector's youngest generation is collected every this many new objects (700
+# by default; _collector_set_for_a_job).
+JOB_GC_THRESHOLD = 10_000
 # A queued or running job that no worker holds and that has not moved for this long is queued again.
 STALLED_AFTER = datetime.timedelta(minutes=5)
 
@@ -564,7 +568,7 @@ def _run_bulk(
         context.records.clear()
         context.records.update(remembered)
         # Fresh rows: the set write's parsing left its cell errors on the old ones.
-        return [], [Row(number=number, values=values, context=context) for number, values in chunk]
+        return [], rows_of(chunk, context)
     left = [row for index, row in enumerate(rows) if index not in outcomes]
     return done, left
 
@@ -622,7 +626,7 @@ def _run_chunk(
     errors: list[dict[str, Any]] = []
     with tenant_context(tenant), pghistory.context(user=context.user.pk, import_job=job.pk):
         locked = _locked_job(tenant, job, cursor)
-        rows = [Row(number=number, values=values, context=context) for number, values in chunk]
+        rows = rows_of(chunk, context)
         with transaction.atomic():
             importer.prepare(rows)
             done, rows = _run_bulk(importer, rows, chunk, context)
@@ -726,7 +730,7 @@ def _check_ahead(
     """Check a chunk's rows as _run_chunk would, in a transaction that only reads; None when the chunk cannot be
     split into these reads and later inserts (then _run_chunk does it)."""
     context = importer.context
-    rows = [Row(number=number, values=values, context=context) for number, values in chunk]
+    rows = rows_of(chunk, context)
     try:
         with (
             tenant_context(tenant),
@@ -886,7 +890,28 @@ def _run_job(tenant: Tenant, job_id: int) -> None:
         if not acquired:
             logger.info("import job %s of tenant %s is already running elsewhere", job_id, tenant.pk)
             return
-        _run_locked_job(tenant, job_id)
+        with _collector_set_for_a_job():
+            _run_locked_job(tenant, job_id)
+
+
+@contextmanager
+def _collector_set_for_a_job() -> Iterator[None]:
+    """Python's garbage collector, set for a job. A job makes and drops thousands of instances a chunk, and the
+    collector ran thousands of times an import (every 700 new objects), each of its rarer full runs going through
+    every object of the worker again (Django's and the apps' modules, classes and caches: some 150,000); that was a
+    seventh of an activities import's time (bench/README). While the job runs, the objects that were there before
+    it are frozen (gc.freeze: a generation that is never collected) and the youngest generation is collected every
+    10,000 new objects. Afterwards they go back to the oldest generation and the thresholds are as before; nothing
+    is lost (garbage among the frozen objects is collected later, as before), and the job's own objects are
+    collected as they would be."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(JOB_GC_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def _run_locked_job(tenant: Tenant, job_id: int) -> None:
