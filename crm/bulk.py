@@ -29,6 +29,7 @@ from django.db.models.base import ModelState
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
+from django.utils import timezone
 from pghistory import runtime
 
 # Fields whose value is written as the instance holds it (psycopg adapts it); others go through the field's own
@@ -65,19 +66,32 @@ def _is_moment(field: models.Field) -> bool:
     return isinstance(field, models.DateTimeField) and not (field.auto_now or field.auto_now_add)
 
 
+def _is_stamp(field: models.Field) -> bool:
+    return isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add)
+
+
 def _row_maker(
     fields: Sequence[models.Field],
 ) -> tuple[list[models.Field], Callable[[models.Model], list[Any]]]:
     """(the fields in the order of the rows, obj -> its row): the plain fields and the times first, read at once
     (operator.attrgetter), then the others, prepared one by one. A time that is None or aware is written as held
-    (what the ORM's preparation gives for it); any other is prepared as the ORM prepares it (`_prepared`)."""
+    (what the ORM's preparation gives for it); any other is prepared as the ORM prepares it (`_prepared`). The
+    auto_now and auto_now_add times are stamped as pre_save stamps them for an insert, with one moment for the
+    set (read once here, as one statement's rows share PostgreSQL's now()), not a clock read per row."""
     plain = [field for field in fields if isinstance(field, _PLAIN)]
     moments = [field for field in fields if not isinstance(field, _PLAIN) and _is_moment(field)]
-    others = [field for field in fields if not isinstance(field, _PLAIN) and not _is_moment(field)]
+    stamps = [field for field in fields if not isinstance(field, _PLAIN) and _is_stamp(field)]
+    others = [
+        field
+        for field in fields
+        if not isinstance(field, _PLAIN) and not _is_moment(field) and not _is_stamp(field)
+    ]
     names = [field.attname for field in plain + moments]
     read = attrgetter(*names) if len(names) > 1 else (lambda obj: (getattr(obj, names[0]),))
     db = connections[DEFAULT_DB_ALIAS]
     checked = [(len(plain) + offset, _prepared(field, db)) for offset, field in enumerate(moments)]
+    now = timezone.now()
+    stamped = [(field.attname, field.get_db_prep_save(now, db)) for field in stamps]
     prepared = [_prepared(field, db) for field in others]
     moment_type = datetime.datetime
 
@@ -87,10 +101,13 @@ def _row_maker(
             value = values[position]
             if value is not None and not (type(value) is moment_type and value.utcoffset() is not None):
                 values[position] = prepare(obj)
+        for attname, value in stamped:
+            setattr(obj, attname, now)
+            values.append(value)
         values.extend(prepare(obj) for prepare in prepared)
         return values
 
-    return plain + moments + others, row
+    return plain + moments + stamps + others, row
 
 
 def _rows(
@@ -144,9 +161,10 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
             deferred.append(DeferredInsert(model, list(objs), fields, list(rows), history))
         else:
             _insert_rows(cursor, model, fields, rows)
+    alias = connection.alias  # the proxy looks the connection up on each use
     for obj in objs:
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = alias
 
 
 def _insert_rows(
@@ -327,19 +345,29 @@ class Maker:
     post_init signals, that positional path is itself skipped: the values go into the instance's __dict__ at once,
     which is all the constructor's setattr calls do for such fields."""
 
-    def __init__(self, model: type[models.Model]) -> None:
+    def __init__(self, model: type[models.Model], *, now: datetime.datetime | None = None) -> None:
+        """`now`: the moment of the whole set, taken by every field whose default is the current time
+        (`timezone.now`), as one statement's rows share PostgreSQL's now(), instead of a clock read per instance."""
         self.model = model
         fields = list(model._meta.concrete_fields)
         self.attnames = [field.attname for field in fields]
         self.direct = _direct(model)
         # Each field's default as get_default() gives it: the same value every time unless the default is a
-        # callable (a time, a fresh dict or list), which is called for each instance.
-        called = [field.has_default() and callable(field.default) for field in fields]
+        # callable (a time, a fresh dict or list), which is called for each instance that is not given a value.
+        called = [
+            field.has_default()
+            and callable(field.default)
+            and not (now is not None and field.default is timezone.now)
+            for field in fields
+        ]
         self.template = [
-            None if call else field.get_default() for field, call in zip(fields, called, strict=True)
+            None if call else (now if field.default is timezone.now else field.get_default())
+            for field, call in zip(fields, called, strict=True)
         ]
         self.fresh = [
-            (position, fields[position].get_default) for position, call in enumerate(called) if call
+            (position, fields[position].name, fields[position].attname, fields[position].get_default)
+            for position, call in enumerate(called)
+            if call
         ]
         self.index: dict[str, int] = {}
         self.relations: dict[str, tuple[int, Any]] = {}
@@ -352,8 +380,9 @@ class Maker:
 
     def __call__(self, **values: Any) -> Any:
         args = self.template.copy()
-        for position, default in self.fresh:
-            args[position] = default()
+        for position, name, attname, default in self.fresh:
+            if name not in values and attname not in values:
+                args[position] = default()
         related: list[tuple[Any, models.Model]] = []
         for name, value in values.items():
             relation = self.relations.get(name)

@@ -275,7 +275,7 @@ def activities_log_many(
     constraint."""
     now = timezone.now()
     cleaner = SetCleaner(Activity, CLEAN_EXCLUDE)
-    make_activity = Maker(Activity)
+    make_activity = Maker(Activity, now=now)
     results: list[Activity | Exception | None] = [None] * len(drafts)
     owners = [draft.owner if draft.owner is not None else actor for draft in drafts]
     owner_ids = {owner.pk for owner in owners if owner is not None}

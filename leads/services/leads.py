@@ -223,7 +223,7 @@ def leads_create_many(
         raise PermissionDenied(_("Your role cannot create leads."))
     now = timezone.now()
     cleaner = SetCleaner(Lead, CLEAN_EXCLUDE)
-    make_lead = Maker(Lead)
+    make_lead = Maker(Lead, now=now)
     results: list[Lead | Exception | None] = [None] * len(drafts)
     owners_checked = check_owners(
         tenant=tenant,
