@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import InitVar, dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -128,8 +128,12 @@ class Row:
     values: dict[str, str]
     context: ImportContext
     errors: list[RowError] = field(default_factory=list)
+    # True when the caller found no cell problem in the row already (rows_of: a chunk's cells tested at once).
+    clean: InitVar[bool] = False
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, clean: bool) -> None:
+        if clean:
+            return
         cells = self.values.values()
         joined = "".join(cells)
         if "\x00" not in joined and not CONTROL_CHARACTERS.search(joined) and len(joined) <= MAX_CELL_CHARS:
@@ -168,7 +172,7 @@ class Row:
         value = self.text(column)
         if not value:
             return default
-        found = _choice_lookup(choices, translation.get_language() or "").get(value.lower())
+        found = _choice_lookup(choices, self.context.language()).get(value.lower())
         if found is not None:
             return found
         self.fail(
@@ -299,6 +303,19 @@ class Row:
         return obj
 
 
+def rows_of(chunk: Sequence[tuple[int, dict[str, str]]], context: ImportContext) -> list[Row]:
+    """The Rows of a chunk's (row number, values). The cells of the whole chunk are tested at once for the
+    problems any cell can have (cell_problem); only when one of them has one is each row tested on its own."""
+    cells = [value for _number, values in chunk for value in values.values()]
+    joined = "".join(cells)
+    clean = (
+        "\x00" not in joined
+        and not CONTROL_CHARACTERS.search(joined)
+        and (len(joined) <= MAX_CELL_CHARS or max(map(len, cells)) <= MAX_CELL_CHARS)
+    )
+    return [Row(number=number, values=values, context=context, clean=clean) for number, values in chunk]
+
+
 @functools.lru_cache(maxsize=256)
 def _choice_lookup(choices: type[models.TextChoices], language: str) -> dict[str, str]:
     """{value or label in lower case: value} of a choices class in a language (labels are translated): built once,
@@ -346,6 +363,7 @@ class ImportContext:
     create_missing_owners: bool = False
     add_missing_values: bool = False
     added: dict[str, Any] = field(default_factory=dict)
+    chunk_language: str | None = None
 
     def load_members(self, emails: Iterable[str]) -> None:
         wanted = {e.strip().lower() for e in emails if e and e.strip()} - set(self.members)
@@ -406,6 +424,14 @@ class ImportContext:
         if external_id:
             self.records.setdefault(type(obj), {})[external_id] = obj
 
+    def language(self) -> str:
+        """The active language, read once a chunk: a choice's labels are matched in it (Row.choice), rather than asking
+        Django for it (a context-local lookup) for every cell."""
+        if self.chunk_language is None:
+            self.chunk_language = translation.get_language() or ""
+        return self.chunk_language
+
     def forget_chunk(self) -> None:
         """Drop the record caches between chunks (memory stays flat over a big file); members are few."""
         self.records.clear()
+        self.chunk_language = None

@@ -22,7 +22,8 @@ SELLING_ROLES = frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP})
 
 
 def column_values(rows: Sequence[Row], column: str) -> list[str]:
-    return [row.text(column) for row in rows if row.text(column)]
+    """The non-empty values of a column in the rows, as Row.text reads them (each row read once)."""
+    return [value for row in rows if (value := row.text(column))]
 
 
 def iso(value: Any) -> str:

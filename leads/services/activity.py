@@ -140,16 +140,17 @@ def leads_record_activities(*, tenant: Tenant, activities: Sequence[Any]) -> Non
     first: dict[int, datetime.datetime] = {}
     rescore: set[int] = set()
     recent_since = scores_recent_since(tenant=tenant)
+    clocks = not lead_clocks_deferred()
     for activity in activities:
         lead_id, at = activity.lead_id, activity.occurred_at
         if not lead_id or not activity.done or at is None:
             continue
         if recent_since is not None and at >= recent_since:
             rescore.add(lead_id)
-        if activity.kind in WORKING_KINDS:
+        if clocks and activity.kind in WORKING_KINDS:
             latest[lead_id] = max(latest.get(lead_id, at), at)
             first.setdefault(lead_id, at)
-    if latest and not lead_clocks_deferred():
+    if latest:
         ids = sorted(latest)
         with connection.cursor() as cursor:
             cursor.execute(
