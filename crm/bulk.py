@@ -352,6 +352,7 @@ class Maker:
         fields = list(model._meta.concrete_fields)
         self.attnames = [field.attname for field in fields]
         self.direct = _direct(model)
+        self.routed = bool(router.routers)
         # Each field's default as get_default() gives it: the same value every time unless the default is a
         # callable (a time, a fresh dict or list), which is called for each instance that is not given a value.
         called = [
@@ -411,10 +412,19 @@ class Maker:
         else:
             obj = self.model(*args)
         for field, value in related:
+            # What router.db_for_write gives (the instance's database, else the default) when no router is set.
             if obj._state.db is None:
-                obj._state.db = router.db_for_write(self.model, instance=value)
+                obj._state.db = (
+                    router.db_for_write(self.model, instance=value)
+                    if self.routed
+                    else value._state.db or DEFAULT_DB_ALIAS
+                )
             if value._state.db is None:
-                value._state.db = router.db_for_write(value.__class__, instance=obj)
+                value._state.db = (
+                    router.db_for_write(value.__class__, instance=obj)
+                    if self.routed
+                    else obj._state.db or DEFAULT_DB_ALIAS
+                )
             field.set_cached_value(obj, value)
         return obj
 
