@@ -24,7 +24,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from django.db.models import QuerySet
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -197,8 +197,9 @@ class Row:
         if not date_in_range(parsed):
             self.fail(column, out_of_range_message())
             return None
-        if timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed, self.context.tenant.tzinfo)
+        if parsed.tzinfo is None:
+            # As timezone.make_aware does it (a zoneinfo zone: the wall time in the zone, fold 0).
+            parsed = parsed.replace(tzinfo=self.context.tenant.tzinfo)
         return parsed
 
     def date(self, column: str) -> datetime.date | None:
