@@ -178,13 +178,8 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     Inside `deferred_writes()` the ids are given at once and the rows are written later (`write_deferred`)."""
     if not objs:
         return
-    meta = model._meta
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],
-        )
-        for obj, (pk_value,) in zip(objs, cursor.fetchall(), strict=True):
+        for obj, pk_value in zip(objs, _new_ids(cursor, model, len(objs)), strict=True):
             obj.pk = pk_value
         fields, rows = _rows(model, objs)
         deferred = _deferred.get()
@@ -199,6 +194,47 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
     for obj in objs:
         obj._state.adding = False
         obj._state.db = alias
+
+
+def _new_ids(cursor: Any, model: type[models.Model], count: int) -> list[int]:
+    """`count` new ids from the table's sequence; inside ids_in_blocks(), from the ids it keeps (taken a block at a
+    time), so that a chunk of an import does not wait for the database for them."""
+    meta = model._meta
+    kept = _kept_ids.get()
+    if kept is None:
+        return _ids_of_sequence(cursor, meta.db_table, meta.pk.column, count)
+    block = kept.setdefault(meta.db_table, [])
+    if len(block) < count:
+        block.extend(
+            _ids_of_sequence(cursor, meta.db_table, meta.pk.column, max(count, IDS_BLOCK) - len(block))
+        )
+    taken = block[:count]
+    del block[:count]
+    return taken
+
+
+def _ids_of_sequence(cursor: Any, table: str, column: str, count: int) -> list[int]:
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+    )
+    return [pk_value for (pk_value,) in cursor.fetchall()]
+
+
+# Ids taken from a sequence at once inside ids_in_blocks().
+IDS_BLOCK = 10_000
+_kept_ids: ContextVar[dict[str, list[int]] | None] = ContextVar("crm_bulk_kept_ids", default=None)
+
+
+@contextmanager
+def ids_in_blocks() -> Iterator[None]:
+    """Inside (an import job's run, in its thread), copy_insert takes its new rows' ids from the sequence IDS_BLOCK
+    at a time instead of once per set. The ids are handed out after the block begins, as any would be; those not
+    used when the block ends are never used (a sequence's ids are not given back either: gaps are normal)."""
+    token = _kept_ids.set({})
+    try:
+        yield
+    finally:
+        _kept_ids.reset(token)
 
 
 def _insert_rows(

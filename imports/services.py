@@ -40,7 +40,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.bulk import DeferredInsert, NotDeferrable, deferred_writes, write_deferred
+from crm.bulk import DeferredInsert, NotDeferrable, deferred_writes, ids_in_blocks, write_deferred
 from crm.errors import AppError
 from crm.imported import historical_import
 from crm.locks import advisory_lock, advisory_lock_free
@@ -946,7 +946,9 @@ def _run_started_job(
     importer = kind.importer(context)
     cursor = job.processed
     try:
-        with job_reader(kind, job) as (header, targets, rows):
+        # New rows' ids come from their sequences in blocks (taken after the job's id_floor, so every row the job
+        # writes has an id above it).
+        with ids_in_blocks(), job_reader(kind, job) as (header, targets, rows):
             context.header = header_spelling(header, targets)
             if _write_behind_possible(job, importer):
                 cursor = _run_chunks_behind(tenant, job, kind, importer, _chunks(rows, skip=cursor), cursor)

@@ -76,6 +76,28 @@ def test_it_writes_what_bulk_create_writes(tenant, admin_member):
             assert cursor.fetchone()[0] == 3
 
 
+def test_inside_an_import_ids_come_from_the_sequence_a_block_at_a_time(tenant):
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.bulk import IDS_BLOCK, ids_in_blocks
+    from crm.records import last_id
+
+    with tenant_context(tenant):
+        floor = last_id(Lead)
+        first, second = new_leads(tenant, "A"), new_leads(tenant, "B")
+        with ids_in_blocks(), CaptureQueriesContext(connection) as queries:
+            copy_insert(Lead, first)
+            copy_insert(Lead, second)
+        assert sum("nextval" in query["sql"] for query in queries.captured_queries) == 1
+        ids = [lead.pk for lead in first + second]
+        assert ids == sorted(set(ids)) and ids[0] > floor
+        assert sorted(Lead.objects.values_list("pk", flat=True)) == ids
+        assert last_id(Lead) == floor + IDS_BLOCK  # the block was taken at once; the rest is never used
+        after = new_leads(tenant, "C")
+        copy_insert(Lead, after)  # outside the block: from the sequence, one set at a time
+        assert after[0].pk == floor + IDS_BLOCK + 1
+
+
 def test_row_level_security_refuses_another_tenants_row(tenant, other_tenant):
     with tenant_context(tenant):
         rows = new_leads(tenant, "T")
