@@ -199,15 +199,13 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model]) -> None
 def _new_ids(cursor: Any, model: type[models.Model], count: int) -> list[int]:
     """`count` new ids from the table's sequence; inside ids_in_blocks(), from the ids it keeps (taken a block at a
     time), so that a chunk of an import does not wait for the database for them."""
-    meta = model._meta
+    table, column = model._meta.db_table, cast(str, model._meta.pk.column)
     kept = _kept_ids.get()
     if kept is None:
-        return _ids_of_sequence(cursor, meta.db_table, meta.pk.column, count)
-    block = kept.setdefault(meta.db_table, [])
+        return _ids_of_sequence(cursor, table, column, count)
+    block = kept.setdefault(table, [])
     if len(block) < count:
-        block.extend(
-            _ids_of_sequence(cursor, meta.db_table, meta.pk.column, max(count, IDS_BLOCK) - len(block))
-        )
+        block.extend(_ids_of_sequence(cursor, table, column, max(count, IDS_BLOCK) - len(block)))
     taken = block[:count]
     del block[:count]
     return taken
