@@ -368,7 +368,9 @@ def activities_update_many(
     _prefetch_unchanged(changes, _RELATIONS)
     valid: list[tuple[int, Activity]] = []
     previous: dict[int, int | None] = {}
-    leads: dict[Any, Exception | None] = {}
+    counted: dict[int, tuple[Any, ...]] = {}
+    moved: set[int] = set()  # the changes that move their activity onto another lead
+    moved_onto: dict[Any, Any] = {}  # each lead an activity moves onto, by id
     for index, (activity, values) in enumerate(changes):
         try:
             if (
@@ -378,19 +380,23 @@ def activities_update_many(
                 raise ValidationError({"external_id": _("This field cannot be set here.")})
             previous[index] = activity.owner_id
             previous_lead_id = activity.lead_id
+            counted[index] = _counted_on_lead(activity)
             _apply_change(activity, values, now)
             _clean_activity(tenant, activity, one=False, cleaner=cleaner)
             if activity.lead is not None and activity.lead_id != previous_lead_id:
-                # activity_update's rule: the edit right on a lead the activity moves onto, once per lead.
-                _once(
-                    leads,
-                    activity.lead_id,
-                    lambda lead=activity.lead: _check_lead_writable(tenant, actor, lead),
-                )
+                moved.add(index)
+                moved_onto[activity.lead_id] = activity.lead
         except (ValidationError, PermissionDenied, AppError) as exc:
             results[index] = exc
             continue
         valid.append((index, activity))
+    if moved_onto:
+        # activity_update's rule: the edit right on a lead an activity moves onto, asked for the set's leads at once.
+        refused = _leads_refused(tenant, actor, moved_onto)
+        for index, activity in valid:
+            if index in moved and activity.lead_id in refused:
+                results[index] = refused[activity.lead_id]
+        valid = [(index, activity) for index, activity in valid if results[index] is None]
     # Its owner a member here; a new owner one the actor may assign (activity_update's rules), for the set.
     valid = _owners_checked(
         tenant=tenant, actor=actor, valid=valid, results=results, default=previous.__getitem__
@@ -403,6 +409,16 @@ def activities_update_many(
         raise Activity.DoesNotExist
     if activities:
         activities_updated_many.send(sender=Activity, tenant=tenant, activities=activities)
+    # activity_update's rule: a done activity that counts on its lead where it did not before (moved onto it, or
+    # done, of another kind or at another time by this change) is logged there, as activity_log logs it: the
+    # lead's clock moves forward, a new lead starts working (outside an import), the lead is rescored.
+    logged = [
+        activity
+        for index, activity in valid
+        if activity.lead_id is not None and activity.done and _counted_on_lead(activity) != counted[index]
+    ]
+    if logged:
+        activities_logged_many.send(sender=Activity, tenant=tenant, activities=logged)
     for index, activity in valid:
         results[index] = activity
     return cast(list[Activity | Exception], results)  # every change got its activity or its error above

@@ -385,6 +385,103 @@ def test_a_sets_leads_are_refused_as_activity_log_refuses_them_with_one_check(te
         assert not Activity.objects.filter(lead__in=[pooled, others]).exists()
 
 
+def test_activities_updated_as_a_set_move_leads_clocks_and_are_refused_as_activity_update_does(
+    tenant, member
+):
+    """activities_update_many (a file imported again) keeps activity_update's rules for a lead an activity moves
+    onto: the edit right on it, asked for the set's leads at once, refused with activity_update's own error; and a
+    done call that now counts on a lead (moved onto it, or done by the change) moves that lead's clock as
+    activity_update moves it. The lead it left keeps its clock; an activity that stays on a refused lead is kept."""
+    from django.core.exceptions import PermissionDenied
+
+    from accounts.models import ActivityKind
+    from accounts.services.activities import activities_update_many, activity_log, activity_update
+    from accounts.signals import activities_logging_many, activity_logging
+    from tests.factories_leads import LeadFactory
+
+    rep, other = member(), member()
+    at = timezone.now() - datetime.timedelta(days=2)
+    later = at + datetime.timedelta(hours=5)
+
+    def world(prefix):  # type: ignore[no-untyped-def]
+        """Two leads of the rep with a call on the first, a lead of another rep, a task on a lead of the rep."""
+        first, second = (LeadFactory(tenant=tenant, owner=rep.user) for _n in range(2))
+        others = LeadFactory(tenant=tenant, owner=other.user)
+        third = LeadFactory(tenant=tenant, owner=rep.user)
+        log = {"tenant": tenant, "actor": rep.user, "occurred_at": at}
+        moved = activity_log(kind=ActivityKind.CALL, subject=f"{prefix} moved", lead=first, **log)
+        refused = activity_log(kind=ActivityKind.CALL, subject=f"{prefix} refused", lead=first, **log)
+        stays = activity_log(
+            kind=ActivityKind.NOTE, subject=f"{prefix} stays", lead=others, **{**log, "actor": other.user}
+        )
+        task = activity_log(
+            kind=ActivityKind.MEETING, subject=f"{prefix} task", lead=third, done=False, **log
+        )
+        changes = [
+            (moved, {"lead": second}),
+            (refused, {"lead": others}),
+            (stays, {"subject": f"{prefix} renamed"}),
+            (task, {"done": True, "occurred_at": later}),
+        ]
+        return (first, second, others, third), changes
+
+    def seen(leads, results):  # type: ignore[no-untyped-def]
+        """Each lead's activity clock, and each change's outcome: its error, or which lead its activity is on."""
+        clocks = [Lead.objects.get(pk=lead.pk).last_activity_at for lead in leads]
+        where = {lead.pk: n for n, lead in enumerate(leads)}
+        outcomes = [
+            str(result) if isinstance(result, Exception) else where[result.lead_id] for result in results
+        ]
+        return clocks, outcomes
+
+    with tenant_context(tenant):
+        leads, changes = world("one")
+        one_by_one: list = []
+        for activity, values in changes:
+            try:
+                with transaction.atomic():
+                    one_by_one.append(
+                        activity_update(
+                            tenant=tenant,
+                            actor=rep.user,
+                            activity=Activity.objects.get(pk=activity.pk),
+                            **values,
+                        )
+                    )
+            except PermissionDenied as exc:
+                one_by_one.append(exc)
+        expected = seen(leads, one_by_one)
+        # The call moved onto the second lead and the task done on the fourth moved their clocks; the lead the
+        # call left keeps its own, and the other rep's lead refused the call.
+        assert expected[0] == [at, at, None, later]  # a note moves no clock
+        assert (
+            expected[1][0] == 1 and isinstance(one_by_one[1], PermissionDenied) and expected[1][2:] == [2, 3]
+        )
+
+        leads, changes = world("set")
+        sent = {"many": 0, "one": 0}
+
+        def count(key):  # type: ignore[no-untyped-def]
+            return lambda sender, **kwargs: sent.__setitem__(key, sent[key] + 1)
+
+        counters = (count("many"), count("one"))
+        activities_logging_many.connect(counters[0], weak=False)
+        activity_logging.connect(counters[1], weak=False)
+        try:
+            results = activities_update_many(
+                tenant=tenant,
+                actor=rep.user,
+                changes=[(Activity.objects.get(pk=activity.pk), values) for activity, values in changes],
+            )
+        finally:
+            activities_logging_many.disconnect(counters[0])
+            activity_logging.disconnect(counters[1])
+        assert sent == {"many": 1, "one": 0}
+        assert seen(leads, results) == expected
+        assert Activity.objects.get(subject="set refused").lead_id == leads[0].pk  # kept as it was
+        assert Activity.objects.get(subject="set renamed").lead_id == leads[2].pk
+
+
 FEEDBACK = "external_id,account_external_id,kind,score,comment,received_at"
 
 
