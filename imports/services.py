@@ -25,6 +25,7 @@ import csv
 import datetime
 import gc
 import logging
+import threading
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -903,15 +904,27 @@ def _collector_set_for_a_job() -> Iterator[None]:
     it are frozen (gc.freeze: a generation that is never collected) and the youngest generation is collected every
     10,000 new objects. Afterwards they go back to the oldest generation and the thresholds are as before; nothing
     is lost (garbage among the frozen objects is collected later, as before), and the job's own objects are
-    collected as they would be."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(JOB_GC_THRESHOLD, *thresholds[1:])
+    collected as they would be. The collector is the process's: with jobs running at once in one process (the inline
+    worker's threads), the first to start sets it and the last to end puts it back."""
+    with _COLLECTOR_LOCK:
+        if not _collector_jobs:
+            _collector_jobs.append(gc.get_threshold())
+            gc.freeze()
+            gc.set_threshold(JOB_GC_THRESHOLD, *_collector_jobs[0][1:])
+        _collector_jobs.append(None)
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
+        with _COLLECTOR_LOCK:
+            _collector_jobs.pop()
+            if len(_collector_jobs) == 1:
+                gc.set_threshold(*_collector_jobs.pop())
+                gc.unfreeze()
+
+
+# The thresholds before the first running job (first item), then one item per job running in this process.
+_collector_jobs: list[Any] = []
+_COLLECTOR_LOCK = threading.Lock()
 
 
 def _run_locked_job(tenant: Tenant, job_id: int) -> None:
