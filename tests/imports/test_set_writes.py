@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Activity
+from accounts.signals import activities_logging_many, activity_logging
 from crm.models import Role, ValueListKey
 from crm.tenancy import tenant_context
 from imports.models import ImportStatus
@@ -50,6 +53,26 @@ def one_by_one(monkeypatch, *kinds: str) -> None:
     """Turn the set write of these kinds off: every row through import_row, as before the set writes."""
     for key in kinds:
         monkeypatch.setattr(get_kind(key).importer, "import_many", RowImporter.import_many)
+
+
+@contextmanager
+def lead_checks_counted() -> Iterator[dict[str, int]]:
+    """Count the lead edit-right checks sent while the block runs: one per set (activities_logging_many, "many")
+    and one per lead (activity_logging, "one")."""
+
+    sent = {"many": 0, "one": 0}
+
+    def count(key: str):  # type: ignore[no-untyped-def]
+        return lambda sender, **kwargs: sent.__setitem__(key, sent[key] + 1)
+
+    counters = (count("many"), count("one"))
+    activities_logging_many.connect(counters[0], weak=False)
+    activity_logging.connect(counters[1], weak=False)
+    try:
+        yield sent
+    finally:
+        activities_logging_many.disconnect(counters[0])
+        activity_logging.disconnect(counters[1])
 
 
 def lead_rows(prefix: str) -> list[str]:
@@ -328,7 +351,6 @@ def test_a_sets_leads_are_refused_as_activity_log_refuses_them_with_one_check(te
 
     from accounts.models import ActivityKind
     from accounts.services.activities import ActivityDraft, activities_log_many, activity_log
-    from accounts.signals import activities_logging_many, activity_logging
     from tests.factories_leads import LeadFactory
 
     rep, other = member(), member()
@@ -352,15 +374,7 @@ def test_a_sets_leads_are_refused_as_activity_log_refuses_them_with_one_check(te
         expected = [by_hand(lead) for lead in leads]
         assert expected[0] is None and expected[1] and expected[3] and expected[1] != expected[3]
 
-        sent = {"many": 0, "one": 0}
-
-        def count(key):  # type: ignore[no-untyped-def]
-            return lambda sender, **kwargs: sent.__setitem__(key, sent[key] + 1)
-
-        counters = (count("many"), count("one"))
-        activities_logging_many.connect(counters[0], weak=False)
-        activity_logging.connect(counters[1], weak=False)
-        try:
+        with lead_checks_counted() as sent:
             logged = activities_log_many(
                 tenant=tenant,
                 actor=rep.user,
@@ -369,9 +383,6 @@ def test_a_sets_leads_are_refused_as_activity_log_refuses_them_with_one_check(te
                     for n, lead in enumerate(leads)
                 ],
             )
-        finally:
-            activities_logging_many.disconnect(counters[0])
-            activity_logging.disconnect(counters[1])
         assert sent == {"many": 1, "one": 0}
         assert [
             str(result) if isinstance(result, PermissionDenied) else None for result in logged
@@ -396,7 +407,6 @@ def test_activities_updated_as_a_set_move_leads_clocks_and_are_refused_as_activi
 
     from accounts.models import ActivityKind
     from accounts.services.activities import activities_update_many, activity_log, activity_update
-    from accounts.signals import activities_logging_many, activity_logging
     from tests.factories_leads import LeadFactory
 
     rep, other = member(), member()
@@ -459,23 +469,12 @@ def test_activities_updated_as_a_set_move_leads_clocks_and_are_refused_as_activi
         )
 
         leads, changes = world("set")
-        sent = {"many": 0, "one": 0}
-
-        def count(key):  # type: ignore[no-untyped-def]
-            return lambda sender, **kwargs: sent.__setitem__(key, sent[key] + 1)
-
-        counters = (count("many"), count("one"))
-        activities_logging_many.connect(counters[0], weak=False)
-        activity_logging.connect(counters[1], weak=False)
-        try:
+        with lead_checks_counted() as sent:
             results = activities_update_many(
                 tenant=tenant,
                 actor=rep.user,
                 changes=[(Activity.objects.get(pk=activity.pk), values) for activity, values in changes],
             )
-        finally:
-            activities_logging_many.disconnect(counters[0])
-            activity_logging.disconnect(counters[1])
         assert sent == {"many": 1, "one": 0}
         assert seen(leads, results) == expected
         assert Activity.objects.get(subject="set refused").lead_id == leads[0].pk  # kept as it was
