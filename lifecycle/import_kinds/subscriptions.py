@@ -25,7 +25,12 @@ from lifecycle.filters.subscriptions import SubscriptionFilterSet
 from lifecycle.models import Subscription
 from lifecycle.selectors.subscriptions import subscription_account_q, subscription_list
 from lifecycle.services.stages import lifecycle_schedule_recompute
-from lifecycle.services.subscriptions import subscription_create, subscription_update
+from lifecycle.services.subscriptions import (
+    subscription_create,
+    subscription_update,
+    subscriptions_create_many,
+    subscriptions_update_many,
+)
 
 SUBSCRIPTION_COLUMNS = (
     "external_id",
@@ -51,20 +56,24 @@ class SubscriptionImporter(RowImporter):
         self.touched: set[int] = set()
 
     def prepare(self, rows: Sequence[Row]) -> None:
-        self.context.load_records(Subscription, column_values(rows, "external_id"))
-        self.context.load_records(Account, column_values(rows, "account_external_id"))
-        # Accounts whose subscriptions this member may write (cs: customers and their own): one query a chunk.
-        q = subscription_account_q(self.context.membership)
-        loaded = [account.pk for account in self.context.records.get(Account, {}).values()]
-        visible = Account.objects.filter(tenant=self.context.tenant, pk__in=loaded)
+        context = self.context
+        context.load_records(Subscription, column_values(rows, "external_id"))
+        context.load_records(Account, column_values(rows, "account_external_id"))
+        # Accounts whose subscriptions this member may write (cs: customers and their own), those the rows name
+        # and those of the subscriptions they name: one query a chunk.
+        q = subscription_account_q(context.membership)
+        loaded = [account.pk for account in context.records.get(Account, {}).values()]
+        loaded += [subscription.account_id for subscription in context.records.get(Subscription, {}).values()]
+        visible = Account.objects.filter(tenant=context.tenant, pk__in=loaded)
         if q is not None:
             visible = visible.filter(q)
         self.visible_accounts = set(visible.values_list("pk", flat=True))
 
-    def import_row(self, row: Row) -> str:
-        context = self.context
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any], Account | None]:
+        """(external_id, fields, account) as the services take them, for a new subscription or the one the external
+        id names; raises the row's cell errors."""
         external_id = row.text("external_id", 100)
-        existing = context.lookup(Subscription, external_id) if external_id else None
+        existing = self.context.lookup(Subscription, external_id) if external_id else None
         fields: dict[str, Any] = {}
         account = None
         if row.given("account_external_id") or existing is None:
@@ -88,17 +97,64 @@ class SubscriptionImporter(RowImporter):
             # An empty end date on a known subscription makes it open-ended again (empty cell = no value).
             fields["end_date"] = row.date("end_date") if row.given("end_date") else None
         row.check()
+        return external_id, fields, account
+
+    def _may_update(self, existing: Subscription, account: Account | None) -> None:
+        """import_row's checks of a row that names a stored subscription, before its values: RowError."""
+        # Checked first: a subscription the member may not change answers the same, deleted or not, whatever its
+        # account (crm.records.EXTERNAL_ID_UNAVAILABLE).
+        if existing.account_id not in self._visible_existing(existing):
+            raise RowError("external_id", str(EXTERNAL_ID_UNAVAILABLE))
+        if existing.deleted_at is not None:
+            raise RowError(
+                "external_id", _("This external id belongs to a deleted record; restore it first.")
+            )
+        if account is not None and account.pk != existing.account_id:
+            raise RowError("account_external_id", _("A subscription cannot move to another account."))
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """New subscriptions as a set (subscriptions_create_many) and the ones the file names again as another
+        (subscriptions_update_many), both without the lifecycle recompute (once at the job's end, `finish`); the
+        rows RowImporter.split_rows leaves out go to import_row."""
+        context = self.context
+        split = self.split_rows(rows, Subscription, self._parse)
+        known = []
+        for index, existing, (_external_id, fields, account) in split.known:
+            try:
+                self._may_update(existing, account)
+            except RowError as exc:
+                split.outcomes[index] = exc
+                continue
+            known.append((index, existing, fields))
+        split.known = known
+        # prepare() read every subscription holding the chunk's external ids; the new rows name none of them.
+        created = subscriptions_create_many(
+            tenant=context.tenant,
+            actor=context.actor,
+            drafts=[
+                {**fields, "account": account, "external_id": external_id}
+                for _index, (external_id, fields, account) in split.new
+            ],
+            external_ids_read=True,
+            recompute=False,
+        )
+        updated = subscriptions_update_many(
+            tenant=context.tenant,
+            actor=context.actor,
+            changes=[(existing, fields) for _index, existing, fields in split.known],
+            recompute=False,
+        )
+        for subscription in (*created, *updated):
+            if isinstance(subscription, Subscription):
+                self.touched.add(subscription.account_id)
+        return self.set_outcomes(split, created, updated)
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id, fields, account = self._parse(row)
+        existing = context.lookup(Subscription, external_id) if external_id else None
         if existing is not None:
-            # Checked first: a subscription the member may not change answers the same, deleted or not, whatever
-            # its account (crm.records.EXTERNAL_ID_UNAVAILABLE).
-            if existing.account_id not in self._visible_existing(existing):
-                raise RowError("external_id", str(EXTERNAL_ID_UNAVAILABLE))
-            if existing.deleted_at is not None:
-                raise RowError(
-                    "external_id", _("This external id belongs to a deleted record; restore it first.")
-                )
-            if account is not None and account.pk != existing.account_id:
-                raise RowError("account_external_id", _("A subscription cannot move to another account."))
+            self._may_update(existing, account)
             subscription = subscription_update(
                 tenant=context.tenant,
                 actor=context.actor,
@@ -110,7 +166,7 @@ class SubscriptionImporter(RowImporter):
             self.touched.add(subscription.account_id)
             context.remember(subscription)
             return UPDATED
-        if account is None:  # row.check() above refused a row without one
+        if account is None:  # _parse refused a row without one
             raise RowError("account_external_id", _("Enter the account's external id."))
         subscription = subscription_create(
             tenant=context.tenant,

@@ -7,15 +7,17 @@ recompute of the account's lifecycle stages after commit (a subscription moves t
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
+from crm.bulk import copy_insert, copy_update
 from crm.history import history_actor
 from crm.models import Tenant, User
 from crm.records import (
@@ -25,12 +27,23 @@ from crm.records import (
     record_restore,
     record_soft_delete,
     record_update_versioned,
+    without_external_id_clashes,
 )
 from lifecycle.models import Subscription
 from lifecycle.selectors.subscriptions import can_edit_subscriptions, subscription_account_q
 from lifecycle.services.stages import lifecycle_schedule_recompute
 
 CENT = Decimal("0.01")
+# subscription_create's defaults, as subscriptions_create_many applies them to a draft.
+CREATE_DEFAULTS: dict[str, Any] = {
+    "external_id": "",
+    "plan": "",
+    "mrr": 0,
+    "currency": None,
+    "end_date": None,
+    "renews_from": None,
+    "churn_reason": "",
+}
 SUBSCRIPTION_FIELDS = (
     "external_id",
     "plan",
@@ -70,9 +83,16 @@ def _as_date(value: Any, field: str, errors: dict[str, list[str]]) -> datetime.d
 
 
 def _clean(
-    tenant: Tenant, values: dict[str, Any], *, current: Subscription | None, actor: User | None = None
+    tenant: Tenant,
+    values: dict[str, Any],
+    *,
+    current: Subscription | None,
+    actor: User | None = None,
+    external_id_read: bool = False,
 ) -> dict[str, Any]:
-    """Validate and normalise the given fields (all of them on create); ValidationError lists every problem."""
+    """Validate and normalise the given fields (all of them on create); ValidationError lists every problem.
+    `external_id_read`: the caller checks the external id against the stored subscriptions itself, for a set
+    (subscriptions_create_many)."""
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
     if "external_id" in values:
@@ -122,7 +142,9 @@ def _clean(
             errors.setdefault("renews_from", []).append(_("Choose a subscription of the same account."))
         clean["renews_from"] = previous
     external_id = clean.get("external_id")
-    if external_id:
+    if len(external_id or "") > 100:
+        errors.setdefault("external_id", []).append(_("Use at most 100 characters."))
+    elif external_id and not external_id_read:
         taken = Subscription.objects.filter(tenant=tenant, external_id=external_id)
         if current is not None:
             taken = taken.exclude(pk=current.pk)
@@ -187,6 +209,77 @@ def subscription_create(
     return subscription
 
 
+@transaction.atomic
+def subscriptions_create_many(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    drafts: Sequence[dict[str, Any]],
+    external_ids_read: bool = False,
+    recompute: bool = True,
+) -> list[Subscription | Exception]:
+    """subscription_create for many subscriptions at once (an import's chunk): each draft is its keyword
+    arguments (`account` and `start_date` required), checked by the same rules; the external ids looked up once
+    for the set (not at all when the caller `external_ids_read` them in this transaction: an import chunk's
+    lookups) and one INSERT (history events from the database's statement trigger, booked to the actor; the
+    database's triggers keep the terms' renewal flags and account copies as for one insert). Side effect: one
+    lifecycle recompute of the set's accounts after commit (`recompute=False`: the caller schedules it, as an
+    import does at its job's end). Returns, in the order of `drafts`, each subscription created or the error that
+    kept it out; a constraint only the database checks raises for the whole set."""
+    results: list[Subscription | Exception | None] = [None] * len(drafts)
+    valid: list[tuple[int, Subscription]] = []
+    moment = timezone.now()
+    for index, draft in enumerate(drafts):
+        values = dict(draft)
+        account = values.pop("account", None)
+        created_at = values.pop("created_at", None)
+        unknown = set(values) - set(SUBSCRIPTION_FIELDS)
+        if unknown:
+            results[index] = ValidationError(
+                {name: _("This field cannot be set here.") for name in sorted(unknown)}
+            )
+            continue
+        if account is None:
+            results[index] = ValidationError({"account": _("Choose an account.")})
+            continue
+        if account.tenant_id != tenant.pk:
+            results[index] = Account.DoesNotExist()
+            continue
+        try:
+            clean = _clean(
+                tenant,
+                {"account": account, **CREATE_DEFAULTS, "start_date": None, **values},
+                current=None,
+                actor=actor,
+                external_id_read=True,
+            )
+        except ValidationError as exc:
+            results[index] = exc
+            continue
+        valid.append(
+            (index, Subscription(tenant=tenant, account=account, created_at=created_at or moment, **clean))
+        )
+    valid = without_external_id_clashes(
+        model=Subscription,
+        tenant=tenant,
+        valid=valid,
+        results=results,
+        can_edit=lambda holder: _can_change(tenant, actor, holder),
+        message=_("Another subscription has this external id."),
+        read=external_ids_read,
+    )
+    created = [subscription for _index, subscription in valid]
+    with history_actor(actor):
+        copy_insert(Subscription, created)
+    if recompute and created:
+        lifecycle_schedule_recompute(
+            tenant_id=tenant.pk, account_ids=sorted({subscription.account_id for subscription in created})
+        )
+    for index, subscription in valid:
+        results[index] = subscription
+    return cast(list[Subscription | Exception], results)  # every draft got its subscription or its error
+
+
 def subscription_snapshot(subscription: Subscription) -> dict[str, Any]:
     """The current values a stale edit shows (and the API returns with 409)."""
     return {
@@ -249,6 +342,62 @@ def subscription_update(
             lifecycle_schedule_recompute(tenant_id=tenant.pk, account_ids=[current.account_id])
     current.refresh_from_db()
     return current
+
+
+@transaction.atomic
+def subscriptions_update_many(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    changes: Sequence[tuple[Subscription, dict[str, Any]]],
+    recompute: bool = True,
+) -> list[Subscription | Exception]:
+    """subscription_update (no version check) for many subscriptions at once (an import: a file imported again):
+    `changes` are (the subscription, its new values). The same rules for the set: read again and locked in one
+    query, a deleted one refused (DoesNotExist), the values cleaned against the row as it is, and one UPDATE of the
+    subscriptions that really change (version + 1, a history event each from the database's row trigger, booked to
+    the actor); a subscription whose values are all as stored is left as it is. Side effect: one lifecycle
+    recompute of the changed subscriptions' accounts after commit (unless `recompute=False`). Returns, in the
+    order of `changes`, each subscription as it now is or the error that kept it as it was."""
+    results: list[Subscription | Exception | None] = [None] * len(changes)
+    fresh = {
+        subscription.pk: subscription
+        for subscription in Subscription.objects.select_for_update(of=("self",)).filter(
+            tenant=tenant,
+            pk__in=[subscription.pk for subscription, _values in changes],
+            deleted_at__isnull=True,
+        )
+    }
+    written: set[str] = set()
+    changed: dict[int, Subscription] = {}
+    for index, (subscription, values) in enumerate(changes):
+        try:
+            unknown = set(values) - set(SUBSCRIPTION_FIELDS)
+            if unknown:
+                raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
+            current = fresh.get(subscription.pk)
+            if current is None:
+                raise Subscription.DoesNotExist
+            clean = _clean(tenant, values, current=current, actor=actor)
+        except (ValidationError, ObjectDoesNotExist) as exc:
+            results[index] = exc
+            continue
+        real = {name: value for name, value in clean.items() if getattr(current, name) != value}
+        if real:
+            for name, value in real.items():
+                setattr(current, name, value)
+            current.version += 1  # as subscription_update's UPDATE does, once per change that changes
+            written.update(real)
+            changed[current.pk] = current
+        results[index] = current
+    if changed:
+        with history_actor(actor):
+            copy_update(Subscription, list(changed.values()), sorted(written | {"version", "updated_at"}))
+        if recompute:
+            lifecycle_schedule_recompute(
+                tenant_id=tenant.pk, account_ids=sorted({s.account_id for s in changed.values()})
+            )
+    return cast(list[Subscription | Exception], results)  # every change got its subscription or its error
 
 
 @transaction.atomic
