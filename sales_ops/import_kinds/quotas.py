@@ -21,7 +21,13 @@ from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from sales_ops.models import Quota
 from sales_ops.selectors.quotas import quota_list
-from sales_ops.services.quotas import quota_can_edit, quota_create, quota_owner_lookup, quota_update
+from sales_ops.services.quotas import (
+    quota_can_edit,
+    quota_create,
+    quota_owner_lookup,
+    quota_update,
+    quotas_save_many,
+)
 
 QUOTA_COLUMNS = ("external_id", "owner_email", "team", "period_start", "amount")
 QUOTA_IMPORTERS = frozenset({Role.ADMIN, Role.OPS, Role.SALES_MANAGER})
@@ -40,7 +46,9 @@ class QuotaImporter(RowImporter):
             for team in Team.objects.filter(tenant=tenant, name__in=names):
                 self.context.extras["quota_teams"][team.name] = team
 
-    def import_row(self, row: Row) -> str:
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any]]:
+        """(external_id, fields) as the services take them, for a new quota or the one the external id names;
+        raises the row's errors: first that the member may not change the quota it names, then its cells."""
         context = self.context
         external_id = row.text("external_id", 100)
         existing = context.lookup(Quota, external_id) if external_id else None
@@ -80,6 +88,55 @@ class QuotaImporter(RowImporter):
                 row.fail("amount", _("Enter the amount."))
             fields["amount"] = amount
         row.check()
+        return external_id, fields
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """The chunk's new quotas and the ones the file names again, as one set in the file's order
+        (quotas_save_many: a quota moved away frees its month for a later row, as one by one); the rows from the
+        first one that repeats an external id of the chunk on go to import_row, after the set, in order."""
+        context = self.context
+        earlier: set[str] = set()
+        after_a_repeat = False
+
+        def waits(row: Row) -> bool:
+            # From the first row that repeats an external id of the chunk (written one by one, after the set), every
+            # row waits too: a quota that row moves away frees its month for the later rows, as one by one.
+            nonlocal after_a_repeat
+            external_id = (row.values.get("external_id") or "").strip()
+            after_a_repeat = after_a_repeat or (bool(external_id) and external_id in earlier)
+            earlier.add(external_id)
+            return after_a_repeat
+
+        split = self.split_rows(rows, Quota, self._parse, wait=waits)
+        changes = sorted(
+            [(index, None, fields, external_id) for index, (external_id, fields) in split.new]
+            + [(index, quota, fields, "") for index, quota, (_external_id, fields) in split.known],
+            key=lambda change: change[0],
+        )
+        saved = quotas_save_many(
+            tenant=context.tenant,
+            membership=context.membership,
+            changes=[
+                (quota, fields if quota is not None else {**fields, "external_id": external_id})
+                for _index, quota, fields, external_id in changes
+            ],
+            external_ids_read=True,  # prepare() read every quota holding the chunk's external ids
+        )
+        outcomes = split.outcomes
+        for (index, quota, _fields, _external_id), result in zip(changes, saved, strict=True):
+            if isinstance(result, PermissionDenied):
+                outcomes[index] = RowError("", str(result) or _("You may not change this quota."))
+            elif isinstance(result, Exception):
+                outcomes[index] = result
+            else:
+                context.remember(result)
+                outcomes[index] = CREATED if quota is None else UPDATED
+        return outcomes
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        external_id, fields = self._parse(row)
+        existing = context.lookup(Quota, external_id) if external_id else None
         try:
             if existing is not None:
                 quota = quota_update(

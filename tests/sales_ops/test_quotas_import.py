@@ -76,7 +76,7 @@ def test_import_creates_updates_and_reports_bad_rows(tenant, org, run_import):  
         ]
     # The same external id again updates its quota, columns left out stay as they were.
     job = run_import(org["admin"], "quotas", "external_id,amount\nQ-1,1200\n")
-    assert (job.created, job.updated, job.failed) == (0, 1, 0)
+    assert (job.created, job.updated, job.failed) == (0, 1, 0), job.row_errors
     with tenant_context(tenant):
         q1 = Quota.objects.get(external_id="Q-1")
     assert (q1.amount, q1.owner_id, q1.month) == (Decimal("1200.00"), org["rep"].user_id, D(2026, 4, 1))
