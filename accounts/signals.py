@@ -28,6 +28,12 @@ activities_logged_many = Signal()
 # done follows: lifecycle recomputes the accounts' health, the KPIs are recomputed.
 activities_updated_many = Signal()
 
+# Sent inside the transaction after many deals were created at once (accounts.services.opportunities_create_many, an
+# import's chunk; no post_save is sent for them or their first StageChanges): `tenant`, `opportunities` (the saved
+# deals, their stages loaded). What those post_saves did follows: lifecycle recomputes the accounts' stages (and the
+# health of the accounts of renewal deals). opportunities_changed is sent for the set too (the KPIs).
+opportunities_created_many = Signal()
+
 # Sent on commit after a deal changed stage (incl. creation): `tenant`, `opportunity`, `from_stage`, `to_stage`,
 # `actor`. Lifecycle and KPI code listen here instead of importing the deal services' internals.
 opportunity_stage_changed = Signal()

@@ -17,7 +17,12 @@ from typing import Any
 from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Activity, Opportunity, OpportunityType, Stage, StageChange, StageKind
-from accounts.signals import activities_logged_many, activities_updated_many, activity_changed
+from accounts.signals import (
+    activities_logged_many,
+    activities_updated_many,
+    activity_changed,
+    opportunities_created_many,
+)
 from lifecycle.models import Subscription
 from lifecycle.services.health import health_schedule_recompute
 from lifecycle.services.stages import lifecycle_schedule_recompute
@@ -53,6 +58,20 @@ def _deal_stage_changed(sender: Any, instance: StageChange, created: bool = Fals
         lifecycle_schedule_recompute(
             tenant_id=instance.tenant_id, account_ids=[instance.opportunity.account_id]
         )
+
+
+def _deals_created_many(sender: Any, tenant: Any, opportunities: list[Opportunity], **kwargs: Any) -> None:
+    # A set insert of deals (an import's chunk) sends no post_save for them or their first StageChanges: what those
+    # scheduled (_account_changed, _deal_stage_changed, _renewal_saved, _deal_moved), for the set's accounts.
+    lifecycle_schedule_recompute(
+        tenant_id=tenant.pk, account_ids=sorted({deal.account_id for deal in opportunities})
+    )
+    health_schedule_recompute(
+        tenant_id=tenant.pk,
+        account_ids=sorted(
+            {deal.account_id for deal in opportunities if deal.type == OpportunityType.RENEWAL}
+        ),
+    )
 
 
 # --- health -------------------------------------------------------------------------------------------------------
@@ -114,6 +133,9 @@ def connect() -> None:
             _account_changed, sender=model, dispatch_uid=f"lifecycle.{model.__name__}.deleted"
         )
     post_save.connect(_deal_stage_changed, sender=StageChange, dispatch_uid="lifecycle.deal_stage_changed")
+    opportunities_created_many.connect(
+        _deals_created_many, dispatch_uid="lifecycle.opportunities_created_many"
+    )
     post_save.connect(_activity_saved, sender=Activity, dispatch_uid="lifecycle.health.activity_saved")
     activity_changed.connect(_activity_changed, dispatch_uid="lifecycle.health.activity_changed")
     activities_logged_many.connect(

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,6 +24,8 @@ from accounts.models import (
     StageChange,
     StageKind,
 )
+from accounts.selectors.opportunities import deal_account_choices
+from accounts.services.common import _members_of, _once
 from accounts.services.opportunity_rules import (
     UPDATABLE_FIELDS,
     _account_visible,
@@ -40,13 +42,23 @@ from accounts.services.opportunity_rules import (
     _reporting_for,
     _resolve_stage,
     _save_changes,
+    opportunity_can_edit,
 )
 from accounts.services.pipelines import _as_decimal, _validate_probability, pipeline_default
-from accounts.signals import opportunities_changed
-from crm.history import stamps_actor
-from crm.models import Tenant, User
+from accounts.services.rates import _local_date, reporting_converter
+from accounts.signals import opportunities_changed, opportunities_created_many
+from crm.bulk import SetCleaner, copy_insert
+from crm.errors import AppError
+from crm.history import history_actor, stamps_actor
+from crm.models import Membership, Tenant, User
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large, round_cents
-from crm.records import actor_membership, record_restore, record_soft_delete
+from crm.records import (
+    AnyOf,
+    actor_membership,
+    record_restore,
+    record_soft_delete,
+    without_external_id_clashes,
+)
 
 
 def _clean_next_step(value: str | None) -> str:
@@ -55,6 +67,100 @@ def _clean_next_step(value: str | None) -> str:
     if len(next_step) > 200:
         raise ValidationError({"next_step": _("Keep the next step under 200 characters.")})
     return next_step
+
+
+# What a new deal's full_clean leaves to the services: its relations. The set also leaves the source and campaign,
+# which are the lead's own (each a query per deal otherwise).
+_CREATE_CLEAN_EXCLUDE = ("tenant", "account", "pipeline", "stage", "owner", "lead")
+_SET_CLEAN_EXCLUDE = (*_CREATE_CLEAN_EXCLUDE, "source", "campaign")
+
+# opportunity_create's keyword arguments besides tenant and actor (a draft of opportunities_create_many).
+_CREATE_ARGUMENTS = (
+    "account",
+    "name",
+    "amount",
+    "currency",
+    "type",
+    "pipeline",
+    "stage",
+    "probability",
+    "forecast_category",
+    "expected_close_date",
+    "owner",
+    "lead",
+    "created_at",
+    "closed_at",
+    "lost_reason",
+    "external_id",
+    "next_step",
+    "next_step_date",
+)
+
+
+def _create_errors(
+    *,
+    tenant: Tenant,
+    name: str,
+    deal_type: str,
+    amount: Decimal | str | int | float,
+    currency: str | None,
+    forecast_category: str | None,
+) -> tuple[str, Decimal, str]:
+    """A new deal's own fields: (its name, amount and currency as cleaned), or a ValidationError with their
+    errors."""
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors.setdefault("name", []).append(_("Enter a name."))
+    if deal_type not in OpportunityType.values:
+        errors.setdefault("type", []).append(_("Unknown deal type."))
+    amount_value = _as_decimal(amount, "amount")
+    if amount_value < 0:
+        errors.setdefault("amount", []).append(_("The amount cannot be negative."))
+    elif amount_too_large(amount_value):
+        errors.setdefault("amount", []).append(str(AMOUNT_TOO_LARGE))
+    currency = (currency or tenant.currency).strip().upper()
+    if len(currency) != 3 or not currency.isalpha():
+        errors.setdefault("currency", []).append(_("Use a three-letter currency code such as CNY or EUR."))
+    if forecast_category is not None and forecast_category not in ForecastCategory.values:
+        errors.setdefault("forecast_category", []).append(_("Unknown forecast category."))
+    if errors:
+        raise ValidationError(errors)
+    return name, amount_value, currency
+
+
+def _closing(
+    stage: Stage,
+    created_at: dt.datetime,
+    closed_at: dt.datetime | None,
+    lost_reason: str,
+    now: dt.datetime,
+) -> tuple[dt.datetime | None, str]:
+    """A new deal's (closed_at, lost_reason) in `stage`: an open deal has neither, a closed one closes when the
+    file says (else when it was created, if that is past) and not before it was created."""
+    if stage.kind == StageKind.OPEN:
+        closed_at = None
+        lost_reason = ""
+    else:
+        closed_at = closed_at or (created_at if created_at < now else now)
+        if closed_at < created_at:
+            raise ValidationError({"closed_at": _("A deal cannot close before it was created.")})
+    if stage.kind != StageKind.LOST:
+        lost_reason = ""
+    return closed_at, lost_reason
+
+
+def _probability(stage: Stage, probability: Decimal | str | float | None) -> Decimal:
+    """A new deal's probability: the one given (an open deal), else its stage's; won 1, lost 0."""
+    if probability is None or probability == "":
+        prob = stage.probability
+    else:
+        prob = _validate_probability(_as_decimal(probability, "probability"))
+    if stage.kind == StageKind.WON:
+        prob = Decimal("1")
+    elif stage.kind == StageKind.LOST:
+        prob = Decimal("0")
+    return prob
 
 
 @transaction.atomic
@@ -91,24 +197,14 @@ def opportunity_create(
         raise Account.DoesNotExist
     if owner is None:
         owner = actor
-    errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    if not name:
-        errors.setdefault("name", []).append(_("Enter a name."))
-    if type not in OpportunityType.values:
-        errors.setdefault("type", []).append(_("Unknown deal type."))
-    amount_value = _as_decimal(amount, "amount")
-    if amount_value < 0:
-        errors.setdefault("amount", []).append(_("The amount cannot be negative."))
-    elif amount_too_large(amount_value):
-        errors.setdefault("amount", []).append(str(AMOUNT_TOO_LARGE))
-    currency = (currency or tenant.currency).strip().upper()
-    if len(currency) != 3 or not currency.isalpha():
-        errors.setdefault("currency", []).append(_("Use a three-letter currency code such as CNY or EUR."))
-    if forecast_category is not None and forecast_category not in ForecastCategory.values:
-        errors.setdefault("forecast_category", []).append(_("Unknown forecast category."))
-    if errors:
-        raise ValidationError(errors)
+    name, amount_value, currency = _create_errors(
+        tenant=tenant,
+        name=name,
+        deal_type=type,
+        amount=amount,
+        currency=currency,
+        forecast_category=forecast_category,
+    )
     _check_can_own(membership=membership, owner=owner, deal_type=type)
     _check_owner_is_member(tenant=tenant, owner=owner)
     if not _account_visible(tenant=tenant, membership=membership, account=account):
@@ -118,24 +214,10 @@ def opportunity_create(
     elif pipeline.tenant_id != tenant.pk:
         raise ValidationError({"pipeline": _("Unknown pipeline.")})
     stage_obj = _resolve_stage(pipeline=pipeline, stage=stage)
-    created_at = created_at or timezone.now()
-    if stage_obj.kind == StageKind.OPEN:
-        closed_at = None
-        lost_reason = ""
-    else:
-        closed_at = closed_at or (created_at if created_at < timezone.now() else timezone.now())
-        if closed_at < created_at:
-            raise ValidationError({"closed_at": _("A deal cannot close before it was created.")})
-    if stage_obj.kind != StageKind.LOST:
-        lost_reason = ""
-    if probability is None or probability == "":
-        prob = stage_obj.probability
-    else:
-        prob = _validate_probability(_as_decimal(probability, "probability"))
-    if stage_obj.kind == StageKind.WON:
-        prob = Decimal("1")
-    elif stage_obj.kind == StageKind.LOST:
-        prob = Decimal("0")
+    now = timezone.now()
+    created_at = created_at or now
+    closed_at, lost_reason = _closing(stage_obj, created_at, closed_at, lost_reason, now)
+    prob = _probability(stage_obj, probability)
     if stage_obj.kind != StageKind.OPEN or forecast_category is None:
         forecast_category = _derived_forecast(stage_obj.kind, forecast_category)
     opportunity = Opportunity(
@@ -166,7 +248,7 @@ def opportunity_create(
         created_at=created_at,
     )
     _check_external_id_free(tenant=tenant, membership=membership, external_id=opportunity.external_id)
-    opportunity.full_clean(exclude=["tenant", "account", "pipeline", "stage", "owner", "lead"])
+    opportunity.full_clean(exclude=list(_CREATE_CLEAN_EXCLUDE))
     opportunity.save()
     StageChange.objects.create(
         tenant=tenant,
@@ -182,6 +264,200 @@ def opportunity_create(
         tenant=tenant, opportunity=opportunity, from_stage=None, to_stage=stage_obj, actor=actor
     )
     return opportunity
+
+
+@transaction.atomic
+def opportunities_create_many(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    drafts: Sequence[dict[str, Any]],
+    external_ids_read: bool = False,
+) -> list[Opportunity | Exception]:
+    """opportunity_create for many deals at once (an import's chunk): each draft is its keyword arguments, checked
+    by the same rules in the same order, with what asks the database read for the set (the owners' memberships and
+    the visible accounts in one query each, each pipeline's stage looked up once per name, the rate table once,
+    the external ids once, none when the caller `external_ids_read` them in this transaction). One INSERT of the
+    deals and one of their first StageChanges (history events booked to the actor). What their post_save would
+    have done follows from accounts.signals.opportunities_created_many (lifecycle) and opportunities_changed (the
+    KPIs); `opportunity_stage_changed` is sent for each deal on commit. Returns, in the order of `drafts`, each
+    created deal or the error that kept it out. A constraint only the database checks raises for the whole set
+    (the import then writes its rows one by one)."""
+    results: list[Opportunity | Exception | None] = [None] * len(drafts)
+    try:
+        membership = actor_membership(tenant=tenant, actor=actor)
+    except PermissionDenied as exc:
+        return [exc] * len(drafts)
+    now = timezone.now()
+    owners = [draft.get("owner") or actor for draft in drafts]
+    owner_ids = {owner.pk for owner in owners if owner is not None}
+    members = _members_of(tenant, owner_ids) if owner_ids else set()
+    visible = _visible_accounts(tenant, membership, drafts)
+    cleaner = SetCleaner(Opportunity, _SET_CLEAN_EXCLUDE)
+    owning: dict[Any, Exception | None] = {}
+    stages: dict[tuple[int, Any], Stage | ValidationError] = {}
+    default_pipeline: list[Pipeline] = []
+    converter: list[Any] = []
+
+    def reporting(amount: Decimal, currency: str, closed_at: dt.datetime | None) -> Decimal:
+        if not converter:
+            converter.append(reporting_converter(tenant=tenant))
+        try:
+            return converter[0](amount, currency, _local_date(tenant, closed_at))
+        except AppError as exc:  # reporting_amount's field error
+            raise ValidationError({"currency": str(exc)}) from exc
+
+    def stage_of(pipeline: Pipeline, stage: Any) -> Stage:
+        if isinstance(stage, Stage):
+            return _resolve_stage(pipeline=pipeline, stage=stage)
+        key = (pipeline.pk, stage)
+        if key not in stages:
+            try:
+                stages[key] = _resolve_stage(pipeline=pipeline, stage=stage)
+            except ValidationError as exc:
+                stages[key] = exc
+        found = stages[key]
+        if isinstance(found, ValidationError):
+            raise found
+        return found
+
+    def build(draft: dict[str, Any], owner: User | None) -> Opportunity:
+        unknown = set(draft) - set(_CREATE_ARGUMENTS)
+        if unknown:
+            raise TypeError(f"opportunities_create_many: unknown arguments {sorted(unknown)}")
+        account: Account = draft["account"]
+        if account.tenant_id != tenant.pk:
+            raise Account.DoesNotExist
+        deal_type = draft.get("type", OpportunityType.NEW_BUSINESS)
+        forecast_category = draft.get("forecast_category")
+        name, amount_value, currency = _create_errors(
+            tenant=tenant,
+            name=draft["name"],
+            deal_type=deal_type,
+            amount=draft["amount"],
+            currency=draft.get("currency"),
+            forecast_category=forecast_category,
+        )
+        _once(
+            owning,
+            (owner.pk if owner is not None else None, deal_type),
+            lambda: _check_can_own(membership=membership, owner=owner, deal_type=deal_type),
+        )
+        if owner is not None and owner.pk not in members:
+            raise ValidationError({"owner": _("The owner must be an active member of this company.")})
+        if account.pk not in visible:
+            raise ValidationError({"account": _("Choose an account you can see.")})
+        pipeline = draft.get("pipeline")
+        if pipeline is None:
+            if not default_pipeline:
+                default_pipeline.append(pipeline_default(tenant=tenant))
+            pipeline = default_pipeline[0]
+        elif pipeline.tenant_id != tenant.pk:
+            raise ValidationError({"pipeline": _("Unknown pipeline.")})
+        stage_obj = stage_of(pipeline, draft.get("stage"))
+        created_at = draft.get("created_at") or now
+        closed_at, lost_reason = _closing(
+            stage_obj, created_at, draft.get("closed_at"), draft.get("lost_reason", ""), now
+        )
+        prob = _probability(stage_obj, draft.get("probability"))
+        if stage_obj.kind != StageKind.OPEN or forecast_category is None:
+            forecast_category = _derived_forecast(stage_obj.kind, forecast_category)
+        lead = draft.get("lead")
+        return Opportunity(
+            tenant=tenant,
+            external_id=(draft.get("external_id") or "").strip(),
+            account=account,
+            lead=lead,
+            source_id=getattr(lead, "source_id", None),
+            campaign_id=getattr(lead, "campaign_id", None),
+            name=name,
+            type=deal_type,
+            amount=round_cents(amount_value),
+            currency=currency,
+            amount_reporting=reporting(amount_value, currency, closed_at),
+            pipeline=pipeline,
+            stage=stage_obj,
+            probability=prob,
+            forecast_category=forecast_category,
+            expected_close_date=draft.get("expected_close_date"),
+            closed_at=closed_at,
+            lost_reason=(lost_reason or "").strip()[:200],
+            next_step=_clean_next_step(draft.get("next_step", "")),
+            next_step_date=draft.get("next_step_date"),
+            owner=owner,
+            created_at=created_at,
+        )
+
+    valid: list[tuple[int, Opportunity]] = []
+    for index, draft in enumerate(drafts):
+        try:
+            valid.append((index, build(draft, owners[index])))
+        except (ValidationError, PermissionDenied, AppError, ObjectDoesNotExist) as exc:
+            results[index] = exc
+    valid = without_external_id_clashes(
+        model=Opportunity,
+        tenant=tenant,
+        valid=valid,
+        results=results,
+        can_edit=lambda holder: opportunity_can_edit(membership=membership, opportunity=holder),
+        message=_("Another deal has this external id."),
+        read=external_ids_read,
+    )
+    kept = []
+    for index, deal in valid:
+        try:
+            cleaner.clean(deal)
+        except ValidationError as exc:
+            results[index] = exc
+            continue
+        kept.append((index, deal))
+    deals = [deal for _index, deal in kept]
+    with history_actor(actor):
+        copy_insert(Opportunity, deals)
+        # Made once the deals have their ids.
+        copy_insert(
+            StageChange,
+            [
+                StageChange(
+                    tenant=tenant,
+                    opportunity=deal,
+                    from_stage=None,
+                    to_stage=deal.stage,
+                    changed_at=deal.created_at,
+                    actor=actor,
+                    amount=deal.amount,
+                    probability=deal.probability,
+                )
+                for deal in deals
+            ],
+        )
+    if deals:
+        opportunities_created_many.send(sender=Opportunity, tenant=tenant, opportunities=deals)
+        opportunities_changed.send(sender=Opportunity, tenant_id=tenant.pk)
+    for deal in deals:
+        _emit_stage_changed(
+            tenant=tenant, opportunity=deal, from_stage=None, to_stage=deal.stage, actor=actor
+        )
+    for index, deal in kept:
+        results[index] = deal
+    return cast(list[Opportunity | Exception], results)  # every draft got its deal or its error above
+
+
+def _visible_accounts(
+    tenant: Tenant, membership: Membership | None, drafts: Sequence[dict[str, Any]]
+) -> set[int]:
+    """Of the drafts' accounts, the ids of those the actor may put a deal on (_account_visible, one query)."""
+    accounts = [draft["account"] for draft in drafts if draft.get("account") is not None]
+    if membership is None:
+        return {account.pk for account in accounts if account.tenant_id == tenant.pk}
+    ids = {account.pk for account in accounts}
+    if not ids:
+        return set()
+    return set(
+        deal_account_choices(tenant=tenant, membership=membership)
+        .filter(AnyOf(F("pk"), sorted(ids)))
+        .values_list("pk", flat=True)
+    )
 
 
 @transaction.atomic

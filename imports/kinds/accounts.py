@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -48,7 +49,11 @@ from accounts.services.contacts import (
     contacts_create_many,
     contacts_update_many,
 )
-from accounts.services.opportunities import opportunity_create, opportunity_update
+from accounts.services.opportunities import (
+    opportunities_create_many,
+    opportunity_create,
+    opportunity_update,
+)
 from crm.filtering import filterset_rows
 from crm.imported import lead_clocks_at_end
 from crm.models import Membership, Tenant, ValueListKey
@@ -62,7 +67,7 @@ from imports.kinds.common import (
     list_value,
     prepare_list_values,
 )
-from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
+from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Lead
 from leads.services.activity import leads_catch_up_activity_clocks
@@ -351,7 +356,9 @@ class OpportunityImporter(RowImporter):
             raise RowError("pipeline", _("No pipeline is called “%(name)s”.") % {"name": name})
         return pipeline
 
-    def import_row(self, row: Row) -> str:
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any], Any, Any, Any, Any, Any]:
+        """(external_id, fields, account, owner, lead, created_at, closed_at) as the services take them; raises the
+        row's cell errors."""
         context = self.context
         external_id = row.text("external_id", 100)
         fields: dict[str, Any] = {"external_id": external_id}
@@ -390,37 +397,84 @@ class OpportunityImporter(RowImporter):
         lead = row.record("lead_external_id", Lead)
         created_at = row.timestamp("created_at")
         row.check()
-        existing = _existing(self, Opportunity, external_id)
-        if existing is not None:
-            if account is not None:
-                fields["account"] = account
-            if owner is not None:
-                fields["owner"] = owner
-            deal = opportunity_update(
-                tenant=context.tenant,
-                actor=context.actor,
-                opportunity=existing,
-                version=None,
-                closed_at=closed_at,
-                **fields,
-            )
-            keep_created_at(context, deal, created_at)
-            context.remember(deal)
-            return UPDATED
+        return external_id, fields, account, owner, lead, created_at, closed_at
+
+    def _new(self, parsed: tuple[str, dict[str, Any], Any, Any, Any, Any, Any]) -> dict[str, Any]:
+        """opportunity_create's arguments for a new deal (besides tenant and actor)."""
+        _external_id, fields, account, owner, lead, created_at, closed_at = parsed
         if account is None:
             raise RowError("account_external_id", _("A deal needs the external id of its account."))
-        deal = opportunity_create(
+        fields = dict(fields)
+        return {
+            "account": account,
+            "name": fields.pop("name", ""),
+            "amount": fields.pop("amount", 0),
+            "owner": owner or self.context.user,
+            "lead": lead,
+            "created_at": created_at,
+            "closed_at": closed_at,
+            **fields,
+        }
+
+    def _update(
+        self, existing: Opportunity, parsed: tuple[str, dict[str, Any], Any, Any, Any, Any, Any]
+    ) -> str:
+        """A deal the file names again: opportunity_update with the row's values, its creation time kept."""
+        context = self.context
+        _external_id, fields, account, owner, _lead, created_at, closed_at = parsed
+        fields = dict(fields)
+        if account is not None:
+            fields["account"] = account
+        if owner is not None:
+            fields["owner"] = owner
+        deal = opportunity_update(
             tenant=context.tenant,
             actor=context.actor,
-            account=account,
-            name=fields.pop("name", ""),
-            amount=fields.pop("amount", 0),
-            owner=owner or context.user,
-            lead=lead,
-            created_at=created_at,
+            opportunity=existing,
+            version=None,
             closed_at=closed_at,
             **fields,
         )
+        keep_created_at(context, deal, created_at)
+        context.remember(deal)
+        return UPDATED
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """New deals as a set (opportunities_create_many); a deal the file names again is updated as import_row
+        updates it (opportunity_update, each in a savepoint of its own as a row is); the rows
+        RowImporter.split_rows leaves out go to import_row."""
+        context = self.context
+        split = self.split_rows(rows, Opportunity, self._parse)
+        drafts = []
+        new = []
+        for index, parsed in split.new:
+            try:
+                drafts.append(self._new(parsed))
+            except RowError as exc:
+                split.outcomes[index] = exc
+                continue
+            new.append((index, parsed))
+        split.new = new
+        # prepare() read every deal holding the chunk's external ids; the new rows name none of them.
+        created = opportunities_create_many(
+            tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
+        )
+        self.created_outcomes([index for index, _parsed in split.new], created, split.outcomes)
+        for index, existing, parsed in split.known:
+            try:
+                with transaction.atomic():
+                    split.outcomes[index] = self._update(existing, parsed)
+            except RULE_ERRORS as exc:
+                split.outcomes[index] = exc
+        return split.outcomes
+
+    def import_row(self, row: Row) -> str:
+        context = self.context
+        parsed = self._parse(row)
+        existing = _existing(self, Opportunity, parsed[0])
+        if existing is not None:
+            return self._update(existing, parsed)
+        deal = opportunity_create(tenant=context.tenant, actor=context.actor, **self._new(parsed))
         context.remember(deal)
         return CREATED
 
