@@ -17,7 +17,12 @@ from imports.rows import Row, RowError, export_id
 from leads.models import Campaign, Channel, SourceKind
 from leads.selectors.campaigns import campaign_list
 from leads.selectors.setup_roles import SOURCE_READ_ROLES
-from leads.services.campaigns import campaign_create, campaign_update
+from leads.services.campaigns import (
+    campaign_create,
+    campaign_update,
+    campaigns_create_many,
+    campaigns_update_many,
+)
 
 COLUMNS = ("external_id", "name", "channel", "source_kind", "cost", "currency", "start_date", "end_date")
 
@@ -27,7 +32,8 @@ class CampaignImporter(RowImporter):
         self.context.load_records(Campaign, column_values(rows, "external_id"))
         prepare_list_values(self.context, rows, "channel", ValueListKey.CHANNEL)
 
-    def import_row(self, row: Row) -> str:
+    def _parse(self, row: Row) -> tuple[str, dict[str, Any]]:
+        """(external_id, fields) as the services take them; raises the row's cell errors."""
         external_id = row.text("external_id", 100)
         fields: dict[str, Any] = {}
         if row.given("name"):
@@ -46,6 +52,32 @@ class CampaignImporter(RowImporter):
             if row.given(column):
                 fields[column] = row.date(column)
         row.check()
+        return external_id, fields
+
+    def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
+        """New campaigns as a set (campaigns_create_many) and the campaigns the file names again as another
+        (campaigns_update_many); the rows RowImporter.split_rows leaves out go to import_row."""
+        context = self.context
+        split = self.split_rows(rows, Campaign, self._parse)
+        # prepare() read every campaign holding the chunk's external ids; the new rows name none of them.
+        created = campaigns_create_many(
+            tenant=context.tenant,
+            actor=context.user,
+            drafts=[{**fields, "external_id": external_id} for _index, (external_id, fields) in split.new],
+            external_ids_read=True,
+        )
+        updated = campaigns_update_many(
+            tenant=context.tenant,
+            actor=context.user,
+            changes=[
+                (campaign, {**fields, "external_id": external_id})
+                for _index, campaign, (external_id, fields) in split.known
+            ],
+        )
+        return self.set_outcomes(split, created, updated)
+
+    def import_row(self, row: Row) -> str:
+        external_id, fields = self._parse(row)
         existing = self.context.lookup(Campaign, external_id) if external_id else None
         user = self.context.user
         if existing is not None:
