@@ -5,7 +5,10 @@ In a database of its own (`crm_bench_imports`, created afresh each run), a tenan
    historical timestamps;
 2. an activities CSV of `--activities` rows (default 1,000,000) on those leads (calls, emails, meetings, notes);
 3. with `--feedback N`, an accounts CSV (one account per 50 answers) and a feedback CSV of N NPS/CSAT answers on
-   them (no target; `--one-by-one` writes every row through import_row, as before the set writes, to compare).
+   them (no target; `--one-by-one` writes every row through import_row, as before the set writes, to compare);
+4. with `--subscriptions N`, `--deals N`, `--quotas N` or `--campaigns N`, files of those kinds (subscriptions and
+   deals on the accounts, which are then one per 50 of the largest of feedback, subscriptions and deals; quotas
+   one per member and month), held to the leads' bar of 5,000 rows per second.
 
 Each file is generated to disk, streamed in (as an upload is: stored to the media folder, read row by row) and
 run by the import runner exactly as the worker runs it (`imports.services.import_job_run`, chunk by chunk, every
@@ -54,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0,
         help="also import this many NPS/CSAT answers, on accounts imported first (one per 50 answers)",
     )
+    for kind in ("subscriptions", "deals", "quotas", "campaigns"):
+        parser.add_argument(f"--{kind}", type=int, default=0, help=f"also import this many {kind}")
     parser.add_argument(
         "--one-by-one",
         action="store_true",
@@ -255,6 +260,101 @@ def write_feedback(path: Path, count: int, accounts: int) -> None:
             )
 
 
+def write_subscriptions(path: Path, count: int, accounts: int) -> None:
+    rng = random.Random(31)  # noqa: S311 -- reproducible sample data, not secrets
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["external_id", "account_external_id", "plan", "mrr", "currency", "start_date", "end_date"]
+        )
+        for n in range(count):
+            start = datetime.date(2020, 1, 1) + datetime.timedelta(days=n % 2000)
+            end = start + datetime.timedelta(days=365) if n % 4 else None
+            writer.writerow(
+                [
+                    f"S-{n}",
+                    f"ACC-{rng.randrange(accounts)}",
+                    "专业版" if n % 3 else "Enterprise",
+                    f"{rng.randint(100, 50000)}.{n % 100:02d}",
+                    "CNY",
+                    start.isoformat(),
+                    end.isoformat() if end else "",
+                ]
+            )
+
+
+DEAL_STAGES = ["Qualification", "Proposal", "Closed won", "Closed lost"]
+
+
+def write_deals(path: Path, count: int, accounts: int, emails: list[str]) -> None:
+    rng = random.Random(32)  # noqa: S311 -- reproducible sample data, not secrets
+    start = datetime.datetime(2023, 1, 1, 9, 0)  # noqa: DTZ001
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["external_id", "account_external_id", "name", "stage", "amount", "currency", "owner_email"]
+            + ["created_at", "closed_at", "lost_reason"]
+        )
+        for n in range(count):
+            stage = DEAL_STAGES[n % len(DEAL_STAGES)]
+            created = start + datetime.timedelta(minutes=n * 7 % (900 * 24 * 60))
+            closed = created + datetime.timedelta(days=30) if stage.startswith("Closed") else None
+            writer.writerow(
+                [
+                    f"D-{n}",
+                    f"ACC-{rng.randrange(accounts)}",
+                    f"{COMPANIES[n % len(COMPANIES)]} deal {n}",
+                    stage,
+                    rng.randint(1000, 900000),
+                    "CNY",
+                    emails[n % len(emails)],
+                    created.isoformat(sep=" ", timespec="minutes"),
+                    closed.isoformat(sep=" ", timespec="minutes") if closed else "",
+                    "Price" if stage == "Closed lost" else "",
+                ]
+            )
+
+
+def write_quotas(path: Path, count: int, emails: list[str]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["external_id", "owner_email", "team", "period_start", "amount"])
+        for n in range(count):
+            months = n // len(emails)  # one quota per member and month, from January 1990
+            writer.writerow(
+                [
+                    f"Q-{n}",
+                    emails[n % len(emails)],
+                    "",
+                    datetime.date(1990 + months // 12, months % 12 + 1, 1).isoformat(),
+                    f"{(n % 97 + 1) * 1000}",
+                ]
+            )
+
+
+def write_campaigns(path: Path, count: int) -> None:
+    channels = ["email", "event", "paid_search", "social", "webinar"]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(
+            ["external_id", "name", "channel", "source_kind", "cost", "currency", "start_date", "end_date"]
+        )
+        for n in range(count):
+            start = datetime.date(2020, 1, 1) + datetime.timedelta(days=n % 2000)
+            writer.writerow(
+                [
+                    f"C-{n}",
+                    f"活动 {n}",
+                    channels[n % len(channels)],
+                    "",
+                    f"{n % 5000}.50",
+                    "CNY",
+                    start.isoformat(),
+                    (start + datetime.timedelta(days=30)).isoformat(),
+                ]
+            )
+
+
 def copy_rate(path: Path) -> float:
     """Rows per second of COPY of the file into a plain table of text columns (then dropped)."""
     from django.db import connection, transaction
@@ -417,6 +517,10 @@ TABLES = {
     "activities": ["accounts_activity"],
     "accounts": ["accounts_account"],
     "feedback": ["lifecycle_feedback"],
+    "subscriptions": ["lifecycle_subscription"],
+    "opportunities": ["accounts_opportunity", "accounts_stagechange"],
+    "quotas": ["sales_ops_quota"],
+    "campaigns": ["leads_campaign"],
 }
 
 
@@ -531,7 +635,8 @@ def main(argv: list[str] | None = None) -> int:
         for registered in all_kinds():
             registered.importer.import_many = RowImporter.import_many  # type: ignore[method-assign]
         out("every row written one by one (--one-by-one)")
-    accounts = max(1, args.feedback // 50)
+    accounts = max(1, max(args.feedback, args.subscriptions, args.deals) // 50)
+    with_accounts = bool(args.feedback or args.subscriptions or args.deals)
     results = []
     kinds: tuple[tuple[str, int, int | None, Callable[[Path], None]], ...] = (
         ("leads", args.leads, TARGET_LEADS, lambda p: write_leads(p, args.leads, emails)),
@@ -541,8 +646,17 @@ def main(argv: list[str] | None = None) -> int:
             TARGET_ACTIVITIES,
             lambda p: write_activities(p, args.activities, args.leads, emails),
         ),
-        ("accounts", accounts if args.feedback else 0, None, lambda p: write_accounts(p, accounts)),
+        ("accounts", accounts if with_accounts else 0, None, lambda p: write_accounts(p, accounts)),
         ("feedback", args.feedback, None, lambda p: write_feedback(p, args.feedback, accounts)),
+        (
+            "subscriptions",
+            args.subscriptions,
+            TARGET_LEADS,
+            lambda p: write_subscriptions(p, args.subscriptions, accounts),
+        ),
+        ("opportunities", args.deals, TARGET_LEADS, lambda p: write_deals(p, args.deals, accounts, emails)),
+        ("quotas", args.quotas, TARGET_LEADS, lambda p: write_quotas(p, args.quotas, emails)),
+        ("campaigns", args.campaigns, TARGET_LEADS, lambda p: write_campaigns(p, args.campaigns)),
     )
     for kind, count, target, write in kinds:
         if not count:
