@@ -29,6 +29,7 @@ from leads.selectors.inbox import lead_inbox
 from leads.selectors.leads import LEAD_ROLES, lead_can_edit, lead_scopes
 from leads.selectors.setup_roles import EDIT_ROLES as SOURCE_EDIT_ROLES
 from leads.selectors.sources import source_choices
+from leads.services.access import check_owners
 from leads.services.leads import (
     LeadChange,
     LeadDraft,
@@ -37,7 +38,7 @@ from leads.services.leads import (
     leads_create_many,
     leads_update_many,
 )
-from leads.services.pool import lead_assign
+from leads.services.pool import lead_assign, leads_assign_many
 from leads.services.sources import source_create
 
 COLUMNS = (
@@ -161,18 +162,34 @@ class LeadImporter(RowImporter):
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
         """New leads as a set (leads_create_many), and the leads the file names again as another
         (leads_update_many). Left to import_row, besides the rows RowImporter.split_rows leaves out: a row that
-        names a source to create, gives a lead a new owner (lead_assign), or names a lead the importer may not
-        change (its error)."""
+        names a source to create, names a lead the importer may not change, or gives a lead to someone the importer
+        may not give it to (their errors). New owners of known leads are given as a set after the update
+        (leads_assign_many: lead_assign's rules), as import_row gives them after lead_update."""
         context = self.context
         sources: dict[str, LeadSource] = context.extras["sources"]
         acting = None if context.actor is None else context.membership
+
+        refusals: dict[int, Any] = {}
+
+        def refused(owner: Any) -> bool:
+            """Whether lead_assign would refuse the importer to give a lead to `owner` (the members the job
+            knows are checked in one query, when a row first gives a known lead a new owner)."""
+            if owner.pk not in refusals:
+                known = {user.pk for user in context.members.values() if user is not None} | {owner.pk}
+                refusals.update(check_owners(tenant=context.tenant, membership=acting, owner_ids=known))
+            return refusals[owner.pk] is not None
 
         def waits(row: Row) -> bool:
             source = (row.values.get("source") or "").strip().lower()
             external_id = (row.values.get("external_id") or "").strip()
             existing = context.lookup(Lead, external_id) if external_id else None
-            return bool(source and source not in sources) or (
-                existing is not None and not lead_can_edit(membership=acting, lead=existing)
+            if existing is None:
+                return bool(source and source not in sources)
+            owner = context.members.get((row.values.get("owner_email") or "").strip().lower())
+            return (
+                bool(source and source not in sources)
+                or not lead_can_edit(membership=acting, lead=existing)
+                or (owner is not None and owner.pk != existing.owner_id and refused(owner))
             )
 
         split = self.split_rows(rows, Lead, self._parse, wait=waits)
@@ -189,12 +206,6 @@ class LeadImporter(RowImporter):
                     status_stamps=stamps,
                 )
             )
-        # A new owner goes through lead_assign, one by one (no outcome here: import_row takes the row).
-        split.known = [
-            (index, lead, parsed)
-            for index, lead, parsed in split.known
-            if parsed[4] is None or parsed[4].pk == lead.owner_id
-        ]
         changes = [
             LeadChange(lead, fields, status, stamps, created_at)
             for _index, lead, (_external_id, fields, status, stamps, _owner, created_at) in split.known
@@ -204,6 +215,16 @@ class LeadImporter(RowImporter):
             tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
         )
         updated = leads_update_many(tenant=context.tenant, actor=context.actor, changes=changes)
+        # Then, as import_row does after lead_update, the new owners (lead_assign's rules, for the set).
+        leads_assign_many(
+            tenant=context.tenant,
+            actor=context.actor,
+            assignments=[
+                (lead, parsed[4])
+                for (_index, _known, parsed), lead in zip(split.known, updated, strict=True)
+                if isinstance(lead, Lead) and parsed[4] is not None and parsed[4].pk != lead.owner_id
+            ],
+        )
         return self.set_outcomes(split, created, updated)
 
     def _import_row(self, row: Row) -> str:

@@ -4,6 +4,7 @@ the periodic return of stale leads, the pool settings."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +22,7 @@ from crm.records import actor_membership
 from leads.models import Lead, LeadPoolEvent, LeadSettings, PoolEventKind
 from leads.selectors.leads import CLAIM_ROLES, OPEN_STATUSES
 from leads.selectors.pool import lead_settings_get, open_claims_count
-from leads.services.access import check_can_edit, check_owner
+from leads.services.access import check_can_edit, check_owner, check_owners
 from leads.services.activity import CLOCK_ACTIVITY_SQL, clock_params
 
 
@@ -54,6 +55,43 @@ def lead_assign(*, tenant: Tenant, actor: User | None, lead: Lead, owner: User |
         )
     lead.refresh_from_db()
     return lead
+
+
+@transaction.atomic
+def leads_assign_many(
+    *, tenant: Tenant, actor: User | None, assignments: Sequence[tuple[Lead, User]]
+) -> list[Lead]:
+    """lead_assign to an owner for many leads at once (an import's chunk: leads its file gives new owners), each
+    lead to its own owner: the same checks, the owners checked in one query, and one UPDATE per owner (a history
+    event for each lead, booked to the actor) instead of a statement and a read per lead. The leads are updated in
+    memory as the UPDATE left them. All or nothing: a refusal raises for the set. Returns the leads that changed."""
+    membership = actor_membership(tenant=tenant, actor=actor)
+    refusals = check_owners(
+        tenant=tenant, membership=membership, owner_ids={owner.pk for _lead, owner in assignments}
+    )
+    by_owner: dict[int, tuple[User, list[Lead]]] = {}
+    for lead, owner in assignments:
+        check_can_edit(membership, lead)
+        refused = refusals[owner.pk]
+        if refused is not None:
+            raise refused
+        if owner.pk != lead.owner_id:
+            by_owner.setdefault(owner.pk, (owner, []))[1].append(lead)
+    now = timezone.now()
+    changed: list[Lead] = []
+    with history_actor(actor):
+        for owner, leads in by_owner.values():
+            values = _assign_values(owner, now)
+            Lead.objects.filter(tenant=tenant, pk__in=[lead.pk for lead in leads]).update(
+                **values, version=F("version") + 1, updated_at=now
+            )
+            for lead in leads:
+                for name, value in values.items():
+                    setattr(lead, name, value)
+                lead.version += 1
+                lead.updated_at = now
+            changed.extend(leads)
+    return changed
 
 
 @transaction.atomic

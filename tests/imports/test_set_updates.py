@@ -2,10 +2,12 @@
 as a set (leads_update_many, activities_update_many over crm.bulk.copy_update) instead of one service call per
 row. The set must give what the rows updated one by one give (values, statuses and stamps, scores, creation
 times, owners, search entries, history booked to the importer); bad rows still fail on their own; rows the set
-leaves out (a new owner, a repeated id) still go one by one; the queries of a chunk do not grow with its rows; and a
+leaves out (a repeated id, an owner the importer may not give a lead to) still go one by one; the queries of a chunk do not grow with its rows; and a
 set the database refuses is written again row by row."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from django.db import IntegrityError, connection
@@ -93,8 +95,10 @@ def test_leads_updated_as_a_set_equal_leads_updated_one_by_one(
         assert run_import(admin_member, "leads", csv_text(LEADS, *first_leads(prefix))).created == 4
 
     sizes = spy(monkeypatch, "imports.kinds.leads.leads_update_many")
+    assigned = spy(monkeypatch, "imports.kinds.leads.leads_assign_many", argument="assignments")
     as_set = run_import(admin_member, "leads", csv_text(LEADS, *second_leads("S")))
-    assert sizes == [2]  # rows 1 and 4; the new owner and the repeated id go one by one
+    assert sizes == [3]  # rows 1, 3 and 4; the repeated id goes one by one
+    assert assigned == [1]  # row 3's new owner, given after the update as import_row gives it
     one_by_one(monkeypatch, "leads")
     by_row = run_import(admin_member, "leads", csv_text(LEADS, *second_leads("R")))
 
@@ -116,6 +120,64 @@ def test_leads_updated_as_a_set_equal_leads_updated_one_by_one(
     assert set_leads["2"][0] == "Wang" and set_leads["2"][9] == 1  # the bad row changed nothing
     assert set_leads["3"][6] == rep.user.email
     assert set_leads["4"][0] == "Sun Again"
+
+
+def test_new_owners_given_as_a_set_are_refused_and_booked_as_lead_assign_does(
+    tenant, member, run_import, monkeypatch
+):
+    """A manager re-importing their team's leads: new owners in their team are given as a set (leads_assign_many),
+    an owner outside it or who does not work leads is refused with lead_assign's error, row by row, and the other
+    rows' outcomes, versions and history are those of the rows written one by one."""
+    manager = member(Role.SALES_MANAGER, team="East", email="boss@alpha.test")
+    east = manager.team
+    mate = member(Role.SALES_REP, email="mate@alpha.test")
+    mate.team = east
+    with tenant_context(tenant):
+        mate.save()
+    member(Role.SALES_REP, team="West", email="west@alpha.test")
+    member(Role.CS, email="cs@alpha.test")
+    header = "external_id,last_name,owner_email"
+
+    def rows(prefix: str, again: bool) -> list[str]:
+        if not again:
+            return [f"{prefix}-{n},Lead {n},boss@alpha.test" for n in range(1, 5)]
+        return [
+            f"{prefix}-1,Lead 1,mate@alpha.test",  # a team mate: given
+            f"{prefix}-2,Lead 2 renamed,west@alpha.test",  # another team: refused, not renamed
+            f"{prefix}-3,Lead 3 renamed,cs@alpha.test",  # does not work leads: refused
+            f"{prefix}-4,Lead 4 renamed,boss@alpha.test",  # the same owner
+        ]
+
+    assigned = spy(monkeypatch, "imports.kinds.leads.leads_assign_many", argument="assignments")
+    jobs = {}
+    for prefix in ("S", "R"):
+        if prefix == "R":
+            one_by_one(monkeypatch, "leads")
+        assert run_import(manager, "leads", csv_text(header, *rows(prefix, False))).created == 4
+        jobs[prefix] = run_import(manager, "leads", csv_text(header, *rows(prefix, True)))
+    assert assigned == [0, 1]  # the first file: new leads only; the second: one new owner; then one by one
+    for job in jobs.values():
+        assert (job.created, job.updated, job.failed) == (0, 2, 2), job.row_errors
+        assert [(e["row"], e["column"]) for e in job.row_errors] == [(3, "owner_email"), (4, "owner_email")]
+    assert jobs["S"].row_errors == json.loads(json.dumps(jobs["R"].row_errors).replace("R-", "S-"))
+    with tenant_context(tenant):
+        pictures = {
+            prefix: sorted(
+                (
+                    lead.external_id[1:],
+                    lead.last_name,
+                    lead.owner.email,
+                    lead.version,
+                    lead.assigned_at is not None,
+                    [(event.pgh_label, event.owner_id) for event in lead.events.order_by("pgh_id")],
+                    set(lead.events.values_list("pgh_context__metadata__user", flat=True)),
+                )
+                for lead in Lead.objects.filter(external_id__startswith=f"{prefix}-").select_related("owner")
+            )
+            for prefix in ("S", "R")
+        }
+    assert pictures["S"] == pictures["R"]
+    assert pictures["S"][0][:4] == ("-1", "Lead 1", "mate@alpha.test", 3)  # updated, then given
 
 
 ACTIVITIES = "external_id,kind,subject,owner_email,occurred_at,done,lead_external_id,account_external_id"
