@@ -47,7 +47,7 @@ from accounts.services.opportunity_rules import (
 from accounts.services.pipelines import _as_decimal, _validate_probability, pipeline_default
 from accounts.services.rates import _local_date, reporting_converter
 from accounts.signals import opportunities_changed, opportunities_created_many
-from crm.bulk import SetCleaner, copy_insert
+from crm.bulk import Maker, SetCleaner, copy_insert
 from crm.errors import AppError
 from crm.history import history_actor, stamps_actor
 from crm.models import Membership, Tenant, User
@@ -97,6 +97,11 @@ _CREATE_ARGUMENTS = (
 )
 
 
+# The choices' values, read once (an enum's `.values` is built again at every access).
+_DEAL_TYPES = frozenset(OpportunityType.values)
+_FORECASTS = frozenset(ForecastCategory.values)
+
+
 def _create_errors(
     *,
     tenant: Tenant,
@@ -112,7 +117,7 @@ def _create_errors(
     name = (name or "").strip()
     if not name:
         errors.setdefault("name", []).append(_("Enter a name."))
-    if deal_type not in OpportunityType.values:
+    if deal_type not in _DEAL_TYPES:
         errors.setdefault("type", []).append(_("Unknown deal type."))
     amount_value = _as_decimal(amount, "amount")
     if amount_value < 0:
@@ -122,7 +127,7 @@ def _create_errors(
     currency = (currency or tenant.currency).strip().upper()
     if len(currency) != 3 or not currency.isalpha():
         errors.setdefault("currency", []).append(_("Use a three-letter currency code such as CNY or EUR."))
-    if forecast_category is not None and forecast_category not in ForecastCategory.values:
+    if forecast_category is not None and forecast_category not in _FORECASTS:
         errors.setdefault("forecast_category", []).append(_("Unknown forecast category."))
     if errors:
         raise ValidationError(errors)
@@ -294,6 +299,7 @@ def opportunities_create_many(
     members = _members_of(tenant, owner_ids) if owner_ids else set()
     visible = _visible_accounts(tenant, membership, drafts)
     cleaner = SetCleaner(Opportunity, _SET_CLEAN_EXCLUDE)
+    make_deal, make_change = Maker(Opportunity, now=now), Maker(StageChange, now=now)
     owning: dict[Any, Exception | None] = {}
     stages: dict[tuple[int, Any], Stage | ValidationError] = {}
     default_pipeline: list[Pipeline] = []
@@ -363,7 +369,7 @@ def opportunities_create_many(
         if stage_obj.kind != StageKind.OPEN or forecast_category is None:
             forecast_category = _derived_forecast(stage_obj.kind, forecast_category)
         lead = draft.get("lead")
-        return Opportunity(
+        return make_deal(
             tenant=tenant,
             external_id=(draft.get("external_id") or "").strip(),
             account=account,
@@ -418,7 +424,7 @@ def opportunities_create_many(
         copy_insert(
             StageChange,
             [
-                StageChange(
+                make_change(
                     tenant=tenant,
                     opportunity=deal,
                     from_stage=None,
