@@ -402,6 +402,8 @@ def from_rows(
 
 # Maker's plan of a call: ((position, relation field, its model, its id attribute) per keyword, defaults to call).
 _Plan = tuple[list[tuple[int, Any, Any, str]], list[tuple[int, Callable[[], Any]]]]
+# Maker._made_direct's plan: ((attribute, None or (cache name, model, id attribute)) per keyword, defaults to call).
+_FastPlan = tuple[list[tuple[str, tuple[str, Any, str] | None]], list[tuple[str, Callable[[], Any]]]]
 
 
 class Maker:
@@ -445,6 +447,10 @@ class Maker:
         self.index: dict[str, int] = {}
         self.relations: dict[str, tuple[int, Any]] = {}
         self.plans: dict[tuple[str, ...], _Plan] = {}
+        # The instance's __dict__ as the template makes it, for the direct path without routers (_made_direct).
+        self.fast = self.direct and not self.routed
+        self.template_dict = dict(zip(self.attnames, self.template, strict=True))
+        self.fast_plans: dict[tuple[str, ...], _FastPlan] = {}
         for position, field in enumerate(fields):
             self.index[field.attname] = position
             if field.is_relation and field.many_to_one:
@@ -481,7 +487,58 @@ class Maker:
         ]
         return steps, fresh
 
+    def _fast_plan(self, names: tuple[str, ...]) -> _FastPlan:
+        """_plan for _made_direct: the attribute each keyword fills and, for a relation, (its cache name, its
+        model, the attribute giving the id); the callable defaults by attribute."""
+        steps, fresh = self._plan(names)
+        fast_steps = [
+            (
+                self.attnames[position],
+                None if field is None else (field.cache_name, model, attname),
+            )
+            for position, field, model, attname in steps
+        ]
+        return fast_steps, [(self.attnames[position], default) for position, default in fresh]
+
+    def _made_direct(self, values: dict[str, Any]) -> Any:
+        """__call__ for a model of plain attributes and no router: the instance's __dict__ made from the template's
+        at once, a related instance's id, cache and database set as the descriptor and the router would."""
+        names = tuple(values)
+        plan = self.fast_plans.get(names)
+        if plan is None:
+            plan = self._fast_plan(names)
+            if len(self.fast_plans) < 64:
+                self.fast_plans[names] = plan
+        steps, fresh = plan
+        made = self.template_dict.copy()
+        for attname, default in fresh:
+            made[attname] = default()
+        state = ModelState()
+        cache: dict[str, Any] | None = None
+        for (attname, relation), value in zip(steps, values.values(), strict=True):
+            if relation is None or value is None:
+                made[attname] = value
+                continue
+            cache_name, model, id_attname = relation
+            if not isinstance(value, model):
+                raise ValueError(
+                    f"Cannot assign {value!r}: {self.model.__name__}.{cache_name} must be a model instance"
+                )
+            made[attname] = getattr(value, id_attname)
+            if cache is None:
+                cache = state.fields_cache = {}
+                state.db = value._state.db or DEFAULT_DB_ALIAS
+            if value._state.db is None:
+                value._state.db = state.db
+            cache[cache_name] = value
+        obj = self.model.__new__(self.model)
+        made["_state"] = state
+        obj.__dict__ = made
+        return obj
+
     def __call__(self, **values: Any) -> Any:
+        if self.fast:
+            return self._made_direct(values)
         # A set's calls name the same keywords: their plan is made once (at most 64 kept).
         names = tuple(values)
         plan = self.plans.get(names)
