@@ -320,13 +320,15 @@ def write_quotas(path: Path, count: int, emails: list[str]) -> None:
         writer = csv.writer(handle)
         writer.writerow(["external_id", "owner_email", "team", "period_start", "amount"])
         for n in range(count):
-            months = n // len(emails)  # one quota per member and month, from January 1990
+            # One quota per member and month, from January 1900 (the dates' range ends in 2200: at most 3,612
+            # months for each of the ten members).
+            months = n // len(emails)
             writer.writerow(
                 [
                     f"Q-{n}",
                     emails[n % len(emails)],
                     "",
-                    datetime.date(1990 + months // 12, months % 12 + 1, 1).isoformat(),
+                    datetime.date(1900 + months // 12, months % 12 + 1, 1).isoformat(),
                     f"{(n % 97 + 1) * 1000}",
                 ]
             )
