@@ -7,8 +7,8 @@ In a database of its own (`crm_bench_imports`, created afresh each run), a tenan
 3. with `--feedback N`, an accounts CSV (one account per 50 answers) and a feedback CSV of N NPS/CSAT answers on
    them (no target; `--one-by-one` writes every row through import_row, as before the set writes, to compare);
 4. with `--subscriptions N`, `--deals N`, `--quotas N` or `--campaigns N`, files of those kinds (subscriptions and
-   deals on the accounts, which are then one per 50 of the largest of feedback, subscriptions and deals; quotas
-   one per member and month), held to the leads' bar of 5,000 rows per second.
+   deals on the accounts, which are then one per 50 of the largest of feedback, subscriptions and deals, or
+   `--accounts N`; quotas one per member and month), held to the leads' bar of 5,000 rows per second.
 
 Each file is generated to disk, streamed in (as an upload is: stored to the media folder, read row by row) and
 run by the import runner exactly as the worker runs it (`imports.services.import_job_run`, chunk by chunk, every
@@ -59,6 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     for kind in ("subscriptions", "deals", "quotas", "campaigns"):
         parser.add_argument(f"--{kind}", type=int, default=0, help=f"also import this many {kind}")
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=0,
+        help="the accounts the feedback, subscriptions and deals are on (default: one per 50 of the largest)",
+    )
     parser.add_argument(
         "--one-by-one",
         action="store_true",
@@ -637,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
         for registered in all_kinds():
             registered.importer.import_many = RowImporter.import_many  # type: ignore[method-assign]
         out("every row written one by one (--one-by-one)")
-    accounts = max(1, max(args.feedback, args.subscriptions, args.deals) // 50)
+    accounts = args.accounts or max(1, max(args.feedback, args.subscriptions, args.deals) // 50)
     with_accounts = bool(args.feedback or args.subscriptions or args.deals)
     results = []
     kinds: tuple[tuple[str, int, int | None, Callable[[Path], None]], ...] = (
