@@ -163,6 +163,39 @@ def test_random_histories_in_two_tenants_follow_the_rule():
             assert Subscription.objects.filter(tenant=tenant, renewed=True).exists()
 
 
+def test_random_inserts_of_many_terms_at_once_follow_the_rule(tenant):
+    """An INSERT works out only what an insert can change (lifecycle 0010): the new terms' own flags, and the
+    stored terms a new live term renews, by its link or by the dates. Batches of terms inserted in one statement
+    each (live and deleted, open-ended, linked to a stored term of any account, renewing one another) keep every
+    flag equal to the rule after each batch."""
+    rng = random.Random(20261206)
+    with tenant_context(tenant):
+        lifecycle_settings_update(tenant=tenant, actor=None, grace_days=20)
+    accounts = [AccountFactory(tenant=tenant) for _ in range(3)]
+    stored: list[Subscription] = []
+    for _batch in range(8):
+        batch = []
+        for _ in range(rng.randrange(1, 12)):
+            start = rng.randrange(0, 900)
+            end = None if rng.random() < 0.1 else start + rng.choice([30, 90, 180, 365])
+            batch.append(
+                Subscription(
+                    tenant=tenant,
+                    account=rng.choice(accounts),
+                    currency="CNY",
+                    start_date=_days(start),
+                    end_date=end and _days(end),
+                    deleted_at=DELETED if rng.random() < 0.15 else None,
+                    renews_from=rng.choice(stored) if stored and rng.random() < 0.2 else None,
+                )
+            )
+        with tenant_context(tenant):
+            stored += Subscription.objects.bulk_create(batch)
+        assert_flags_follow_the_rule(tenant)
+    with tenant_context(tenant):
+        assert Subscription.objects.filter(tenant=tenant, renewed=True).count() > 5
+
+
 def test_the_flag_is_no_change_in_the_history(tenant):
     account = AccountFactory(tenant=tenant)
     term = SubscriptionFactory(account=account, start_date=_days(0), end_date=_days(365))
