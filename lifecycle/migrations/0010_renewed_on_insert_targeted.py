@@ -24,7 +24,10 @@ GRACE = """
             ) AS grace
         ) g"""
 
-TARGETED_SQL = f"""
+
+# The trigger function around what an INSERT does; an UPDATE and a DELETE refresh every term of the accounts they
+# touched (lifecycle 0004), either way.
+_HEAD = """
 CREATE OR REPLACE FUNCTION lifecycle_subscription_renewed_trigger() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -32,7 +35,31 @@ BEGIN
         RETURN NULL;  -- the refresh's own UPDATE
     END IF;
     IF TG_OP = 'INSERT' THEN
-        -- The new terms: their own flags in full.
+"""
+_TAIL = """    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM lifecycle_refresh_renewed_of((
+            SELECT jsonb_agg(DISTINCT jsonb_build_object(
+                'tenant_id', tenant_id, 'account_id', account_id, 'renews_from_id', renews_from_id))
+            FROM (SELECT tenant_id, account_id, renews_from_id FROM lifecycle_new_rows
+                  UNION SELECT tenant_id, account_id, renews_from_id FROM lifecycle_old_rows) rows));
+    ELSE
+        PERFORM lifecycle_refresh_renewed_of((
+            SELECT jsonb_agg(DISTINCT jsonb_build_object(
+                'tenant_id', tenant_id, 'account_id', account_id, 'renews_from_id', renews_from_id))
+            FROM lifecycle_old_rows));
+    END IF;
+    RETURN NULL;
+END;
+$$;
+"""
+
+
+def _trigger_function(insert: str) -> str:
+    return _HEAD + insert + _TAIL
+
+
+# The new terms' flags in full, then the stored terms a new live term renews, turned on.
+TARGETED_INSERT = f"""        -- The new terms: their own flags in full.
         UPDATE lifecycle_subscription s SET renewed = x.r, renewal_won = x.w
         FROM (
             SELECT t.id, t.tenant_id, EXISTS (
@@ -62,52 +89,17 @@ BEGIN
           AND s.id <> t.id AND NOT s.renewed
           AND t.start_date > s.start_date AND t.start_date >= s.end_date - 90
           AND t.start_date <= s.end_date + g.grace;
-    ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM lifecycle_refresh_renewed_of((
-            SELECT jsonb_agg(DISTINCT jsonb_build_object(
-                'tenant_id', tenant_id, 'account_id', account_id, 'renews_from_id', renews_from_id))
-            FROM (SELECT tenant_id, account_id, renews_from_id FROM lifecycle_new_rows
-                  UNION SELECT tenant_id, account_id, renews_from_id FROM lifecycle_old_rows) rows));
-    ELSE
-        PERFORM lifecycle_refresh_renewed_of((
-            SELECT jsonb_agg(DISTINCT jsonb_build_object(
-                'tenant_id', tenant_id, 'account_id', account_id, 'renews_from_id', renews_from_id))
-            FROM lifecycle_old_rows));
-    END IF;
-    RETURN NULL;
-END;
-$$;
 """  # noqa: S608 -- DDL from this module's constant fragments; no values
 
-# lifecycle 0004's function: every touched account's terms worked out again, for an insert too.
-WHOLE_SQL = """
-CREATE OR REPLACE FUNCTION lifecycle_subscription_renewed_trigger() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF pg_trigger_depth() > 1 THEN
-        RETURN NULL;  -- the refresh's own UPDATE
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        PERFORM lifecycle_refresh_renewed_of((
+# lifecycle 0004's: every term of every touched account worked out again, for an insert too.
+WHOLE_INSERT = """        PERFORM lifecycle_refresh_renewed_of((
             SELECT jsonb_agg(DISTINCT jsonb_build_object(
                 'tenant_id', tenant_id, 'account_id', account_id, 'renews_from_id', renews_from_id))
             FROM lifecycle_new_rows));
-    ELSIF TG_OP = 'UPDATE' THEN
-        PERFORM lifecycle_refresh_renewed_of((
-            SELECT jsonb_agg(DISTINCT jsonb_build_object(
-                'tenant_id', tenant_id, 'account_id', account_id, 'renews_from_id', renews_from_id))
-            FROM (SELECT tenant_id, account_id, renews_from_id FROM lifecycle_new_rows
-                  UNION SELECT tenant_id, account_id, renews_from_id FROM lifecycle_old_rows) rows));
-    ELSE
-        PERFORM lifecycle_refresh_renewed_of((
-            SELECT jsonb_agg(DISTINCT jsonb_build_object(
-                'tenant_id', tenant_id, 'account_id', account_id, 'renews_from_id', renews_from_id))
-            FROM lifecycle_old_rows));
-    END IF;
-    RETURN NULL;
-END;
-$$;
 """
+
+TARGETED_SQL = _trigger_function(TARGETED_INSERT)
+WHOLE_SQL = _trigger_function(WHOLE_INSERT)
 
 
 class Migration(migrations.Migration):
