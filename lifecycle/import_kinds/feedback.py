@@ -15,11 +15,16 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Account
 from crm.models import Membership, Role, Tenant
 from imports.kinds.common import column_values, iso
-from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
+from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, export_id
 from lifecycle.models import Feedback, FeedbackChannel, FeedbackKind
 from lifecycle.selectors.feedback import feedback_list
-from lifecycle.services.feedback import feedback_create, feedback_create_many, feedback_update
+from lifecycle.services.feedback import (
+    feedback_create,
+    feedback_create_many,
+    feedback_update,
+    feedback_update_many,
+)
 
 FEEDBACK_COLUMNS = ("external_id", "account_external_id", "kind", "score", "comment", "received_at")
 FEEDBACK_IMPORTERS = frozenset({Role.ADMIN, Role.OPS, Role.CS})
@@ -63,8 +68,9 @@ class FeedbackImporter(RowImporter):
         return external_id, fields
 
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
-        """New answers as a set (feedback_create_many); an answer the file names again is updated as import_row
-        updates it (feedback_update); the rows RowImporter.split_rows leaves out go to import_row."""
+        """New answers as a set (feedback_create_many) and the answers the file names again as another
+        (feedback_update_many), with import_row's rules and errors; the rows RowImporter.split_rows leaves out go
+        to import_row."""
         context = self.context
         split = self.split_rows(rows, Feedback, self._parse)
         # prepare() read every answer holding the chunk's external ids; the new rows name none of them.
@@ -77,14 +83,11 @@ class FeedbackImporter(RowImporter):
             ],
             external_ids_read=True,
         )
-        updated: list[Feedback | Exception] = []
-        for _index, existing, (_external_id, fields) in split.known:
-            try:
-                updated.append(
-                    feedback_update(tenant=context.tenant, actor=context.actor, feedback=existing, **fields)
-                )
-            except RULE_ERRORS as exc:
-                updated.append(exc)
+        updated = feedback_update_many(
+            tenant=context.tenant,
+            actor=context.actor,
+            changes=[(existing, fields) for _index, existing, (_external_id, fields) in split.known],
+        )
         return self.set_outcomes(split, created, updated)
 
     def import_row(self, row: Row) -> str:

@@ -3,8 +3,9 @@ the account's health after commit (feedback feeds its sentiment and trend)."""
 
 from __future__ import annotations
 
+import copy
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -13,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
-from crm.bulk import copy_insert
+from crm.bulk import copy_insert, copy_update
 from crm.history import history_actor
 from crm.models import Tenant, User
-from crm.records import without_external_id_clashes
+from crm.records import with_external_ids, without_external_id_clashes
 from crm.validators import date_in_range, out_of_range_message
 from lifecycle.models import FEEDBACK_RANGES, Feedback, FeedbackChannel, FeedbackKind
 from lifecycle.services.health import health_schedule_recompute
@@ -35,9 +36,17 @@ def _score(raw: Any) -> int | None:
         return None
 
 
-def _clean(tenant: Tenant, feedback: Feedback, *, external_id_read: bool = False) -> None:
+def _clean(
+    tenant: Tenant,
+    feedback: Feedback,
+    *,
+    external_id_read: bool = False,
+    holders: Mapping[str, int] | None = None,
+) -> None:
     """Validate `feedback` in place; ValidationError lists every problem. `external_id_read`: the caller checks
-    the external id against the stored feedback itself (feedback_create_many, for the set)."""
+    the external id against the stored feedback itself (feedback_create_many, for the set). `holders`: who holds
+    each external id the set asks for, kept by the caller as its changes go (feedback_update_many), so the check
+    costs no query per answer."""
     errors: dict[str, list[str]] = {}
     feedback.external_id = (feedback.external_id or "").strip()
     feedback.comment = (feedback.comment or "").strip()
@@ -75,10 +84,14 @@ def _clean(tenant: Tenant, feedback: Feedback, *, external_id_read: bool = False
     if len(feedback.external_id) > 100:
         errors["external_id"] = [_("Use at most 100 characters.")]
     elif feedback.external_id and not external_id_read:
-        taken = Feedback.objects.filter(tenant=tenant, external_id=feedback.external_id)
-        if feedback.pk:
-            taken = taken.exclude(pk=feedback.pk)
-        if taken.exists():
+        if holders is not None:
+            taken = holders.get(feedback.external_id, feedback.pk) != feedback.pk
+        else:
+            others = Feedback.objects.filter(tenant=tenant, external_id=feedback.external_id)
+            if feedback.pk:
+                others = others.exclude(pk=feedback.pk)
+            taken = others.exists()
+        if taken:
             errors["external_id"] = [_("Other feedback has this external id.")]
     if errors:
         raise ValidationError(errors)
@@ -192,6 +205,80 @@ def feedback_update(*, tenant: Tenant, actor: User | None, feedback: Feedback, *
         current.save()
     health_schedule_recompute(tenant_id=tenant.pk, account_ids=[before, current.account_id])
     return current
+
+
+# What feedback_update's save() writes of an answer: every field a change may give or _clean may rewrite in place
+# (stripped text, a whole-number score, a stamped receipt time), and the auto_now stamp.
+_UPDATED_FIELDS = (*FEEDBACK_FIELDS, "updated_at")
+
+
+@transaction.atomic
+def feedback_update_many(
+    *, tenant: Tenant, actor: User | None, changes: Sequence[tuple[Feedback, dict[str, Any]]]
+) -> list[Feedback | Exception]:
+    """feedback_update for many answers at once (an import: a file imported again): `changes` are (the answer,
+    its new values), checked in order by the same rules. The answers are read again and locked in one query, the
+    external ids the changes ask for are looked up once, and every valid change is written by one UPDATE, even
+    one that changes no value: feedback_update always saves, so each answer gets its new updated_at and an update
+    history event booked to the actor. Side effect: one health recompute of the old and new accounts after commit.
+    Returns, in the order of `changes`, each answer as it now is or the error that kept it as it was. A constraint
+    only the database checks raises for the whole set (the import then writes its rows one by one)."""
+    results: list[Feedback | Exception | None] = [None] * len(changes)
+    allowed = set(FEEDBACK_FIELDS)
+    # _clean reads the answer's account and contact: loaded here with the answers, not once per answer.
+    current = {
+        feedback.pk: feedback
+        for feedback in Feedback.objects.select_for_update(of=("self",))
+        .select_related("account", "contact")
+        .filter(tenant=tenant, pk__in=[feedback.pk for feedback, fields in changes if set(fields) <= allowed])
+    }
+    # Who holds each external id a change asks for, kept as the changes go: an id a change frees can be taken by a
+    # later one, an id a change takes is refused to later ones, as the changes written one by one in order give.
+    wanted = {
+        value.strip()
+        for _feedback, fields in changes
+        if isinstance(value := fields.get("external_id"), str) and value.strip()
+    }
+    holders: dict[str, int] = (
+        dict(with_external_ids(Feedback, tenant=tenant, external_ids=wanted).values_list("external_id", "pk"))
+        if wanted
+        else {}
+    )
+    written: dict[int, Feedback] = {}
+    accounts: set[int] = set()
+    for index, (feedback, fields) in enumerate(changes):
+        unknown = set(fields) - allowed
+        if unknown:
+            results[index] = ValidationError(
+                {name: _("This field cannot be changed.") for name in sorted(unknown)}
+            )
+            continue
+        stored = current.get(feedback.pk)
+        if stored is None:
+            results[index] = Feedback.DoesNotExist()
+            continue
+        # A copy: a refused change leaves the answer as it was for the set's later changes.
+        draft = copy.copy(stored)
+        for name, value in fields.items():
+            setattr(draft, name, value)
+        try:
+            _clean(tenant, draft, holders=holders)
+        except ValidationError as exc:
+            results[index] = exc
+            continue
+        if holders.get(stored.external_id) == draft.pk:
+            del holders[stored.external_id]
+        if draft.external_id:
+            holders[draft.external_id] = draft.pk
+        current[draft.pk] = draft
+        written[draft.pk] = draft  # an answer changed twice: written as its last change left it
+        accounts.update((stored.account_id, draft.account_id))
+        results[index] = draft
+    if written:
+        with history_actor(actor):
+            copy_update(Feedback, list(written.values()), _UPDATED_FIELDS)
+        health_schedule_recompute(tenant_id=tenant.pk, account_ids=sorted(accounts))
+    return cast(list[Feedback | Exception], results)  # every change got its answer or its error above
 
 
 @transaction.atomic
