@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, OuterRef, Subquery
+from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,9 +26,10 @@ from accounts.models import (
     StageKind,
 )
 from accounts.selectors.opportunities import deal_account_choices
-from accounts.services.common import _members_of, _once
+from accounts.services.common import _members_of, _not_member, _once
 from accounts.services.opportunity_rules import (
     UPDATABLE_FIELDS,
+    DealChecks,
     _account_visible,
     _apply_stage,
     _check_can_edit,
@@ -39,6 +41,7 @@ from accounts.services.opportunity_rules import (
     _derived_forecast,
     _emit_stage_changed,
     _locked,
+    _real_changes,
     _reporting_for,
     _resolve_stage,
     _save_changes,
@@ -47,7 +50,7 @@ from accounts.services.opportunity_rules import (
 from accounts.services.pipelines import _as_decimal, _validate_probability, pipeline_default
 from accounts.services.rates import _local_date, reporting_converter
 from accounts.signals import opportunities_changed, opportunities_created_many
-from crm.bulk import Maker, SetCleaner, copy_insert
+from crm.bulk import Maker, SetCleaner, copy_insert, copy_update
 from crm.errors import AppError
 from crm.history import history_actor, stamps_actor
 from crm.models import Membership, Tenant, User
@@ -55,8 +58,10 @@ from crm.money import AMOUNT_TOO_LARGE, amount_too_large, round_cents
 from crm.records import (
     AnyOf,
     actor_membership,
+    external_id_clash,
     record_restore,
     record_soft_delete,
+    with_external_ids,
     without_external_id_clashes,
 )
 
@@ -295,37 +300,16 @@ def opportunities_create_many(
         return [exc] * len(drafts)
     now = timezone.now()
     owners = [draft.get("owner") or actor for draft in drafts]
-    owner_ids = {owner.pk for owner in owners if owner is not None}
-    members = _members_of(tenant, owner_ids) if owner_ids else set()
-    visible = _visible_accounts(tenant, membership, drafts)
+    checks = SetDealChecks(
+        tenant=tenant,
+        membership=membership,
+        accounts=[draft.get("account") for draft in drafts],
+        owners=owners,
+    )
     cleaner = SetCleaner(Opportunity, _SET_CLEAN_EXCLUDE)
     make_deal, make_change = Maker(Opportunity, now=now), Maker(StageChange, now=now)
     owning: dict[Any, Exception | None] = {}
-    stages: dict[tuple[int, Any], Stage | ValidationError] = {}
     default_pipeline: list[Pipeline] = []
-    converter: list[Any] = []
-
-    def reporting(amount: Decimal, currency: str, closed_at: dt.datetime | None) -> Decimal:
-        if not converter:
-            converter.append(reporting_converter(tenant=tenant))
-        try:
-            return converter[0](amount, currency, _local_date(tenant, closed_at))
-        except AppError as exc:  # reporting_amount's field error
-            raise ValidationError({"currency": str(exc)}) from exc
-
-    def stage_of(pipeline: Pipeline, stage: Any) -> Stage:
-        if isinstance(stage, Stage):
-            return _resolve_stage(pipeline=pipeline, stage=stage)
-        key = (pipeline.pk, stage)
-        if key not in stages:
-            try:
-                stages[key] = _resolve_stage(pipeline=pipeline, stage=stage)
-            except ValidationError as exc:
-                stages[key] = exc
-        found = stages[key]
-        if isinstance(found, ValidationError):
-            raise found
-        return found
 
     def build(draft: dict[str, Any], owner: User | None) -> Opportunity:
         unknown = set(draft) - set(_CREATE_ARGUMENTS)
@@ -349,9 +333,8 @@ def opportunities_create_many(
             (owner.pk if owner is not None else None, deal_type),
             lambda: _check_can_own(membership=membership, owner=owner, deal_type=deal_type),
         )
-        if owner is not None and owner.pk not in members:
-            raise ValidationError({"owner": _("The owner must be an active member of this company.")})
-        if account.pk not in visible:
+        checks.owner_is_member(owner)
+        if not checks.account_visible(account):
             raise ValidationError({"account": _("Choose an account you can see.")})
         pipeline = draft.get("pipeline")
         if pipeline is None:
@@ -360,7 +343,7 @@ def opportunities_create_many(
             pipeline = default_pipeline[0]
         elif pipeline.tenant_id != tenant.pk:
             raise ValidationError({"pipeline": _("Unknown pipeline.")})
-        stage_obj = stage_of(pipeline, draft.get("stage"))
+        stage_obj = checks.stage(pipeline, draft.get("stage"))
         created_at = draft.get("created_at") or now
         closed_at, lost_reason = _closing(
             stage_obj, created_at, draft.get("closed_at"), draft.get("lost_reason", ""), now
@@ -380,7 +363,7 @@ def opportunities_create_many(
             type=deal_type,
             amount=round_cents(amount_value),
             currency=currency,
-            amount_reporting=reporting(amount_value, currency, closed_at),
+            amount_reporting=checks.reporting(amount_value, currency, closed_at),
             pipeline=pipeline,
             stage=stage_obj,
             probability=prob,
@@ -449,21 +432,210 @@ def opportunities_create_many(
     return cast(list[Opportunity | Exception], results)  # every draft got its deal or its error above
 
 
-def _visible_accounts(
-    tenant: Tenant, membership: Membership | None, drafts: Sequence[dict[str, Any]]
-) -> set[int]:
-    """Of the drafts' accounts, the ids of those the actor may put a deal on (_account_visible, one query)."""
-    accounts = [draft["account"] for draft in drafts if draft.get("account") is not None]
-    if membership is None:
-        return {account.pk for account in accounts if account.tenant_id == tenant.pk}
-    ids = {account.pk for account in accounts}
-    if not ids:
-        return set()
-    return set(
-        deal_account_choices(tenant=tenant, membership=membership)
-        .filter(AnyOf(F("pk"), sorted(ids)))
-        .values_list("pk", flat=True)
+class SetDealChecks(DealChecks):
+    """DealChecks for a set of deals (an import's chunk), each answer read once for the set: which of the set's
+    `accounts` the actor may put a deal on and which of its `owners` are members (one query each), each pipeline's
+    stage by name, the rate table, and the deals holding the external ids the set's changes take
+    (`read_holders`; a change that takes or frees one is booked with `claimed`, so a later change of the set sees
+    it as the database would, row by row). The answers and errors are those of DealChecks."""
+
+    def __init__(
+        self,
+        *,
+        tenant: Tenant,
+        membership: Membership | None,
+        accounts: Sequence[Account | None],
+        owners: Sequence[User | None],
+    ) -> None:
+        super().__init__(tenant=tenant, membership=membership)
+        given = [account for account in accounts if account is not None]
+        if membership is None:
+            self.visible = {account.pk for account in given if account.tenant_id == tenant.pk}
+        else:
+            ids = sorted({account.pk for account in given})
+            self.visible = (
+                set(
+                    deal_account_choices(tenant=tenant, membership=membership)
+                    .filter(AnyOf(F("pk"), ids))
+                    .values_list("pk", flat=True)
+                )
+                if ids
+                else set()
+            )
+        owner_ids = {owner.pk for owner in owners if owner is not None}
+        self.members = _members_of(tenant, owner_ids) if owner_ids else set()
+        self.stages: dict[tuple[int, Any], Stage | ValidationError] = {}
+        self.convert: Any = None
+        self.holders: dict[str, Opportunity | None] = {}
+
+    def read_holders(self, external_ids: set[str]) -> None:
+        """The deals holding `external_ids` now (one query; none for no id)."""
+        wanted = {external_id for external_id in external_ids if external_id}
+        if wanted:
+            self.holders = {
+                deal.external_id: deal
+                for deal in with_external_ids(Opportunity, tenant=self.tenant, external_ids=sorted(wanted))
+            }
+
+    def claimed(self, deal: Opportunity, external_id: str) -> None:
+        """`deal` leaves its external id for `external_id`."""
+        if deal.external_id:
+            self.holders[deal.external_id] = None
+        if external_id:
+            self.holders[external_id] = deal
+
+    def external_id_free(self, external_id: str, deal: Opportunity) -> None:
+        holder = self.holders.get(external_id) if external_id else None
+        if holder is not None and holder.pk != deal.pk:
+            raise external_id_clash(
+                editable=opportunity_can_edit(membership=self.membership, opportunity=holder),
+                message=_("Another deal has this external id."),
+            )
+
+    def account_visible(self, account: Account) -> bool:
+        return account.tenant_id == self.tenant.pk and account.pk in self.visible
+
+    def owner_is_member(self, owner: User | None) -> None:
+        if owner is not None and owner.pk not in self.members:
+            raise _not_member()
+
+    def stage(self, pipeline: Pipeline, stage: Stage | str | int | None) -> Stage:
+        if isinstance(stage, Stage):
+            return _resolve_stage(pipeline=pipeline, stage=stage)
+        key = (pipeline.pk, stage)
+        if key not in self.stages:
+            try:
+                self.stages[key] = _resolve_stage(pipeline=pipeline, stage=stage)
+            except ValidationError as exc:
+                self.stages[key] = exc
+        found = self.stages[key]
+        if isinstance(found, ValidationError):
+            raise found
+        return found
+
+    def reporting(self, amount: Decimal, currency: str, closed_at: dt.datetime | None) -> Decimal:
+        if self.convert is None:
+            self.convert = reporting_converter(tenant=self.tenant)
+        try:
+            return cast(Decimal, self.convert(amount, currency, _local_date(self.tenant, closed_at)))
+        except AppError as exc:  # reporting_amount's field error
+            raise ValidationError({"currency": str(exc)}) from exc
+
+
+@transaction.atomic
+def opportunities_update_many(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    changes: Sequence[tuple[Opportunity, dict[str, Any]]],
+) -> list[Opportunity | Exception]:
+    """opportunity_update (no version check) for many deals at once (an import: a file imported again): `changes`
+    are (the deal, opportunity_update's keyword arguments for it, `closed_at` among them). The same rules in the
+    same order (_planned_changes), with the deals read again and locked in one query and what the rules ask the
+    database read once for the set (SetDealChecks). One UPDATE of the deals that really change (version + 1, a
+    history event each from the database's row trigger, booked to the actor) and one INSERT of their
+    StageChanges, whose post_save is sent as StageChange.objects.create sends it (lifecycle's recomputes);
+    `opportunities_changed` once, `opportunity_stage_changed` on commit for each move. A deal whose values are
+    all as stored is left as it is. Returns, in the order of `changes`, each deal as it now is or the error that
+    kept it as it was. A constraint only the database checks raises for the whole set (the import then writes
+    its rows one by one)."""
+    results: list[Opportunity | Exception | None] = [None] * len(changes)
+    refused: PermissionDenied | None = None
+    membership = None
+    try:
+        membership = actor_membership(tenant=tenant, actor=actor)
+    except PermissionDenied as exc:
+        refused = exc
+    fresh = {
+        deal.pk: deal
+        for deal in Opportunity.objects.select_for_update(of=("self",))
+        .select_related("stage", "pipeline", "owner")
+        .filter(
+            AnyOf(F("pk"), sorted({deal.pk for deal, _values in changes})),
+            tenant=tenant,
+            deleted_at__isnull=True,
+        )
+    }
+    checks = SetDealChecks(
+        tenant=tenant,
+        membership=membership,
+        accounts=[values.get("account") for _deal, values in changes],
+        owners=[values.get("owner") for _deal, values in changes],
     )
+    checks.read_holders(
+        {
+            (values.get("external_id") or "").strip()
+            for deal, values in changes
+            if deal.pk in fresh and (values.get("external_id") or "").strip() != fresh[deal.pk].external_id
+        }
+    )
+    written: set[str] = {"version", "updated_at"}
+    changed: dict[int, Opportunity] = {}
+    moves: list[tuple[StageChange, Stage]] = []  # each move and the stage it goes to
+    for index, (deal, values) in enumerate(changes):
+        fields = dict(values)
+        closed_at = fields.pop("closed_at", None)
+        try:
+            _check_updatable(fields)
+            if refused is not None:
+                raise refused
+            current = fresh.get(deal.pk)
+            if current is None:
+                raise Opportunity.DoesNotExist
+            _check_can_edit(membership=membership, opportunity=current)
+            planned, at = _planned_changes(current=current, fields=fields, closed_at=closed_at, checks=checks)
+            real = _real_changes(current, planned, checks)
+        except (ValidationError, PermissionDenied, AppError, ObjectDoesNotExist) as exc:
+            results[index] = exc
+            continue
+        results[index] = current
+        if not real:
+            continue
+        from_stage = current.stage
+        if "external_id" in real:
+            checks.claimed(current, real["external_id"])
+        for name, value in real.items():
+            setattr(current, name, value)
+        current.version += 1  # as record_update_versioned's UPDATE does
+        written.update(real)
+        changed[current.pk] = current
+        if "stage" in real:
+            move = StageChange(
+                tenant=tenant,
+                opportunity=current,
+                from_stage=from_stage,
+                to_stage=real["stage"],
+                changed_at=at,
+                actor=actor,
+                amount=current.amount,
+                probability=current.probability,
+            )
+            moves.append((move, real["stage"]))
+    if not changed:
+        return cast(list[Opportunity | Exception], results)
+    with history_actor(actor):
+        if copy_update(Opportunity, list(changed.values()), sorted(written)) != len(changed):
+            raise DatabaseError("opportunities_update_many: a locked deal was not updated")
+        copy_insert(StageChange, [move for move, _to in moves])
+    for move, _to in moves:
+        post_save.send(
+            sender=StageChange,
+            instance=move,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=move._state.db,
+        )
+    opportunities_changed.send(sender=Opportunity, tenant_id=tenant.pk)
+    for move, to_stage in moves:
+        _emit_stage_changed(
+            tenant=tenant,
+            opportunity=move.opportunity,
+            from_stage=move.from_stage,
+            to_stage=to_stage,
+            actor=actor,
+        )
+    return cast(list[Opportunity | Exception], results)  # every change got its deal or its error above
 
 
 @transaction.atomic
@@ -577,13 +749,37 @@ def opportunity_update(
     A stage change goes through the same rules as a move (StageChange, closed_at, lost reason required).
     `closed_at` (imports) is the historical close time of a deal that is or becomes closed.
     """
-    unknown = set(fields) - set(UPDATABLE_FIELDS)
-    if unknown:
-        raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
+    _check_updatable(fields)
     membership = actor_membership(tenant=tenant, actor=actor)
     current = _locked(tenant=tenant, opportunity=opportunity)
     _check_can_edit(membership=membership, opportunity=current)
     _check_deal_version(current, version)
+    checks = DealChecks(tenant=tenant, membership=membership)
+    changes, at = _planned_changes(current=current, fields=fields, closed_at=closed_at, checks=checks)
+    return _save_changes(
+        tenant=tenant,
+        actor=actor,
+        opportunity=current,
+        version=current.version,
+        changes=changes,
+        at=at,
+        checks=checks,
+    )
+
+
+def _check_updatable(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
+
+
+def _planned_changes(
+    *, current: Opportunity, fields: dict[str, Any], closed_at: dt.datetime | None, checks: DealChecks
+) -> tuple[dict[str, Any], dt.datetime]:
+    """opportunity_update's rules for `fields` on the deal as it is (read under lock, its stage and pipeline
+    loaded): (the values to write, the time of the move), or the first rule's error. What they ask the database
+    goes through `checks` (one deal, or a set read once)."""
+    tenant, membership = checks.tenant, checks.membership
     changes: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if "name" in fields:
@@ -592,7 +788,7 @@ def opportunity_update(
             errors.setdefault("name", []).append(_("Enter a name."))
         changes["name"] = name
     if "type" in fields:
-        if fields["type"] not in OpportunityType.values:
+        if fields["type"] not in _DEAL_TYPES:
             errors.setdefault("type", []).append(_("Unknown deal type."))
         changes["type"] = fields["type"]
     if "amount" in fields:
@@ -610,7 +806,7 @@ def opportunity_update(
             )
         changes["currency"] = currency
     if "forecast_category" in fields:
-        if fields["forecast_category"] not in ForecastCategory.values:
+        if fields["forecast_category"] not in _FORECASTS:
             errors.setdefault("forecast_category", []).append(_("Unknown forecast category."))
         changes["forecast_category"] = fields["forecast_category"]
     if "expected_close_date" in fields:
@@ -622,27 +818,20 @@ def opportunity_update(
     if "external_id" in fields:
         changes["external_id"] = (fields["external_id"] or "").strip()
         if changes["external_id"] != current.external_id:
-            _check_external_id_free(
-                tenant=tenant,
-                membership=membership,
-                external_id=changes["external_id"],
-                exclude_pk=current.pk,
-            )
+            checks.external_id_free(changes["external_id"], current)
     if "probability" in fields and fields["probability"] not in (None, ""):
         changes["probability"] = _validate_probability(_as_decimal(fields["probability"], "probability"))
     if errors:
         raise ValidationError(errors)
     if "account" in fields and fields["account"] is not None and fields["account"].pk != current.account_id:
         account = fields["account"]
-        if account.tenant_id != tenant.pk or not _account_visible(
-            tenant=tenant, membership=membership, account=account
-        ):
+        if not checks.account_visible(account):
             raise ValidationError({"account": _("Choose an account you can see.")})
         changes["account"] = account
     if "owner" in fields:
         owner = fields["owner"]
         if (owner.pk if owner else None) != current.owner_id:
-            _check_owner_is_member(tenant=tenant, owner=owner)
+            checks.owner_is_member(owner)
             changes["owner"] = owner
     new_type = changes.get("type", current.type)
     if "owner" in changes or "type" in changes:
@@ -653,9 +842,9 @@ def opportunity_update(
     stage_arg = fields.get("stage")
     if pipeline.pk != current.pipeline_id:
         changes["pipeline"] = pipeline
-        target = _resolve_stage(pipeline=pipeline, stage=stage_arg)
+        target = checks.stage(pipeline, stage_arg)
     elif stage_arg is not None:
-        target = _resolve_stage(pipeline=pipeline, stage=stage_arg)
+        target = checks.stage(pipeline, stage_arg)
     else:
         target = current.stage
     historical_close = closed_at is not None and target.kind != StageKind.OPEN
@@ -685,9 +874,7 @@ def opportunity_update(
                 changes["lost_reason"] = reason[:200]
     if historical_close:
         changes["closed_at"] = at
-    return _save_changes(
-        tenant=tenant, actor=actor, opportunity=current, version=current.version, changes=changes, at=at
-    )
+    return changes, at
 
 
 @transaction.atomic

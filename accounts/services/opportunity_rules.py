@@ -250,6 +250,48 @@ def _differs(opportunity: Opportunity, field: str, value: Any) -> bool:
     return getattr(opportunity, field) != value
 
 
+class DealChecks:
+    """What a deal write asks the database, for one deal at a time (opportunity_update): whether an external id is
+    free, an account visible to the actor, an owner a member; a pipeline's stage; an amount in the reporting
+    currency. The set services ask the same of opportunities.SetDealChecks, which reads each once for a set."""
+
+    def __init__(self, *, tenant: Tenant, membership: Membership | None) -> None:
+        self.tenant = tenant
+        self.membership = membership
+
+    def external_id_free(self, external_id: str, deal: Opportunity) -> None:
+        """Raise the clash error if another deal holds `external_id` (the one `deal` is about to take)."""
+        _check_external_id_free(
+            tenant=self.tenant, membership=self.membership, external_id=external_id, exclude_pk=deal.pk
+        )
+
+    def account_visible(self, account: Account) -> bool:
+        return account.tenant_id == self.tenant.pk and _account_visible(
+            tenant=self.tenant, membership=self.membership, account=account
+        )
+
+    def owner_is_member(self, owner: User | None) -> None:
+        _check_owner_is_member(tenant=self.tenant, owner=owner)
+
+    def stage(self, pipeline: Pipeline, stage: Stage | str | int | None) -> Stage:
+        return _resolve_stage(pipeline=pipeline, stage=stage)
+
+    def reporting(self, amount: Decimal, currency: str, closed_at: dt.datetime | None) -> Decimal:
+        return _reporting_for(tenant=self.tenant, amount=amount, currency=currency, closed_at=closed_at)
+
+
+def _real_changes(opportunity: Opportunity, changes: dict[str, Any], checks: DealChecks) -> dict[str, Any]:
+    """Of `changes`, those that differ from the deal as it is, with its amount in the reporting currency again
+    when the amount, currency, close time or stage change (closed deals at the close date's rate)."""
+    if any(k in changes for k in ("amount", "currency", "closed_at", "stage")):
+        changes["amount_reporting"] = checks.reporting(
+            changes.get("amount", opportunity.amount),
+            changes.get("currency", opportunity.currency),
+            changes.get("closed_at", opportunity.closed_at),
+        )
+    return {k: v for k, v in changes.items() if _differs(opportunity, k, v)}
+
+
 def _save_changes(
     *,
     tenant: Tenant,
@@ -258,24 +300,13 @@ def _save_changes(
     version: int | None,
     changes: dict[str, Any],
     at: dt.datetime,
+    checks: DealChecks | None = None,
 ) -> Opportunity:
     """Write `changes` if the row still has `version` (None: the version just read under lock); record the
     StageChange and recompute amount_reporting."""
     from_stage = opportunity.stage
     expected = opportunity.version if version is None else int(version)
-    new_values = {
-        field: changes.get(field, getattr(opportunity, field))
-        for field in ("amount", "currency", "closed_at")
-    }
-    money_changed = any(k in changes for k in ("amount", "currency", "closed_at", "stage"))
-    if money_changed:
-        changes["amount_reporting"] = _reporting_for(
-            tenant=tenant,
-            amount=new_values["amount"],
-            currency=new_values["currency"],
-            closed_at=new_values["closed_at"],
-        )
-    real = {k: v for k, v in changes.items() if _differs(opportunity, k, v)}
+    real = _real_changes(opportunity, changes, checks or DealChecks(tenant=tenant, membership=None))
     if not real:
         _check_deal_version(opportunity, version)
         return opportunity

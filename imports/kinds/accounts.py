@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
@@ -51,6 +50,7 @@ from accounts.services.contacts import (
 )
 from accounts.services.opportunities import (
     opportunities_create_many,
+    opportunities_update_many,
     opportunity_create,
     opportunity_update,
 )
@@ -64,10 +64,11 @@ from imports.kinds.common import (
     email_of,
     iso,
     keep_created_at,
+    keep_created_at_many,
     list_value,
     prepare_list_values,
 )
-from imports.registry import CREATED, RULE_ERRORS, UPDATED, ImportKind, RowImporter, register
+from imports.registry import CREATED, UPDATED, ImportKind, RowImporter, register
 from imports.rows import Row, RowError, export_id
 from leads.models import Lead
 from leads.services.activity import leads_catch_up_activity_clocks
@@ -416,32 +417,36 @@ class OpportunityImporter(RowImporter):
             **fields,
         }
 
-    def _update(
-        self, existing: Opportunity, parsed: tuple[str, dict[str, Any], Any, Any, Any, Any, Any]
-    ) -> str:
-        """A deal the file names again: opportunity_update with the row's values, its creation time kept."""
-        context = self.context
-        _external_id, fields, account, owner, _lead, created_at, closed_at = parsed
+    @staticmethod
+    def _changes(parsed: tuple[str, dict[str, Any], Any, Any, Any, Any, Any]) -> dict[str, Any]:
+        """opportunity_update's arguments for a deal the file names again (its creation time aside)."""
+        _external_id, fields, account, owner, _lead, _created_at, closed_at = parsed
         fields = dict(fields)
         if account is not None:
             fields["account"] = account
         if owner is not None:
             fields["owner"] = owner
+        return {**fields, "closed_at": closed_at}
+
+    def _update(
+        self, existing: Opportunity, parsed: tuple[str, dict[str, Any], Any, Any, Any, Any, Any]
+    ) -> str:
+        """A deal the file names again: opportunity_update with the row's values, its creation time kept."""
+        context = self.context
         deal = opportunity_update(
             tenant=context.tenant,
             actor=context.actor,
             opportunity=existing,
             version=None,
-            closed_at=closed_at,
-            **fields,
+            **self._changes(parsed),
         )
-        keep_created_at(context, deal, created_at)
+        keep_created_at(context, deal, parsed[5])
         context.remember(deal)
         return UPDATED
 
     def import_many(self, rows: Sequence[Row]) -> dict[int, str | Exception]:
-        """New deals as a set (opportunities_create_many); a deal the file names again is updated as import_row
-        updates it (opportunity_update, each in a savepoint of its own as a row is); the rows
+        """New deals as a set (opportunities_create_many) and the deals the file names again as another
+        (opportunities_update_many, then their creation times as the file gives them); the rows
         RowImporter.split_rows leaves out go to import_row."""
         context = self.context
         split = self.split_rows(rows, Opportunity, self._parse)
@@ -459,14 +464,21 @@ class OpportunityImporter(RowImporter):
         created = opportunities_create_many(
             tenant=context.tenant, actor=context.actor, drafts=drafts, external_ids_read=True
         )
-        self.created_outcomes([index for index, _parsed in split.new], created, split.outcomes)
-        for index, existing, parsed in split.known:
-            try:
-                with transaction.atomic():
-                    split.outcomes[index] = self._update(existing, parsed)
-            except RULE_ERRORS as exc:
-                split.outcomes[index] = exc
-        return split.outcomes
+        updated = opportunities_update_many(
+            tenant=context.tenant,
+            actor=context.actor,
+            changes=[(existing, self._changes(parsed)) for _index, existing, parsed in split.known],
+        )
+        keep_created_at_many(
+            context,
+            Opportunity,
+            [
+                (deal, parsed[5])
+                for deal, (_index, _existing, parsed) in zip(updated, split.known, strict=True)
+                if isinstance(deal, Opportunity)
+            ],
+        )
+        return self.set_outcomes(split, created, updated)
 
     def import_row(self, row: Row) -> str:
         context = self.context

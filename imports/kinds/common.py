@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.bulk import copy_update
+from crm.history import history_actor
 from crm.models import Role, ValueListKey
 from crm.records import record_set_created_at
 from crm.value_lists import MAX_VALUE, value_add, value_list, value_list_lookup
@@ -53,6 +55,21 @@ def keep_created_at(context: Any, obj: Any, created_at: datetime.datetime | None
         created_at=created_at,
         actor=context.actor,
     )
+
+
+def keep_created_at_many(
+    context: Any, model: type[Any], records: Sequence[tuple[Any, datetime.datetime | None]]
+) -> None:
+    """keep_created_at for a set's re-imported records ((the record as written, the file's created_at)): one
+    UPDATE of those whose creation time the file moves (a history event each, booked to the importer, as
+    keep_created_at's own UPDATE after the record's)."""
+    moved = []
+    for record, created_at in records:
+        if created_at is not None and record.created_at != created_at:
+            record.created_at = created_at
+            moved.append(record)
+    with history_actor(context.actor):
+        copy_update(model, moved, ["created_at"])
 
 
 def prepare_list_values(context: Any, rows: Sequence[Row], column: str, list_key: str) -> None:
