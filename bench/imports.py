@@ -83,6 +83,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="also import each file a second time (every row then updates the record it made) and print that rate",
     )
     parser.add_argument(
+        "--changed",
+        action="store_true",
+        help="with --reimport: the deals' second file changes every amount and moves the open deals a stage on",
+    )
+    parser.add_argument(
         "--statements",
         action="store_true",
         help="also print the time of the import's database statements per 1,000 rows (a slower run)",
@@ -292,7 +297,12 @@ def write_subscriptions(path: Path, count: int, accounts: int) -> None:
 DEAL_STAGES = ["Qualification", "Proposal", "Closed won", "Closed lost"]
 
 
-def write_deals(path: Path, count: int, accounts: int, emails: list[str]) -> None:
+# --changed: where the second file moves each deal (the open ones a stage on; the closed ones stay).
+DEAL_MOVES = {"Qualification": "Proposal", "Proposal": "Closed won"}
+
+
+def write_deals(path: Path, count: int, accounts: int, emails: list[str], changed: bool = False) -> None:
+    """`changed`: the same deals, each with another amount and the open ones a stage on (a move each)."""
     rng = random.Random(32)  # noqa: S311 -- reproducible sample data, not secrets
     start = datetime.datetime(2023, 1, 1, 9, 0)  # noqa: DTZ001
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -303,6 +313,8 @@ def write_deals(path: Path, count: int, accounts: int, emails: list[str]) -> Non
         )
         for n in range(count):
             stage = DEAL_STAGES[n % len(DEAL_STAGES)]
+            if changed:
+                stage = DEAL_MOVES.get(stage, stage)
             created = start + datetime.timedelta(minutes=n * 7 % (900 * 24 * 60))
             closed = created + datetime.timedelta(days=30) if stage.startswith("Closed") else None
             writer.writerow(
@@ -311,7 +323,7 @@ def write_deals(path: Path, count: int, accounts: int, emails: list[str]) -> Non
                     f"ACC-{rng.randrange(accounts)}",
                     f"{COMPANIES[n % len(COMPANIES)]} deal {n}",
                     stage,
-                    rng.randint(1000, 900000),
+                    rng.randint(1000, 900000) + (1 if changed else 0),
                     "CNY",
                     emails[n % len(emails)],
                     created.isoformat(sep=" ", timespec="minutes"),
@@ -686,14 +698,19 @@ def main(argv: list[str] | None = None) -> int:
         if job.failed:  # type: ignore[attr-defined]
             out(f"  first errors: {job.row_errors[:3]}")  # type: ignore[attr-defined]
         if args.reimport:
+            if args.changed and kind == "opportunities":
+                write_deals(path, args.deals, accounts, emails, changed=True)
             again, job = import_rate(tenant, admin, kind, path)
+            changed = " (changed)" if args.changed and kind == "opportunities" else ""
             line = (
-                f"{kind:<10} {count:>9,} rows imported again: {again:>8,.0f} rows/s; "
+                f"{kind:<10} {count:>9,} rows imported again{changed}: {again:>8,.0f} rows/s; "
                 f"updated {job.updated:,} created {job.created:,} failed {job.failed:,}; "  # type: ignore[attr-defined]
                 f"peak RSS {peak_rss_mb():.0f} MB; load {os.getloadavg()[0]:.2f}"
             )
             out(line)
             results.append(line)
+            if job.failed:  # type: ignore[attr-defined]
+                out(f"  first errors: {job.row_errors[:3]}")  # type: ignore[attr-defined]
         if not args.keep_files:
             path.unlink()
     return 0
