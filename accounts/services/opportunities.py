@@ -539,6 +539,8 @@ def opportunities_update_many(
     all as stored is left as it is. Returns, in the order of `changes`, each deal as it now is or the error that
     kept it as it was. A constraint only the database checks raises for the whole set (the import then writes
     its rows one by one)."""
+    if not changes:
+        return []
     results: list[Opportunity | Exception | None] = [None] * len(changes)
     refused: PermissionDenied | None = None
     membership = None

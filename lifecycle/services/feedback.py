@@ -223,6 +223,8 @@ def feedback_update_many(
     history event booked to the actor. Side effect: one health recompute of the old and new accounts after commit.
     Returns, in the order of `changes`, each answer as it now is or the error that kept it as it was. A constraint
     only the database checks raises for the whole set (the import then writes its rows one by one)."""
+    if not changes:
+        return []
     results: list[Feedback | Exception | None] = [None] * len(changes)
     allowed = set(FEEDBACK_FIELDS)
     # _clean reads the answer's account and contact: loaded here with the answers, not once per answer.
