@@ -233,3 +233,15 @@ def test_a_chunk_of_deal_updates_costs_the_same_queries_for_3_rows_or_30(
             csv_text(header, *[r.replace(",Deal ", ",Big deal ") for r in many]),
         )
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_set_of_no_updates_asks_nothing(tenant, admin_member):
+    """A chunk of new deals or answers calls the update services with no changes: they must not read (a locked
+    read refuses the chunk's check ahead, imports.services._check_ahead, and the chunk loses its overlap)."""
+    from accounts.services.opportunities import opportunities_update_many
+    from lifecycle.services.feedback import feedback_update_many
+
+    with tenant_context(tenant), CaptureQueriesContext(connection) as captured:
+        assert opportunities_update_many(tenant=tenant, actor=admin_member.user, changes=[]) == []
+        assert feedback_update_many(tenant=tenant, actor=admin_member.user, changes=[]) == []
+    assert [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]] == []
