@@ -28,7 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, router
 from django.db.models.base import ModelState
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_init, pre_init
+from django.db.models.signals import ModelSignal, post_init, post_save, pre_init
 from django.utils import timezone
 from pghistory import runtime
 
@@ -705,3 +705,21 @@ class SetCleaner:
             errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+
+def send_saves(
+    signal: ModelSignal, model: type[models.Model], objs: Sequence[models.Model], *, created: bool
+) -> None:
+    """Send `signal` (pre_save or post_save) for each of `objs` as its save() would: copy_insert and copy_update
+    send none, and a set service whose model has receivers that must hear of each record (the KPI recompute of
+    the apps above, lifecycle's recomputes of a moved deal) sends them itself, after writing the set."""
+    if not objs or not signal.has_listeners(model):
+        return
+    for obj in objs:
+        using = obj._state.db or DEFAULT_DB_ALIAS
+        if signal is post_save:
+            signal.send(
+                sender=model, instance=obj, created=created, update_fields=None, raw=False, using=using
+            )
+        else:
+            signal.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)

@@ -50,7 +50,7 @@ from accounts.services.opportunity_rules import (
 from accounts.services.pipelines import _as_decimal, _validate_probability, pipeline_default
 from accounts.services.rates import _local_date, reporting_converter
 from accounts.signals import opportunities_changed, opportunities_created_many
-from crm.bulk import Maker, SetCleaner, copy_insert, copy_update
+from crm.bulk import Maker, SetCleaner, copy_insert, copy_update, send_saves
 from crm.errors import AppError
 from crm.history import history_actor, stamps_actor
 from crm.models import Membership, Tenant, User
@@ -619,15 +619,7 @@ def opportunities_update_many(
         if copy_update(Opportunity, list(changed.values()), sorted(written)) != len(changed):
             raise DatabaseError("opportunities_update_many: a locked deal was not updated")
         copy_insert(StageChange, [move for move, _to in moves])
-    for move, _to in moves:
-        post_save.send(
-            sender=StageChange,
-            instance=move,
-            created=True,
-            update_fields=None,
-            raw=False,
-            using=move._state.db,
-        )
+    send_saves(post_save, StageChange, [move for move, _to in moves], created=True)
     opportunities_changed.send(sender=Opportunity, tenant_id=tenant.pk)
     for move, to_stage in moves:
         _emit_stage_changed(

@@ -9,12 +9,12 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models.signals import ModelSignal, post_save, pre_save
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.bulk import copy_insert, copy_update
+from crm.bulk import copy_insert, copy_update, send_saves
 from crm.imported import owner_statuses
 from crm.models import Membership, Tenant, User, ValueListKey
 from crm.money import AMOUNT_TOO_LARGE, amount_too_large
@@ -207,31 +207,6 @@ def campaign_update(*, tenant: Tenant, actor: User, campaign: Campaign, **fields
     return campaign
 
 
-def _send_saves(signal: ModelSignal, campaigns: Sequence[Campaign], *, created: bool) -> None:
-    """Send `signal` (pre_save or post_save) for each campaign as its save() would: copy_insert and copy_update
-    send none, and what listens to Campaign saves (the KPI recompute of the apps above) must hear of a set too."""
-    if not campaigns or not signal.has_listeners(Campaign):
-        return
-    for campaign in campaigns:
-        if signal is post_save:
-            signal.send(
-                sender=Campaign,
-                instance=campaign,
-                created=created,
-                update_fields=None,
-                raw=False,
-                using=campaign._state.db,
-            )
-        else:
-            signal.send(
-                sender=Campaign,
-                instance=campaign,
-                raw=False,
-                using=campaign._state.db or DEFAULT_DB_ALIAS,
-                update_fields=None,
-            )
-
-
 @transaction.atomic
 def campaigns_create_many(
     *,
@@ -273,9 +248,9 @@ def campaigns_create_many(
     )
     created = [campaign for _index, campaign in valid]
     # Booked to history as campaign_create's save(): in the caller's history context (campaigns are not tracked).
-    _send_saves(pre_save, created, created=True)
+    send_saves(pre_save, Campaign, created, created=True)
     copy_insert(Campaign, created)
-    _send_saves(post_save, created, created=True)
+    send_saves(post_save, Campaign, created, created=True)
     for index, campaign in valid:
         results[index] = campaign
     return cast(list[Campaign | Exception], results)  # every draft got its campaign or its error above
@@ -342,9 +317,9 @@ def campaigns_update_many(
         valid.append((index, draft))
     latest = {draft.pk: draft for _index, draft in valid}  # a campaign changed twice: its last state
     updated = list(latest.values())
-    _send_saves(pre_save, updated, created=False)
+    send_saves(pre_save, Campaign, updated, created=False)
     copy_update(Campaign, updated, _SAVED_FIELDS)
-    _send_saves(post_save, updated, created=False)
+    send_saves(post_save, Campaign, updated, created=False)
     for index, draft in valid:
         results[index] = draft
     return cast(list[Campaign | Exception], results)  # every change got its campaign or its error above
