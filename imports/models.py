@@ -78,6 +78,9 @@ class ImportJob(TenantOwnedModel):
     # The last id the kind's table had handed out when the job first started (crm.records.last_id): the records
     # the job creates have higher ids, which is how RowImporter.settle finds them at the job's end, in any run.
     id_floor = models.BigIntegerField(null=True, blank=True, editable=False)
+    # The language of the pages the upload came from: the worker writes the job's messages and row errors in it
+    # (they are stored as text). Empty for jobs stored before it was kept (imports.services._job_language).
+    language = models.CharField(_("language"), max_length=10, blank=True, editable=False)
     # What the importing member chose for this file: {"create_missing_owners": bool, "add_missing_values": bool}.
     options = models.JSONField(default=dict, blank=True)
     # What the job added to the company because of its options: {"owners": [emails], "values": {list: [values]}}.

@@ -38,7 +38,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, Validat
 from django.core.files.base import ContentFile, File
 from django.db import DatabaseError, InterfaceError, connection, connections, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from crm.bulk import DeferredInsert, NotDeferrable, deferred_writes, ids_in_blocks, write_deferred
@@ -153,6 +153,7 @@ def import_job_create(
         status=ImportStatus.PREVIEW if preview else ImportStatus.QUEUED,
         created_by=actor,
         options={"create_missing_owners": create_missing_owners, "add_missing_values": add_missing_values},
+        language=(translation.get_language() or "")[:10],
     )
     # Streamed to disk chunk by chunk (Django's File.chunks); the storage name carries the tenant.
     job.file.save("upload.xlsx" if xlsx else "upload.csv", upload, save=False)
@@ -870,20 +871,36 @@ def import_job_run(*, tenant: Tenant, job_id: int) -> None:
     """Run (or resume) a job: not one transaction on purpose, each chunk commits on its own (see the module's
     docstring). Side effects: the records of the file, through their apps' services. An unexpected error marks
     the job failed (rows of committed chunks are kept) and is logged; it never leaves the job queued or running,
-    unless the database cannot even be told (then the error is raised for the task's log)."""
-    try:
-        _run_job(tenant, job_id)
-    except Exception:
-        logger.exception("import job %s of tenant %s failed", job_id, tenant.pk)
+    unless the database cannot even be told (then the error is raised for the task's log). Its messages and row
+    errors are written in the job's language (_job_language), whatever language the worker runs in."""
+    with translation.override(_job_language(tenant, job_id)):
         try:
-            _fail(
-                tenant,
-                job_id,
-                _("The import stopped because of an unexpected error; the rows before it were kept."),
-            )
+            _run_job(tenant, job_id)
         except Exception:
-            logger.exception("import job %s of tenant %s could not be marked failed", job_id, tenant.pk)
-            raise
+            logger.exception("import job %s of tenant %s failed", job_id, tenant.pk)
+            try:
+                _fail(
+                    tenant,
+                    job_id,
+                    _("The import stopped because of an unexpected error; the rows before it were kept."),
+                )
+            except Exception:
+                logger.exception("import job %s of tenant %s could not be marked failed", job_id, tenant.pk)
+                raise
+
+
+def _job_language(tenant: Tenant, job_id: int) -> str:
+    """The language a job's stored messages are written in (they are text, read by whoever opens the job): the
+    one of the pages its upload came from; for a job stored before it was kept, the uploader's own language, else
+    the company's, as crm.middleware chooses a page's."""
+    with tenant_context(tenant):
+        found = (
+            ImportJob.objects.filter(tenant=tenant, pk=job_id)
+            .values_list("language", "created_by__language")
+            .first()
+        )
+    job_language, user_language = found if found is not None else ("", "")
+    return job_language or user_language or tenant.default_locale
 
 
 def _run_job(tenant: Tenant, job_id: int) -> None:
