@@ -80,7 +80,10 @@ class ImportJob(TenantOwnedModel):
     id_floor = models.BigIntegerField(null=True, blank=True, editable=False)
     # The language of the pages the upload came from: the worker writes the job's messages and row errors in it
     # (they are stored as text). Empty for jobs stored before it was kept (imports.services._job_language).
-    language = models.CharField(_("language"), max_length=10, blank=True, editable=False)
+    # A default in the database too: a web process of the release before still stores jobs while this one migrates.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, default="", db_default="", editable=False
+    )
     # What the importing member chose for this file: {"create_missing_owners": bool, "add_missing_values": bool}.
     options = models.JSONField(default=dict, blank=True)
     # What the job added to the company because of its options: {"owners": [emails], "values": {list: [values]}}.
