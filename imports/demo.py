@@ -13,7 +13,7 @@ import datetime
 import io
 import random
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from crm.models import Tenant
 from imports.models import ImportJob
@@ -93,14 +93,16 @@ def _csv(tenant: Tenant, members: dict, rng: random.Random) -> bytes:
 
 def seed(*, tenant: Tenant, members: dict, rng: random.Random) -> None:
     ops = members.get("ops") or members["admin"]
-    job = import_job_create(
-        tenant=tenant,
-        actor=ops.user,
-        membership=ops,
-        kind="leads",
-        file_name="legacy-crm-leads.csv",
-        content=_csv(tenant, members, rng),
-    )
+    # Uploaded from the ops member's pages: its row errors read in their language, as a real job's do.
+    with translation.override(ops.user.language or tenant.default_locale):
+        job = import_job_create(
+            tenant=tenant,
+            actor=ops.user,
+            membership=ops,
+            kind="leads",
+            file_name="legacy-crm-leads.csv",
+            content=_csv(tenant, members, rng),
+        )
     import_job_run(tenant=tenant, job_id=job.pk)
     # The migration happened a while ago (the leads keep their own, older timestamps).
     ran_at = timezone.now() - datetime.timedelta(days=75)
