@@ -28,7 +28,8 @@ def test_demo_import_job_shows_a_finished_migration_with_row_errors(tenant, memb
         assert (job.status, job.kind, job.created, job.failed) == (ImportStatus.DONE, "leads", demo.ROWS, 3)
         assert {(error["column"]) for error in job.row_errors} == {"status", "created_at", "owner_email"}
         assert all(error["row"] > demo.ROWS for error in job.row_errors)
-        assert job.language == (members["ops"].user.language or tenant.default_locale)  # the ops member's pages
+        # uploaded from the ops member's pages
+        assert job.language == (members["ops"].user.language or tenant.default_locale)
         legacy = Lead.objects.filter(external_id__startswith="legacy-")
         assert legacy.count() == demo.ROWS
         assert legacy.filter(owner__isnull=True).count() == 0
